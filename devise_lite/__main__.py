@@ -1,0 +1,37 @@
+"""Command line: `python -m devise_lite <stage> --preset NAME`, or `run` for every stage in order."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from .config import PRESETS, get_preset
+from .datasets import DatasetIntegrityError, DatasetUnavailableError
+from .pipeline import STAGES
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devise_lite", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (help_text, _) in STAGES.items():
+        sub.add_parser(name, help=help_text).add_argument("--preset", default="book", choices=sorted(PRESETS))
+    run = sub.add_parser("run", help="every stage in order (finished stages load from the cache)")
+    run.add_argument("--preset", default="book", choices=sorted(PRESETS))
+    args = parser.parse_args(argv)
+
+    cfg = get_preset(args.preset)
+    todo = list(STAGES) if args.command == "run" else [args.command]
+    try:
+        for name in todo:
+            start = time.perf_counter()
+            print(f"[devise-lite] {name} ({cfg.name}): {STAGES[name][0]}", flush=True)
+            STAGES[name][1](cfg)
+            print(f"[devise-lite] {name} done in {time.perf_counter() - start:.1f}s", flush=True)
+    except (DatasetUnavailableError, DatasetIntegrityError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

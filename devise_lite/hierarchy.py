@@ -1,0 +1,158 @@
+"""A label hierarchy as an undirected graph, hop distances on it, and the hierarchical-precision sets.
+
+THE HOP RULE. The distance between two labels is the number of hypernym/hyponym edges on the
+shortest path between them in the WordNet 3.0 noun graph (instance hypernyms count as hypernyms),
+walking through any synset, not only through labels of the vocabulary. The "n-hop" candidates of a
+set of seen labels are the vocabulary labels at distance <= n from some seen label, minus the seen
+labels themselves. Example: great_white_shark -> mackerel_shark -> shark -> requiem_shark ->
+tiger_shark, so great white and tiger shark are 4 hops apart, although they are both sharks.
+
+HIERARCHICAL PRECISION@k (the ground-truth set). DeViSE's appendix (Frome et al. 2013) scores the
+k predictions of a test image against a list of labels grown from the true label over the
+hierarchy: radiate out over hypernym and hyponym edges, radius R = 0, 1, 2, ..., keeping only
+valid labels, until the list holds at least k of them; precision@k is the share of the k
+predictions found in the list. ConSE (Norouzi et al. 2014) reuses the metric unchanged. We follow
+that description; we could not retrieve the appendix text itself here, so the wording above is a
+paraphrase, cross-checked against a public re-implementation of the metric that grows the same
+hypernym/hyponym rings through non-label synsets and adds only candidate labels. Choices where the
+description leaves room, made explicit:
+* whole rings: the last radius is added entirely, so the set may hold more than k labels (and
+  precision@k can reach 1 with any k of them);
+* rings are walked through every node (any synset), but only labels in `valid` (the candidate set
+  being ranked) are collected, the true label included only if it is valid;
+* if the whole connected graph holds fewer than k valid labels, the set is all that it holds (the
+  WordNet noun graph is connected, so this happens only when fewer than k labels are candidates);
+* edges: hypernyms + instance hypernyms and their inverses, as in the hop rule.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+
+from .wordnet import synset_of, wnid_of
+
+
+class Hierarchy:
+    """A graph given by its neighbour function, whose expansions are cached in the instance.
+
+    `neighbours(node)` lists parents and children alike (the graph is undirected for distances).
+    The cache lives in the instance rather than in a module-level dict, so two hierarchies (or two
+    tests) never share state, and a WordNet hierarchy only expands the synsets a search visits.
+    """
+
+    def __init__(self, expand: Callable[[str], Iterable[str]], name: str = "hierarchy"):
+        self._expand = expand
+        self._cache: dict[str, tuple[str, ...]] = {}
+        self.name = name
+
+    def neighbours(self, node: str) -> tuple[str, ...]:
+        """Parents and children of `node` (hypernyms and hyponyms), in a fixed order."""
+        found = self._cache.get(node)
+        if found is None:
+            found = self._cache[node] = tuple(sorted(set(self._expand(node)) - {node}))
+        return found
+
+    def __repr__(self) -> str:
+        return f"Hierarchy({self.name!r}, {len(self._cache)} nodes expanded)"
+
+    @classmethod
+    def from_parents(cls, parents: Mapping[str, Iterable[str]], name: str = "hand-made") -> "Hierarchy":
+        """A hierarchy from a `{child: [parent, ...]}` mapping; every name used becomes a node."""
+        adjacency: dict[str, set[str]] = {}
+        for child, its_parents in parents.items():
+            if isinstance(its_parents, str):
+                raise TypeError(f"parents of {child!r} must be a list of names, not the string {its_parents!r}")
+            adjacency.setdefault(child, set())
+            for parent in its_parents:
+                if parent == child:
+                    raise ValueError(f"{child!r} is listed as its own parent")
+                adjacency[child].add(parent)
+                adjacency.setdefault(parent, set()).add(child)
+
+        def expand(node: str) -> set[str]:
+            if node not in adjacency:
+                raise KeyError(f"{node!r} is not a node of this hierarchy; known nodes: "
+                               f"{', '.join(sorted(adjacency)[:10])}{' ...' if len(adjacency) > 10 else ''}")
+            return adjacency[node]
+
+        return cls(expand, name)
+
+    @classmethod
+    def wordnet(cls) -> "Hierarchy":
+        """The WordNet 3.0 noun graph on wnids ("n01491361"), expanded lazily through NLTK."""
+        return cls(_wordnet_neighbours, "wordnet-3.0-nouns")
+
+
+def _wordnet_neighbours(wnid: str) -> list[str]:
+    synset = synset_of(wnid)   # ValueError naming the wnid if it is not a WordNet 3.0 noun
+    linked = synset.hypernyms() + synset.instance_hypernyms() + synset.hyponyms() + synset.instance_hyponyms()
+    return [wnid_of(s) for s in linked]
+
+
+def rings(h: Hierarchy, sources: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
+    """Breadth-first layers: (0, sources), (1, nodes at distance 1), ... until the graph is spent."""
+    frontier = sorted(set(sources))
+    seen = set(frontier)
+    radius = 0
+    while frontier:
+        yield radius, frontier
+        radius += 1
+        following = set()
+        for node in frontier:
+            following.update(n for n in h.neighbours(node) if n not in seen)
+        seen |= following
+        frontier = sorted(following)
+
+
+def distances_from(h: Hierarchy, sources: Iterable[str], max_hops: int | None = None) -> dict[str, int]:
+    """Multi-source BFS: {node: hops to the nearest source} for every node within `max_hops`."""
+    if max_hops is not None and max_hops < 0:
+        raise ValueError(f"max_hops must be >= 0 (or None for no limit), got {max_hops}")
+    distances: dict[str, int] = {}
+    for radius, layer in rings(h, sources):
+        if max_hops is not None and radius > max_hops:
+            break
+        distances.update(dict.fromkeys(layer, radius))
+    return distances
+
+
+def within_hops(h: Hierarchy, sources: Iterable[str], hops: int,
+                vocabulary: Collection[str] | None = None) -> set[str]:
+    """All nodes at distance <= `hops` from some source (sources included), optionally only those in `vocabulary`."""
+    near = set(distances_from(h, sources, hops))
+    return near if vocabulary is None else near & set(vocabulary)
+
+
+def hop_candidates(h: Hierarchy, seen: Iterable[str], hops: int, vocabulary: Collection[str]) -> set[str]:
+    """The "n-hop" zero-shot label set: vocabulary labels within `hops` of a seen label, minus the seen ones."""
+    seen = set(seen)
+    return within_hops(h, seen, hops, vocabulary) - seen
+
+
+def hierarchical_correct_sets(h: Hierarchy, true_label: str, ks: Iterable[int],
+                              valid: Collection[str]) -> dict[int, frozenset[str]]:
+    """The ground-truth set of hierarchical precision@k for several k from one breadth-first walk.
+
+    For each k: the valid labels within radius R of `true_label`, for the smallest R at which there
+    are at least k of them (see the module docstring for the rule and its source).
+    """
+    ks = sorted(set(int(k) for k in ks))
+    if not ks or ks[0] < 1:
+        raise ValueError(f"k must be >= 1, got {ks}")
+    valid = valid if isinstance(valid, (set, frozenset)) else set(valid)
+    collected: set[str] = set()
+    sets: dict[int, frozenset[str]] = {}
+    pending = list(ks)
+    for _, layer in rings(h, [true_label]):
+        collected.update(node for node in layer if node in valid)
+        while pending and len(collected) >= pending[0]:
+            sets[pending.pop(0)] = frozenset(collected)
+        if not pending:
+            break
+    for k in pending:   # the graph ran out of valid labels before reaching k
+        sets[k] = frozenset(collected)
+    return sets
+
+
+def hierarchical_correct_set(h: Hierarchy, true_label: str, k: int, valid: Collection[str]) -> set[str]:
+    """The hierarchical-precision@k ground-truth set of one true label (see `hierarchical_correct_sets`)."""
+    return set(hierarchical_correct_sets(h, true_label, [k], valid)[k])

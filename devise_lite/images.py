@@ -1,0 +1,212 @@
+"""Labelled photos: Caltech-101 mapped to WordNet, its fixed train/test split, and the shark photos.
+
+A label is a WordNet noun synset (its ImageNet-style wnid), never a folder name: folders that show
+the same thing (`cougar_body`, `cougar_face`) pool into one label, and folders that no synset
+honestly names (`BACKGROUND_Google`, the cartoon characters) are left out. The reviewed mapping is
+`resources/caltech101_wordnet.csv`, shipped inside the package.
+
+The split is drawn per label from a generator seeded by the label itself, so a label's train and
+test photos never change when other labels are added or removed (the tiny preset's 12 labels see
+exactly the photos they would see in the full run).
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .config import ImageConfig
+from .datasets import IMAGE_SUFFIXES, locate
+
+GREAT_WHITE_WNID = "n01484850"   # great_white_shark.n.01
+HAMMERHEAD_WNID = "n01494475"    # hammerhead.n.03, the shark (n.01 is a dunce, n.02 part of a hammer)
+SHARK_FOLDERS = {"great_white_shark": GREAT_WHITE_WNID, "hammerhead": HAMMERHEAD_WNID}
+
+# Folders whose images are other crops of another folder's photos, under the same file names:
+# Faces_easy/image_0007.jpg is Faces/image_0007.jpg cut tight around the face. Pooled naively, one
+# photo could land in train and its crop in test, so each photo enters the split once.
+SAME_PHOTOS = {"Faces_easy": "Faces"}
+
+_MAPPING_FILE = "caltech101_wordnet.csv"
+
+
+@dataclass(frozen=True)
+class LabelledImage:
+    path: Path
+    wnid: str      # the label: an ImageNet-style WordNet noun id
+    source: str    # the folder it came from (several folders may share a wnid)
+
+
+# ---------------------------------------------------------------- the reviewed mapping
+
+
+def caltech_mapping() -> pd.DataFrame:
+    """The shipped mapping, one row per Caltech-101 folder: class, wnid, synset, note.
+
+    Excluded folders have an empty wnid and synset (as "" rather than NaN, so string tests work).
+    """
+    text = resources.files("devise_lite").joinpath("resources").joinpath(_MAPPING_FILE).read_text()
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+
+
+def excluded_caltech_classes() -> pd.DataFrame:
+    """The folders left out of every split, with the reason (class, note)."""
+    mapping = caltech_mapping()
+    return mapping.loc[mapping["wnid"] == "", ["class", "note"]].reset_index(drop=True)
+
+
+def _synset_names() -> dict[str, str]:
+    mapping = caltech_mapping()
+    kept = mapping[mapping["wnid"] != ""]
+    names = dict(zip(kept["wnid"], kept["synset"]))
+    names[GREAT_WHITE_WNID] = "great_white_shark.n.01"
+    names[HAMMERHEAD_WNID] = "hammerhead.n.03"
+    return names
+
+
+def _photos_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def caltech_images(dataset: str = "caltech101") -> dict[str, list[LabelledImage]]:
+    """Every mapped Caltech image, grouped by label (wnid); each list sorted by (folder, file)."""
+    root = locate(dataset)
+    mapping = caltech_mapping()
+    wnid_of_folder = dict(zip(mapping["class"], mapping["wnid"]))
+    folders = sorted(p.name for p in root.iterdir() if p.is_dir())
+    unknown = [name for name in folders if name not in wnid_of_folder]
+    if unknown:
+        raise ValueError(
+            f"{root} has folders the mapping does not know: {unknown}. Add a row for each to "
+            f"devise_lite/resources/{_MAPPING_FILE} (an empty wnid excludes a folder, with a note why).")
+    by_label: dict[str, list[LabelledImage]] = {}
+    for name in folders:
+        wnid = wnid_of_folder[name]
+        if wnid:
+            by_label.setdefault(wnid, []).extend(
+                LabelledImage(path, wnid, name) for path in _photos_in(root / name))
+    return by_label
+
+
+# ---------------------------------------------------------------- the fixed split
+
+
+@dataclass
+class ImageSplit:
+    """The train and test photos of the chosen labels, and the label order used for class indices."""
+    train: list[LabelledImage]
+    test: list[LabelledImage]
+    wnids: list[str]   # sorted labels that occur; class index i means wnids[i]
+
+    def labels(self, images: list[LabelledImage]) -> np.ndarray:
+        """Class indices into `wnids` of `images` (int64), e.g. `split.labels(split.train)`."""
+        index = {wnid: i for i, wnid in enumerate(self.wnids)}
+        missing = sorted({image.wnid for image in images} - index.keys())
+        if missing:
+            raise ValueError(f"labels {missing} are not among this split's {len(self.wnids)} wnids")
+        return np.array([index[image.wnid] for image in images], dtype=np.int64)
+
+    @staticmethod
+    def paths(images: list[LabelledImage]) -> list[Path]:
+        return [image.path for image in images]
+
+
+def label_seed(seed: int, wnid: str) -> int:
+    """The per-label seed: the config seed plus the WordNet offset, which no other label shares."""
+    return seed + int(wnid[1:])
+
+
+def _photo_key(image: LabelledImage) -> tuple[str, str]:
+    return SAME_PHOTOS.get(image.source, image.source), image.path.name
+
+
+def split_label(images: list[LabelledImage],
+                cfg: ImageConfig) -> tuple[list[LabelledImage], list[LabelledImage]]:
+    """Split one label's images: group crops of one photo, shuffle the photos with the label's own
+    generator, pick one crop of each, and take the first `train_per_class` for training and the
+    next `test_per_class` (all the rest if None) for testing."""
+    photos: dict[tuple[str, str], list[LabelledImage]] = {}
+    for image in sorted(images, key=lambda im: (im.source, im.path.name)):
+        photos.setdefault(_photo_key(image), []).append(image)
+    if not photos:
+        raise ValueError("split_label needs at least one image")
+    wnid = images[0].wnid
+    if len(photos) < cfg.train_per_class + 1:
+        raise ValueError(
+            f"label {wnid} ({', '.join(sorted({im.source for im in images}))}) has {len(photos)} "
+            f"photos, too few for {cfg.train_per_class} training photos and at least one test "
+            f"photo; lower ImageConfig.train_per_class or drop the label.")
+    rng = np.random.default_rng(label_seed(cfg.seed, wnid))
+    groups = list(photos.values())
+    order = rng.permutation(len(groups))
+    # Single-crop photos draw nothing here, so ordinary labels follow the plain shuffle exactly.
+    chosen = [groups[i][rng.integers(len(groups[i]))] if len(groups[i]) > 1 else groups[i][0]
+              for i in order]
+    end = None if cfg.test_per_class is None else cfg.train_per_class + cfg.test_per_class
+    return chosen[:cfg.train_per_class], chosen[cfg.train_per_class:end]
+
+
+def choose_labels(wnids: list[str], max_classes: int | None, seed: int) -> list[str]:
+    """A seeded subset of `max_classes` labels, spread over the whole list (not the first N
+    alphabetically, which would be mostly animals with low offsets); a larger subset contains
+    every smaller one for the same seed."""
+    wnids = sorted(wnids)
+    if max_classes is None:
+        return wnids
+    if not 1 <= max_classes <= len(wnids):
+        raise ValueError(f"max_classes={max_classes} must be between 1 and the {len(wnids)} labels")
+    order = np.random.default_rng(seed).permutation(len(wnids))
+    return sorted(wnids[i] for i in order[:max_classes])
+
+
+def caltech_split(cfg: ImageConfig) -> ImageSplit:
+    """The fixed, seeded, per-label train/test split of Caltech-101 (see the module docstring)."""
+    if cfg.train_per_class < 1:
+        raise ValueError(f"train_per_class must be at least 1, got {cfg.train_per_class}")
+    if cfg.test_per_class is not None and cfg.test_per_class < 1:
+        raise ValueError(f"test_per_class must be at least 1 or None (all the rest), got {cfg.test_per_class}")
+    by_label = caltech_images(cfg.dataset)
+    wnids = choose_labels(list(by_label), cfg.max_classes, cfg.seed)
+    train: list[LabelledImage] = []
+    test: list[LabelledImage] = []
+    for wnid in wnids:
+        label_train, label_test = split_label(by_label[wnid], cfg)
+        train += label_train
+        test += label_test
+    return ImageSplit(train=train, test=test, wnids=wnids)
+
+
+def split_summary(split: ImageSplit) -> pd.DataFrame:
+    """One row per label: wnid, synset, folders, n_train, n_test (for the book's tables)."""
+    names = _synset_names()
+    rows = []
+    for wnid in split.wnids:
+        train = [im for im in split.train if im.wnid == wnid]
+        test = [im for im in split.test if im.wnid == wnid]
+        rows.append({
+            "wnid": wnid,
+            "synset": names.get(wnid) or _wordnet_name(wnid),
+            "folders": "+".join(sorted({im.source for im in train + test})),
+            "n_train": len(train),
+            "n_test": len(test),
+        })
+    return pd.DataFrame(rows, columns=["wnid", "synset", "folders", "n_train", "n_test"])
+
+
+def _wordnet_name(wnid: str) -> str:
+    from .wordnet import synset_of   # only for labels outside the shipped mapping: loads WordNet
+    return synset_of(wnid).name()
+
+
+# ---------------------------------------------------------------- the shark photos
+
+
+def shark_photos() -> dict[str, list[LabelledImage]]:
+    """The underwater photos of the two shark species, keyed by folder, labelled with their wnids."""
+    root = locate("sharks")
+    return {name: [LabelledImage(path, wnid, name) for path in _photos_in(root / name)]
+            for name, wnid in SHARK_FOLDERS.items()}

@@ -1,0 +1,136 @@
+"""The label space: one unit vector per WordNet synset, made from its lemma names.
+
+The label-vector rule (chapter 2 states it):
+1. Each lemma of the synset becomes a vector: its phrase token ("great_white_shark") if the
+   language model knows it, else the mean of its words' unit vectors if it knows *every* word, else
+   nothing. A lemma with an unknown word is skipped rather than guessed from its other words:
+   "Carcharodon carcharias" has nothing to say, and "xyz shark" would just be "shark".
+2. The synset's vector is the mean of its lemma vectors ("mean"), or only the first usable lemma
+   ("first"), normalised to unit length.
+3. A synset with no usable lemma gets no vector; it is reported, not silently dropped.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .phrases import lemma_tokens, phrase_token
+from .storage import atomic_path
+from .wordnet import lemma_names, synset_of
+
+
+def unit(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero)."""
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.where(norms == 0, 1, norms)
+
+
+def lemma_vector(lemma: str, vectors) -> tuple[np.ndarray | None, str]:
+    """The vector of one lemma and how it was made: "phrase", "words", or why it has none."""
+    token = phrase_token(lemma)
+    if token and token in vectors:
+        return unit(vectors[token]), "phrase" if "_" in token else "word"
+    words = lemma_tokens(lemma)
+    unknown = [w for w in words if w not in vectors]
+    if not words or unknown:
+        return None, f"unknown word(s): {' '.join(unknown) or lemma}"
+    return unit(np.mean([unit(vectors[w]) for w in words], axis=0)), "words"
+
+
+def synset_vector(lemmas: list[str], vectors, weighting: str = "mean") -> tuple[np.ndarray | None, list[str]]:
+    """The unit vector of a synset from its lemmas, and a per-lemma note of what was used."""
+    made, notes = [], []
+    for lemma in lemmas:
+        vec, how = lemma_vector(lemma, vectors)
+        notes.append(f"{lemma}: {how}")
+        if vec is not None:
+            made.append(vec)
+            if weighting == "first":
+                break
+    if not made:
+        return None, notes
+    if weighting not in ("mean", "first"):
+        raise ValueError(f"unknown lemma weighting {weighting!r}; use 'mean' or 'first'")
+    return unit(np.mean(made, axis=0)), notes
+
+
+def display_name(lemmas: list[str]) -> str:
+    return lemmas[0].replace("_", " ")
+
+
+@dataclass
+class LabelSpace:
+    """Label vectors (unit rows) with their wnids and display names, in one fixed order."""
+    wnids: list[str]
+    names: list[str]
+    vectors: np.ndarray
+
+    def __post_init__(self):
+        self._row = {w: i for i, w in enumerate(self.wnids)}
+
+    def __len__(self) -> int:
+        return len(self.wnids)
+
+    def __contains__(self, wnid: str) -> bool:
+        return wnid in self._row
+
+    def index(self, wnids) -> np.ndarray:
+        """Row numbers of `wnids`; KeyError names the first wnid without a vector."""
+        try:
+            return np.array([self._row[w] for w in wnids], dtype=np.int64)
+        except KeyError as err:
+            raise KeyError(f"{err.args[0]} has no label vector (see the missing-labels report)") from None
+
+    def vector(self, wnid: str) -> np.ndarray:
+        return self.vectors[self.index([wnid])[0]]
+
+    def subset(self, wnids) -> "LabelSpace":
+        rows = self.index(wnids)
+        return LabelSpace([self.wnids[i] for i in rows], [self.names[i] for i in rows], self.vectors[rows])
+
+    def nearest(self, query: np.ndarray, k: int = 10, exclude: set[str] = frozenset()) -> pd.DataFrame:
+        """The k labels with the highest cosine to `query` (any vector), best first."""
+        scores = self.vectors @ unit(np.asarray(query, dtype=np.float32))
+        order = np.argsort(-scores, kind="stable")
+        rows = [i for i in order if self.wnids[i] not in exclude][:k]
+        return pd.DataFrame({"wnid": [self.wnids[i] for i in rows], "name": [self.names[i] for i in rows],
+                             "cosine": scores[rows]})
+
+    def save(self, path: Path) -> None:
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as handle:
+                np.savez(handle, wnids=np.array(self.wnids), names=np.array(self.names), vectors=self.vectors)
+
+    @classmethod
+    def load(cls, path: Path) -> "LabelSpace":
+        with np.load(path) as data:
+            return cls(data["wnids"].tolist(), data["names"].tolist(), data["vectors"])
+
+
+def build_label_space(wnids: list[str], vectors, weighting: str = "mean",
+                      progress: bool = True) -> tuple[LabelSpace, pd.DataFrame]:
+    """Label vectors for `wnids` (duplicates dropped, order kept) and a report of those without one."""
+    kept, names, rows, missing = [], [], [], []
+    for wnid in tqdm(list(dict.fromkeys(wnids)), desc="label vectors", unit="label", disable=not progress,
+                     mininterval=1):
+        lemmas = lemma_names(synset_of(wnid))
+        vec, notes = synset_vector(lemmas, vectors, weighting)
+        if vec is None:
+            missing.append({"wnid": wnid, "name": display_name(lemmas), "lemmas": "; ".join(notes)})
+        else:
+            kept.append(wnid)
+            names.append(display_name(lemmas))
+            rows.append(vec)
+    matrix = np.asarray(rows, dtype=np.float32).reshape(len(rows), vectors.vector_size)
+    return LabelSpace(kept, names, matrix), pd.DataFrame(missing, columns=["wnid", "name", "lemmas"])
+
+
+def random_label_space(space: LabelSpace, seed: int = 0) -> LabelSpace:
+    """The same labels with random unit vectors: the paper's "random embeddings" control."""
+    rng = np.random.default_rng(seed)
+    noise = rng.standard_normal(space.vectors.shape).astype(np.float32)
+    return LabelSpace(list(space.wnids), list(space.names), unit(noise))

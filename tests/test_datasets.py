@@ -1,0 +1,98 @@
+import hashlib
+import zipfile
+from dataclasses import replace
+
+import pytest
+
+from devise_lite import datasets
+from devise_lite.datasets import (REGISTRY, DatasetIntegrityError, DatasetUnavailableError, locate,
+                                  verify_checksum)
+
+from conftest import mirror
+
+
+def _offline(url, target, timeout=30.0):
+    raise OSError("[Errno -3] Temporary failure in name resolution")
+
+
+def test_every_dataset_names_a_real_download_location():
+    for dataset in REGISTRY.values():
+        assert dataset.url.startswith("https://"), dataset.name
+        assert dataset.checksum is None or dataset.checksum.split(":")[0] in ("md5", "sha256")
+
+
+def test_missing_dataset_offline_without_mirror_raises_one_clear_error(monkeypatch, tmp_path):
+    monkeypatch.delenv("DEVISE_MIRROR", raising=False)
+    monkeypatch.setenv("DEVISE_DATA", str(tmp_path))
+    monkeypatch.setattr(datasets, "download", _offline)
+    with pytest.raises(DatasetUnavailableError) as err:
+        locate("caltech101")
+    message = str(err.value)
+    assert "caltech101" in message and REGISTRY["caltech101"].url in message
+    assert "DEVISE_MIRROR" in message and "name resolution" in message
+    assert not (tmp_path / "datasets" / "caltech101").exists()        # nothing half-made is left
+
+
+def test_mirror_is_used_and_verified_without_copying(monkeypatch, tmp_path):
+    monkeypatch.setenv("DEVISE_DATA", str(tmp_path))
+    monkeypatch.setattr(datasets, "download", _offline)
+    for name in ("caltech101", "sharks", "wordnet", "wikipedia"):
+        assert locate(name) == mirror() / REGISTRY[name].folder
+    assert not (tmp_path / "datasets").exists()
+
+
+def test_incomplete_mirror_folder_fails_its_check(monkeypatch, tmp_path):
+    fake_mirror = tmp_path / "mirror"
+    for cls in ("airplanes", "ant"):
+        (fake_mirror / "caltech101" / "101_ObjectCategories" / cls).mkdir(parents=True)
+    monkeypatch.setenv("DEVISE_MIRROR", str(fake_mirror))
+    monkeypatch.setenv("DEVISE_DATA", str(tmp_path / "data"))
+    with pytest.raises(DatasetIntegrityError, match="2 class folders, expected 102"):
+        locate("caltech101")
+
+
+def test_corrupted_download_fails_its_checksum_and_is_set_aside(tmp_path):
+    archive = tmp_path / "caltech-101.zip"
+    archive.write_bytes(b"not the real archive")
+    with pytest.raises(DatasetIntegrityError, match="checksum") as err:
+        verify_checksum(archive, REGISTRY["caltech101"].checksum)
+    assert "downloads it again" in str(err.value)
+    assert not archive.exists() and (tmp_path / "caltech-101.zip.corrupt").exists()
+
+
+def test_download_path_verifies_checksum_then_unpacks_atomically(monkeypatch, tmp_path):
+    # A registry entry whose "download" is a local zip: the whole non-mirror path runs for real.
+    payload = tmp_path / "src.zip"
+    with zipfile.ZipFile(payload, "w") as z:
+        z.writestr("repo-abc/images/gw_1.jpg", b"x")
+    good = "sha256:" + hashlib.sha256(payload.read_bytes()).hexdigest()
+
+    def fake_download(url, target, timeout=30.0):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(payload.read_bytes())
+        return target
+
+    def verify(folder):
+        if not (folder / "great_white_shark" / "gw_1.jpg").exists():
+            raise DatasetIntegrityError("no photo")
+
+    monkeypatch.delenv("DEVISE_MIRROR", raising=False)
+    monkeypatch.setenv("DEVISE_DATA", str(tmp_path / "data"))
+    monkeypatch.setattr(datasets, "download", fake_download)
+    entry = replace(REGISTRY["sharks"], checksum=good, verify=verify)
+    monkeypatch.setitem(REGISTRY, "sharks", entry)
+    folder = locate("sharks")
+    assert folder == tmp_path / "data" / "datasets" / "sharks"
+    assert (folder / "great_white_shark" / "gw_1.jpg").exists()
+
+    # The same with a wrong checksum: an error, and no dataset folder.
+    monkeypatch.setenv("DEVISE_DATA", str(tmp_path / "data2"))
+    monkeypatch.setitem(REGISTRY, "sharks", replace(entry, checksum="sha256:" + "0" * 64))
+    with pytest.raises(DatasetIntegrityError, match="checksum"):
+        locate("sharks")
+    assert not (tmp_path / "data2" / "datasets" / "sharks").exists()
+
+
+def test_unknown_dataset_name_lists_the_known_ones():
+    with pytest.raises(ValueError, match="known: "):
+        locate("imagenet")

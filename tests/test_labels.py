@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors
+
+from devise_lite.labels import LabelSpace, build_label_space, lemma_vector, random_label_space, synset_vector, unit
+
+
+def _vectors(words: dict[str, list[float]]) -> KeyedVectors:
+    kv = KeyedVectors(vector_size=3)
+    kv.add_vectors(list(words), np.array(list(words.values()), dtype=np.float32))
+    return kv
+
+
+KV = _vectors({"shark": [1, 0, 0], "great": [0, 2, 0], "white": [0, 0, 3],
+               "tiger_shark": [0, 1, 1], "tiger": [0, 1, 0]})
+
+
+def test_lemma_vector_prefers_the_phrase_then_the_mean_of_unit_word_vectors():
+    vec, how = lemma_vector("tiger_shark", KV)
+    assert how == "phrase" and np.allclose(vec, unit(np.array([0, 1, 1.0])))
+    vec, how = lemma_vector("great_white_shark", KV)           # no phrase: mean of the 3 unit vectors
+    assert how == "words" and np.allclose(vec, unit(np.array([1, 1, 1.0])))
+
+
+def test_lemma_with_an_unknown_word_is_skipped_not_guessed():
+    vec, how = lemma_vector("Carcharodon_carcharias", KV)
+    assert vec is None and "carcharodon" in how
+    assert lemma_vector("xyz_shark", KV)[0] is None
+
+
+def test_synset_vector_averages_usable_lemmas():
+    vec, notes = synset_vector(["Carcharodon", "great_white_shark", "shark"], KV)
+    expected = unit(unit(np.array([1, 1, 1.0])) + np.array([1, 0, 0.0]))
+    assert np.allclose(vec, expected)
+    assert len(notes) == 3
+    first, _ = synset_vector(["Carcharodon", "great_white_shark", "shark"], KV, "first")
+    assert np.allclose(first, unit(np.array([1, 1, 1.0])))
+
+
+def test_build_label_space_reports_a_synset_with_no_known_word():
+    # n01484850 great_white_shark.n.01 (lemmas great_white_shark, white_shark, man-eater,
+    # man-eating_shark, Carcharodon_carcharias); n01491361 tiger_shark.n.01;
+    # n02086240 Shih-Tzu: no word of it is known here.
+    space, missing = build_label_space(["n01484850", "n01491361", "n02086240", "n01484850"], KV, progress=False)
+    assert space.wnids == ["n01484850", "n01491361"]
+    assert space.names == ["great white shark", "tiger shark"]
+    assert np.allclose(np.linalg.norm(space.vectors, axis=1), 1)
+    assert missing["wnid"].tolist() == ["n02086240"]
+    assert "unknown word" in missing.loc[0, "lemmas"]
+
+
+def test_label_space_nearest_save_load_and_random_control(tmp_path):
+    space = LabelSpace(["a", "b", "c"], ["A", "B", "C"], unit(np.eye(3, dtype=np.float32) + 0.1))
+    top = space.nearest(np.array([1, 0, 0]), k=2)
+    assert top["wnid"].tolist()[0] == "a"
+    assert space.nearest(np.array([1, 0, 0]), k=2, exclude={"a"})["wnid"].tolist()[0] != "a"
+    space.save(tmp_path / "l.npz")
+    again = LabelSpace.load(tmp_path / "l.npz")
+    assert again.wnids == space.wnids and np.allclose(again.vectors, space.vectors)
+    rnd = random_label_space(space, seed=1)
+    assert rnd.wnids == space.wnids and not np.allclose(rnd.vectors, space.vectors)
+    with pytest.raises(KeyError, match="zz has no label vector"):
+        space.index(["zz"])
