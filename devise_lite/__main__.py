@@ -5,9 +5,24 @@ import argparse
 import sys
 import time
 
+from . import predict
 from .config import PRESETS, get_preset
 from .datasets import DatasetIntegrityError, DatasetUnavailableError
-from .pipeline import STAGES
+from .pipeline import STAGES as PIPELINE_STAGES
+from .zeroshot import STAGE as ZERO_SHOT_STAGE
+
+
+def _with_stage_after(stages: dict, after: str, extra: dict) -> dict:
+    """`stages` with the `extra` stages inserted right after `after` (at the end if it is absent)."""
+    merged = {}
+    for name, entry in stages.items():
+        merged[name] = entry
+        if name == after:
+            merged.update(extra)
+    return {**merged, **extra}
+
+
+STAGES = _with_stage_after(PIPELINE_STAGES, "evaluate", ZERO_SHOT_STAGE)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,7 +32,14 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_parser(name, help=help_text).add_argument("--preset", default="book", choices=sorted(PRESETS))
     run = sub.add_parser("run", help="every stage in order (finished stages load from the cache)")
     run.add_argument("--preset", default="book", choices=sorted(PRESETS))
+    predict.add_arguments(sub.add_parser("predict", help="top-K labels of your own images from the trained model"))
     args = parser.parse_args(argv)
+    if args.command == "predict":
+        try:
+            return predict.command(args)
+        except (DatasetUnavailableError, DatasetIntegrityError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
 
     cfg = get_preset(args.preset)
     todo = list(STAGES) if args.command == "run" else [args.command]

@@ -26,7 +26,7 @@ class PhraseConfig:
     """Multi-word phrases: gensim `Phrases` statistics plus the label lexicon."""
     min_count: int = 5
     threshold: float = 10.0
-    passes: int = 2                    # 2 passes can build trigrams ("great_white_shark")
+    passes: int = 1                    # each pass can lengthen a phrase by one word (the lexicon is separate)
     label_lexicon: bool = True         # also join n-grams that are WordNet lemmas of the vocabulary
 
 
@@ -137,6 +137,7 @@ def _book() -> Config:
 def _paper() -> Config:
     return Config(
         name="paper",
+        phrases=PhraseConfig(passes=2),
         word2vec=Word2VecConfig(vector_size=500, window=20, hs=1, negative=0, epochs=1,
                                 min_count=5, sample=1e-4, workers=os.cpu_count() or 2),
         images=ImageConfig(test_per_class=None),

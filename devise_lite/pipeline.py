@@ -347,7 +347,8 @@ def table1(cfg: Config) -> pd.DataFrame:
     rows["chance"] = chance_row(true, labels, h)
     dim = space.vectors.shape[1]
     table = results_table(rows, dim={name: dim for name in rows if name.startswith("DeViSE")})
-    table = table[TABLE1_COLUMNS + [c for c in table.columns if c not in TABLE1_COLUMNS]]
+    # hp@k for k beyond the number of candidates (tiny preset) is undefined: the column stays, empty.
+    table = table.reindex(columns=TABLE1_COLUMNS + [c for c in table.columns if c not in TABLE1_COLUMNS])
     write_csv_atomic(table, results_dir() / "table1.csv")
     return table
 

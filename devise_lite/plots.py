@@ -35,7 +35,7 @@ def umap_2d(points: np.ndarray, seed: int = 0, n_neighbors: int = 12):
     import umap
 
     reducer = umap.UMAP(n_neighbors=min(n_neighbors, len(points) - 1), min_dist=0.3, metric="cosine",
-                        random_state=seed)
+                        random_state=seed, n_jobs=1)
     return reducer.fit_transform(points)
 
 
@@ -60,5 +60,145 @@ def label_map(space: LabelSpace, groups: dict[str, list[str]], title: str, annot
     ax.set_xlabel("UMAP 1")
     ax.set_ylabel("UMAP 2")
     ax.legend(fontsize=9, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------- chapters 3-5: photos, curves, Table 1
+
+
+def _thumbnail(path, size: int = 256):
+    """An RGB thumbnail of an image file (aspect kept), for figures only."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image = image.convert("RGB")
+        image.thumbnail((size, size))
+        return image
+
+
+def photo_grid(paths, captions, title: str, ncols: int = 3, panel_size: float = 2.8):
+    """Photos in a grid, each with a (multi-line) caption under it, such as a model's top labels."""
+    import matplotlib.pyplot as plt
+
+    if len(paths) != len(captions):
+        raise ValueError(f"got {len(paths)} photos but {len(captions)} captions; give one caption per photo")
+    nrows = max(1, -(-len(paths) // ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * panel_size, nrows * (panel_size + 0.9)),
+                             squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, path, caption in zip(axes.flat, paths, captions):
+        ax.imshow(_thumbnail(path))
+        ax.set_title(caption, fontsize=8, loc="left", y=-0.02, va="top", pad=0)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def training_curves(history, quantities=("loss", "test hit@1", "test hit@5"), title: str = "Training curves",
+                    log_scale=("loss",)):
+    """One panel per quantity against the epoch, one line per model.
+
+    `history` has the columns "epoch", "model" and the quantities (as `trained_models(cfg)["history"]`).
+    Quantities in `log_scale` get a symmetric-log axis, so losses of different scales (rank loss,
+    cross-entropy) and losses that reach 0 all stay readable."""
+    import matplotlib.pyplot as plt
+
+    missing = [q for q in ("epoch", "model", *quantities) if q not in history.columns]
+    if missing:
+        raise ValueError(f"history lacks the columns {missing}; it has {list(history.columns)}")
+    fig, axes = plt.subplots(1, len(quantities), figsize=(4.2 * len(quantities), 3.4), squeeze=False)
+    for ax, quantity in zip(axes[0], quantities):
+        for model, rows in history.groupby("model", sort=False):
+            ax.plot(rows["epoch"], rows[quantity], marker=".", label=model)
+        if quantity in log_scale:
+            ax.set_yscale("symlog", linthresh=1e-3)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(quantity + (" (symlog)" if quantity in log_scale else ""))
+        ax.set_title(quantity)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def metric_bars(table, panels: dict[str, list[str]], title: str, models=None):
+    """Grouped bars, one panel per group of metric columns (e.g. flat hit@k, hp@k), one bar per model.
+
+    `table` has a "model" column and the metric columns (as `pipeline.table1(cfg)`); columns absent
+    from the table (hp@20 with fewer than 20 candidates) are skipped."""
+    import matplotlib.pyplot as plt
+
+    models = list(table["model"]) if models is None else list(models)
+    rows = table.set_index("model").loc[models]
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.0 * len(panels), 3.8), squeeze=False)
+    for ax, (panel, columns) in zip(axes[0], panels.items()):
+        columns = [c for c in columns if c in rows.columns]
+        x = np.arange(len(columns))
+        width = 0.8 / max(len(models), 1)
+        for i, model in enumerate(models):
+            ax.bar(x + (i - (len(models) - 1) / 2) * width, rows.loc[model, columns].astype(float), width,
+                   label=model)
+        ax.set_xticks(x, columns)
+        ax.set_ylim(0, 1)
+        ax.set_ylabel(panel)
+        ax.set_title(panel)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0][0].legend(fontsize=7, loc="lower right")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def prediction_gallery(paths, truths, predictions: dict, title: str, panel_size: float = 2.4):
+    """One row per photo: the photo with its true label, then each model's ranked labels.
+
+    `predictions` maps a model name to one list of label names per photo, best first; a label equal
+    to the photo's true label is marked with a check mark."""
+    import matplotlib.pyplot as plt
+
+    models = list(predictions)
+    for model, lists in predictions.items():
+        if len(lists) != len(paths):
+            raise ValueError(f"{model!r} has {len(lists)} label lists for {len(paths)} photos")
+    fig, axes = plt.subplots(len(paths), 1 + len(models), squeeze=False,
+                             figsize=(panel_size * (1 + 1.3 * len(models)), panel_size * len(paths)),
+                             gridspec_kw={"width_ratios": [1] + [1.3] * len(models)})
+    for row, (path, truth) in enumerate(zip(paths, truths)):
+        photo = axes[row][0]
+        photo.imshow(_thumbnail(path))
+        photo.set_title(f"true: {truth}", fontsize=8)
+        photo.axis("off")
+        for ax, model in zip(axes[row][1:], models):
+            lines = [f"{rank}. {name}" + (" \u2713" if name == truth else "")
+                     for rank, name in enumerate(predictions[model][row], start=1)]
+            ax.text(0.0, 0.95, f"{model}\n" + "\n".join(lines), va="top", ha="left", fontsize=8,
+                    transform=ax.transAxes)
+            ax.axis("off")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def hop_histogram(hops: dict, title: str, max_hops: int | None = None):
+    """Side-by-side histograms of WordNet hop distances, one bar series per model (`{model: [hops]}`)."""
+    import matplotlib.pyplot as plt
+
+    top = max_hops if max_hops is not None else max((max(h) for h in hops.values() if len(h)), default=1)
+    bins = np.arange(0, top + 2)
+    width = 0.8 / max(len(hops), 1)
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for i, (model, values) in enumerate(hops.items()):
+        counts, _ = np.histogram(np.minimum(values, top), bins=bins)
+        share = counts / max(len(values), 1)
+        ax.bar(bins[:-1] + (i - (len(hops) - 1) / 2) * width, share, width, label=f"{model} ({len(values)})")
+    ax.set_xticks(bins[:-1])
+    ax.set_xlabel("WordNet hops from the true label to the top-1 label")
+    ax.set_ylabel("share of the model's mistakes")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig

@@ -1,0 +1,76 @@
+"""The stages end to end on the tiny preset (real data from the mirror), caching and the CLI."""
+import pandas as pd
+import pytest
+
+from devise_lite import datasets, language_model, pipeline
+from devise_lite.__main__ import main
+from devise_lite.config import get_preset, stage_key, with_overrides
+from devise_lite.neighbours import NEIGHBOUR_COLUMNS
+from devise_lite.storage import results_dir, stage_dir
+
+TINY = get_preset("tiny")
+
+
+@pytest.fixture(scope="module")
+def tiny_run():
+    assert main(["run", "--preset", "tiny"]) == 0
+    return results_dir()
+
+
+def test_run_writes_the_contract_csvs(tiny_run):
+    sharks = pd.read_csv(tiny_run / "shark_neighbours.csv")
+    assert list(sharks.columns) == NEIGHBOUR_COLUMNS
+    assert set(sharks["rank"]) == set(range(1, 10))
+    table = pd.read_csv(tiny_run / "table1.csv")
+    assert list(table.columns)[:11] == pipeline.TABLE1_COLUMNS
+    assert {"softmax baseline", "DeViSE", "DeViSE, random embeddings", "chance"} <= set(table["model"])
+    chance = table.set_index("model").loc["chance"]
+    # Every trained model is above chance on flat hit@1, even on the tiny preset.
+    assert (table[table.model != "chance"]["hit@1"] > chance["hit@1"]).all()
+
+
+def test_second_run_loads_every_stage_from_the_cache(tiny_run, monkeypatch):
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished stage was computed again")
+    monkeypatch.setattr(language_model, "train_skipgram", no_training)
+    monkeypatch.setattr("devise_lite.devise.train_projection", no_training)
+    monkeypatch.setattr("devise_lite.visual.build_backbone", no_training)
+    assert main(["run", "--preset", "tiny"]) == 0
+
+
+def test_label_space_reports_missing_labels_and_has_unit_vectors(tiny_run):
+    import numpy as np
+    space = pipeline.label_space(TINY)
+    missing = pipeline.missing_labels(TINY)
+    assert len(space) + len(missing) == len(pipeline.label_vocabulary(TINY))
+    assert np.allclose(np.linalg.norm(space.vectors, axis=1), 1, atol=1e-5)
+
+
+def test_a_failing_stage_leaves_no_artifact(tmp_path):
+    def build(folder):
+        (folder / "half-written.bin").write_bytes(b"x")
+        raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        pipeline._cached_dir("demo", "k1", build)
+    assert not stage_dir("demo", "k1").exists()
+    assert not any(p.name.endswith(".part") for p in stage_dir("demo", "k1").parent.iterdir())
+
+
+def test_stage_keys_follow_the_config():
+    assert pipeline.word2vec_key(TINY) == pipeline.word2vec_key(get_preset("tiny"))
+    changed = with_overrides(TINY, word2vec={"epochs": 4})
+    assert pipeline.corpus_key(changed) == pipeline.corpus_key(TINY)      # the corpus is reused
+    assert pipeline.word2vec_key(changed) != pipeline.word2vec_key(TINY)
+    assert stage_key(TINY.text) != stage_key(TINY.phrases)
+
+
+def test_cli_offline_without_mirror_exits_with_the_clear_error(monkeypatch, tmp_path, capsys):
+    monkeypatch.delenv("DEVISE_MIRROR", raising=False)
+    monkeypatch.setenv("DEVISE_DATA", str(tmp_path))
+
+    def offline(url, target, timeout=30.0):
+        raise OSError("network is unreachable")
+    monkeypatch.setattr(datasets, "download", offline)
+    assert main(["corpus", "--preset", "tiny"]) == 2
+    err = capsys.readouterr().err
+    assert "wikipedia" in err and "DEVISE_MIRROR" in err and "https://" in err
