@@ -50,6 +50,8 @@ class LabelConfig:
     """How label vectors are made and which synsets form the label vocabulary."""
     vocabulary: str = "imagenet21k"    # ImageNet fall-2011 synsets shipped by timm
     lemma_weighting: str = "mean"      # "mean" of usable lemmas, or only the "first" usable one
+    head_weight: float = 2.0           # a compound's last word names its kind: "tiger shark" is a shark
+    phrase_weight: float = 0.5         # phrase vector vs. words vector of a multi-word lemma
 
 
 @dataclass(frozen=True)

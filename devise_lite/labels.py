@@ -1,13 +1,18 @@
 """The label space: one unit vector per WordNet synset, made from its lemma names.
 
-The label-vector rule (chapter 2 states it):
-1. Each lemma of the synset becomes a vector: its phrase token ("great_white_shark") if the
-   language model knows it, else the mean of its words' unit vectors if it knows *every* word, else
-   nothing. A lemma with an unknown word is skipped rather than guessed from its other words:
-   "Carcharodon carcharias" has nothing to say, and "xyz shark" would just be "shark".
-2. The synset's vector is the mean of its lemma vectors ("mean"), or only the first usable lemma
-   ("first"), normalised to unit length.
-3. A synset with no usable lemma gets no vector; it is reported, not silently dropped.
+The label-vector rule (chapter 2 states it, with the evidence for each part):
+1. A one-word lemma ("mako") is its word's vector.
+2. A multi-word lemma ("tiger shark") mixes two views: the phrase vector ("tiger_shark"), which says
+   what the corpus says about the whole name, and the *words* vector, the mean of its words' unit
+   vectors with the head, the last word, counted `head_weight` times, which says what kind of thing it
+   is (a tiger shark is a shark, not a tiger). With both, the lemma vector is the unit mean weighted
+   `phrase_weight` : 1 - `phrase_weight`; with only one, that one. Rare phrases (a shark species is
+   named a handful of times in 40 M words) get noisy vectors; the head word keeps them in place.
+   A lemma with an unknown word and no phrase vector is skipped rather than guessed from its other
+   words: "Carcharodon carcharias" has nothing to say, and "xyz shark" would just be "shark".
+3. The synset's vector is the mean of its usable lemma vectors ("mean"), or only the first usable
+   lemma ("first"), normalised to unit length.
+4. A synset with no usable lemma gets no vector; it is reported, not silently dropped.
 """
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from .config import LabelConfig
 from .phrases import lemma_tokens, phrase_token
 from .storage import atomic_path
 from .wordnet import lemma_names, synset_of
@@ -29,32 +35,45 @@ def unit(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.where(norms == 0, 1, norms)
 
 
-def lemma_vector(lemma: str, vectors) -> tuple[np.ndarray | None, str]:
-    """The vector of one lemma and how it was made: "phrase", "words", or why it has none."""
-    token = phrase_token(lemma)
-    if token and token in vectors:
-        return unit(vectors[token]), "phrase" if "_" in token else "word"
+def words_vector(words: list[str], vectors, head_weight: float) -> np.ndarray:
+    """Unit weighted mean of the words' unit vectors; the last word (the head) weighs `head_weight`."""
+    weights = [1.0] * (len(words) - 1) + [head_weight]
+    return unit(np.average([unit(vectors[w]) for w in words], axis=0, weights=weights))
+
+
+def lemma_vector(lemma: str, vectors, cfg: LabelConfig = LabelConfig()) -> tuple[np.ndarray | None, str]:
+    """The vector of one lemma and how it was made ("word", "phrase", "words", "phrase+words"),
+    or None and why there is none."""
     words = lemma_tokens(lemma)
+    token = phrase_token(lemma)
+    phrase = unit(vectors[token]) if token and token in vectors else None
+    if len(words) == 1:
+        return (phrase, "word") if phrase is not None else (None, f"unknown word: {token}")
     unknown = [w for w in words if w not in vectors]
-    if not words or unknown:
-        return None, f"unknown word(s): {' '.join(unknown) or lemma}"
-    return unit(np.mean([unit(vectors[w]) for w in words], axis=0)), "words"
+    composed = None if unknown else words_vector(words, vectors, cfg.head_weight)
+    if phrase is not None and composed is not None:
+        return unit(cfg.phrase_weight * phrase + (1 - cfg.phrase_weight) * composed), "phrase+words"
+    if phrase is not None:
+        return phrase, "phrase"
+    if composed is not None:
+        return composed, "words"
+    return None, f"unknown word(s): {' '.join(unknown) or lemma}"
 
 
-def synset_vector(lemmas: list[str], vectors, weighting: str = "mean") -> tuple[np.ndarray | None, list[str]]:
+def synset_vector(lemmas: list[str], vectors, cfg: LabelConfig = LabelConfig()) -> tuple[np.ndarray | None, list[str]]:
     """The unit vector of a synset from its lemmas, and a per-lemma note of what was used."""
+    if cfg.lemma_weighting not in ("mean", "first"):
+        raise ValueError(f"unknown lemma weighting {cfg.lemma_weighting!r}; use 'mean' or 'first'")
     made, notes = [], []
     for lemma in lemmas:
-        vec, how = lemma_vector(lemma, vectors)
+        vec, how = lemma_vector(lemma, vectors, cfg)
         notes.append(f"{lemma}: {how}")
         if vec is not None:
             made.append(vec)
-            if weighting == "first":
+            if cfg.lemma_weighting == "first":
                 break
     if not made:
         return None, notes
-    if weighting not in ("mean", "first"):
-        raise ValueError(f"unknown lemma weighting {weighting!r}; use 'mean' or 'first'")
     return unit(np.mean(made, axis=0)), notes
 
 
@@ -111,14 +130,14 @@ class LabelSpace:
             return cls(data["wnids"].tolist(), data["names"].tolist(), data["vectors"])
 
 
-def build_label_space(wnids: list[str], vectors, weighting: str = "mean",
+def build_label_space(wnids: list[str], vectors, cfg: LabelConfig = LabelConfig(),
                       progress: bool = True) -> tuple[LabelSpace, pd.DataFrame]:
     """Label vectors for `wnids` (duplicates dropped, order kept) and a report of those without one."""
     kept, names, rows, missing = [], [], [], []
     for wnid in tqdm(list(dict.fromkeys(wnids)), desc="label vectors", unit="label", disable=not progress,
                      mininterval=1):
         lemmas = lemma_names(synset_of(wnid))
-        vec, notes = synset_vector(lemmas, vectors, weighting)
+        vec, notes = synset_vector(lemmas, vectors, cfg)
         if vec is None:
             missing.append({"wnid": wnid, "name": display_name(lemmas), "lemmas": "; ".join(notes)})
         else:

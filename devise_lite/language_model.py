@@ -2,7 +2,8 @@
 
 Training reads the prepared corpus file (`corpus_file=`): gensim's workers then read the file
 themselves, free of Python's GIL, which is what keeps 2 cores busy. Progress is read off gensim's own
-log lines, which report the share of the epoch done.
+log lines; in this mode each worker reports when it finishes its share of the file, so the bar moves
+in steps of 1/workers of an epoch (the elapsed time keeps counting in between).
 """
 from __future__ import annotations
 

@@ -114,7 +114,7 @@ def label_space(cfg: Config):
     from .labels import LabelSpace, build_label_space
 
     def build(tmp: Path) -> dict:
-        space, missing = build_label_space(label_vocabulary(cfg), word_vectors(cfg), cfg.labels.lemma_weighting)
+        space, missing = build_label_space(label_vocabulary(cfg), word_vectors(cfg), cfg.labels)
         space.save(tmp / "labels.npz")
         missing.to_csv(tmp / "missing.csv", index=False)
         return {"labels": len(space), "missing": len(missing)}

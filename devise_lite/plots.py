@@ -146,9 +146,10 @@ def metric_bars(table, panels: dict[str, list[str]], title: str, models=None):
         ax.set_ylabel(panel)
         ax.set_title(panel)
         ax.grid(axis="y", alpha=0.3)
-    axes[0][0].legend(fontsize=7, loc="lower right")
+    handles, names = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=min(len(models), 5), fontsize=8, frameon=False)
     fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
 
 
@@ -174,7 +175,7 @@ def prediction_gallery(paths, truths, predictions: dict, title: str, panel_size:
         for ax, model in zip(axes[row][1:], models):
             lines = [f"{rank}. {name}" + (" \u2713" if name == truth else "")
                      for rank, name in enumerate(predictions[model][row], start=1)]
-            ax.text(0.0, 0.95, f"{model}\n" + "\n".join(lines), va="top", ha="left", fontsize=8,
+            ax.text(0.0, 0.95, f"{model}\n" + "\n".join(lines), va="top", ha="left", fontsize=9,
                     transform=ax.transAxes)
             ax.axis("off")
     fig.suptitle(title)

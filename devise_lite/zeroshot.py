@@ -114,17 +114,13 @@ def zero_shot_data(cfg: Config) -> ZeroShotData:
     labels = pipeline.experiment_labels(cfg)[0]
     seen, unseen = split_seen_unseen(labels, cfg.zeroshot.unseen_share, cfg.zeroshot.seed)
     split, keep = pipeline.image_split(cfg), set(labels)
-    parts = {}
-    for part in ("train", "test"):
+    selected = {}
+    for part, wanted in (("train", seen), ("test", unseen)):
         features, targets = pipeline.image_features(cfg, part)
-        paths = [i.path for i in getattr(split, part) if i.wnid in keep]   # the order of the features
-        if len(paths) != len(targets):
-            raise RuntimeError(f"{part}: {len(paths)} images but {len(targets)} feature rows; "
-                               f"delete the stale feature cache under {pipeline.stage_dir('features', '')}*")
-        wanted = seen if part == "train" else unseen
+        paths = [i.path for i in getattr(split, part) if i.wnid in keep]   # the features' row order
         x, y, mask = restrict_to_labels(features, targets, labels, wanted)
-        parts[part] = ([p for p, m in zip(paths, mask) if m], x, y, wanted)
-    (train_paths, x_train, y_train, _), (test_paths, x_test, y_test, _) = parts["train"], parts["test"]
+        selected[part] = ([p for p, m in zip(paths, mask) if m], x, y)
+    (train_paths, x_train, y_train), (test_paths, x_test, y_test) = selected["train"], selected["test"]
     return ZeroShotData(seen, unseen, train_paths, x_train, y_train, test_paths, x_test,
                         [unseen[t] for t in y_test])
 

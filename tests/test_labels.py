@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
+from devise_lite.config import LabelConfig
 from devise_lite.labels import LabelSpace, build_label_space, lemma_vector, random_label_space, synset_vector, unit
 
 
@@ -12,17 +13,35 @@ def _vectors(words: dict[str, list[float]]) -> KeyedVectors:
 
 
 KV = _vectors({"shark": [1, 0, 0], "great": [0, 2, 0], "white": [0, 0, 3],
-               "tiger_shark": [0, 1, 1], "tiger": [0, 1, 0]})
+               "tiger_shark": [0, 1, 1], "tiger": [0, 1, 0], "hammerhead_shark": [1, 1, 0]})
 
 
-def test_lemma_vector_prefers_the_phrase_then_the_mean_of_unit_word_vectors():
+def test_one_word_lemma_is_its_word_vector():
+    vec, how = lemma_vector("Shark", KV)
+    assert how == "word" and np.allclose(vec, [1, 0, 0])
+    assert lemma_vector("mako", KV) == (None, "unknown word: mako")
+
+
+def test_multi_word_lemma_mixes_phrase_and_head_weighted_words():
     vec, how = lemma_vector("tiger_shark", KV)
-    assert how == "phrase" and np.allclose(vec, unit(np.array([0, 1, 1.0])))
-    vec, how = lemma_vector("great_white_shark", KV)           # no phrase: mean of the 3 unit vectors
-    assert how == "words" and np.allclose(vec, unit(np.array([1, 1, 1.0])))
+    # phrase: unit(0,1,1); words: (1 * tiger + 2 * shark) / 3 = (2,1,0)/3 -> unit(2,1,0); half and half.
+    assert how == "phrase+words"
+    assert np.allclose(vec, unit(unit(np.array([0, 1, 1.0])) + unit(np.array([2, 1, 0.0]))))
 
 
-def test_lemma_with_an_unknown_word_is_skipped_not_guessed():
+def test_words_vector_counts_the_head_twice_by_default():
+    vec, how = lemma_vector("great_white_shark", KV)           # no phrase vector: words only
+    assert how == "words" and np.allclose(vec, unit(np.array([2, 1, 1.0])))
+    flat, _ = lemma_vector("great_white_shark", KV, LabelConfig(head_weight=1.0))
+    assert np.allclose(flat, unit(np.array([1, 1, 1.0])))
+
+
+def test_phrase_alone_when_a_word_is_unknown():
+    vec, how = lemma_vector("hammerhead_shark", KV)            # "hammerhead" is not a known word
+    assert how == "phrase" and np.allclose(vec, unit(np.array([1, 1, 0.0])))
+
+
+def test_lemma_with_an_unknown_word_and_no_phrase_is_skipped_not_guessed():
     vec, how = lemma_vector("Carcharodon_carcharias", KV)
     assert vec is None and "carcharodon" in how
     assert lemma_vector("xyz_shark", KV)[0] is None
@@ -30,11 +49,12 @@ def test_lemma_with_an_unknown_word_is_skipped_not_guessed():
 
 def test_synset_vector_averages_usable_lemmas():
     vec, notes = synset_vector(["Carcharodon", "great_white_shark", "shark"], KV)
-    expected = unit(unit(np.array([1, 1, 1.0])) + np.array([1, 0, 0.0]))
-    assert np.allclose(vec, expected)
-    assert len(notes) == 3
-    first, _ = synset_vector(["Carcharodon", "great_white_shark", "shark"], KV, "first")
-    assert np.allclose(first, unit(np.array([1, 1, 1.0])))
+    assert np.allclose(vec, unit(unit(np.array([2, 1, 1.0])) + np.array([1, 0, 0.0])))
+    assert notes == ["Carcharodon: unknown word: carcharodon", "great_white_shark: words", "shark: word"]
+    first, _ = synset_vector(["Carcharodon", "great_white_shark", "shark"], KV, LabelConfig(lemma_weighting="first"))
+    assert np.allclose(first, unit(np.array([2, 1, 1.0])))
+    with pytest.raises(ValueError, match="lemma weighting"):
+        synset_vector(["shark"], KV, LabelConfig(lemma_weighting="max"))
 
 
 def test_build_label_space_reports_a_synset_with_no_known_word():
