@@ -16,7 +16,8 @@ run:
 	$(PYTHON) -m devise_lite run --preset $(PRESET)
 
 book:
-	DEVISE_PRESET=$(PRESET) jupyter-book build . -W -n --keep-going
+	# Progress bars would land in the pages (as widgets or stderr); the stages print their own.
+	TQDM_DISABLE=1 DEVISE_PRESET=$(PRESET) jupyter-book build . -W -n --keep-going
 
 test: install                ## the test suite (tiny preset, real data from the mirror)
 	$(PYTHON) -m pytest -q

@@ -132,7 +132,7 @@ def _book() -> Config:
         name="book",
         word2vec=Word2VecConfig(vector_size=500, window=10, hs=0, negative=5, epochs=2,
                                 min_count=5, sample=1e-4),
-        devise=DeviseConfig(phase2_epochs=1, phase2_max_steps=40),
+        devise=DeviseConfig(phase2_epochs=1, phase2_max_steps=12),
     )
 
 

@@ -16,8 +16,8 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
+from .progress import progress_bar
 from .config import DeviseConfig
 from .losses import hinge_rank_loss_full, hinge_rank_loss_truncated
 from .storage import atomic_path
@@ -88,7 +88,7 @@ def fit(model: nn.Module, optimizer: torch.optim.Optimizer, batches: Callable[[]
         optimizer.load_state_dict(state["optimizer"])
         generator.set_state(state["generator"])
         history, start_epoch, steps = state["history"], state["epoch"], state["steps"]
-    bar = tqdm(total=epochs, initial=start_epoch, desc=desc, unit="epoch", disable=not progress)
+    bar = progress_bar(total=epochs, initial=start_epoch, desc=desc, unit="epoch", progress=progress)
     for epoch in range(start_epoch, epochs):
         if max_steps is not None and steps >= max_steps:
             break

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
+from .progress import progress_bar
 from .config import LabelConfig
 from .phrases import lemma_tokens, phrase_token
 from .storage import atomic_path
@@ -134,7 +134,7 @@ def build_label_space(wnids: list[str], vectors, cfg: LabelConfig = LabelConfig(
                       progress: bool = True) -> tuple[LabelSpace, pd.DataFrame]:
     """Label vectors for `wnids` (duplicates dropped, order kept) and a report of those without one."""
     kept, names, rows, missing = [], [], [], []
-    for wnid in tqdm(list(dict.fromkeys(wnids)), desc="label vectors", unit="label", disable=not progress,
+    for wnid in progress_bar(list(dict.fromkeys(wnids)), desc="label vectors", unit="label", progress=progress,
                      mininterval=1):
         lemmas = lemma_names(synset_of(wnid))
         vec, notes = synset_vector(lemmas, vectors, cfg)

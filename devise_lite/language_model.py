@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
+from .progress import progress_bar
 from .config import Word2VecConfig
 
 SIMILARITY_SETS = {"WordSim-353": "wordsim353.tsv", "SimLex-999": "simlex999.txt"}
@@ -37,7 +37,7 @@ class _ProgressFromLog(logging.Handler):
     """Moves a tqdm bar from gensim's 'EPOCH n - PROGRESS: at 12.34% examples' log lines."""
     _pattern = re.compile(r"EPOCH (\d+)(?: - PROGRESS)?: at ([\d.]+)%")
 
-    def __init__(self, bar: tqdm, epochs: int):
+    def __init__(self, bar, epochs: int):
         super().__init__(logging.INFO)
         self.bar, self.epochs = bar, epochs
 
@@ -61,7 +61,7 @@ def train_skipgram(corpus_file: Path, cfg: Word2VecConfig, progress: bool = True
     model = skipgram_model(cfg)
     model.build_vocab(corpus_file=str(corpus_file))
     logger = logging.getLogger("gensim.models.word2vec")
-    bar = tqdm(total=100.0, desc="skip-gram", unit="%", disable=not progress,
+    bar = progress_bar(total=100.0, desc="skip-gram", unit="%", progress=progress,
                bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f}% [{elapsed}<{remaining}]")
     handler = _ProgressFromLog(bar, cfg.epochs)
     old_level = logger.level

@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from .progress import progress_bar
 from .hierarchy import Hierarchy, hierarchical_correct_sets
 
 FLAT_KS = (1, 2, 5, 10, 20)
@@ -118,7 +118,7 @@ def _correct_sets(true_labels: Iterable[str], h: Hierarchy, valid: Collection[st
     valid = valid if isinstance(valid, (set, frozenset)) else set(valid)
     distinct = sorted(set(true_labels))
     return {label: hierarchical_correct_sets(h, label, ks, valid)
-            for label in tqdm(distinct, desc="correct sets", disable=not progress)}
+            for label in progress_bar(distinct, desc="correct sets", progress=progress)}
 
 
 def _check_ks(ks: Iterable[int], ranked: np.ndarray, n_true: int, name: str) -> list[int]:

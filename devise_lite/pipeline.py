@@ -22,6 +22,9 @@ def _cached_dir(stage: str, key: str, build) -> Path:
     """The stage's cache folder, built by `build(tmp_folder)` if missing."""
     folder = stage_dir(stage, key)
     if not (folder / "done.json").exists():
+        # A run killed outright (no exception to clean up after) leaves its temporary folder behind.
+        for stale in folder.parent.glob(f".{folder.name}.*.part"):
+            shutil.rmtree(stale, ignore_errors=True)
         with atomic_path(folder) as tmp:
             tmp.mkdir(parents=True)
             start = time.perf_counter()

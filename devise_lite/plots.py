@@ -203,3 +203,39 @@ def hop_histogram(hops: dict, title: str, max_hops: int | None = None):
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------- chapter 7: the joint space
+
+
+def joint_map(groups: dict, title: str, styles: dict | None = None, notes: dict | None = None,
+              seed: int = 0, n_neighbors: int = 15):
+    """One seeded UMAP of several groups of points that live in the same space (label vectors and
+    image embeddings alike), drawn group by group in the order given, later groups on top.
+
+    `groups[name]` is an (n, d) array (empty groups are skipped); `styles[name]` are scatter keyword
+    arguments (marker, color, s, alpha); `notes[name]` is a list of (row, text) written next to those
+    points. Returns (figure, {group: (n, 2) map coordinates})."""
+    import matplotlib.pyplot as plt
+
+    names = [name for name, points in groups.items() if len(points)]
+    if not names:
+        raise ValueError("joint_map needs at least one non-empty group of points")
+    xy = umap_2d(np.concatenate([np.asarray(groups[n], dtype=np.float32) for n in names]), seed=seed,
+                 n_neighbors=n_neighbors)
+    bounds = np.cumsum([0] + [len(groups[n]) for n in names])
+    coords = {n: xy[start:end] for n, start, end in zip(names, bounds[:-1], bounds[1:])}
+    fig, ax = plt.subplots(figsize=(9.5, 7.5))
+    for name in names:
+        style = {"s": 12, "alpha": 0.6, **(styles or {}).get(name, {})}
+        ax.scatter(coords[name][:, 0], coords[name][:, 1], label=f"{name} ({len(coords[name])})", **style)
+    for name, items in (notes or {}).items():
+        for row, text in items if name in coords else ():
+            ax.annotate(text, coords[name][row], xytext=(4, 3), textcoords="offset points", fontsize=8,
+                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "alpha": 0.75, "lw": 0})
+    ax.set_title(title)
+    ax.set_xlabel("UMAP 1")
+    ax.set_ylabel("UMAP 2")
+    ax.legend(fontsize=8, loc="best", markerscale=1.5)
+    fig.tight_layout()
+    return fig, coords

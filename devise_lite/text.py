@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import bz2
 import re
+from .progress import progress_bar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, TextIO
 
-from tqdm.auto import tqdm
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 _DOC_START = re.compile(r'<doc id="[^"]*"(?: url="[^"]*")? title="([^"]*)">')
@@ -90,7 +90,7 @@ def read_documents(source: Path | str, max_files: int | None = None,
     if not files:
         raise FileNotFoundError(f"{source} holds no WikiExtractor files (wiki_NN or wiki_NN.bz2) "
                                 f"and is not an XML dump (*.xml or *.xml.bz2)")
-    for path in tqdm(files, desc="read wikipedia", unit="file", disable=not progress):
+    for path in progress_bar(files, desc="read wikipedia", unit="file", progress=progress):
         yield from read_wikiextractor_file(path)
 
 

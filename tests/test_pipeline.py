@@ -74,3 +74,11 @@ def test_cli_offline_without_mirror_exits_with_the_clear_error(monkeypatch, tmp_
     assert main(["corpus", "--preset", "tiny"]) == 2
     err = capsys.readouterr().err
     assert "wikipedia" in err and "DEVISE_MIRROR" in err and "https://" in err
+
+
+def test_a_killed_stage_leaves_a_temporary_folder_that_the_next_run_removes():
+    stale = stage_dir("demo", "k2").parent / ".demo-k2.x1y2.part"
+    (stale / "demo-k2").mkdir(parents=True)
+    folder = pipeline._cached_dir("demo", "k2", lambda tmp: {"made": True})
+    assert pipeline.stage_info(folder)["made"] is True
+    assert not stale.exists()
