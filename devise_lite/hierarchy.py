@@ -115,6 +115,19 @@ def distances_from(h: Hierarchy, sources: Iterable[str], max_hops: int | None = 
     return distances
 
 
+def hops_to(h: Hierarchy, source: str, targets: Iterable[str]) -> dict[str, int]:
+    """{target: hops from `source`} for the reachable `targets`; the walk stops once all are found,
+    so it stays cheap for near targets in the 82,000-synset WordNet graph."""
+    left, found = set(targets), {}
+    for radius, layer in rings(h, [source]):
+        for node in left.intersection(layer):
+            found[node] = radius
+        left -= found.keys()
+        if not left:
+            break
+    return found
+
+
 def within_hops(h: Hierarchy, sources: Iterable[str], hops: int,
                 vocabulary: Collection[str] | None = None) -> set[str]:
     """All nodes at distance <= `hops` from some source (sources included), optionally only those in `vocabulary`."""

@@ -6,6 +6,7 @@ from devise_lite.hierarchy import (
     hierarchical_correct_set,
     hierarchical_correct_sets,
     hop_candidates,
+    hops_to,
     within_hops,
 )
 
@@ -42,6 +43,12 @@ def test_bfs_distances_by_hand(zoo):
     # Multi-source: each node's distance to the nearest source.
     both = distances_from(zoo, ["great_white", "whale"])
     assert both["mammal"] == 1 and both["animal"] == 2 and both["ray"] == 3 and both["dolphin"] == 2
+
+
+def test_hops_to_finds_each_target_and_stops(zoo):
+    assert hops_to(zoo, "great_white", ["hammerhead", "whale", "great_white"]) == {
+        "great_white": 0, "hammerhead": 2, "whale": 5}
+    assert hops_to(zoo, "great_white", ["unicorn"]) == {}          # unreachable: absent, not an error
 
 
 def test_within_hops_and_hop_candidates(zoo):
