@@ -41,7 +41,7 @@ TABLE2_COLUMNS = ["candidate_set", "n_candidates", "n_images", "model"] + [f"hit
 TABLE3_COLUMNS = ["candidate_set", "model"] + [f"hp@{k}" for k in HP_KS]
 SHARK_COLUMNS = ["held_out", "model", "candidates", "n_images", "share_shark_in_top5", "top1_most_common",
                  "share_shark_top1", "share_true_in_top5", "n_candidates", "seen_species", "note"]
-TOP5_COLUMNS = ["held_out", "image", "model", "candidates", "rank", "wnid", "name", "score", "is_shark"]
+TOP5_COLUMNS = ["held_out", "image", "model", "candidates", "rank", "wnid", "name", "synset", "score", "is_shark"]
 SHARK_NAMES = {"great_white_shark": "great white shark", "hammerhead": "hammerhead"}
 
 
@@ -343,8 +343,15 @@ def _shark_results(cfg: Config, models: dict, space) -> tuple[pd.DataFrame, pd.D
     from .images import SHARK_FOLDERS, shark_photos
     from .metrics import top_k
 
+    from .wordnet import synset_of
     sharks_in_space = shark_wnid_set(space.wnids)
     names = dict(zip(space.wnids, space.names))
+    synsets: dict[str, str] = {}
+
+    def synset_name(wnid: str) -> str:     # "hammerhead.n.02": unambiguous where display names are not
+        if wnid not in synsets:
+            synsets[wnid] = synset_of(wnid).name()
+        return synsets[wnid]
     summary, lists = [], []
     for held_out, entry in models["info"]["sharks"].items():
         held_in = next(f for f in SHARK_FOLDERS if f != held_out)
@@ -378,16 +385,18 @@ def _shark_results(cfg: Config, models: dict, space) -> tuple[pd.DataFrame, pd.D
                           conse_scores(class_logits, seen_vectors, vectors, cfg.zeroshot.conse_top_t))
             ranked_idx = top_k(scores, min(5, len(cands)))
             ranked = np.asarray(cands, dtype=object)[ranked_idx]
-            top1 = pd.Series([names[w] for w in ranked[:, 0]]).value_counts()
+            # Synset names, not display names: "hammerhead" is both a shark and a hammer's head.
+            top1 = pd.Series([synset_name(w) for w in ranked[:, 0]]).value_counts()
             row.update(share_shark_in_top5=share_with_member_in_top(ranked, members, 5),
                        share_shark_top1=share_with_member_in_top(ranked, members, 1),
                        share_true_in_top5=share_with_member_in_top(ranked, {true}, 5) if true in cands else np.nan,
-                       top1_most_common=f"{top1.index[0]} ({top1.iloc[0]}/{len(ranked)})")
+                       top1_most_common=f"{top1.index[0]}: {top1.iloc[0]}/{len(ranked)}")
             summary.append(row)
             for i, (path, wnids) in enumerate(zip(d.test_paths, ranked)):
                 lists += [{"held_out": SHARK_NAMES[held_out], "image": str(path), "model": model,
                            "candidates": cands_name, "rank": r + 1, "wnid": w, "name": names[w],
-                           "score": float(scores[i, ranked_idx[i, r]]), "is_shark": w in sharks_in_space}
+                           "synset": synset_name(w), "score": float(scores[i, ranked_idx[i, r]]),
+                           "is_shark": w in sharks_in_space}
                           for r, w in enumerate(wnids)]
     return _columns(pd.DataFrame(summary), SHARK_COLUMNS), pd.DataFrame(lists, columns=TOP5_COLUMNS)
 
