@@ -12,17 +12,8 @@ from .pipeline import STAGES as PIPELINE_STAGES
 from .zeroshot import STAGE as ZERO_SHOT_STAGE
 
 
-def _with_stage_after(stages: dict, after: str, extra: dict) -> dict:
-    """`stages` with the `extra` stages inserted right after `after` (at the end if it is absent)."""
-    merged = {}
-    for name, entry in stages.items():
-        merged[name] = entry
-        if name == after:
-            merged.update(extra)
-    return {**merged, **extra}
-
-
-STAGES = _with_stage_after(PIPELINE_STAGES, "evaluate", ZERO_SHOT_STAGE)
+# Zero-shot learning builds on every pipeline stage, so it runs last.
+STAGES = {**PIPELINE_STAGES, **ZERO_SHOT_STAGE}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-import numpy as np
 
 from . import pipeline
 from .config import PRESETS, Config, get_preset
