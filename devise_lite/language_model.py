@@ -1,7 +1,9 @@
 """Skip-gram word2vec with gensim, and the checks the chapter runs on its vectors.
 
-Training reads the prepared corpus file (`corpus_file=`): gensim's workers then read the file
-themselves, free of Python's GIL, which is what keeps 2 cores busy. Progress is read off gensim's own
+Training reads the prepared corpus file (`corpus_file=`): gensim's workers read the file themselves,
+outside Python's GIL, and memory stays flat however large the corpus (a list of sentences in
+memory would grow with it). `benchmarks/bench_word2vec.py` measures its speed against gensim fed
+in memory. Progress is read off gensim's own
 log lines; in this mode each worker reports when it finishes its share of the file, so the bar moves
 in steps of 1/workers of an epoch (the elapsed time keeps counting in between).
 """

@@ -342,8 +342,8 @@ def _shark_results(cfg: Config, models: dict, space) -> tuple[pd.DataFrame, pd.D
     from .evaluation import cosine_scores
     from .images import SHARK_FOLDERS, shark_photos
     from .metrics import top_k
-
     from .wordnet import synset_of
+
     sharks_in_space = shark_wnid_set(space.wnids)
     names = dict(zip(space.wnids, space.names))
     synsets: dict[str, str] = {}
