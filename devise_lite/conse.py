@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .evaluation import cosine_scores
+from .labels import unit
 from .metrics import top_k
 
 
@@ -53,7 +55,4 @@ def conse_embedding(probabilities: np.ndarray, seen_vectors: np.ndarray, top_t: 
 def conse_scores(logits: np.ndarray, seen_vectors: np.ndarray, candidate_vectors: np.ndarray,
                  top_t: int) -> np.ndarray:
     """(N, C) cosines between each image's ConSE embedding and the unit candidate label vectors."""
-    embedding = conse_embedding(softmax(logits), seen_vectors, top_t)
-    norms = np.linalg.norm(embedding, axis=1, keepdims=True)
-    unit = embedding / np.where(norms == 0, 1, norms)
-    return (unit.astype(np.float32) @ np.asarray(candidate_vectors, dtype=np.float32).T)
+    return cosine_scores(unit(conse_embedding(softmax(logits), seen_vectors, top_t)), candidate_vectors)

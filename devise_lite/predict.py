@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-
 from . import pipeline
 from .config import PRESETS, Config, get_preset
 from .storage import stage_dir
