@@ -25,6 +25,7 @@ test: install                ## the test suite (tiny preset, real data from the 
 bench:
 	$(PYTHON) benchmarks/bench_word2vec.py
 	$(PYTHON) benchmarks/bench_features.py
+	$(PYTHON) benchmarks/bench_training.py
 
 clean-book:
 	jupyter-book clean .
