@@ -255,7 +255,8 @@ def fine_tuned_embeddings(cfg: Config) -> np.ndarray:
     import torch
     from torch.utils.data import DataLoader
     from .devise import EndToEnd, rank_loss, fine_tune
-    from .visual import ImageFiles, build_backbone, image_transform, resolve_device, torch_threads
+    from .progress import progress_bar
+    from .visual import ImageFiles, build_backbone, forward_images, image_transform, resolve_device, torch_threads
 
     labels = experiment_labels(cfg)[0]
     vectors = torch.as_tensor(label_space(cfg).subset(labels).vectors)
@@ -276,7 +277,8 @@ def fine_tuned_embeddings(cfg: Config) -> np.ndarray:
                                 device=device, checkpoint=checkpoints / "phase2.pt")
             train_seconds = time.perf_counter() - start
             test = ImageFiles([i.path for i in _images_of(cfg, "test")], image_transform(cfg.visual))
-            embeddings = _embed_images(model, test, cfg.visual.batch_size, device)
+            with progress_bar(total=len(test), desc="embed test images (tuned net)", unit="img") as bar:
+                embeddings = forward_images(model, test, cfg.visual, device, bar)
         np.save(tmp / "test_embeddings.npy", embeddings)
         history.to_csv(tmp / "history.csv", index=False)
         steps = int(history["steps"].iloc[-1]) if len(history) else 0
@@ -300,18 +302,6 @@ class _Indexed:
 
     def __getitem__(self, i):
         return self.images[i], int(self.targets[i])
-
-
-def _embed_images(model, images, batch_size: int, device) -> np.ndarray:
-    import torch
-    from torch.utils.data import DataLoader
-    from tqdm.auto import tqdm
-    model.eval()
-    out = []
-    with torch.inference_mode():
-        for batch in tqdm(DataLoader(images, batch_size=batch_size), desc="embed test images (tuned net)"):
-            out.append(model(batch.to(device)).float().cpu().numpy())
-    return np.concatenate(out)
 
 
 def phase2_info(cfg: Config) -> dict:

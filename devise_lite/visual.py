@@ -256,7 +256,7 @@ def extract_features(paths: Sequence[Path | str], cfg: VisualConfig, set_name: s
                        desc=f"features {set_name}", **({} if progress else {"disable": True}))
             for start in todo:
                 began = time.perf_counter()
-                block = _forward_all(model, Subset(images, range(start, start + sizes[start])), cfg, device, bar)
+                block = forward_images(model, Subset(images, range(start, start + sizes[start])), cfg, device, bar)
                 seconds += time.perf_counter() - began
                 computed += len(block)
                 with atomic_path(chunk_file[start]) as tmp:
@@ -275,8 +275,9 @@ def extract_features(paths: Sequence[Path | str], cfg: VisualConfig, set_name: s
     return features
 
 
-def _forward_all(model: VisualBackbone, images: Dataset, cfg: VisualConfig, device: torch.device, bar) -> np.ndarray:
-    """Features of a dataset of image tensors, in batches of `cfg.batch_size`."""
+def forward_images(model: nn.Module, images: Dataset, cfg: VisualConfig, device: torch.device, bar) -> np.ndarray:
+    """`model`'s outputs for a dataset of image tensors, in batches of `cfg.batch_size`, advancing `bar`
+    (the backbone's features here; phase 2 passes the tuned backbone + projection)."""
     # On 2 CPU cores, loader workers would only steal cycles from the convolutions; a GPU needs them.
     workers = 0 if device.type == "cpu" else min(8, (os.cpu_count() or 2) - 1)
     loader = DataLoader(images, batch_size=cfg.batch_size, shuffle=False, num_workers=workers,
