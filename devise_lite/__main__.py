@@ -25,26 +25,22 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--preset", default="book", choices=sorted(PRESETS))
     predict.add_arguments(sub.add_parser("predict", help="top-K labels of your own images from the trained model"))
     args = parser.parse_args(argv)
-    if args.command == "predict":
-        try:
-            return predict.command(args)
-        except (DatasetUnavailableError, DatasetIntegrityError) as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
-
-    cfg = get_preset(args.preset)
-    todo = list(STAGES) if args.command == "run" else [args.command]
     try:
-        for name in todo:
-            start = time.perf_counter()
-            print(f"[devise-lite] {name} ({cfg.name}): {STAGES[name][0]}", flush=True)
-            STAGES[name][1](cfg)
-            print(f"[devise-lite] {name} done in {time.perf_counter() - start:.1f}s", flush=True)
+        if args.command == "predict":
+            return predict.command(args)
+        run_stages(get_preset(args.preset), list(STAGES) if args.command == "run" else [args.command])
     except (DatasetUnavailableError, DatasetIntegrityError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0
 
+
+def run_stages(cfg, names: list[str]) -> None:
+    for name in names:
+        start = time.perf_counter()
+        print(f"[devise-lite] {name} ({cfg.name}): {STAGES[name][0]}", flush=True)
+        STAGES[name][1](cfg)
+        print(f"[devise-lite] {name} done in {time.perf_counter() - start:.1f}s", flush=True)
 
 if __name__ == "__main__":
     sys.exit(main())
