@@ -52,13 +52,14 @@ class LabelConfig:
     lemma_weighting: str = "mean"      # "mean" of usable lemmas, or only the "first" usable one
     head_weight: float = 2.0           # a compound's last word names its kind: "tiger shark" is a shark
     phrase_weight: float = 0.5         # phrase vector vs. words vector of a multi-word lemma
+    center: bool = True                # subtract the label vectors' mean (rule 5 of labels.py: no hubs)
 
 
 @dataclass(frozen=True)
 class ImageConfig:
     """The labelled image set and its fixed split."""
-    dataset: str = "caltech101"
-    train_per_class: int = 30
+    dataset: str = "caltech101"        # a registry name, or the path of an ImageNet-style folder (imagefolders.py)
+    train_per_class: int | None = 30   # None: all (only for folders with their own val/)
     test_per_class: int | None = 50    # None: all remaining images
     max_classes: int | None = None     # a subset of classes (tests)
     seed: int = 0
@@ -95,6 +96,7 @@ class DeviseConfig:
 class ZeroShotConfig:
     """Seen/unseen split for the zero-shot chapter."""
     unseen_share: float = 0.2
+    family_hops: int | None = 2        # hold out one member per family of labels this close (splits.py); None: uniform
     seed: int = 0
     conse_top_t: int = 10
 
@@ -131,18 +133,24 @@ def _book() -> Config:
     return Config(
         name="book",
         word2vec=Word2VecConfig(vector_size=500, window=10, hs=0, negative=5, epochs=2,
-                                min_count=5, sample=1e-4),
+                                min_count=5, sample=1e-5),
         devise=DeviseConfig(phase2_epochs=1, phase2_max_steps=12),
     )
 
 
 def _paper() -> Config:
+    # The user's own data (README, "Paper scale"): $DEVISE_TEXT (a Wikipedia dump or WikiExtractor
+    # folder) and $DEVISE_IMAGES (an ImageNet-style folder); the mirror's data otherwise.
+    images = ImageConfig(test_per_class=None)
+    if os.environ.get("DEVISE_IMAGES"):
+        images = ImageConfig(dataset=os.environ["DEVISE_IMAGES"], train_per_class=None, test_per_class=None)
     return Config(
         name="paper",
+        text=TextConfig(path=os.environ.get("DEVISE_TEXT") or None),
         phrases=PhraseConfig(passes=2),
         word2vec=Word2VecConfig(vector_size=500, window=20, hs=1, negative=0, epochs=1,
                                 min_count=5, sample=1e-4, workers=os.cpu_count() or 2),
-        images=ImageConfig(test_per_class=None),
+        images=images,
         visual=VisualConfig(backbone="alexnet", batch_size=256, num_threads=os.cpu_count() or 2),
         devise=DeviseConfig(phase2_epochs=10, phase2_max_steps=None, batch_size=128),
     )

@@ -154,8 +154,8 @@ def fine_tune(model: EndToEnd, loader, loss_fn: Callable, cfg: DeviseConfig, *, 
               checkpoint: Path | None = None, progress: bool = True) -> pd.DataFrame:
     """Phase 2: the whole network, backbone included, trained with Adagrad on images."""
     generator = torch.Generator().manual_seed(cfg.seed)
+    model.to(device)     # first: Adagrad allocates its state on the parameters' device
     optimizer = torch.optim.Adagrad(model.parameters(), lr=cfg.phase2_lr)
-    model.to(device)
     return fit(model, optimizer, lambda: iter(loader), loss_fn, cfg.phase2_epochs, generator=generator,
                checkpoint=checkpoint, max_steps=cfg.phase2_max_steps, device=device,
                desc="phase 2 (whole net)", progress=progress)

@@ -165,7 +165,7 @@ class Explorer:
         if view.has_words and self.words is not None:
             vector, _ = lemma_vector(" ".join(tokens), self.words, self.label_config)
             if vector is not None:
-                return vector
+                return view.space.query_vector(vector)
         try:   # a label name or wnid still has a vector (a Latin lemma, or a model without words)
             return view.space.vector(self.find_label(text))
         except UnknownQueryError:

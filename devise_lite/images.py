@@ -165,7 +165,7 @@ def choose_labels(wnids: list[str], max_classes: int | None, seed: int) -> list[
 
 def caltech_split(cfg: ImageConfig) -> ImageSplit:
     """The fixed, seeded, per-label train/test split of Caltech-101 (see the module docstring)."""
-    if cfg.train_per_class < 1:
+    if cfg.train_per_class is None or cfg.train_per_class < 1:
         raise ValueError(f"train_per_class must be at least 1, got {cfg.train_per_class}")
     if cfg.test_per_class is not None and cfg.test_per_class < 1:
         raise ValueError(f"test_per_class must be at least 1 or None (all the rest), got {cfg.test_per_class}")

@@ -13,6 +13,12 @@ The label-vector rule (chapter 2 states it, with the evidence for each part):
 3. The synset's vector is the mean of its usable lemma vectors ("mean"), or only the first usable
    lemma ("first"), normalised to unit length.
 4. A synset with no usable lemma gets no vector; it is reported, not silently dropped.
+5. Centring (`center=True`): the mean of all label vectors is subtracted and the rows are normalised
+   again. Skip-gram vectors share a common direction that grows with rarity, so without it rare
+   labels are near each other whatever they mean ("dragonfly" and "ketch" become everybody's
+   neighbours: hubs); removing the mean is the first step of Mu & Viswanath's "all-but-the-top"
+   post-processing. The mean is kept (`LabelSpace.offset`) so a free word typed as a query is
+   centred the same way (`LabelSpace.query_vector`).
 """
 from __future__ import annotations
 
@@ -87,6 +93,7 @@ class LabelSpace:
     wnids: list[str]
     names: list[str]
     vectors: np.ndarray
+    offset: np.ndarray | None = None      # the mean removed by centring (rule 5), None if not centred
 
     def __post_init__(self):
         self._row = {w: i for i, w in enumerate(self.wnids)}
@@ -107,9 +114,16 @@ class LabelSpace:
     def vector(self, wnid: str) -> np.ndarray:
         return self.vectors[self.index([wnid])[0]]
 
+    def query_vector(self, raw: np.ndarray) -> np.ndarray:
+        """A vector made by the label rule from words (not a label of the space), moved into the
+        space: normalised, then centred like the labels were."""
+        vec = unit(np.asarray(raw, dtype=np.float32))
+        return vec if self.offset is None else unit(vec - self.offset)
+
     def subset(self, wnids) -> "LabelSpace":
         rows = self.index(wnids)
-        return LabelSpace([self.wnids[i] for i in rows], [self.names[i] for i in rows], self.vectors[rows])
+        return LabelSpace([self.wnids[i] for i in rows], [self.names[i] for i in rows], self.vectors[rows],
+                          self.offset)
 
     def nearest(self, query: np.ndarray, k: int = 10, exclude: set[str] = frozenset()) -> pd.DataFrame:
         """The k labels with the highest cosine to `query` (any vector), best first."""
@@ -122,12 +136,15 @@ class LabelSpace:
     def save(self, path: Path) -> None:
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as handle:
-                np.savez(handle, wnids=np.array(self.wnids), names=np.array(self.names), vectors=self.vectors)
+                extra = {} if self.offset is None else {"offset": self.offset}
+                np.savez(handle, wnids=np.array(self.wnids), names=np.array(self.names), vectors=self.vectors,
+                         **extra)
 
     @classmethod
     def load(cls, path: Path) -> "LabelSpace":
         with np.load(path) as data:
-            return cls(data["wnids"].tolist(), data["names"].tolist(), data["vectors"])
+            offset = data["offset"] if "offset" in data.files else None
+            return cls(data["wnids"].tolist(), data["names"].tolist(), data["vectors"], offset)
 
 
 def build_label_space(wnids: list[str], vectors, cfg: LabelConfig = LabelConfig(),
@@ -145,7 +162,11 @@ def build_label_space(wnids: list[str], vectors, cfg: LabelConfig = LabelConfig(
             names.append(display_name(lemmas))
             rows.append(vec)
     matrix = np.asarray(rows, dtype=np.float32).reshape(len(rows), vectors.vector_size)
-    return LabelSpace(kept, names, matrix), pd.DataFrame(missing, columns=["wnid", "name", "lemmas"])
+    offset = None
+    if cfg.center and len(rows) > 1:
+        offset = matrix.mean(axis=0)
+        matrix = unit(matrix - offset)
+    return LabelSpace(kept, names, matrix, offset), pd.DataFrame(missing, columns=["wnid", "name", "lemmas"])
 
 
 def random_label_space(space: LabelSpace, seed: int = 0) -> LabelSpace:

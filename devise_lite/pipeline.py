@@ -146,6 +146,9 @@ def image_split(cfg: Config):
     by `experiment_labels`, among the labels that have a vector)."""
     from dataclasses import replace
     from .images import caltech_split
+    from .imagefolders import folder_split, is_folder_dataset
+    if is_folder_dataset(cfg.images.dataset):       # the user's ImageNet-style folder (paper scale)
+        return folder_split(replace(cfg.images, max_classes=None))
     return caltech_split(replace(cfg.images, max_classes=None))
 
 
@@ -230,7 +233,8 @@ def trained_models(cfg: Config) -> dict:
 
     folder = _cached_dir("train", key, build)
     shutil.rmtree(checkpoints, ignore_errors=True)
-    feature_dim = image_features(cfg, "train")[0].shape[1]
+    # Read from the weights, not the features: at paper scale those are 21 GB.
+    feature_dim = torch.load(folder / "softmax.pt")["weight"].shape[1]
     models = {}
     for name in ("DeViSE", "DeViSE, random embeddings"):
         models[name] = Projection(feature_dim, space.vectors.shape[1])

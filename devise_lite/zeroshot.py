@@ -1,6 +1,7 @@
 """Zero-shot learning: the paper's Tables 2 and 3 at small scale, and the sharks.
 
-THE PROTOCOL. A seeded share of the Caltech-101 experiment labels is held out ("unseen"). DeViSE,
+THE PROTOCOL. A seeded share of the Caltech-101 experiment labels is held out ("unseen"), one member
+of each WordNet family of labels first (`splits.py` states the rule and why). DeViSE,
 its random-embedding control and the softmax baseline are trained on the training images of the
 other ("seen") labels only; no unseen image or label touches training. The unseen labels' test
 images are then labelled by ranking *candidate label sets* that the models never trained on:
@@ -32,6 +33,7 @@ import pandas as pd
 
 from . import pipeline
 from .config import Config, stage_key
+from .splits import label_families, split_seen_unseen
 from .storage import results_dir, write_csv_atomic
 
 CANDIDATE_SETS = ("2-hop", "2-hop+seen", "3-hop", "3-hop+seen", "21k", "21k+seen")
@@ -46,19 +48,6 @@ SHARK_NAMES = {"great_white_shark": "great white shark", "hammerhead": "hammerhe
 
 
 # ---------------------------------------------------------------- seen, unseen and the candidate sets
-
-
-def split_seen_unseen(labels: list[str], unseen_share: float, seed: int) -> tuple[list[str], list[str]]:
-    """(seen, unseen), both sorted: a seeded `unseen_share` of the labels (at least one) is held out."""
-    if not 0 < unseen_share < 1:
-        raise ValueError(f"unseen_share must be between 0 and 1 (exclusive), got {unseen_share}")
-    labels = sorted(set(labels))
-    if len(labels) < 2:
-        raise ValueError(f"a seen/unseen split needs at least 2 labels, got {len(labels)}")
-    n_unseen = min(len(labels) - 1, max(1, round(unseen_share * len(labels))))
-    order = np.random.default_rng(seed).permutation(len(labels))
-    unseen = sorted(labels[i] for i in order[:n_unseen])
-    return [w for w in labels if w not in set(unseen)], unseen
 
 
 def candidate_set(name: str, seen, vocabulary: list[str], hierarchy=None) -> list[str]:
@@ -96,6 +85,14 @@ def restrict_to_labels(features: np.ndarray, targets: np.ndarray, labels: list[s
     return features[mask], np.array([position[w] for w in wnids[mask]], dtype=np.int64), mask
 
 
+def families(cfg: Config, labels: list[str]) -> list[list[str]]:
+    """The label families of the split protocol (`splits.py`); none for a uniform split."""
+    from .hierarchy import Hierarchy
+    if cfg.zeroshot.family_hops is None:
+        return []
+    return label_families(labels, Hierarchy.wordnet(), cfg.zeroshot.family_hops)
+
+
 @dataclass
 class ZeroShotData:
     """The images of Tables 2 and 3: training rows of seen labels, test rows of unseen labels."""
@@ -112,7 +109,8 @@ class ZeroShotData:
 def zero_shot_data(cfg: Config) -> ZeroShotData:
     """Split the experiment labels and select the images: the only data the zero-shot models see."""
     labels = pipeline.experiment_labels(cfg)[0]
-    seen, unseen = split_seen_unseen(labels, cfg.zeroshot.unseen_share, cfg.zeroshot.seed)
+    seen, unseen = split_seen_unseen(labels, cfg.zeroshot.unseen_share, cfg.zeroshot.seed,
+                                     families(cfg, labels))
     split, keep = pipeline.image_split(cfg), set(labels)
     selected = {}
     for part, wanted in (("train", seen), ("test", unseen)):
@@ -228,7 +226,7 @@ def zero_shot_models(cfg: Config) -> dict:
 
     folder = pipeline._cached_dir("zeroshot", zero_shot_key(cfg), build)
     info = pipeline.stage_info(folder)
-    dim, feature_dim = space.vectors.shape[1], pipeline.image_features(cfg, "train")[0].shape[1]
+    dim, feature_dim = space.vectors.shape[1], torch.load(folder / "softmax.pt")["weight"].shape[1]
 
     def load(module, name):
         module.load_state_dict(torch.load(folder / name))

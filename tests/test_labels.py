@@ -81,3 +81,24 @@ def test_label_space_nearest_save_load_and_random_control(tmp_path):
     assert rnd.wnids == space.wnids and not np.allclose(rnd.vectors, space.vectors)
     with pytest.raises(KeyError, match="zz has no label vector"):
         space.index(["zz"])
+
+
+def test_centring_removes_the_shared_direction_and_queries_follow(tmp_path):
+    # Two labels that share a big common component look alike until the mean is removed.
+    # Only the phrase tokens are known, so each synset's vector is its first lemma's phrase vector.
+    kv = _vectors({"great_white_shark": [5, 1, 0], "tiger_shark": [5, 0, 1], "blue_shark": [5, -1, -1]})
+    wnids = ["n01484850", "n01491361", "n01491006"]           # great white, tiger, blue shark
+    raw, _ = build_label_space(wnids, kv, LabelConfig(center=False), progress=False)
+    centred, _ = build_label_space(wnids, kv, LabelConfig(center=True), progress=False)
+    assert raw.offset is None and centred.offset is not None
+    assert float(raw.vectors[0] @ raw.vectors[1]) > 0.9                 # the shared component dominates
+    assert float(centred.vectors[0] @ centred.vectors[1]) < 0.0         # once removed, they differ
+    assert np.allclose(np.linalg.norm(centred.vectors, axis=1), 1)
+    assert np.allclose(centred.offset, raw.vectors.mean(axis=0))
+    # A free word's vector is moved like the labels were: the label's own raw vector lands on it.
+    raw_great_white = kv["great_white_shark"]
+    assert np.allclose(centred.query_vector(raw_great_white), centred.vectors[0], atol=1e-6)
+    assert np.allclose(raw.query_vector(raw_great_white), raw.vectors[0], atol=1e-6)
+    centred.save(tmp_path / "c.npz")
+    again = LabelSpace.load(tmp_path / "c.npz")
+    assert np.allclose(again.offset, centred.offset) and again.subset(wnids[:1]).offset is not None
