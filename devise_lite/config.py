@@ -132,8 +132,8 @@ def _book() -> Config:
     # Adapted to 40 M words on 2 cores; the introduction and chapter 1 say what changed and why.
     return Config(
         name="book",
-        word2vec=Word2VecConfig(vector_size=500, window=10, hs=0, negative=5, epochs=2,
-                                min_count=5, sample=1e-5),
+        word2vec=Word2VecConfig(vector_size=500, window=7, hs=0, negative=3, epochs=2,
+                                min_count=5, sample=1e-4),
         devise=DeviseConfig(phase2_epochs=1, phase2_max_steps=12),
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -19,19 +20,43 @@ from .storage import atomic_path, results_dir, stage_dir, write_csv_atomic
 
 
 def _cached_dir(stage: str, key: str, build) -> Path:
-    """The stage's cache folder, built by `build(tmp_folder)` if missing."""
+    """The stage's cache folder, built by `build(tmp_folder)` if missing.
+
+    Two processes asking for the same stage (a CLI run and a notebook, say) take turns on a lock
+    file: the second waits, then finds the first one's result instead of building it again."""
     folder = stage_dir(stage, key)
-    if not (folder / "done.json").exists():
-        # A run killed outright (no exception to clean up after) leaves its temporary folder behind.
-        for stale in folder.parent.glob(f".{folder.name}.*.part"):
-            shutil.rmtree(stale, ignore_errors=True)
-        with atomic_path(folder) as tmp:
-            tmp.mkdir(parents=True)
-            start = time.perf_counter()
-            info = build(tmp) or {}
-            info["seconds"] = round(time.perf_counter() - start, 2)
-            (tmp / "done.json").write_text(json.dumps(info, indent=2))
+    if (folder / "done.json").exists():
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with _stage_lock(folder.parent / f".{folder.name}.lock"):
+        if not (folder / "done.json").exists():
+            # A run killed outright (no exception to clean up after) leaves its temporary folder
+            # behind; holding the lock, no live run can be using one.
+            for stale in folder.parent.glob(f".{folder.name}.*.part"):
+                shutil.rmtree(stale, ignore_errors=True)
+            with atomic_path(folder) as tmp:
+                tmp.mkdir(parents=True)
+                start = time.perf_counter()
+                info = build(tmp) or {}
+                info["seconds"] = round(time.perf_counter() - start, 2)
+                (tmp / "done.json").write_text(json.dumps(info, indent=2))
     return folder
+
+
+@contextmanager
+def _stage_lock(path: Path):
+    """An exclusive advisory lock (POSIX `flock`); where there is none (Windows), no locking."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def stage_info(folder: Path) -> dict:

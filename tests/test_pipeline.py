@@ -1,4 +1,6 @@
 """The stages end to end on the tiny preset (real data from the mirror), caching and the CLI."""
+import time
+
 import pandas as pd
 import pytest
 
@@ -82,3 +84,24 @@ def test_a_killed_stage_leaves_a_temporary_folder_that_the_next_run_removes():
     folder = pipeline._cached_dir("demo", "k2", lambda tmp: {"made": True})
     assert pipeline.stage_info(folder)["made"] is True
     assert not stale.exists()
+
+
+def test_two_runs_of_one_stage_take_turns_and_build_once():
+    import threading
+    calls, started = [], threading.Event()
+
+    def slow_build(tmp):
+        calls.append(1)
+        started.set()
+        time.sleep(0.5)                       # the second caller arrives while this one builds
+        (tmp / "artifact.txt").write_text("made once")
+        return {}
+
+    results = []
+    first = threading.Thread(target=lambda: results.append(pipeline._cached_dir("demo", "k3", slow_build)))
+    first.start()
+    started.wait(5)
+    results.append(pipeline._cached_dir("demo", "k3", slow_build))   # waits for the lock, then reuses
+    first.join(5)
+    assert len(calls) == 1 and len(results) == 2 and results[0] == results[1]
+    assert (results[0] / "artifact.txt").read_text() == "made once"
