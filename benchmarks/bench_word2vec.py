@@ -22,18 +22,14 @@ from devise_lite.language_model import skipgram_model, train_skipgram
 from devise_lite.phrases import read_lines, write_lines
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--paragraphs", type=int, default=60_000)
-    parser.add_argument("--preset", default="book")
-    args = parser.parse_args()
-    cfg = get_preset(args.preset)
+def skipgram_speeds(cfg, paragraphs: int) -> dict:
+    """Words/s of one skip-gram epoch on the first `paragraphs` of `cfg`'s corpus, both ways."""
     w2v = replace(cfg.word2vec, epochs=1)
     corpus = pipeline.corpus(cfg)
 
     with tempfile.TemporaryDirectory() as scratch:
         sample = Path(scratch) / "sample.txt"
-        write_lines(islice(read_lines(corpus), args.paragraphs), sample, desc="sample")
+        write_lines(islice(read_lines(corpus), paragraphs), sample, desc="sample")
         _, report = train_skipgram(sample, w2v, progress=False)
         streaming = report.words_per_second
 
@@ -46,10 +42,21 @@ def main() -> None:
         start = time.perf_counter()
         model.train(sentences, total_examples=len(sentences), epochs=1)
         in_memory = model.corpus_total_words / (time.perf_counter() - start)
+    return {"streaming": streaming, "in_memory": in_memory, "words": model.corpus_total_words,
+            "held_bytes": held, "word2vec": w2v}
 
-    print(f"sample: {args.paragraphs:,} paragraphs, {model.corpus_total_words:,} words, "
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--paragraphs", type=int, default=60_000)
+    parser.add_argument("--preset", default="book")
+    args = parser.parse_args()
+    speeds = skipgram_speeds(get_preset(args.preset), args.paragraphs)
+    w2v, streaming, in_memory = speeds["word2vec"], speeds["streaming"], speeds["in_memory"]
+
+    print(f"sample: {args.paragraphs:,} paragraphs, {speeds['words']:,} words, "
           f"skip-gram {w2v.vector_size}-d window {w2v.window}, {w2v.workers} workers")
-    print(f"in memory (baseline): {in_memory:10,.0f} words/s  (sentences held: {held / 2**20:.0f} MiB)")
+    print(f"in memory (baseline): {in_memory:10,.0f} words/s  (sentences held: {speeds['held_bytes'] / 2**20:.0f} MiB)")
     print(f"streaming corpus_file: {streaming:10,.0f} words/s  ratio {streaming / in_memory:.2f}x")
 
 
