@@ -5,7 +5,7 @@ PRESET ?= book
 DEVISE_MIRROR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
 export DEVISE_MIRROR
 
-.PHONY: all install run book test bench clean-book
+.PHONY: all install run book test bench bench-whole notebooks clean-book
 
 all: install run book        ## every stage, then the rendered book in _build/html
 
@@ -22,10 +22,14 @@ book:
 test: install                ## the test suite (tiny preset, real data from the mirror)
 	$(PYTHON) -m pytest -q
 
-bench:
-	$(PYTHON) benchmarks/bench_word2vec.py
-	$(PYTHON) benchmarks/bench_features.py
-	$(PYTHON) benchmarks/bench_training.py
+bench:                       ## every speed figure on this machine, each against a baseline (a few minutes)
+	$(PYTHON) benchmarks/bench_all.py
+
+bench-whole:                 ## cold + warm `book` run in a fresh copy, against the 30 / 3 min targets
+	$(PYTHON) benchmarks/bench_all.py --whole-run
+
+notebooks:                   ## output-free .ipynb copies of the chapters (Colab opens only .ipynb)
+	jupytext --to ipynb --update-metadata '{"jupytext": null}' book/intro.md book/0*.md
 
 clean-book:
 	jupyter-book clean .

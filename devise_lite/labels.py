@@ -128,7 +128,10 @@ class LabelSpace:
     def nearest(self, query: np.ndarray, k: int = 10, exclude: set[str] = frozenset()) -> pd.DataFrame:
         """The k labels with the highest cosine to `query` (any vector), best first."""
         scores = self.vectors @ unit(np.asarray(query, dtype=np.float32))
-        order = np.argsort(-scores, kind="stable")
+        # Only the best k + |exclude| can survive the exclusion: sort those, not all 17,000 rows.
+        head = min(len(scores), k + len(exclude))
+        best = np.argpartition(-scores, head - 1)[:head] if 0 < head < len(scores) else np.arange(len(scores))
+        order = best[np.lexsort((best, -scores[best]))]       # by score, ties by row: stable
         rows = [i for i in order if self.wnids[i] not in exclude][:k]
         return pd.DataFrame({"wnid": [self.wnids[i] for i in rows], "name": [self.names[i] for i in rows],
                              "cosine": scores[rows]})

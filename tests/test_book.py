@@ -21,3 +21,19 @@ def test_book_builds_strictly_on_the_tiny_preset(tmp_path):
     pages = [toc["root"]] + [chapter["file"] for chapter in toc["chapters"]]
     for page in pages:
         assert (tmp_path / "_build" / "html" / f"{page}.html").exists(), page
+
+
+def test_notebook_copies_for_colab_match_their_chapters():
+    """`make notebooks` writes book/*.ipynb for Colab; an edited chapter must be copied again."""
+    import jupytext
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
+    for page in [toc["root"]] + [chapter["file"] for chapter in toc["chapters"]]:
+        source = REPO / f"{page}.md"
+        if "kernelspec" not in source.read_text()[:400]:
+            continue                                   # a plain Markdown page has no notebook
+        copy = REPO / f"{page}.ipynb"
+        assert copy.exists(), f"{copy.name} is missing: run `make notebooks`"
+        cells = lambda nb: [(c.cell_type, c.source.strip()) for c in nb.cells]
+        assert cells(jupytext.read(copy)) == cells(jupytext.read(source)), \
+            f"{copy.name} differs from {source.name}: run `make notebooks`"
+        assert all(not c.get("outputs") for c in jupytext.read(copy).cells), "no outputs in git"

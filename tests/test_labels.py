@@ -102,3 +102,16 @@ def test_centring_removes_the_shared_direction_and_queries_follow(tmp_path):
     centred.save(tmp_path / "c.npz")
     again = LabelSpace.load(tmp_path / "c.npz")
     assert np.allclose(again.offset, centred.offset) and again.subset(wnids[:1]).offset is not None
+
+
+def test_nearest_matches_a_full_sort_with_ties_and_exclusions():
+    rng = np.random.default_rng(0)
+    vectors = unit(rng.standard_normal((300, 8)).astype(np.float32))
+    vectors[10] = vectors[20]                                    # a tie: the lower row comes first
+    space = LabelSpace([f"w{i}" for i in range(300)], [f"n{i}" for i in range(300)], vectors)
+    query = vectors[20] + 0.01
+    exclude = {f"w{i}" for i in range(0, 300, 7)}
+    scores = vectors @ unit(query)
+    expected = [f"w{i}" for i in np.argsort(-scores, kind="stable") if f"w{i}" not in exclude][:12]
+    assert space.nearest(query, 12, exclude)["wnid"].tolist() == expected
+    assert len(space.nearest(query, 500)) == 300
