@@ -133,7 +133,8 @@ def metric_bars(table, panels: dict[str, list[str]], title: str, models=None):
 
     models = list(table["model"]) if models is None else list(models)
     rows = table.set_index("model").loc[models]
-    fig, axes = plt.subplots(1, len(panels), figsize=(6.0 * len(panels), 3.8), squeeze=False)
+    # Narrow panels: the book's text column is about 750 px, and a wider figure shrinks its text.
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.4 * len(panels), 3.6), squeeze=False)
     for ax, (panel, columns) in zip(axes[0], panels.items()):
         columns = [c for c in columns if c in rows.columns]
         x = np.arange(len(columns))
@@ -147,9 +148,9 @@ def metric_bars(table, panels: dict[str, list[str]], title: str, models=None):
         ax.set_title(panel)
         ax.grid(axis="y", alpha=0.3)
     handles, names = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="lower center", ncol=min(len(models), 5), fontsize=8, frameon=False)
+    fig.legend(handles, names, loc="lower center", ncol=min(len(models), 3), fontsize=9, frameon=False)
     fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.tight_layout(rect=(0, 0.06 * ((len(models) + 2) // 3) + 0.04, 1, 1))
     return fig
 
 
