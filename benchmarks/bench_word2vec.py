@@ -6,6 +6,7 @@ workers read the file themselves); the baseline is gensim given a Python list of
 
     python benchmarks/bench_word2vec.py [--paragraphs 60000] [--preset book]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,8 +43,13 @@ def skipgram_speeds(cfg, paragraphs: int) -> dict:
         start = time.perf_counter()
         model.train(sentences, total_examples=len(sentences), epochs=1)
         in_memory = model.corpus_total_words / (time.perf_counter() - start)
-    return {"streaming": streaming, "in_memory": in_memory, "words": model.corpus_total_words,
-            "held_bytes": held, "word2vec": w2v}
+    return {
+        "streaming": streaming,
+        "in_memory": in_memory,
+        "words": model.corpus_total_words,
+        "held_bytes": held,
+        "word2vec": w2v,
+    }
 
 
 def main() -> None:
@@ -52,12 +58,22 @@ def main() -> None:
     parser.add_argument("--preset", default="book")
     args = parser.parse_args()
     speeds = skipgram_speeds(get_preset(args.preset), args.paragraphs)
-    w2v, streaming, in_memory = speeds["word2vec"], speeds["streaming"], speeds["in_memory"]
+    w2v, streaming, in_memory = (
+        speeds["word2vec"],
+        speeds["streaming"],
+        speeds["in_memory"],
+    )
 
-    print(f"sample: {args.paragraphs:,} paragraphs, {speeds['words']:,} words, "
-          f"skip-gram {w2v.vector_size}-d window {w2v.window}, {w2v.workers} workers")
-    print(f"in memory (baseline): {in_memory:10,.0f} words/s  (sentences held: {speeds['held_bytes'] / 2**20:.0f} MiB)")
-    print(f"streaming corpus_file: {streaming:10,.0f} words/s  ratio {streaming / in_memory:.2f}x")
+    print(
+        f"sample: {args.paragraphs:,} paragraphs, {speeds['words']:,} words, "
+        f"skip-gram {w2v.vector_size}-d window {w2v.window}, {w2v.workers} workers"
+    )
+    print(
+        f"in memory (baseline): {in_memory:10,.0f} words/s  (sentences held: {speeds['held_bytes'] / 2**20:.0f} MiB)"
+    )
+    print(
+        f"streaming corpus_file: {streaming:10,.0f} words/s  ratio {streaming / in_memory:.2f}x"
+    )
 
 
 if __name__ == "__main__":

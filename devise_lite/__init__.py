@@ -3,4 +3,5 @@
 The chapters of the book import the modules they teach; `pipeline` holds the cached stages that the
 command line (`python -m devise_lite`) and the chapters call.
 """
+
 __version__ = "0.1.0"

@@ -12,6 +12,7 @@ candidate. The candidates are then ranked by cosine to f(x), exactly as DeViSE r
 
 Everything here is pure numpy, tested on a hand-computed 3-class toy.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,7 +29,9 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum(axis=1, keepdims=True)
 
 
-def conse_embedding(probabilities: np.ndarray, seen_vectors: np.ndarray, top_t: int) -> np.ndarray:
+def conse_embedding(
+    probabilities: np.ndarray, seen_vectors: np.ndarray, top_t: int
+) -> np.ndarray:
     """(N, d) convex combinations of the seen label vectors, one per image (not normalised).
 
     `probabilities` (N, S) are the classifier's probabilities over the S seen labels, whose vectors
@@ -38,21 +41,31 @@ def conse_embedding(probabilities: np.ndarray, seen_vectors: np.ndarray, top_t: 
     probabilities = np.asarray(probabilities, dtype=np.float64)
     seen_vectors = np.asarray(seen_vectors, dtype=np.float64)
     if probabilities.ndim != 2 or probabilities.shape[1] != len(seen_vectors):
-        raise ValueError(f"probabilities must be (images, {len(seen_vectors)} seen labels), "
-                         f"got shape {probabilities.shape}")
+        raise ValueError(
+            f"probabilities must be (images, {len(seen_vectors)} seen labels), "
+            f"got shape {probabilities.shape}"
+        )
     if not 1 <= top_t:
         raise ValueError(f"top_t must be at least 1, got {top_t}")
     if (probabilities < 0).any():
-        raise ValueError("probabilities must be non-negative (pass softmax(logits), not logits)")
+        raise ValueError(
+            "probabilities must be non-negative (pass softmax(logits), not logits)"
+        )
     t = min(top_t, probabilities.shape[1])
-    best = top_k(probabilities, t)                                     # (N, T) label indices
-    weights = np.take_along_axis(probabilities, best, axis=1)           # (N, T)
+    best = top_k(probabilities, t)  # (N, T) label indices
+    weights = np.take_along_axis(probabilities, best, axis=1)  # (N, T)
     total = weights.sum(axis=1, keepdims=True)
     weights = weights / np.where(total == 0, 1, total)
     return np.einsum("nt,ntd->nd", weights, seen_vectors[best])
 
 
-def conse_scores(logits: np.ndarray, seen_vectors: np.ndarray, candidate_vectors: np.ndarray,
-                 top_t: int) -> np.ndarray:
+def conse_scores(
+    logits: np.ndarray,
+    seen_vectors: np.ndarray,
+    candidate_vectors: np.ndarray,
+    top_t: int,
+) -> np.ndarray:
     """(N, C) cosines between each image's ConSE embedding and the unit candidate label vectors."""
-    return cosine_scores(unit(conse_embedding(softmax(logits), seen_vectors, top_t)), candidate_vectors)
+    return cosine_scores(
+        unit(conse_embedding(softmax(logits), seen_vectors, top_t)), candidate_vectors
+    )

@@ -4,6 +4,7 @@ Each dataset names its real download location (for users with a network), its ch
 publisher fixes one, and a check of the extracted folder. A mirror ($DEVISE_MIRROR) may hold a
 dataset already extracted, possibly re-encoded, so there only the folder check can apply.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -11,9 +12,9 @@ import shutil
 import tarfile
 import urllib.request
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from tqdm.auto import tqdm
 
@@ -34,12 +35,14 @@ class DatasetIntegrityError(RuntimeError):
 class Dataset:
     name: str
     title: str
-    url: str                       # where a user with a network gets it
-    archive: str                   # file name the download is saved under
-    checksum: str | None           # "md5:<hex>" or "sha256:<hex>"; None where the host fixes none
-    folder: str                    # the extracted dataset, relative to a mirror or the data root
+    url: str  # where a user with a network gets it
+    archive: str  # file name the download is saved under
+    checksum: (
+        str | None
+    )  # "md5:<hex>" or "sha256:<hex>"; None where the host fixes none
+    folder: str  # the extracted dataset, relative to a mirror or the data root
     verify: Callable[[Path], None]
-    unpack: Callable[[Path, Path], None]   # (archive, target folder) -> fills target
+    unpack: Callable[[Path, Path], None]  # (archive, target folder) -> fills target
     credit: str
 
 
@@ -53,15 +56,20 @@ def count_images(folder: Path) -> int:
 def _verify_wikipedia(folder: Path) -> None:
     files = sorted(p for p in folder.rglob("wiki_*") if p.is_file())
     if not files:
-        raise DatasetIntegrityError(f"{folder} holds no WikiExtractor files (wiki_00, wiki_00.bz2, ...)")
+        raise DatasetIntegrityError(
+            f"{folder} holds no WikiExtractor files (wiki_00, wiki_00.bz2, ...)"
+        )
     from .text import open_text  # local import: text.py imports this module
+
     with open_text(files[0]) as handle:
         head = handle.read(200)
     if "<doc " not in head:
-        raise DatasetIntegrityError(f"{files[0]} does not start with a WikiExtractor <doc ...> header")
+        raise DatasetIntegrityError(
+            f"{files[0]} does not start with a WikiExtractor <doc ...> header"
+        )
 
 
-CALTECH_CLASSES = 102   # 101 object classes + BACKGROUND_Google
+CALTECH_CLASSES = 102  # 101 object classes + BACKGROUND_Google
 CALTECH_MIN_PER_CLASS = 31
 CALTECH_MIN_IMAGES = 9_000
 
@@ -69,16 +77,19 @@ CALTECH_MIN_IMAGES = 9_000
 def _verify_caltech(folder: Path) -> None:
     classes = [p for p in folder.iterdir() if p.is_dir()]
     if len(classes) != CALTECH_CLASSES:
-        raise DatasetIntegrityError(f"{folder} has {len(classes)} class folders, expected {CALTECH_CLASSES}")
+        raise DatasetIntegrityError(
+            f"{folder} has {len(classes)} class folders, expected {CALTECH_CLASSES}"
+        )
     counts = {p.name: count_images(p) for p in classes}
     thin = {k: v for k, v in counts.items() if v < CALTECH_MIN_PER_CLASS}
     if thin or sum(counts.values()) < CALTECH_MIN_IMAGES:
         raise DatasetIntegrityError(
             f"{folder} looks incomplete: {sum(counts.values())} images (expected >= {CALTECH_MIN_IMAGES}), "
-            f"classes under {CALTECH_MIN_PER_CLASS} images: {sorted(thin)}")
+            f"classes under {CALTECH_MIN_PER_CLASS} images: {sorted(thin)}"
+        )
 
 
-SHARK_FOLDERS = {"great_white_shark": 200, "hammerhead": 170}   # minimum photos in each
+SHARK_FOLDERS = {"great_white_shark": 200, "hammerhead": 170}  # minimum photos in each
 
 
 def _verify_sharks(folder: Path) -> None:
@@ -86,7 +97,9 @@ def _verify_sharks(folder: Path) -> None:
         sub = folder / name
         found = count_images(sub) if sub.is_dir() else 0
         if found < minimum:
-            raise DatasetIntegrityError(f"{sub} holds {found} photos, expected at least {minimum}")
+            raise DatasetIntegrityError(
+                f"{sub} holds {found} photos, expected at least {minimum}"
+            )
 
 
 def _verify_wordnet(folder: Path) -> None:
@@ -95,15 +108,21 @@ def _verify_wordnet(folder: Path) -> None:
     if unpacked.exists():
         return
     if not archive.exists():
-        raise DatasetIntegrityError(f"{folder} has neither corpora/wordnet.zip nor corpora/wordnet/")
+        raise DatasetIntegrityError(
+            f"{folder} has neither corpora/wordnet.zip nor corpora/wordnet/"
+        )
     try:
         with zipfile.ZipFile(archive) as z:
             names = set(z.namelist())
             bad = z.testzip()
     except zipfile.BadZipFile as err:
-        raise DatasetIntegrityError(f"{archive} is not a valid zip archive ({err}); delete it and run again") from err
+        raise DatasetIntegrityError(
+            f"{archive} is not a valid zip archive ({err}); delete it and run again"
+        ) from err
     if bad is not None or "wordnet/data.noun" not in names:
-        raise DatasetIntegrityError(f"{archive} is corrupt or not WordNet ({bad or 'no wordnet/data.noun'})")
+        raise DatasetIntegrityError(
+            f"{archive} is corrupt or not WordNet ({bad or 'no wordnet/data.noun'})"
+        )
 
 
 # ---------------------------------------------------------------- unpacking
@@ -119,7 +138,9 @@ def _extract_any(archive: Path, target: Path) -> None:
         with tarfile.open(archive) as t:
             t.extractall(target, filter="data")
     else:
-        raise DatasetIntegrityError(f"{archive} is neither a zip nor a tar archive; delete it and run again")
+        raise DatasetIntegrityError(
+            f"{archive} is neither a zip nor a tar archive; delete it and run again"
+        )
     for inner in list(target.rglob("*.tar.gz")) + list(target.rglob("*.tgz")):
         with tarfile.open(inner) as t:
             t.extractall(inner.parent, filter="data")
@@ -135,6 +156,7 @@ def _find_dir(root: Path, name: str) -> Path:
 
 def _unpack_folder(name: str) -> Callable[[Path, Path], None]:
     """Unpack an archive and keep only the (shallowest) folder called `name` as the target."""
+
     def unpack(archive: Path, target: Path) -> None:
         scratch = target.parent / (target.name + ".unpack")
         shutil.rmtree(scratch, ignore_errors=True)
@@ -143,6 +165,7 @@ def _unpack_folder(name: str) -> Callable[[Path, Path], None]:
             shutil.move(str(_find_dir(scratch, name)), target)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+
     return unpack
 
 
@@ -168,52 +191,55 @@ def _unpack_wordnet(archive: Path, target: Path) -> None:
 
 # ---------------------------------------------------------------- the registry
 
-REGISTRY: dict[str, Dataset] = {d.name: d for d in [
-    Dataset(
-        name="wikipedia",
-        title="English Wikipedia text (2015 dump, WikiExtractor output)",
-        url="https://github.com/jason-feng/wikiVisual/archive/1c0fac92f29f17c1603bfffbe864e0dfdff66897.zip",
-        archive="wikiVisual-1c0fac92.zip",
-        checksum=None,   # GitHub builds archives on demand and does not promise stable bytes
-        folder="wikipedia/enwiki-2015-extracted",
-        verify=_verify_wikipedia,
-        unpack=_unpack_folder("text"),
-        credit="Wikipedia contributors, CC BY-SA; extracted by jason-feng/wikiVisual",
-    ),
-    Dataset(
-        name="caltech101",
-        title="Caltech-101 object categories",
-        url="https://data.caltech.edu/records/mzrjq-6wc02/files/caltech-101.zip",
-        archive="caltech-101.zip",
-        checksum="md5:3138e1922a9193bfa496528edbbc45d0",   # the value torchvision checks too
-        folder="caltech101/101_ObjectCategories",
-        verify=_verify_caltech,
-        unpack=_unpack_folder("101_ObjectCategories"),
-        credit="Fei-Fei, Fergus, Perona (2004), Caltech",
-    ),
-    Dataset(
-        name="sharks",
-        title="Underwater photos of great white and hammerhead sharks",
-        url="https://github.com/BrennoR/shark-classifier/archive/eca0c4957fd2c7cce776417105dc258cf01324b7.zip",
-        archive="shark-classifier-eca0c495.zip",
-        checksum=None,   # GitHub archive, see above
-        folder="sharks",
-        verify=_verify_sharks,
-        unpack=_unpack_sharks,
-        credit="Flickr photos collected by BrennoR/shark-classifier; evaluation use only",
-    ),
-    Dataset(
-        name="wordnet",
-        title="Princeton WordNet 3.0 (NLTK corpus layout)",
-        url="https://raw.githubusercontent.com/nltk/nltk_data/gh-pages/packages/corpora/wordnet.zip",
-        archive="wordnet.zip",
-        checksum=None,   # nltk.download() checks NLTK's own index; the zip here is only tested
-        folder="nltk_data",
-        verify=_verify_wordnet,
-        unpack=_unpack_wordnet,
-        credit="Princeton University, WordNet 3.0 licence",
-    ),
-]}
+REGISTRY: dict[str, Dataset] = {
+    d.name: d
+    for d in [
+        Dataset(
+            name="wikipedia",
+            title="English Wikipedia text (2015 dump, WikiExtractor output)",
+            url="https://github.com/jason-feng/wikiVisual/archive/1c0fac92f29f17c1603bfffbe864e0dfdff66897.zip",
+            archive="wikiVisual-1c0fac92.zip",
+            checksum=None,  # GitHub builds archives on demand and does not promise stable bytes
+            folder="wikipedia/enwiki-2015-extracted",
+            verify=_verify_wikipedia,
+            unpack=_unpack_folder("text"),
+            credit="Wikipedia contributors, CC BY-SA; extracted by jason-feng/wikiVisual",
+        ),
+        Dataset(
+            name="caltech101",
+            title="Caltech-101 object categories",
+            url="https://data.caltech.edu/records/mzrjq-6wc02/files/caltech-101.zip",
+            archive="caltech-101.zip",
+            checksum="md5:3138e1922a9193bfa496528edbbc45d0",  # the value torchvision checks too
+            folder="caltech101/101_ObjectCategories",
+            verify=_verify_caltech,
+            unpack=_unpack_folder("101_ObjectCategories"),
+            credit="Fei-Fei, Fergus, Perona (2004), Caltech",
+        ),
+        Dataset(
+            name="sharks",
+            title="Underwater photos of great white and hammerhead sharks",
+            url="https://github.com/BrennoR/shark-classifier/archive/eca0c4957fd2c7cce776417105dc258cf01324b7.zip",
+            archive="shark-classifier-eca0c495.zip",
+            checksum=None,  # GitHub archive, see above
+            folder="sharks",
+            verify=_verify_sharks,
+            unpack=_unpack_sharks,
+            credit="Flickr photos collected by BrennoR/shark-classifier; evaluation use only",
+        ),
+        Dataset(
+            name="wordnet",
+            title="Princeton WordNet 3.0 (NLTK corpus layout)",
+            url="https://raw.githubusercontent.com/nltk/nltk_data/gh-pages/packages/corpora/wordnet.zip",
+            archive="wordnet.zip",
+            checksum=None,  # nltk.download() checks NLTK's own index; the zip here is only tested
+            folder="nltk_data",
+            verify=_verify_wordnet,
+            unpack=_unpack_wordnet,
+            credit="Princeton University, WordNet 3.0 licence",
+        ),
+    ]
+}
 
 
 # ---------------------------------------------------------------- locating and fetching
@@ -238,16 +264,22 @@ def verify_checksum(path: Path, expected: str | None) -> None:
         path.replace(corrupt)
         raise DatasetIntegrityError(
             f"{path.name}: {algorithm} checksum is {got}, expected {want}. The file is corrupt or "
-            f"incomplete; it was moved to {corrupt} and the next run downloads it again.")
+            f"incomplete; it was moved to {corrupt} and the next run downloads it again."
+        )
 
 
 def download(url: str, target: Path, timeout: float = 30.0) -> Path:
     """Download `url` to `target` atomically with a progress bar."""
     with atomic_path(target) as tmp:
         request = urllib.request.Request(url, headers={"User-Agent": "devise-lite"})
-        with urllib.request.urlopen(request, timeout=timeout) as response, open(tmp, "wb") as out:
+        with (
+            urllib.request.urlopen(request, timeout=timeout) as response,
+            open(tmp, "wb") as out,
+        ):
             total = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=f"download {target.name}") as bar:
+            with tqdm(
+                total=total, unit="B", unit_scale=True, desc=f"download {target.name}"
+            ) as bar:
                 for block in iter(lambda: response.read(1 << 20), b""):
                     out.write(block)
                     bar.update(len(block))
@@ -256,13 +288,17 @@ def download(url: str, target: Path, timeout: float = 30.0) -> Path:
 
 def _unavailable(dataset: Dataset, reason: str) -> DatasetUnavailableError:
     mirror = mirror_root()
-    where = (f"the mirror ${MIRROR_ENV}={mirror} has no {dataset.folder}/" if mirror
-             else f"no mirror is configured (${MIRROR_ENV} is unset)")
+    where = (
+        f"the mirror ${MIRROR_ENV}={mirror} has no {dataset.folder}/"
+        if mirror
+        else f"no mirror is configured (${MIRROR_ENV} is unset)"
+    )
     return DatasetUnavailableError(
         f"dataset {dataset.name!r} ({dataset.title}) is not available: it is not in "
         f"{data_root() / 'datasets' / dataset.folder}, {where}, and downloading {dataset.url} "
         f"failed ({reason}). Connect to the network, or set {MIRROR_ENV} to a folder that holds "
-        f"{dataset.folder}/, or save the archive yourself as {data_root() / 'downloads' / dataset.archive}.")
+        f"{dataset.folder}/, or save the archive yourself as {data_root() / 'downloads' / dataset.archive}."
+    )
 
 
 def locate(name: str, *, allow_download: bool = True) -> Path:
@@ -270,7 +306,9 @@ def locate(name: str, *, allow_download: bool = True) -> Path:
     try:
         dataset = REGISTRY[name]
     except KeyError:
-        raise ValueError(f"unknown dataset {name!r}; known: {sorted(REGISTRY)}") from None
+        raise ValueError(
+            f"unknown dataset {name!r}; known: {sorted(REGISTRY)}"
+        ) from None
     local = data_root() / "datasets" / dataset.folder
     if local.exists():
         dataset.verify(local)
@@ -285,7 +323,9 @@ def locate(name: str, *, allow_download: bool = True) -> Path:
             raise _unavailable(dataset, "downloads are disabled")
         try:
             download(dataset.url, archive)
-        except OSError as err:   # URLError, timeouts and refused connections are all OSErrors
+        except (
+            OSError
+        ) as err:  # URLError, timeouts and refused connections are all OSErrors
             raise _unavailable(dataset, str(getattr(err, "reason", err))) from err
     verify_checksum(archive, dataset.checksum)
     with atomic_path(local) as tmp:

@@ -12,13 +12,14 @@ DDP's gradient average is exactly the single-process mean. A run on 8 GPUs there
 same trajectory as the single-process run (up to float summation order), and the learning rates
 keep their meaning whatever the number of GPUs.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import torch
@@ -33,12 +34,15 @@ from .storage import atomic_path
 # Rank 0 alone does slow things between collectives (writing features, the per-epoch test monitor);
 # the others wait at the next collective, so the timeout is generous.
 COLLECTIVE_TIMEOUT = timedelta(hours=2)
-GATHER_ROWS = 1024     # rows per rank per all_gather: bounded memory whatever the number of images
+GATHER_ROWS = (
+    1024  # rows per rank per all_gather: bounded memory whatever the number of images
+)
 
 
 @dataclass(frozen=True)
 class Group:
     """This process's place among the torchrun processes (world 1 without torchrun)."""
+
     rank: int = 0
     world: int = 1
     local_rank: int = 0
@@ -56,14 +60,24 @@ def start(device: str = "auto") -> Group:
         use_cuda = torch.cuda.is_available() and device != "cpu"
         return Group(device=torch.device("cuda" if use_cuda else "cpu"))
     rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
-    local_rank, local_world = int(os.environ["LOCAL_RANK"]), int(os.environ["LOCAL_WORLD_SIZE"])
+    local_rank, local_world = (
+        int(os.environ["LOCAL_RANK"]),
+        int(os.environ["LOCAL_WORLD_SIZE"]),
+    )
     use_cuda = torch.cuda.is_available() and device != "cpu"
     if use_cuda:
-        torch.cuda.set_device(local_rank)    # a bare "cuda" now means this rank's GPU
+        torch.cuda.set_device(local_rank)  # a bare "cuda" now means this rank's GPU
     if not dist.is_initialized():
-        dist.init_process_group("nccl" if use_cuda else "gloo", timeout=COLLECTIVE_TIMEOUT)
-    return Group(rank, world, local_rank, local_world,
-                 torch.device("cuda", local_rank) if use_cuda else torch.device("cpu"))
+        dist.init_process_group(
+            "nccl" if use_cuda else "gloo", timeout=COLLECTIVE_TIMEOUT
+        )
+    return Group(
+        rank,
+        world,
+        local_rank,
+        local_world,
+        torch.device("cuda", local_rank) if use_cuda else torch.device("cpu"),
+    )
 
 
 def stop() -> None:
@@ -98,21 +112,29 @@ def wrap(model: nn.Module, group: Group) -> nn.Module:
     """`model` in DDP when there is a process group (gradients averaged over ranks), else itself."""
     if not dist.is_initialized():
         return model
-    return DistributedDataParallel(model, device_ids=[group.local_rank] if group.device.type == "cuda" else None)
+    return DistributedDataParallel(
+        model, device_ids=[group.local_rank] if group.device.type == "cuda" else None
+    )
 
 
 # ---------------------------------------------------------------- one global batch, split across ranks
 
 
-def global_batches(n: int, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
+def global_batches(
+    n: int, batch_size: int, generator: torch.Generator
+) -> Iterator[torch.Tensor]:
     """Indices of one epoch's global batches: the same permutation `devise.feature_batches` draws."""
     order = torch.randperm(n, generator=generator)
     for start_row in range(0, n, batch_size):
-        yield order[start_row:start_row + batch_size]
+        yield order[start_row : start_row + batch_size]
 
 
-def sharded_loss(kind: str, group: Group, label_vectors: torch.Tensor | None = None,
-                 margin: float = 0.1) -> Callable:
+def sharded_loss(
+    kind: str,
+    group: Group,
+    label_vectors: torch.Tensor | None = None,
+    margin: float = 0.1,
+) -> Callable:
     """`loss(outputs, targets, generator, global_size)` on this rank's rows: their sum / global size,
     so that DDP's average over ranks equals the mean over the global batch.
 
@@ -122,14 +144,23 @@ def sharded_loss(kind: str, group: Group, label_vectors: torch.Tensor | None = N
     """
     scale = lambda size: group.world / size
     if kind == "truncated":
+
         def loss(emb, y, gen, size):
-            keys = random_order(size, label_vectors.shape[0], generator=gen, device=emb.device)
-            rows = keys[group.rank::group.world]
-            return hinge_rank_loss_truncated(emb, label_vectors, y, margin, order=rows, reduction="sum") * scale(size)
+            keys = random_order(
+                size, label_vectors.shape[0], generator=gen, device=emb.device
+            )
+            rows = keys[group.rank :: group.world]
+            return hinge_rank_loss_truncated(
+                emb, label_vectors, y, margin, order=rows, reduction="sum"
+            ) * scale(size)
     elif kind == "full":
+
         def loss(emb, y, gen, size):
-            return hinge_rank_loss_full(emb, label_vectors, y, margin, reduction="sum") * scale(size)
+            return hinge_rank_loss_full(
+                emb, label_vectors, y, margin, reduction="sum"
+            ) * scale(size)
     elif kind == "softmax":
+
         def loss(logits, y, gen, size):
             return F.cross_entropy(logits, y, reduction="sum") * scale(size)
     else:
@@ -140,12 +171,22 @@ def sharded_loss(kind: str, group: Group, label_vectors: torch.Tensor | None = N
 # ---------------------------------------------------------------- the training loop
 
 
-def fit_sharded(model: nn.Module, optimizer: torch.optim.Optimizer,
-                batches: Callable[[], Iterable[tuple[torch.Tensor, torch.Tensor, int]]], loss_fn: Callable,
-                epochs: int, group: Group, *, generator: torch.Generator, checkpoint: Path | None = None,
-                monitor: Callable[[nn.Module], dict] | None = None, max_steps: int | None = None,
-                extra_state: dict[str, torch.Generator] | None = None, desc: str = "train",
-                progress: bool = True) -> list[dict]:
+def fit_sharded(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    batches: Callable[[], Iterable[tuple[torch.Tensor, torch.Tensor, int]]],
+    loss_fn: Callable,
+    epochs: int,
+    group: Group,
+    *,
+    generator: torch.Generator,
+    checkpoint: Path | None = None,
+    monitor: Callable[[nn.Module], dict] | None = None,
+    max_steps: int | None = None,
+    extra_state: dict[str, torch.Generator] | None = None,
+    desc: str = "train",
+    progress: bool = True,
+) -> list[dict]:
     """`devise.fit` across ranks: `batches()` yields (local inputs, local targets, global batch size).
 
     Checkpoints have `fit`'s format (unwrapped model, optimizer, generator, history, epoch, steps),
@@ -156,8 +197,11 @@ def fit_sharded(model: nn.Module, optimizer: torch.optim.Optimizer,
     from .progress import progress_bar
 
     history, start_epoch, steps = [], 0, 0
-    state = torch.load(checkpoint, weights_only=False, map_location="cpu") \
-        if group.is_main and checkpoint is not None and checkpoint.exists() else None
+    state = (
+        torch.load(checkpoint, weights_only=False, map_location="cpu")
+        if group.is_main and checkpoint is not None and checkpoint.exists()
+        else None
+    )
     state = broadcast(state, group)
     if state is not None:
         model.load_state_dict(state["model"])
@@ -167,8 +211,13 @@ def fit_sharded(model: nn.Module, optimizer: torch.optim.Optimizer,
             gen.set_state(state[name])
         history, start_epoch, steps = state["history"], state["epoch"], state["steps"]
     net = wrap(model, group)
-    bar = progress_bar(total=epochs, initial=start_epoch, desc=desc, unit="epoch",
-                       progress=progress and group.is_main)
+    bar = progress_bar(
+        total=epochs,
+        initial=start_epoch,
+        desc=desc,
+        unit="epoch",
+        progress=progress and group.is_main,
+    )
     for epoch in range(start_epoch, epochs):
         if max_steps is not None and steps >= max_steps:
             break
@@ -177,11 +226,15 @@ def fit_sharded(model: nn.Module, optimizer: torch.optim.Optimizer,
         for inputs, targets, size in batches():
             if max_steps is not None and steps >= max_steps:
                 break
-            loss = loss_fn(net(inputs.to(group.device)), targets.to(group.device), generator, size)
+            loss = loss_fn(
+                net(inputs.to(group.device)), targets.to(group.device), generator, size
+            )
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            total += loss.item() * size / group.world     # this rank's sum of per-example losses
+            total += (
+                loss.item() * size / group.world
+            )  # this rank's sum of per-example losses
             count += size
             steps += 1
         total = _sum_over_ranks(total, group)
@@ -195,9 +248,18 @@ def fit_sharded(model: nn.Module, optimizer: torch.optim.Optimizer,
         bar.set_postfix(loss=f"{row['loss']:.4f}")
         if checkpoint is not None and group.is_main:
             with atomic_path(checkpoint) as tmp:
-                torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                            "generator": generator.get_state(), "history": history, "epoch": epoch + 1,
-                            "steps": steps, **{k: g.get_state() for k, g in (extra_state or {}).items()}}, tmp)
+                torch.save(
+                    {
+                        "model": model.state_dict(),
+                        "optimizer": optimizer.state_dict(),
+                        "generator": generator.get_state(),
+                        "history": history,
+                        "epoch": epoch + 1,
+                        "steps": steps,
+                        **{k: g.get_state() for k, g in (extra_state or {}).items()},
+                    },
+                    tmp,
+                )
     bar.close()
     return history
 
@@ -213,7 +275,9 @@ def _sum_over_ranks(value: float, group: Group) -> float:
 # ---------------------------------------------------------------- sharded inference
 
 
-def gather_rows(local: np.ndarray, total: int, group: Group, out: np.ndarray | None = None) -> np.ndarray | None:
+def gather_rows(
+    local: np.ndarray, total: int, group: Group, out: np.ndarray | None = None
+) -> np.ndarray | None:
     """Reassemble rows computed as `items[rank::world]` into the original order, on rank 0.
 
     `local` is this rank's (rows, dim) float32 block. Rank 0 fills `out` (e.g. a memory-mapped .npy)
@@ -229,15 +293,19 @@ def gather_rows(local: np.ndarray, total: int, group: Group, out: np.ndarray | N
     rows_of = [len(range(r, total, group.world)) for r in range(group.world)]
     if group.is_main and out is None:
         out = np.empty((total, dim), dtype=np.float32)
-    for first in range(0, rows_of[0], GATHER_ROWS):        # rank 0 has the most rows
+    for first in range(0, rows_of[0], GATHER_ROWS):  # rank 0 has the most rows
         block = torch.zeros(GATHER_ROWS, dim, dtype=torch.float32)
-        part = local[first:first + GATHER_ROWS]
-        block[:len(part)] = torch.from_numpy(np.ascontiguousarray(part, dtype=np.float32))
+        part = local[first : first + GATHER_ROWS]
+        block[: len(part)] = torch.from_numpy(
+            np.ascontiguousarray(part, dtype=np.float32)
+        )
         block = block.to(group.device)
         pieces = [torch.empty_like(block) for _ in range(group.world)]
         dist.all_gather(pieces, block)
         if group.is_main:
             for r, piece in enumerate(pieces):
                 n = max(0, min(rows_of[r], first + GATHER_ROWS) - first)
-                out[r + group.world * np.arange(first, first + n)] = piece[:n].cpu().numpy()
+                out[r + group.world * np.arange(first, first + n)] = (
+                    piece[:n].cpu().numpy()
+                )
     return out if group.is_main else None

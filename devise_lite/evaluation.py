@@ -4,6 +4,7 @@ Every model is reduced to a score matrix (test images x candidate labels): cosin
 the embedding models, logits for the softmax baseline. One function then produces a row of flat
 hit@k and hierarchical precision@k, so all models are measured by the same code.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -12,17 +13,33 @@ import numpy as np
 import pandas as pd
 
 from .hierarchy import Hierarchy
-from .metrics import (FLAT_KS, HIERARCHICAL_KS, chance_hierarchical_precision_at_k, chance_hit_at_k,
-                      flat_hit_at_k, hierarchical_precision_at_k, top_k)
+from .metrics import (
+    FLAT_KS,
+    HIERARCHICAL_KS,
+    chance_hierarchical_precision_at_k,
+    chance_hit_at_k,
+    flat_hit_at_k,
+    hierarchical_precision_at_k,
+    top_k,
+)
 
 
 def cosine_scores(embeddings: np.ndarray, label_vectors: np.ndarray) -> np.ndarray:
     """(N, C) cosines of unit image embeddings against unit label vectors."""
-    return np.asarray(embeddings, dtype=np.float32) @ np.asarray(label_vectors, dtype=np.float32).T
+    return (
+        np.asarray(embeddings, dtype=np.float32)
+        @ np.asarray(label_vectors, dtype=np.float32).T
+    )
 
 
-def ranking_row(scores: np.ndarray, true_wnids: Sequence[str], candidates: Sequence[str],
-                hierarchy: Hierarchy | None, flat_ks=FLAT_KS, hp_ks=HIERARCHICAL_KS) -> dict:
+def ranking_row(
+    scores: np.ndarray,
+    true_wnids: Sequence[str],
+    candidates: Sequence[str],
+    hierarchy: Hierarchy | None,
+    flat_ks=FLAT_KS,
+    hp_ks=HIERARCHICAL_KS,
+) -> dict:
     """flat hit@k and (with a hierarchy) hierarchical precision@k of one model over `candidates`.
 
     `scores[i, j]` scores candidate `candidates[j]` for test image i, whose label is `true_wnids[i]`
@@ -33,8 +50,13 @@ def ranking_row(scores: np.ndarray, true_wnids: Sequence[str], candidates: Seque
     ranked_wnids = np.asarray(candidates, dtype=object)[ranked]
     row = {f"hit@{k}": v for k, v in _flat(ranked_wnids, true_wnids, flat_ks).items()}
     if hierarchy is not None:
-        hp = hierarchical_precision_at_k(ranked_wnids, true_wnids, hierarchy, set(candidates),
-                                         [k for k in hp_ks if k <= k_max])
+        hp = hierarchical_precision_at_k(
+            ranked_wnids,
+            true_wnids,
+            hierarchy,
+            set(candidates),
+            [k for k in hp_ks if k <= k_max],
+        )
         row.update({f"hp@{k}": v for k, v in hp.items()})
     return row
 
@@ -42,24 +64,46 @@ def ranking_row(scores: np.ndarray, true_wnids: Sequence[str], candidates: Seque
 def _flat(ranked_wnids: np.ndarray, true_wnids: Sequence[str], ks) -> dict[int, float]:
     """flat hit@k on wnids; k beyond the number of candidates counts as the whole list."""
     k_max = ranked_wnids.shape[1]
-    hits = flat_hit_at_k(ranked_wnids, np.asarray(true_wnids, dtype=object), [min(k, k_max) for k in ks])
+    hits = flat_hit_at_k(
+        ranked_wnids, np.asarray(true_wnids, dtype=object), [min(k, k_max) for k in ks]
+    )
     return {k: hits[min(k, k_max)] for k in ks}
 
 
-def chance_row(true_wnids: Sequence[str], candidates: Sequence[str], hierarchy: Hierarchy | None,
-               flat_ks=FLAT_KS, hp_ks=HIERARCHICAL_KS) -> dict:
+def chance_row(
+    true_wnids: Sequence[str],
+    candidates: Sequence[str],
+    hierarchy: Hierarchy | None,
+    flat_ks=FLAT_KS,
+    hp_ks=HIERARCHICAL_KS,
+) -> dict:
     """The expected row of a uniformly random ranking of the candidates (exact, not sampled)."""
-    in_set = np.mean([w in set(candidates) for w in true_wnids]) if len(true_wnids) else 0.0
-    row = {f"hit@{k}": v * in_set for k, v in chance_hit_at_k(len(candidates), flat_ks).items()}
+    in_set = (
+        np.mean([w in set(candidates) for w in true_wnids]) if len(true_wnids) else 0.0
+    )
+    row = {
+        f"hit@{k}": v * in_set
+        for k, v in chance_hit_at_k(len(candidates), flat_ks).items()
+    }
     if hierarchy is not None:
-        hp = chance_hierarchical_precision_at_k(true_wnids, hierarchy, set(candidates),
-                                                [k for k in hp_ks if k <= len(candidates)])
+        hp = chance_hierarchical_precision_at_k(
+            true_wnids,
+            hierarchy,
+            set(candidates),
+            [k for k in hp_ks if k <= len(candidates)],
+        )
         row.update({f"hp@{k}": v for k, v in hp.items()})
     return row
 
 
 def results_table(rows: dict[str, dict], **columns) -> pd.DataFrame:
     """A DataFrame with one row per model: `columns` (e.g. dim=...) map model -> value first."""
-    records = [{"model": model, **{c: values.get(model) for c, values in columns.items()}, **row}
-               for model, row in rows.items()]
+    records = [
+        {
+            "model": model,
+            **{c: values.get(model) for c, values in columns.items()},
+            **row,
+        }
+        for model, row in rows.items()
+    ]
     return pd.DataFrame(records)

@@ -18,14 +18,15 @@ The `Explorer` is plain Python (vectors in, DataFrames out) so it is tested with
 `build_widget` only wires ipywidgets controls to `Explorer.answer`. `explorer_for(cfg)` builds
 the real one from the cached stages.
 """
+
 from __future__ import annotations
 
 import difflib
 import io
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -45,55 +46,82 @@ class UnknownQueryError(ValueError):
 @dataclass(frozen=True)
 class ModelView:
     """One model as the explorer sees it: which label vectors it ranks and where it puts images."""
-    space: LabelSpace                                           # real label vectors, or random ones
-    embed_images: Callable[[np.ndarray], np.ndarray] | None = None   # features (N, F) -> points (N, d)
-    has_words: bool = True                                      # free words live in `space` too
+
+    space: LabelSpace  # real label vectors, or random ones
+    embed_images: Callable[[np.ndarray], np.ndarray] | None = (
+        None  # features (N, F) -> points (N, d)
+    )
+    has_words: bool = True  # free words live in `space` too
 
 
 @dataclass(frozen=True)
 class GalleryImage:
     """An image the reader can pick by name, with its cached backbone features."""
+
     path: Path
-    features: np.ndarray                                        # (F,)
-    wnid: str | None = None                                     # true label, when known
+    features: np.ndarray  # (F,)
+    wnid: str | None = None  # true label, when known
 
 
 class Explorer:
     """Nearest labels of words, labels and images, per candidate set and model (see the module doc)."""
 
-    def __init__(self, space: LabelSpace, candidate_sets: Mapping[str, Sequence[str]],
-                 models: Mapping[str, ModelView], words=None, images: Mapping[str, GalleryImage] | None = None,
-                 featurize: Callable[[list[Path]], np.ndarray] | None = None,
-                 label_config: LabelConfig = LabelConfig(), featured: Sequence[str] | None = None,
-                 suggestion_pool: int = 50_000):
+    def __init__(
+        self,
+        space: LabelSpace,
+        candidate_sets: Mapping[str, Sequence[str]],
+        models: Mapping[str, ModelView],
+        words=None,
+        images: Mapping[str, GalleryImage] | None = None,
+        featurize: Callable[[list[Path]], np.ndarray] | None = None,
+        label_config: LabelConfig = LabelConfig(),
+        featured: Sequence[str] | None = None,
+        suggestion_pool: int = 50_000,
+    ):
         if not candidate_sets or not models:
-            raise ValueError("an Explorer needs at least one candidate set and one model")
+            raise ValueError(
+                "an Explorer needs at least one candidate set and one model"
+            )
         for name, view in models.items():
             for set_name, wnids in candidate_sets.items():
                 lacking = [w for w in wnids if w not in view.space]
                 if lacking:
-                    raise ValueError(f"model {name!r} has no vector for {len(lacking)} labels of candidate set "
-                                     f"{set_name!r} (first: {lacking[0]}); give every model the same label space")
+                    raise ValueError(
+                        f"model {name!r} has no vector for {len(lacking)} labels of candidate set "
+                        f"{set_name!r} (first: {lacking[0]}); give every model the same label space"
+                    )
         self.space, self.models, self.words = space, dict(models), words
-        self.candidate_sets = {name: list(wnids) for name, wnids in candidate_sets.items()}
+        self.candidate_sets = {
+            name: list(wnids) for name, wnids in candidate_sets.items()
+        }
         self.images = dict(images or {})
         self.featurize, self.label_config = featurize, label_config
         self.seen = set(self.candidate_sets.get("seen", ()))
-        self.featured = list(featured if featured is not None else self.candidate_sets.get("seen", []))
+        self.featured = list(
+            featured if featured is not None else self.candidate_sets.get("seen", [])
+        )
         self._by_name: dict[str, list[str]] = {}
         for wnid, name in zip(space.wnids, space.names):
             self._by_name.setdefault(_plain(name), []).append(wnid)
         # Suggestions come from the most frequent words (gensim keeps them first): fast and likely.
         keys = getattr(words, "index_to_key", None) if words is not None else None
-        self._word_pool = list(keys if keys is not None else (words or {}))[:suggestion_pool]
+        self._word_pool = list(keys if keys is not None else (words or {}))[
+            :suggestion_pool
+        ]
         self._rows: dict[tuple[str, str], np.ndarray] = {}
-        self.last_table: pd.DataFrame | None = None             # what the widget showed last
+        self.last_table: pd.DataFrame | None = None  # what the widget showed last
         self.last_message = ""
 
     # ------------------------------------------------------------ the core: rank one point
 
-    def rank(self, query: np.ndarray, k: int, candidates: str, model: str,
-             exclude: Sequence[str] = ()) -> pd.DataFrame:
+    def rank(
+        self,
+        query: np.ndarray,
+        k: int,
+        candidates: str,
+        model: str,
+        exclude: Sequence[str] = (),
+    ) -> pd.DataFrame:
         """The k candidates nearest to `query` (a point of `model`'s label space), best first."""
         view = self._model(model)
         if k < 1:
@@ -101,52 +129,94 @@ class Explorer:
         rows = self._candidate_rows(candidates, model)
         scores = view.space.vectors[rows] @ unit(np.asarray(query, dtype=np.float32))
         skip = set(exclude)
-        order = [i for i in np.argsort(-scores, kind="stable")[:k + len(skip)]
-                 if view.space.wnids[rows[i]] not in skip][:k]
+        order = [
+            i
+            for i in np.argsort(-scores, kind="stable")[: k + len(skip)]
+            if view.space.wnids[rows[i]] not in skip
+        ][:k]
         wnids = [view.space.wnids[rows[i]] for i in order]
-        return pd.DataFrame({"rank": np.arange(1, len(order) + 1), "name": [view.space.names[rows[i]] for i in order],
-                             "wnid": wnids, "cosine": scores[order].astype(float),
-                             "seen": [w in self.seen for w in wnids]})
+        return pd.DataFrame(
+            {
+                "rank": np.arange(1, len(order) + 1),
+                "name": [view.space.names[rows[i]] for i in order],
+                "wnid": wnids,
+                "cosine": scores[order].astype(float),
+                "seen": [w in self.seen for w in wnids],
+            }
+        )
 
     # ------------------------------------------------------------ three kinds of query
 
-    def neighbours_of_text(self, text: str, k: int = 10, candidates: str | None = None,
-                           model: str | None = None) -> pd.DataFrame:
+    def neighbours_of_text(
+        self,
+        text: str,
+        k: int = 10,
+        candidates: str | None = None,
+        model: str | None = None,
+    ) -> pd.DataFrame:
         """Nearest labels of a typed word or phrase (UnknownQueryError if it has no vector)."""
         model = model or next(iter(self.models))
-        return self.rank(self.text_vector(text, model), k, candidates or self._first_set(), model)
+        return self.rank(
+            self.text_vector(text, model), k, candidates or self._first_set(), model
+        )
 
-    def neighbours_of_label(self, label: str, k: int = 10, candidates: str | None = None,
-                            model: str | None = None) -> pd.DataFrame:
+    def neighbours_of_label(
+        self,
+        label: str,
+        k: int = 10,
+        candidates: str | None = None,
+        model: str | None = None,
+    ) -> pd.DataFrame:
         """Nearest *other* labels of a label, given as a wnid, a label name or "name (wnid)"."""
         model = model or next(iter(self.models))
         wnid = self.find_label(label)
         query = self._model(model).space.vector(wnid)
-        return self.rank(query, k, candidates or self._first_set(), model, exclude=[wnid])
+        return self.rank(
+            query, k, candidates or self._first_set(), model, exclude=[wnid]
+        )
 
-    def neighbours_of_image(self, image: str | Path, k: int = 10, candidates: str | None = None,
-                            model: str | None = None) -> pd.DataFrame:
+    def neighbours_of_image(
+        self,
+        image: str | Path,
+        k: int = 10,
+        candidates: str | None = None,
+        model: str | None = None,
+    ) -> pd.DataFrame:
         """Nearest labels of a gallery image (by name) or an image file, as `model` embeds it.
 
         A "true" column marks the image's own label when the gallery knows it."""
         model = model or next(iter(self.models))
         view = self._model(model)
         if view.embed_images is None:
-            raise UnknownQueryError(f"model {model!r} does not embed images; choose one of "
-                                    f"{[m for m, v in self.models.items() if v.embed_images is not None]}")
+            raise UnknownQueryError(
+                f"model {model!r} does not embed images; choose one of "
+                f"{[m for m, v in self.models.items() if v.embed_images is not None]}"
+            )
         features, truth = self.image_features(image)
-        table = self.rank(view.embed_images(features[None, :])[0], k, candidates or self._first_set(), model)
+        table = self.rank(
+            view.embed_images(features[None, :])[0],
+            k,
+            candidates or self._first_set(),
+            model,
+        )
         return table.assign(true=table["wnid"] == truth)
 
-    def answer(self, kind: str, query, k: int, candidates: str, model: str) -> pd.DataFrame | None:
+    def answer(
+        self, kind: str, query, k: int, candidates: str, model: str
+    ) -> pd.DataFrame | None:
         """One query of `kind` ("word", "label", "image"); remembers the table or the message.
 
         This is what the widget calls: a query the explorer cannot place leaves a message saying
         why (and `last_table` None) instead of raising."""
-        methods = {"word": self.neighbours_of_text, "label": self.neighbours_of_label,
-                   "image": self.neighbours_of_image}
+        methods = {
+            "word": self.neighbours_of_text,
+            "label": self.neighbours_of_label,
+            "image": self.neighbours_of_image,
+        }
         if kind not in methods:
-            raise ValueError(f"unknown query kind {kind!r}; choose one of {QUERY_KINDS}")
+            raise ValueError(
+                f"unknown query kind {kind!r}; choose one of {QUERY_KINDS}"
+            )
         try:
             self.last_table = methods[kind](query, k, candidates, model)
             self.last_message = ""
@@ -161,25 +231,38 @@ class Explorer:
         view = self._model(model)
         tokens = tokenize(text or "")
         if not tokens:
-            raise UnknownQueryError("type a word or a phrase (letters or digits), e.g. 'shark'")
+            raise UnknownQueryError(
+                "type a word or a phrase (letters or digits), e.g. 'shark'"
+            )
         if view.has_words and self.words is not None:
             vector, _ = lemma_vector(" ".join(tokens), self.words, self.label_config)
             if vector is not None:
                 return view.space.query_vector(vector)
-        try:   # a label name or wnid still has a vector (a Latin lemma, or a model without words)
+        try:  # a label name or wnid still has a vector (a Latin lemma, or a model without words)
             return view.space.vector(self.find_label(text))
         except UnknownQueryError:
             pass
         if not view.has_words or self.words is None:
             raise UnknownQueryError(
                 f"model {model!r} has vectors for labels only, and {text!r} is not a label name"
-                f"{self._label_hint(text)}; switch to a word model or type a label name")
+                f"{self._label_hint(text)}; switch to a word model or type a label name"
+            )
         unknown = [t for t in tokens if t not in self.words]
         close = {t: self.suggest(t) for t in unknown}
-        hints = [f"{t} -> {' or '.join(repr(s) for s in near)}" for t, near in close.items() if near]
-        raise UnknownQueryError(f"unknown word{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)} "
-                                f"(not in the word vectors' vocabulary); "
-                                + (f"close known words: {'; '.join(hints)}" if hints else "try another word"))
+        hints = [
+            f"{t} -> {' or '.join(repr(s) for s in near)}"
+            for t, near in close.items()
+            if near
+        ]
+        raise UnknownQueryError(
+            f"unknown word{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)} "
+            f"(not in the word vectors' vocabulary); "
+            + (
+                f"close known words: {'; '.join(hints)}"
+                if hints
+                else "try another word"
+            )
+        )
 
     def find_label(self, label: str) -> str:
         """The wnid of a label given as a wnid, "name (wnid)" or a label name (first match)."""
@@ -200,10 +283,14 @@ class Explorer:
             return np.asarray(entry.features, dtype=np.float32), entry.wnid
         path = Path(str(image)).expanduser()
         if not path.is_file():
-            raise UnknownQueryError(f"{str(image)!r} is neither a gallery image nor an image file; "
-                                    f"pick one of the {len(self.images)} gallery images or give a file path")
+            raise UnknownQueryError(
+                f"{str(image)!r} is neither a gallery image nor an image file; "
+                f"pick one of the {len(self.images)} gallery images or give a file path"
+            )
         if self.featurize is None:
-            raise UnknownQueryError("this explorer has no visual model for new files; pick a gallery image")
+            raise UnknownQueryError(
+                "this explorer has no visual model for new files; pick a gallery image"
+            )
         return np.asarray(self.featurize([path])[0], dtype=np.float32), None
 
     def suggest(self, word: str, n: int = 3) -> list[str]:
@@ -212,12 +299,18 @@ class Explorer:
         return difflib.get_close_matches(word, pool, n=n, cutoff=0.75)
 
     def _label_hint(self, label: str) -> str:
-        close = difflib.get_close_matches(_plain(label), list(self._by_name), n=3, cutoff=0.75)
-        return f"; close label names: {', '.join(repr(c) for c in close)}" if close else ""
+        close = difflib.get_close_matches(
+            _plain(label), list(self._by_name), n=3, cutoff=0.75
+        )
+        return (
+            f"; close label names: {', '.join(repr(c) for c in close)}" if close else ""
+        )
 
     def _model(self, model: str) -> ModelView:
         if model not in self.models:
-            raise ValueError(f"unknown model {model!r}; choose one of {list(self.models)}")
+            raise ValueError(
+                f"unknown model {model!r}; choose one of {list(self.models)}"
+            )
         return self.models[model]
 
     def _first_set(self) -> str:
@@ -225,10 +318,16 @@ class Explorer:
 
     def _candidate_rows(self, candidates: str, model: str) -> np.ndarray:
         if candidates not in self.candidate_sets:
-            raise ValueError(f"unknown candidate set {candidates!r}; choose one of {list(self.candidate_sets)}")
+            raise ValueError(
+                f"unknown candidate set {candidates!r}; choose one of {list(self.candidate_sets)}"
+            )
         key = (candidates, model)
-        if key not in self._rows:      # memoised: the 21k set's rows are looked up once per model
-            self._rows[key] = self._model(model).space.index(self.candidate_sets[candidates])
+        if (
+            key not in self._rows
+        ):  # memoised: the 21k set's rows are looked up once per model
+            self._rows[key] = self._model(model).space.index(
+                self.candidate_sets[candidates]
+            )
         return self._rows[key]
 
 
@@ -238,8 +337,10 @@ def _plain(name: str) -> str:
 
 def side_by_side(tables: Mapping[str, pd.DataFrame], digits: int = 2) -> pd.DataFrame:
     """Neighbour tables as one: a column per query, a row per rank, cells "name (cosine)"."""
-    columns = {query: [f"{n} ({c:.{digits}f})" for n, c in zip(t["name"], t["cosine"])]
-               for query, t in tables.items()}
+    columns = {
+        query: [f"{n} ({c:.{digits}f})" for n, c in zip(t["name"], t["cosine"])]
+        for query, t in tables.items()
+    }
     depth = max((len(c) for c in columns.values()), default=0)
     frame = pd.DataFrame({q: c + [""] * (depth - len(c)) for q, c in columns.items()})
     frame.index = pd.RangeIndex(1, depth + 1, name="rank")
@@ -259,20 +360,47 @@ def build_widget(explorer: Explorer, k: int = 10, word: str = "shark"):
 
     import ipywidgets as w
 
-    featured = [f"{explorer.space.names[i]} ({explorer.space.wnids[i]})"
-                for i in explorer.space.index([f for f in explorer.featured if f in explorer.space])]
+    featured = [
+        f"{explorer.space.names[i]} ({explorer.space.wnids[i]})"
+        for i in explorer.space.index(
+            [f for f in explorer.featured if f in explorer.space]
+        )
+    ]
     controls = {
-        "kind": w.ToggleButtons(options=list(QUERY_KINDS), value="word", description="query"),
-        "word": w.Text(value=word, description="word", placeholder="a word or phrase", continuous_update=False),
-        "label": w.Combobox(value=featured[0] if featured else "", options=featured, description="label",
-                            placeholder="a label name or wnid", ensure_option=False, continuous_update=False),
+        "kind": w.ToggleButtons(
+            options=list(QUERY_KINDS), value="word", description="query"
+        ),
+        "word": w.Text(
+            value=word,
+            description="word",
+            placeholder="a word or phrase",
+            continuous_update=False,
+        ),
+        "label": w.Combobox(
+            value=featured[0] if featured else "",
+            options=featured,
+            description="label",
+            placeholder="a label name or wnid",
+            ensure_option=False,
+            continuous_update=False,
+        ),
         "image": w.Dropdown(options=list(explorer.images) or [""], description="image"),
-        "path": w.Text(description="or file", placeholder="/path/to/photo.jpg", continuous_update=False),
+        "path": w.Text(
+            description="or file",
+            placeholder="/path/to/photo.jpg",
+            continuous_update=False,
+        ),
         "k": w.IntSlider(value=k, min=1, max=50, description="k"),
-        "candidates": w.Dropdown(options=list(explorer.candidate_sets), description="candidates"),
+        "candidates": w.Dropdown(
+            options=list(explorer.candidate_sets), description="candidates"
+        ),
         "model": w.Dropdown(options=list(explorer.models), description="model"),
     }
-    outputs = {"message": w.HTML(), "table": w.HTML(), "preview": w.Image(format="jpeg", width=180)}
+    outputs = {
+        "message": w.HTML(),
+        "table": w.HTML(),
+        "preview": w.Image(format="jpeg", width=180),
+    }
     inputs_of = {"word": ["word"], "label": ["label"], "image": ["image", "path"]}
 
     def query():
@@ -285,26 +413,48 @@ def build_widget(explorer: Explorer, k: int = 10, word: str = "shark"):
         kind = controls["kind"].value
         for name in ("word", "label", "image", "path"):
             controls[name].layout.display = None if name in inputs_of[kind] else "none"
-        table = explorer.answer(kind, query(), controls["k"].value, controls["candidates"].value,
-                                controls["model"].value)
+        table = explorer.answer(
+            kind,
+            query(),
+            controls["k"].value,
+            controls["candidates"].value,
+            controls["model"].value,
+        )
         if table is None:
-            outputs["message"].value = f"<b style='color:#b00'>{html.escape(explorer.last_message)}</b>"
+            outputs[
+                "message"
+            ].value = f"<b style='color:#b00'>{html.escape(explorer.last_message)}</b>"
             outputs["table"].value = ""
         else:
             size = len(explorer.candidate_sets[controls["candidates"].value])
             outputs["message"].value = html.escape(
                 f"{len(table)} nearest of {size:,} labels in {controls['candidates'].value!r} "
-                f"under {controls['model'].value}, for {kind} {query()!r}")
-            outputs["table"].value = table.to_html(index=False, float_format=lambda x: f"{x:.3f}")
-        picture = _jpeg_thumbnail(_image_path(explorer, query())) if kind == "image" else None
+                f"under {controls['model'].value}, for {kind} {query()!r}"
+            )
+            outputs["table"].value = table.to_html(
+                index=False, float_format=lambda x: f"{x:.3f}"
+            )
+        picture = (
+            _jpeg_thumbnail(_image_path(explorer, query())) if kind == "image" else None
+        )
         outputs["preview"].value = picture or b""
         outputs["preview"].layout.display = None if picture else "none"
 
     for control in controls.values():
         control.observe(update, names="value")
     settings = w.HBox([controls["k"], controls["candidates"], controls["model"]])
-    panel = w.VBox([controls["kind"], controls["word"], controls["label"], controls["image"], controls["path"],
-                    settings, outputs["message"], w.HBox([outputs["preview"], outputs["table"]])])
+    panel = w.VBox(
+        [
+            controls["kind"],
+            controls["word"],
+            controls["label"],
+            controls["image"],
+            controls["path"],
+            settings,
+            outputs["message"],
+            w.HBox([outputs["preview"], outputs["table"]]),
+        ]
+    )
     panel.controls, panel.outputs = controls, outputs
     update()
     return panel
@@ -313,12 +463,17 @@ def build_widget(explorer: Explorer, k: int = 10, word: str = "shark"):
 def _image_path(explorer: Explorer, image: str) -> Path | None:
     if image in explorer.images:
         return explorer.images[image].path
-    return Path(image).expanduser() if image and Path(image).expanduser().is_file() else None
+    return (
+        Path(image).expanduser()
+        if image and Path(image).expanduser().is_file()
+        else None
+    )
 
 
 def _jpeg_thumbnail(path: Path | None, size: int = 180) -> bytes | None:
     """JPEG bytes of a thumbnail for the preview, or None if there is no readable image."""
     from PIL import Image, UnidentifiedImageError
+
     if path is None:
         return None
     try:
@@ -345,7 +500,15 @@ class FileFeatures:
 
     def __call__(self, paths: list[Path]) -> np.ndarray:
         import torch
-        from .visual import ImageFiles, UnreadableImageError, build_backbone, image_transform, torch_threads
+
+        from .visual import (
+            ImageFiles,
+            UnreadableImageError,
+            build_backbone,
+            image_transform,
+            torch_threads,
+        )
+
         files = ImageFiles(paths, image_transform(self.cfg))
         try:
             batch = torch.stack([files[i] for i in range(len(files))])
@@ -373,29 +536,57 @@ def explorer_for(cfg: Config) -> Explorer:
     trained = zeroshot.zero_shot_models(cfg)
     seen, unseen = list(trained["seen"]), list(trained["unseen"])
     hierarchy = Hierarchy.wordnet()
-    sets = {name: seen if name == "seen" else zeroshot.candidate_set(name, seen, space.wnids, hierarchy)
-            for name in EXPLORER_SETS}
+    sets = {
+        name: seen
+        if name == "seen"
+        else zeroshot.candidate_set(name, seen, space.wnids, hierarchy)
+        for name in EXPLORER_SETS
+    }
     seen_vectors, top_t = space.subset(seen).vectors, cfg.zeroshot.conse_top_t
     models = {
         "DeViSE": ModelView(space, lambda f: embed(trained["DeViSE"], f)),
-        "ConSE": ModelView(space, lambda f: conse_embedding(
-            softmax(logits(trained["softmax baseline"], f)), seen_vectors, top_t)),
-        "DeViSE, random embeddings": ModelView(random_label_space(space, cfg.zeroshot.seed),
-                                               lambda f: embed(trained["DeViSE, random embeddings"], f),
-                                               has_words=False),
+        "ConSE": ModelView(
+            space,
+            lambda f: conse_embedding(
+                softmax(logits(trained["softmax baseline"], f)), seen_vectors, top_t
+            ),
+        ),
+        "DeViSE, random embeddings": ModelView(
+            random_label_space(space, cfg.zeroshot.seed),
+            lambda f: embed(trained["DeViSE, random embeddings"], f),
+            has_words=False,
+        ),
     }
     keep = set(pipeline.experiment_labels(cfg)[0])
-    test = [i for i in pipeline.image_split(cfg).test if i.wnid in keep]     # the features' row order
+    test = [
+        i for i in pipeline.image_split(cfg).test if i.wnid in keep
+    ]  # the features' row order
     features, _ = pipeline.image_features(cfg, "test")
-    gallery = {f"test/{i.source}/{i.path.name}": GalleryImage(i.path, f, i.wnid) for i, f in zip(test, features)}
+    gallery = {
+        f"test/{i.source}/{i.path.name}": GalleryImage(i.path, f, i.wnid)
+        for i, f in zip(test, features)
+    }
     try:
         for folder, photos in shark_photos().items():
-            rows = extract_features([p.path for p in photos], cfg.visual, f"sharks-{folder}")
-            gallery.update({f"sharks/{folder}/{p.path.name}": GalleryImage(p.path, f, p.wnid)
-                            for p, f in zip(photos, rows)})
+            rows = extract_features(
+                [p.path for p in photos], cfg.visual, f"sharks-{folder}"
+            )
+            gallery.update(
+                {
+                    f"sharks/{folder}/{p.path.name}": GalleryImage(p.path, f, p.wnid)
+                    for p, f in zip(photos, rows)
+                }
+            )
     except DatasetUnavailableError:
-        pass                                  # no shark photos here: the gallery holds Caltech only
+        pass  # no shark photos here: the gallery holds Caltech only
     sharks = [w for w in SHARK_FOLDERS.values() if w in space]
-    return Explorer(space, sets, models, words=pipeline.word_vectors(cfg), images=gallery,
-                    featurize=FileFeatures(cfg.visual), label_config=cfg.labels,
-                    featured=sharks + seen + unseen)
+    return Explorer(
+        space,
+        sets,
+        models,
+        words=pipeline.word_vectors(cfg),
+        images=gallery,
+        featurize=FileFeatures(cfg.visual),
+        label_config=cfg.labels,
+        featured=sharks + seen + unseen,
+    )

@@ -24,6 +24,7 @@ description leaves room, made explicit:
   WordNet noun graph is connected, so this happens only when fewer than k labels are candidates);
 * edges: hypernyms + instance hypernyms and their inverses, as in the hop rule.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
@@ -55,12 +56,16 @@ class Hierarchy:
         return f"Hierarchy({self.name!r}, {len(self._cache)} nodes expanded)"
 
     @classmethod
-    def from_parents(cls, parents: Mapping[str, Iterable[str]], name: str = "hand-made") -> "Hierarchy":
+    def from_parents(
+        cls, parents: Mapping[str, Iterable[str]], name: str = "hand-made"
+    ) -> Hierarchy:
         """A hierarchy from a `{child: [parent, ...]}` mapping; every name used becomes a node."""
         adjacency: dict[str, set[str]] = {}
         for child, its_parents in parents.items():
             if isinstance(its_parents, str):
-                raise TypeError(f"parents of {child!r} must be a list of names, not the string {its_parents!r}")
+                raise TypeError(
+                    f"parents of {child!r} must be a list of names, not the string {its_parents!r}"
+                )
             adjacency.setdefault(child, set())
             for parent in its_parents:
                 if parent == child:
@@ -70,21 +75,30 @@ class Hierarchy:
 
         def expand(node: str) -> set[str]:
             if node not in adjacency:
-                raise KeyError(f"{node!r} is not a node of this hierarchy; known nodes: "
-                               f"{', '.join(sorted(adjacency)[:10])}{' ...' if len(adjacency) > 10 else ''}")
+                raise KeyError(
+                    f"{node!r} is not a node of this hierarchy; known nodes: "
+                    f"{', '.join(sorted(adjacency)[:10])}{' ...' if len(adjacency) > 10 else ''}"
+                )
             return adjacency[node]
 
         return cls(expand, name)
 
     @classmethod
-    def wordnet(cls) -> "Hierarchy":
+    def wordnet(cls) -> Hierarchy:
         """The WordNet 3.0 noun graph on wnids ("n01491361"), expanded lazily through NLTK."""
         return cls(_wordnet_neighbours, "wordnet-3.0-nouns")
 
 
 def _wordnet_neighbours(wnid: str) -> list[str]:
-    synset = synset_of(wnid)   # ValueError naming the wnid if it is not a WordNet 3.0 noun
-    linked = synset.hypernyms() + synset.instance_hypernyms() + synset.hyponyms() + synset.instance_hyponyms()
+    synset = synset_of(
+        wnid
+    )  # ValueError naming the wnid if it is not a WordNet 3.0 noun
+    linked = (
+        synset.hypernyms()
+        + synset.instance_hypernyms()
+        + synset.hyponyms()
+        + synset.instance_hyponyms()
+    )
     return [wnid_of(s) for s in linked]
 
 
@@ -103,10 +117,14 @@ def rings(h: Hierarchy, sources: Iterable[str]) -> Iterator[tuple[int, list[str]
         frontier = sorted(following)
 
 
-def distances_from(h: Hierarchy, sources: Iterable[str], max_hops: int | None = None) -> dict[str, int]:
+def distances_from(
+    h: Hierarchy, sources: Iterable[str], max_hops: int | None = None
+) -> dict[str, int]:
     """Multi-source BFS: {node: hops to the nearest source} for every node within `max_hops`."""
     if max_hops is not None and max_hops < 0:
-        raise ValueError(f"max_hops must be >= 0 (or None for no limit), got {max_hops}")
+        raise ValueError(
+            f"max_hops must be >= 0 (or None for no limit), got {max_hops}"
+        )
     distances: dict[str, int] = {}
     for radius, layer in rings(h, sources):
         if max_hops is not None and radius > max_hops:
@@ -128,21 +146,28 @@ def hops_to(h: Hierarchy, source: str, targets: Iterable[str]) -> dict[str, int]
     return found
 
 
-def within_hops(h: Hierarchy, sources: Iterable[str], hops: int,
-                vocabulary: Collection[str] | None = None) -> set[str]:
+def within_hops(
+    h: Hierarchy,
+    sources: Iterable[str],
+    hops: int,
+    vocabulary: Collection[str] | None = None,
+) -> set[str]:
     """All nodes at distance <= `hops` from some source (sources included), optionally only those in `vocabulary`."""
     near = set(distances_from(h, sources, hops))
     return near if vocabulary is None else near & set(vocabulary)
 
 
-def hop_candidates(h: Hierarchy, seen: Iterable[str], hops: int, vocabulary: Collection[str]) -> set[str]:
+def hop_candidates(
+    h: Hierarchy, seen: Iterable[str], hops: int, vocabulary: Collection[str]
+) -> set[str]:
     """The "n-hop" zero-shot label set: vocabulary labels within `hops` of a seen label, minus the seen ones."""
     seen = set(seen)
     return within_hops(h, seen, hops, vocabulary) - seen
 
 
-def hierarchical_correct_sets(h: Hierarchy, true_label: str, ks: Iterable[int],
-                              valid: Collection[str]) -> dict[int, frozenset[str]]:
+def hierarchical_correct_sets(
+    h: Hierarchy, true_label: str, ks: Iterable[int], valid: Collection[str]
+) -> dict[int, frozenset[str]]:
     """The ground-truth set of hierarchical precision@k for several k from one breadth-first walk.
 
     For each k: the valid labels within radius R of `true_label`, for the smallest R at which there
@@ -161,11 +186,13 @@ def hierarchical_correct_sets(h: Hierarchy, true_label: str, ks: Iterable[int],
             sets[pending.pop(0)] = frozenset(collected)
         if not pending:
             break
-    for k in pending:   # the graph ran out of valid labels before reaching k
+    for k in pending:  # the graph ran out of valid labels before reaching k
         sets[k] = frozenset(collected)
     return sets
 
 
-def hierarchical_correct_set(h: Hierarchy, true_label: str, k: int, valid: Collection[str]) -> set[str]:
+def hierarchical_correct_set(
+    h: Hierarchy, true_label: str, k: int, valid: Collection[str]
+) -> set[str]:
     """The hierarchical-precision@k ground-truth set of one true label (see `hierarchical_correct_sets`)."""
     return set(hierarchical_correct_sets(h, true_label, [k], valid)[k])

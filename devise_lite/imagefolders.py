@@ -17,6 +17,7 @@ Three layouts are understood, all with class folders named by WordNet noun id (w
 None takes them all, which is what the paper did. A folder name that is not a WordNet 3.0 noun wnid
 stops the run with the list of such names, because a label is a synset, never a folder name.
 """
+
 from __future__ import annotations
 
 import csv
@@ -36,7 +37,7 @@ from .images import ImageSplit, LabelledImage, choose_labels, label_seed, split_
 GROUND_TRUTH = "ILSVRC2012_validation_ground_truth.txt"
 DEVKIT_DIRS = (".", "ILSVRC2012_devkit_t12/data", "devkit/data")
 _WNID = re.compile(r"n\d{8}")
-_VAL_NUMBER = re.compile(r"_(\d{8})\.[A-Za-z]+$")   # ILSVRC2012_val_00000001.JPEG -> 1
+_VAL_NUMBER = re.compile(r"_(\d{8})\.[A-Za-z]+$")  # ILSVRC2012_val_00000001.JPEG -> 1
 
 
 def is_folder_dataset(dataset: str) -> bool:
@@ -48,16 +49,29 @@ def folder_split(cfg: ImageConfig) -> ImageSplit:
     """The split of the image folder at `cfg.dataset` (see the module docstring for the layouts)."""
     root = Path(cfg.dataset).expanduser()
     if not root.is_dir():
-        raise FileNotFoundError(f"image folder {root} does not exist; set ImageConfig.dataset to an "
-                                f"ImageNet-style folder (train/<wnid>/..., val/) or a tree of <wnid>/ folders")
+        raise FileNotFoundError(
+            f"image folder {root} does not exist; set ImageConfig.dataset to an "
+            f"ImageNet-style folder (train/<wnid>/..., val/) or a tree of <wnid>/ folders"
+        )
     train_dir, val_dir = root / "train", root / "val"
     if train_dir.is_dir() and val_dir.is_dir():
         train = class_folders(train_dir)
-        test = class_folders(val_dir) if _has_subfolders(val_dir) else flat_validation(root, val_dir)
-        wnids = choose_labels(sorted(train.keys() | test.keys()), cfg.max_classes, cfg.seed)
-        return ImageSplit(train=_capped(train, wnids, cfg.train_per_class, cfg.seed),
-                          test=_capped(test, wnids, cfg.test_per_class, cfg.seed + 1), wnids=wnids)
-    return _per_label_split(class_folders(train_dir if train_dir.is_dir() else root), cfg)
+        test = (
+            class_folders(val_dir)
+            if _has_subfolders(val_dir)
+            else flat_validation(root, val_dir)
+        )
+        wnids = choose_labels(
+            sorted(train.keys() | test.keys()), cfg.max_classes, cfg.seed
+        )
+        return ImageSplit(
+            train=_capped(train, wnids, cfg.train_per_class, cfg.seed),
+            test=_capped(test, wnids, cfg.test_per_class, cfg.seed + 1),
+            wnids=wnids,
+        )
+    return _per_label_split(
+        class_folders(train_dir if train_dir.is_dir() else root), cfg
+    )
 
 
 # ---------------------------------------------------------------- class folders
@@ -67,7 +81,10 @@ def class_folders(folder: Path) -> dict[str, list[LabelledImage]]:
     """Images of every `<wnid>/` subfolder of `folder`, sorted by path, keyed by wnid."""
     listing = _listing(str(folder))
     check_wnids([name for name, _ in listing], folder)
-    return {name: [LabelledImage(folder / name / f, name, name) for f in files] for name, files in listing}
+    return {
+        name: [LabelledImage(folder / name / f, name, name) for f in files]
+        for name, files in listing
+    }
 
 
 @functools.lru_cache(maxsize=8)
@@ -75,14 +92,20 @@ def _listing(folder: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """(subfolder, sorted image file names) pairs. Listing ImageNet's 1.28 M files takes seconds to
     minutes, and every stage asks for the split, so each process lists a folder once."""
     pairs = []
-    for sub in sorted(p for p in Path(folder).iterdir() if p.is_dir() and not p.name.startswith(".")):
+    for sub in sorted(
+        p for p in Path(folder).iterdir() if p.is_dir() and not p.name.startswith(".")
+    ):
         pairs.append((sub.name, tuple(sorted(e.name for e in _image_entries(sub)))))
     return tuple(pairs)
 
 
 def _image_entries(folder: Path):
     with os.scandir(folder) as entries:
-        return [e for e in entries if e.is_file() and Path(e.name).suffix.lower() in IMAGE_SUFFIXES]
+        return [
+            e
+            for e in entries
+            if e.is_file() and Path(e.name).suffix.lower() in IMAGE_SUFFIXES
+        ]
 
 
 def _has_subfolders(folder: Path) -> bool:
@@ -95,7 +118,9 @@ def check_wnids(names: list[str], where: Path | str) -> None:
 
     bad = [n for n in names if not _WNID.fullmatch(n)]
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")   # NLTK warns, then returns None, for an unknown offset
+        warnings.simplefilter(
+            "ignore"
+        )  # NLTK warns, then returns None, for an unknown offset
         for name in (n for n in names if _WNID.fullmatch(n)):
             try:
                 if synset_of(name) is None:
@@ -103,11 +128,14 @@ def check_wnids(names: list[str], where: Path | str) -> None:
             except ValueError:
                 bad.append(name)
     if bad:
-        shown = ", ".join(repr(b) for b in bad[:10]) + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
+        shown = ", ".join(repr(b) for b in bad[:10]) + (
+            f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+        )
         raise ValueError(
             f"{where}: {len(bad)} class name(s) are not WordNet 3.0 noun ids (like 'n01440764'): {shown}. "
             f"Each class folder must be named by the wnid of its synset: rename it (find the wnid "
-            f"with devise_lite.wordnet.wnid_of(synset)) or move it out of the folder.")
+            f"with devise_lite.wordnet.wnid_of(synset)) or move it out of the folder."
+        )
 
 
 # ---------------------------------------------------------------- flat validation files
@@ -119,12 +147,16 @@ def flat_validation(root: Path, val_dir: Path) -> dict[str, list[LabelledImage]]
     files = sorted(e.name for e in _image_entries(val_dir))
     unlabelled = [f for f in files if f not in labels]
     if unlabelled:
-        raise ValueError(f"{len(unlabelled)} of the {len(files)} images in {val_dir} have no label "
-                         f"(e.g. {unlabelled[0]}); the labels file must list every validation image")
+        raise ValueError(
+            f"{len(unlabelled)} of the {len(files)} images in {val_dir} have no label "
+            f"(e.g. {unlabelled[0]}); the labels file must list every validation image"
+        )
     check_wnids(sorted({labels[f] for f in files}), "validation labels")
     by_label: dict[str, list[LabelledImage]] = {}
     for name in files:
-        by_label.setdefault(labels[name], []).append(LabelledImage(val_dir / name, labels[name], "val"))
+        by_label.setdefault(labels[name], []).append(
+            LabelledImage(val_dir / name, labels[name], "val")
+        )
     return by_label
 
 
@@ -136,18 +168,25 @@ def validation_labels(root: Path) -> dict[str, str]:
     if (root / "LOC_val_solution.csv").is_file():
         with open(root / "LOC_val_solution.csv", newline="") as handle:
             rows = csv.DictReader(handle)
-            return {f"{row['ImageId']}.JPEG": row["PredictionString"].split()[0] for row in rows}
+            return {
+                f"{row['ImageId']}.JPEG": row["PredictionString"].split()[0]
+                for row in rows
+            }
     for sub in DEVKIT_DIRS:
         truth = root / sub / GROUND_TRUTH
         if truth.is_file():
             ids = [int(line) for line in truth.read_text().split()]
             wnid_of_id = devkit_wnids(truth.parent / "meta.mat")
-            return {name: wnid_of_id[ids[number - 1]] for name, number in _numbered_files(root / "val", len(ids))}
+            return {
+                name: wnid_of_id[ids[number - 1]]
+                for name, number in _numbered_files(root / "val", len(ids))
+            }
     raise FileNotFoundError(
         f"{root / 'val'} holds flat image files but no labels were found. Provide one of: val/<wnid>/ "
         f"subfolders; {root / 'val_labels.csv'} with columns file,wnid; Kaggle's LOC_val_solution.csv; "
         f"or the ILSVRC-2012 devkit's {GROUND_TRUTH} with its meta.mat (in {root} or "
-        f"{root / DEVKIT_DIRS[1]}).")
+        f"{root / DEVKIT_DIRS[1]})."
+    )
 
 
 def _numbered_files(val_dir: Path, n_labels: int):
@@ -161,9 +200,12 @@ def devkit_wnids(meta: Path) -> dict[int, str]:
     """{ILSVRC2012_ID: wnid} of the 1,000 leaf classes in the devkit's `meta.mat`. The ground-truth
     file numbers classes in the devkit's own order, which is not the sorted order of the wnids."""
     if not meta.is_file():
-        raise FileNotFoundError(f"{meta} is missing: the validation ground truth numbers classes by the "
-                                f"devkit's ILSVRC2012_ID, and only meta.mat (same devkit folder) maps them to wnids")
+        raise FileNotFoundError(
+            f"{meta} is missing: the validation ground truth numbers classes by the "
+            f"devkit's ILSVRC2012_ID, and only meta.mat (same devkit folder) maps them to wnids"
+        )
     from scipy.io import loadmat
+
     synsets = loadmat(str(meta), squeeze_me=True)["synsets"]
     leaves = synsets[np.asarray(synsets["num_children"], dtype=int) == 0]
     return {int(i): str(w) for i, w in zip(leaves["ILSVRC2012_ID"], leaves["WNID"])}
@@ -172,37 +214,55 @@ def devkit_wnids(meta: Path) -> dict[int, str]:
 # ---------------------------------------------------------------- splits
 
 
-def _capped(by_label: dict[str, list[LabelledImage]], wnids: list[str], per_label: int | None,
-            seed: int) -> list[LabelledImage]:
+def _capped(
+    by_label: dict[str, list[LabelledImage]],
+    wnids: list[str],
+    per_label: int | None,
+    seed: int,
+) -> list[LabelledImage]:
     """All images of the chosen labels, or a seeded `per_label` of each (kept in path order)."""
     if per_label is not None and per_label < 1:
-        raise ValueError(f"images per label must be at least 1 or None (all), got {per_label}")
+        raise ValueError(
+            f"images per label must be at least 1 or None (all), got {per_label}"
+        )
     chosen: list[LabelledImage] = []
     for wnid in wnids:
         images = by_label.get(wnid, [])
         if per_label is not None and len(images) > per_label:
-            keep = np.random.default_rng(label_seed(seed, wnid)).permutation(len(images))[:per_label]
+            keep = np.random.default_rng(label_seed(seed, wnid)).permutation(
+                len(images)
+            )[:per_label]
             images = [images[i] for i in sorted(keep)]
         chosen += images
     return chosen
 
 
-def _per_label_split(by_label: dict[str, list[LabelledImage]], cfg: ImageConfig) -> ImageSplit:
+def _per_label_split(
+    by_label: dict[str, list[LabelledImage]], cfg: ImageConfig
+) -> ImageSplit:
     """A tree without its own validation set, split per label like Caltech-101."""
     if cfg.train_per_class is None:
-        raise ValueError("a folder without its own val/ split needs ImageConfig.train_per_class (an int): "
-                         "the images of each label are split into that many training images and the rest")
+        raise ValueError(
+            "a folder without its own val/ split needs ImageConfig.train_per_class (an int): "
+            "the images of each label are split into that many training images and the rest"
+        )
     enough = {w: ims for w, ims in by_label.items() if len(ims) > cfg.train_per_class}
     too_few = sorted(by_label.keys() - enough.keys())
     if too_few:
-        warnings.warn(f"{len(too_few)} of {len(by_label)} labels have {cfg.train_per_class} images or fewer "
-                      f"and are left out (e.g. {too_few[:5]}); lower ImageConfig.train_per_class to keep them")
+        warnings.warn(
+            f"{len(too_few)} of {len(by_label)} labels have {cfg.train_per_class} images or fewer "
+            f"and are left out (e.g. {too_few[:5]}); lower ImageConfig.train_per_class to keep them"
+        )
     if not enough:
-        raise ValueError(f"no label has more than {cfg.train_per_class} images; lower ImageConfig.train_per_class")
+        raise ValueError(
+            f"no label has more than {cfg.train_per_class} images; lower ImageConfig.train_per_class"
+        )
     wnids = choose_labels(sorted(enough), cfg.max_classes, cfg.seed)
     train, test = [], []
     for wnid in wnids:
-        label_train, label_test = split_label(enough[wnid], replace(cfg, max_classes=None))
+        label_train, label_test = split_label(
+            enough[wnid], replace(cfg, max_classes=None)
+        )
         train += label_train
         test += label_test
     return ImageSplit(train=train, test=test, wnids=wnids)

@@ -9,6 +9,7 @@ The split is drawn per label from a generator seeded by the label itself, so a l
 test photos never change when other labels are added or removed (the tiny preset's 12 labels see
 exactly the photos they would see in the full run).
 """
+
 from __future__ import annotations
 
 import io
@@ -22,8 +23,10 @@ import pandas as pd
 from .config import ImageConfig
 from .datasets import IMAGE_SUFFIXES, locate
 
-GREAT_WHITE_WNID = "n01484850"   # great_white_shark.n.01
-HAMMERHEAD_WNID = "n01494475"    # hammerhead.n.03, the shark (n.01 is a dunce, n.02 part of a hammer)
+GREAT_WHITE_WNID = "n01484850"  # great_white_shark.n.01
+HAMMERHEAD_WNID = (
+    "n01494475"  # hammerhead.n.03, the shark (n.01 is a dunce, n.02 part of a hammer)
+)
 SHARK_FOLDERS = {"great_white_shark": GREAT_WHITE_WNID, "hammerhead": HAMMERHEAD_WNID}
 
 # Folders whose images are other crops of another folder's photos, under the same file names:
@@ -37,8 +40,8 @@ _MAPPING_FILE = "caltech101_wordnet.csv"
 @dataclass(frozen=True)
 class LabelledImage:
     path: Path
-    wnid: str      # the label: an ImageNet-style WordNet noun id
-    source: str    # the folder it came from (several folders may share a wnid)
+    wnid: str  # the label: an ImageNet-style WordNet noun id
+    source: str  # the folder it came from (several folders may share a wnid)
 
 
 # ---------------------------------------------------------------- the reviewed mapping
@@ -49,7 +52,12 @@ def caltech_mapping() -> pd.DataFrame:
 
     Excluded folders have an empty wnid and synset (as "" rather than NaN, so string tests work).
     """
-    text = resources.files("devise_lite").joinpath("resources").joinpath(_MAPPING_FILE).read_text()
+    text = (
+        resources.files("devise_lite")
+        .joinpath("resources")
+        .joinpath(_MAPPING_FILE)
+        .read_text()
+    )
     return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
 
 
@@ -82,13 +90,15 @@ def caltech_images(dataset: str = "caltech101") -> dict[str, list[LabelledImage]
     if unknown:
         raise ValueError(
             f"{root} has folders the mapping does not know: {unknown}. Add a row for each to "
-            f"devise_lite/resources/{_MAPPING_FILE} (an empty wnid excludes a folder, with a note why).")
+            f"devise_lite/resources/{_MAPPING_FILE} (an empty wnid excludes a folder, with a note why)."
+        )
     by_label: dict[str, list[LabelledImage]] = {}
     for name in folders:
         wnid = wnid_of_folder[name]
         if wnid:
             by_label.setdefault(wnid, []).extend(
-                LabelledImage(path, wnid, name) for path in _photos_in(root / name))
+                LabelledImage(path, wnid, name) for path in _photos_in(root / name)
+            )
     return by_label
 
 
@@ -98,16 +108,19 @@ def caltech_images(dataset: str = "caltech101") -> dict[str, list[LabelledImage]
 @dataclass
 class ImageSplit:
     """The train and test photos of the chosen labels, and the label order used for class indices."""
+
     train: list[LabelledImage]
     test: list[LabelledImage]
-    wnids: list[str]   # sorted labels that occur; class index i means wnids[i]
+    wnids: list[str]  # sorted labels that occur; class index i means wnids[i]
 
     def labels(self, images: list[LabelledImage]) -> np.ndarray:
         """Class indices into `wnids` of `images` (int64), e.g. `split.labels(split.train)`."""
         index = {wnid: i for i, wnid in enumerate(self.wnids)}
         missing = sorted({image.wnid for image in images} - index.keys())
         if missing:
-            raise ValueError(f"labels {missing} are not among this split's {len(self.wnids)} wnids")
+            raise ValueError(
+                f"labels {missing} are not among this split's {len(self.wnids)} wnids"
+            )
         return np.array([index[image.wnid] for image in images], dtype=np.int64)
 
     @staticmethod
@@ -124,8 +137,9 @@ def _photo_key(image: LabelledImage) -> tuple[str, str]:
     return SAME_PHOTOS.get(image.source, image.source), image.path.name
 
 
-def split_label(images: list[LabelledImage],
-                cfg: ImageConfig) -> tuple[list[LabelledImage], list[LabelledImage]]:
+def split_label(
+    images: list[LabelledImage], cfg: ImageConfig
+) -> tuple[list[LabelledImage], list[LabelledImage]]:
     """Split one label's images: group crops of one photo, shuffle the photos with the label's own
     generator, pick one crop of each, and take the first `train_per_class` for training and the
     next `test_per_class` (all the rest if None) for testing."""
@@ -139,15 +153,20 @@ def split_label(images: list[LabelledImage],
         raise ValueError(
             f"label {wnid} ({', '.join(sorted({im.source for im in images}))}) has {len(photos)} "
             f"photos, too few for {cfg.train_per_class} training photos and at least one test "
-            f"photo; lower ImageConfig.train_per_class or drop the label.")
+            f"photo; lower ImageConfig.train_per_class or drop the label."
+        )
     rng = np.random.default_rng(label_seed(cfg.seed, wnid))
     groups = list(photos.values())
     order = rng.permutation(len(groups))
     # Single-crop photos draw nothing here, so ordinary labels follow the plain shuffle exactly.
-    chosen = [groups[i][rng.integers(len(groups[i]))] if len(groups[i]) > 1 else groups[i][0]
-              for i in order]
-    end = None if cfg.test_per_class is None else cfg.train_per_class + cfg.test_per_class
-    return chosen[:cfg.train_per_class], chosen[cfg.train_per_class:end]
+    chosen = [
+        groups[i][rng.integers(len(groups[i]))] if len(groups[i]) > 1 else groups[i][0]
+        for i in order
+    ]
+    end = (
+        None if cfg.test_per_class is None else cfg.train_per_class + cfg.test_per_class
+    )
+    return chosen[: cfg.train_per_class], chosen[cfg.train_per_class : end]
 
 
 def choose_labels(wnids: list[str], max_classes: int | None, seed: int) -> list[str]:
@@ -158,7 +177,9 @@ def choose_labels(wnids: list[str], max_classes: int | None, seed: int) -> list[
     if max_classes is None:
         return wnids
     if not 1 <= max_classes <= len(wnids):
-        raise ValueError(f"max_classes={max_classes} must be between 1 and the {len(wnids)} labels")
+        raise ValueError(
+            f"max_classes={max_classes} must be between 1 and the {len(wnids)} labels"
+        )
     order = np.random.default_rng(seed).permutation(len(wnids))
     return sorted(wnids[i] for i in order[:max_classes])
 
@@ -166,9 +187,13 @@ def choose_labels(wnids: list[str], max_classes: int | None, seed: int) -> list[
 def caltech_split(cfg: ImageConfig) -> ImageSplit:
     """The fixed, seeded, per-label train/test split of Caltech-101 (see the module docstring)."""
     if cfg.train_per_class is None or cfg.train_per_class < 1:
-        raise ValueError(f"train_per_class must be at least 1, got {cfg.train_per_class}")
+        raise ValueError(
+            f"train_per_class must be at least 1, got {cfg.train_per_class}"
+        )
     if cfg.test_per_class is not None and cfg.test_per_class < 1:
-        raise ValueError(f"test_per_class must be at least 1 or None (all the rest), got {cfg.test_per_class}")
+        raise ValueError(
+            f"test_per_class must be at least 1 or None (all the rest), got {cfg.test_per_class}"
+        )
     by_label = caltech_images(cfg.dataset)
     wnids = choose_labels(list(by_label), cfg.max_classes, cfg.seed)
     train: list[LabelledImage] = []
@@ -187,18 +212,25 @@ def split_summary(split: ImageSplit) -> pd.DataFrame:
     for wnid in split.wnids:
         train = [im for im in split.train if im.wnid == wnid]
         test = [im for im in split.test if im.wnid == wnid]
-        rows.append({
-            "wnid": wnid,
-            "synset": names.get(wnid) or _wordnet_name(wnid),
-            "folders": "+".join(sorted({im.source for im in train + test})),
-            "n_train": len(train),
-            "n_test": len(test),
-        })
-    return pd.DataFrame(rows, columns=["wnid", "synset", "folders", "n_train", "n_test"])
+        rows.append(
+            {
+                "wnid": wnid,
+                "synset": names.get(wnid) or _wordnet_name(wnid),
+                "folders": "+".join(sorted({im.source for im in train + test})),
+                "n_train": len(train),
+                "n_test": len(test),
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["wnid", "synset", "folders", "n_train", "n_test"]
+    )
 
 
 def _wordnet_name(wnid: str) -> str:
-    from .wordnet import synset_of   # only for labels outside the shipped mapping: loads WordNet
+    from .wordnet import (
+        synset_of,
+    )  # only for labels outside the shipped mapping: loads WordNet
+
     return synset_of(wnid).name()
 
 
@@ -208,5 +240,7 @@ def _wordnet_name(wnid: str) -> str:
 def shark_photos() -> dict[str, list[LabelledImage]]:
     """The underwater photos of the two shark species, keyed by folder, labelled with their wnids."""
     root = locate("sharks")
-    return {name: [LabelledImage(path, wnid, name) for path in _photos_in(root / name)]
-            for name, wnid in SHARK_FOLDERS.items()}
+    return {
+        name: [LabelledImage(path, wnid, name) for path in _photos_in(root / name)]
+        for name, wnid in SHARK_FOLDERS.items()
+    }

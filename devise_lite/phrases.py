@@ -9,10 +9,11 @@ Two mechanisms, applied in this order to every tokenised paragraph:
 
 The joined token uses "_" as WordNet lemma names do, so a lemma's token is its lower-cased name.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from tqdm.auto import tqdm
 
@@ -50,7 +51,7 @@ class LabelLexicon:
         while i < n:
             if tokens[i] in self.first_tokens:
                 for length in range(min(self.max_len, n - i), 1, -1):
-                    gram = tuple(tokens[i:i + length])
+                    gram = tuple(tokens[i : i + length])
                     if gram in self.grams:
                         out.append(JOIN.join(gram))
                         i += length
@@ -70,12 +71,18 @@ def read_lines(path: Path) -> Iterator[list[str]]:
             yield line.split()
 
 
-def write_lines(sentences: Iterable[list[str]], path: Path, total: int | None = None,
-                desc: str = "write corpus") -> tuple[int, int]:
+def write_lines(
+    sentences: Iterable[list[str]],
+    path: Path,
+    total: int | None = None,
+    desc: str = "write corpus",
+) -> tuple[int, int]:
     """Write one space-separated sentence per line; returns (sentences, tokens)."""
     n_sentences = n_tokens = 0
     with open(path, "w", encoding="utf-8") as out:
-        for tokens in tqdm(sentences, total=total, desc=desc, unit="par", mininterval=2):
+        for tokens in tqdm(
+            sentences, total=total, desc=desc, unit="par", mininterval=2
+        ):
             out.write(" ".join(tokens))
             out.write("\n")
             n_sentences += 1
@@ -87,23 +94,42 @@ def learn_phrases(corpus: Path, cfg: PhraseConfig, total: int | None = None):
     """gensim `Phrases` over a one-sentence-per-line file, frozen for fast application."""
     from gensim.models.phrases import ENGLISH_CONNECTOR_WORDS, Phrases
 
-    model = Phrases(tqdm(read_lines(corpus), total=total, desc="learn phrases", unit="par",
-                         mininterval=2),
-                    min_count=cfg.min_count, threshold=cfg.threshold, delimiter=JOIN,
-                    connector_words=ENGLISH_CONNECTOR_WORDS)
+    model = Phrases(
+        tqdm(
+            read_lines(corpus),
+            total=total,
+            desc="learn phrases",
+            unit="par",
+            mininterval=2,
+        ),
+        min_count=cfg.min_count,
+        threshold=cfg.threshold,
+        delimiter=JOIN,
+        connector_words=ENGLISH_CONNECTOR_WORDS,
+    )
     return model.freeze()
 
 
-def apply_phrases(source: Path, target: Path, cfg: PhraseConfig, total: int | None = None) -> list:
+def apply_phrases(
+    source: Path, target: Path, cfg: PhraseConfig, total: int | None = None
+) -> list:
     """Run `cfg.passes` rounds of learn-then-apply (each can lengthen phrases by one word)."""
     frozen_models = []
     current = source
     for round_ in range(cfg.passes):
         model = learn_phrases(current, cfg, total)
         frozen_models.append(model)
-        out = target if round_ == cfg.passes - 1 else target.with_suffix(f".pass{round_}.txt")
-        write_lines((model[s] for s in read_lines(current)), out, total,
-                    desc=f"apply phrases ({round_ + 1}/{cfg.passes})")
+        out = (
+            target
+            if round_ == cfg.passes - 1
+            else target.with_suffix(f".pass{round_}.txt")
+        )
+        write_lines(
+            (model[s] for s in read_lines(current)),
+            out,
+            total,
+            desc=f"apply phrases ({round_ + 1}/{cfg.passes})",
+        )
         if current != source:
             current.unlink()
         current = out

@@ -4,6 +4,7 @@ A stage function returns its artifact, computing it only when its cache folder i
 folders are written atomically, so an interrupted stage leaves nothing a later run would trust,
 and a finished one makes the next call near-instant. Chapters and the command line call these.
 """
+
 from __future__ import annotations
 
 import json
@@ -56,8 +57,11 @@ def _stage_lock(path: Path):
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            print(f"[devise-lite] another process is building {path.name[1:-5]}; waiting for it",
-                  file=sys.stderr, flush=True)
+            print(
+                f"[devise-lite] another process is building {path.name[1:-5]}; waiting for it",
+                file=sys.stderr,
+                flush=True,
+            )
             fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -74,17 +78,25 @@ def stage_info(folder: Path) -> dict:
 
 def text_source(cfg: Config) -> Path:
     from .datasets import locate
+
     return Path(cfg.text.path) if cfg.text.path else locate(cfg.text.dataset)
 
 
 def label_vocabulary(cfg: Config) -> list[str]:
     """ImageNet-21K wnids plus the labels of the image datasets, in that order, without repeats."""
-    from .images import caltech_mapping, GREAT_WHITE_WNID, HAMMERHEAD_WNID
+    from .images import GREAT_WHITE_WNID, HAMMERHEAD_WNID, caltech_mapping
     from .wordnet import imagenet21k_wnids
+
     if cfg.labels.vocabulary != "imagenet21k":
-        raise ValueError(f"unknown label vocabulary {cfg.labels.vocabulary!r}; use 'imagenet21k'")
+        raise ValueError(
+            f"unknown label vocabulary {cfg.labels.vocabulary!r}; use 'imagenet21k'"
+        )
     dataset_labels = [w for w in caltech_mapping()["wnid"].dropna() if w]
-    return list(dict.fromkeys(imagenet21k_wnids() + dataset_labels + [GREAT_WHITE_WNID, HAMMERHEAD_WNID]))
+    return list(
+        dict.fromkeys(
+            imagenet21k_wnids() + dataset_labels + [GREAT_WHITE_WNID, HAMMERHEAD_WNID]
+        )
+    )
 
 
 def corpus_key(cfg: Config) -> str:
@@ -100,11 +112,16 @@ def corpus(cfg: Config) -> Path:
     def build(tmp: Path) -> dict:
         lexicon = LabelLexicon([], 0)
         if cfg.phrases.label_lexicon:
-            lexicon = LabelLexicon(l for w in label_vocabulary(cfg) for l in lemma_names(synset_of(w)))
+            lexicon = LabelLexicon(
+                l for w in label_vocabulary(cfg) for l in lemma_names(synset_of(w))
+            )
         joined = tmp / "joined.txt"
         docs = read_documents(text_source(cfg), cfg.text.max_files)
-        n_par, n_tok = write_lines((lexicon.join(s) for s in sentences(docs, cfg.text.min_sentence_tokens)),
-                                   joined, desc="tokenise + label phrases")
+        n_par, n_tok = write_lines(
+            (lexicon.join(s) for s in sentences(docs, cfg.text.min_sentence_tokens)),
+            joined,
+            desc="tokenise + label phrases",
+        )
         if cfg.phrases.passes:
             apply_phrases(joined, tmp / "corpus.txt", cfg.phrases, total=n_par)
             joined.unlink()
@@ -122,13 +139,18 @@ def word2vec_key(cfg: Config) -> str:
 def word_vectors(cfg: Config):
     """The skip-gram word vectors (gensim KeyedVectors), trained once per configuration."""
     from gensim.models import KeyedVectors
+
     from .language_model import train_skipgram
 
     def build(tmp: Path) -> dict:
         model, report = train_skipgram(corpus(cfg), cfg.word2vec)
         model.wv.save(str(tmp / "vectors.kv"))
-        return {"words": report.words, "train_seconds": round(report.seconds, 2),
-                "words_per_second": round(report.words_per_second), "vocabulary": report.vocabulary}
+        return {
+            "words": report.words,
+            "train_seconds": round(report.seconds, 2),
+            "words_per_second": round(report.words_per_second),
+            "vocabulary": report.vocabulary,
+        }
 
     folder = _cached_dir("word2vec", word2vec_key(cfg), build)
     return KeyedVectors.load(str(folder / "vectors.kv"), mmap="r")
@@ -148,7 +170,9 @@ def label_space(cfg: Config):
     from .labels import LabelSpace, build_label_space
 
     def build(tmp: Path) -> dict:
-        space, missing = build_label_space(label_vocabulary(cfg), word_vectors(cfg), cfg.labels)
+        space, missing = build_label_space(
+            label_vocabulary(cfg), word_vectors(cfg), cfg.labels
+        )
         space.save(tmp / "labels.npz")
         missing.to_csv(tmp / "missing.csv", index=False)
         return {"labels": len(space), "missing": len(missing)}
@@ -164,6 +188,7 @@ def missing_labels(cfg: Config) -> pd.DataFrame:
 def shark_check(cfg: Config) -> pd.DataFrame:
     """`data/results/shark_neighbours.csv`: each shark species' 9 nearest labels."""
     from .neighbours import shark_neighbours
+
     table = shark_neighbours(label_space(cfg), k=9)
     write_csv_atomic(table, results_dir() / "shark_neighbours.csv")
     return table
@@ -176,9 +201,13 @@ def image_split(cfg: Config):
     """The fixed Caltech-101 split of chapter 3, over all mapped labels (`max_classes` is applied
     by `experiment_labels`, among the labels that have a vector)."""
     from dataclasses import replace
-    from .images import caltech_split
+
     from .imagefolders import folder_split, is_folder_dataset
-    if is_folder_dataset(cfg.images.dataset):       # the user's ImageNet-style folder (paper scale)
+    from .images import caltech_split
+
+    if is_folder_dataset(
+        cfg.images.dataset
+    ):  # the user's ImageNet-style folder (paper scale)
         return folder_split(replace(cfg.images, max_classes=None))
     return caltech_split(replace(cfg.images, max_classes=None))
 
@@ -189,10 +218,13 @@ def experiment_labels(cfg: Config) -> tuple[list[str], list[str]]:
     A label DeViSE cannot embed is dropped for every model, so all rows of Table 1 rank the same
     candidates. A `max_classes` preset then takes a seeded subset of the rest."""
     from .images import choose_labels
+
     space = label_space(cfg)
     wnids = image_split(cfg).wnids
     usable = [w for w in wnids if w in space]
-    return choose_labels(usable, cfg.images.max_classes, cfg.images.seed), [w for w in wnids if w not in space]
+    return choose_labels(usable, cfg.images.max_classes, cfg.images.seed), [
+        w for w in wnids if w not in space
+    ]
 
 
 def _images_of(cfg: Config, part: str):
@@ -203,20 +235,34 @@ def _images_of(cfg: Config, part: str):
 def image_features(cfg: Config, part: str):
     """Cached backbone features of the "train" or "test" images: (features, class indices)."""
     from .visual import extract_features
+
     images = _images_of(cfg, part)
     labels = experiment_labels(cfg)[0]
     index = {w: i for i, w in enumerate(labels)}
-    features = extract_features([i.path for i in images], cfg.visual, f"{cfg.images.dataset}-{part}")
+    features = extract_features(
+        [i.path for i in images], cfg.visual, f"{cfg.images.dataset}-{part}"
+    )
     return features, np.array([index[i.wnid] for i in images], dtype=np.int64)
 
 
 def feature_stats(cfg: Config, part: str) -> dict | None:
     from .visual import extraction_stats
-    return extraction_stats([i.path for i in _images_of(cfg, part)], cfg.visual, f"{cfg.images.dataset}-{part}")
+
+    return extraction_stats(
+        [i.path for i in _images_of(cfg, part)],
+        cfg.visual,
+        f"{cfg.images.dataset}-{part}",
+    )
 
 
 def train_key(cfg: Config) -> str:
-    return stage_key(labels_key(cfg), cfg.images, cfg.visual.backbone, cfg.visual.image_size, cfg.devise)
+    return stage_key(
+        labels_key(cfg),
+        cfg.images,
+        cfg.visual.backbone,
+        cfg.visual.image_size,
+        cfg.devise,
+    )
 
 
 def _monitor(cfg: Config, label_vectors):
@@ -224,12 +270,18 @@ def _monitor(cfg: Config, label_vectors):
     (the number of epochs is fixed by the preset), so the test set stays a test set."""
     from .devise import embed, logits
     from .metrics import flat_hit_at_k, top_k
+
     features, targets = image_features(cfg, "test")
 
     def monitor(model):
-        scores = logits(model, features) if label_vectors is None else embed(model, features) @ label_vectors.T
+        scores = (
+            logits(model, features)
+            if label_vectors is None
+            else embed(model, features) @ label_vectors.T
+        )
         hits = flat_hit_at_k(top_k(scores, 5), targets, (1, 5))
         return {"test hit@1": hits[1], "test hit@5": hits[5]}
+
     return monitor
 
 
@@ -237,6 +289,7 @@ def trained_models(cfg: Config) -> dict:
     """Phase 1 of DeViSE, the random-embedding control and the softmax baseline, on the same
     cached training features and budget. Returns {name: module} plus "history" (a DataFrame)."""
     import torch
+
     from .devise import Projection, train_projection, train_softmax
     from .labels import random_label_space
 
@@ -250,13 +303,28 @@ def trained_models(cfg: Config) -> dict:
         x, y = image_features(cfg, "train")
         checkpoints.mkdir(parents=True, exist_ok=True)
         histories = []
-        for name, vectors in (("DeViSE", space.vectors), ("DeViSE, random embeddings", random_space.vectors)):
-            model, history = train_projection(x, y, vectors, cfg.devise, monitor=_monitor(cfg, vectors),
-                                              checkpoint=checkpoints / f"{_slug(name)}.pt")
+        for name, vectors in (
+            ("DeViSE", space.vectors),
+            ("DeViSE, random embeddings", random_space.vectors),
+        ):
+            model, history = train_projection(
+                x,
+                y,
+                vectors,
+                cfg.devise,
+                monitor=_monitor(cfg, vectors),
+                checkpoint=checkpoints / f"{_slug(name)}.pt",
+            )
             torch.save(model.state_dict(), tmp / f"{_slug(name)}.pt")
             histories.append(history.assign(model=name))
-        model, history = train_softmax(x, y, len(labels), cfg.devise, monitor=_monitor(cfg, None),
-                                       checkpoint=checkpoints / "softmax.pt")
+        model, history = train_softmax(
+            x,
+            y,
+            len(labels),
+            cfg.devise,
+            monitor=_monitor(cfg, None),
+            checkpoint=checkpoints / "softmax.pt",
+        )
         torch.save(model.state_dict(), tmp / "softmax.pt")
         histories.append(history.assign(model="softmax baseline"))
         pd.concat(histories).to_csv(tmp / "history.csv", index=False)
@@ -289,9 +357,17 @@ def fine_tuned_embeddings(cfg: Config) -> np.ndarray:
     the training images; returns the unit embeddings of the test images under the tuned net."""
     import torch
     from torch.utils.data import DataLoader
-    from .devise import EndToEnd, rank_loss, fine_tune
+
+    from .devise import EndToEnd, fine_tune, rank_loss
     from .progress import progress_bar
-    from .visual import ImageFiles, build_backbone, forward_images, image_transform, resolve_device, torch_threads
+    from .visual import (
+        ImageFiles,
+        build_backbone,
+        forward_images,
+        image_transform,
+        resolve_device,
+        torch_threads,
+    )
 
     labels = experiment_labels(cfg)[0]
     vectors = torch.as_tensor(label_space(cfg).subset(labels).vectors)
@@ -302,24 +378,44 @@ def fine_tuned_embeddings(cfg: Config) -> np.ndarray:
         model = EndToEnd(build_backbone(cfg.visual), trained_models(cfg)["DeViSE"])
         train = _images_of(cfg, "train")
         _, targets = image_features(cfg, "train")
-        images = ImageFiles([i.path for i in train], image_transform(cfg.visual, train=True))
-        loader = DataLoader(_Indexed(images, targets), batch_size=cfg.visual.batch_size, shuffle=True,
-                            generator=torch.Generator().manual_seed(cfg.devise.seed))
+        images = ImageFiles(
+            [i.path for i in train], image_transform(cfg.visual, train=True)
+        )
+        loader = DataLoader(
+            _Indexed(images, targets),
+            batch_size=cfg.visual.batch_size,
+            shuffle=True,
+            generator=torch.Generator().manual_seed(cfg.devise.seed),
+        )
         checkpoints.mkdir(parents=True, exist_ok=True)
         with torch_threads(cfg.visual.num_threads):
             start = time.perf_counter()
-            history = fine_tune(model, loader, rank_loss(cfg.devise, vectors.to(device)), cfg.devise,
-                                device=device, checkpoint=checkpoints / "phase2.pt")
+            history = fine_tune(
+                model,
+                loader,
+                rank_loss(cfg.devise, vectors.to(device)),
+                cfg.devise,
+                device=device,
+                checkpoint=checkpoints / "phase2.pt",
+            )
             train_seconds = time.perf_counter() - start
-            test = ImageFiles([i.path for i in _images_of(cfg, "test")], image_transform(cfg.visual))
-            with progress_bar(total=len(test), desc="embed test images (tuned net)", unit="img") as bar:
+            test = ImageFiles(
+                [i.path for i in _images_of(cfg, "test")], image_transform(cfg.visual)
+            )
+            with progress_bar(
+                total=len(test), desc="embed test images (tuned net)", unit="img"
+            ) as bar:
                 embeddings = forward_images(model, test, cfg.visual, device, bar)
         np.save(tmp / "test_embeddings.npy", embeddings)
         history.to_csv(tmp / "history.csv", index=False)
         steps = int(history["steps"].iloc[-1]) if len(history) else 0
-        return {"steps": steps, "batch_size": cfg.visual.batch_size, "device": str(device),
-                "train_seconds": round(train_seconds, 1),
-                "seconds_per_step": round(train_seconds / max(steps, 1), 2)}
+        return {
+            "steps": steps,
+            "batch_size": cfg.visual.batch_size,
+            "device": str(device),
+            "train_seconds": round(train_seconds, 1),
+            "seconds_per_step": round(train_seconds / max(steps, 1), 2),
+        }
 
     folder = _cached_dir("phase2", phase2_key(cfg), build)
     shutil.rmtree(checkpoints, ignore_errors=True)
@@ -345,7 +441,19 @@ def phase2_info(cfg: Config) -> dict:
     return {**stage_info(folder), "history": pd.read_csv(folder / "history.csv")}
 
 
-TABLE1_COLUMNS = ["model", "dim", "hit@1", "hit@2", "hit@5", "hit@10", "hit@20", "hp@2", "hp@5", "hp@10", "hp@20"]
+TABLE1_COLUMNS = [
+    "model",
+    "dim",
+    "hit@1",
+    "hit@2",
+    "hit@5",
+    "hit@10",
+    "hit@20",
+    "hp@2",
+    "hp@5",
+    "hp@10",
+    "hp@20",
+]
 
 
 def table1(cfg: Config) -> pd.DataFrame:
@@ -366,17 +474,24 @@ def table1(cfg: Config) -> pd.DataFrame:
     scores = {
         "softmax baseline": logits(models["softmax baseline"], features),
         "DeViSE": cosine_scores(embed(models["DeViSE"], features), space.vectors),
-        "DeViSE, random embeddings": cosine_scores(embed(models["DeViSE, random embeddings"], features),
-                                                   random_vectors),
+        "DeViSE, random embeddings": cosine_scores(
+            embed(models["DeViSE, random embeddings"], features), random_vectors
+        ),
     }
     if cfg.devise.phase2_epochs and cfg.devise.phase2_max_steps != 0:
-        scores["DeViSE + phase 2"] = cosine_scores(fine_tuned_embeddings(cfg), space.vectors)
+        scores["DeViSE + phase 2"] = cosine_scores(
+            fine_tuned_embeddings(cfg), space.vectors
+        )
     rows = {name: ranking_row(s, true, labels, h) for name, s in scores.items()}
     rows["chance"] = chance_row(true, labels, h)
     dim = space.vectors.shape[1]
-    table = results_table(rows, dim={name: dim for name in rows if name.startswith("DeViSE")})
+    table = results_table(
+        rows, dim={name: dim for name in rows if name.startswith("DeViSE")}
+    )
     # hp@k for k beyond the number of candidates (tiny preset) is undefined: the column stays, empty.
-    table = table.reindex(columns=TABLE1_COLUMNS + [c for c in table.columns if c not in TABLE1_COLUMNS])
+    table = table.reindex(
+        columns=TABLE1_COLUMNS + [c for c in table.columns if c not in TABLE1_COLUMNS]
+    )
     write_csv_atomic(table, results_dir() / "table1.csv")
     return table
 
@@ -385,9 +500,14 @@ STAGES = {
     "corpus": ("tokenise Wikipedia and join phrases", corpus),
     "word2vec": ("train skip-gram word vectors", word_vectors),
     "labels": ("embed the label vocabulary", label_space),
-    "sharks": ("nearest labels of each shark species -> data/results/shark_neighbours.csv", shark_check),
-    "features": ("backbone features of the train and test images",
-                 lambda cfg: [image_features(cfg, part) for part in ("train", "test")]),
+    "sharks": (
+        "nearest labels of each shark species -> data/results/shark_neighbours.csv",
+        shark_check,
+    ),
+    "features": (
+        "backbone features of the train and test images",
+        lambda cfg: [image_features(cfg, part) for part in ("train", "test")],
+    ),
     "train": ("phase 1: DeViSE, random embeddings, softmax baseline", trained_models),
     "finetune": ("phase 2: the whole network, briefly on a CPU", fine_tuned_embeddings),
     "evaluate": ("Table 1 -> data/results/table1.csv", table1),

@@ -1,4 +1,5 @@
 """Figures shared by the chapters: UMAP maps of labels (and, later, images) coloured by WordNet group."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,8 +7,12 @@ import numpy as np
 from .labels import LabelSpace
 
 
-def wordnet_groups(space: LabelSpace, spec: dict[str, tuple[str, int]],
-                   exclude_below: dict[str, str] | None = None, seed: int = 0) -> dict[str, list[str]]:
+def wordnet_groups(
+    space: LabelSpace,
+    spec: dict[str, tuple[str, int]],
+    exclude_below: dict[str, str] | None = None,
+    seed: int = 0,
+) -> dict[str, list[str]]:
     """Labels of the space grouped by WordNet ancestor: `{"sharks": ("shark.n.01", 40)}` takes up to
     40 labels below shark.n.01 (a seeded sample if there are more). `exclude_below` drops a sub-tree
     from a group (other fish without the sharks). A label joins only the first group that claims it."""
@@ -21,8 +26,13 @@ def wordnet_groups(space: LabelSpace, spec: dict[str, tuple[str, int]],
     for name, (ancestor, limit) in spec.items():
         root = wn.synset(ancestor)
         skip = wn.synset(exclude_below[name]) if name in exclude_below else None
-        members = [w for w in space.wnids if w not in taken and descends_from(synset_of(w), root)
-                   and not (skip and descends_from(synset_of(w), skip))]
+        members = [
+            w
+            for w in space.wnids
+            if w not in taken
+            and descends_from(synset_of(w), root)
+            and not (skip and descends_from(synset_of(w), skip))
+        ]
         if len(members) > limit:
             members = sorted(rng.choice(members, size=limit, replace=False).tolist())
         groups[name] = members
@@ -34,12 +44,23 @@ def umap_2d(points: np.ndarray, seed: int = 0, n_neighbors: int = 12):
     """A seeded 2-d UMAP with cosine distance (seeded UMAP runs single-threaded, hence reproducible)."""
     import umap
 
-    reducer = umap.UMAP(n_neighbors=min(n_neighbors, len(points) - 1), min_dist=0.3, metric="cosine",
-                        random_state=seed, n_jobs=1)
+    reducer = umap.UMAP(
+        n_neighbors=min(n_neighbors, len(points) - 1),
+        min_dist=0.3,
+        metric="cosine",
+        random_state=seed,
+        n_jobs=1,
+    )
     return reducer.fit_transform(points)
 
 
-def label_map(space: LabelSpace, groups: dict[str, list[str]], title: str, annotate=(), seed: int = 0):
+def label_map(
+    space: LabelSpace,
+    groups: dict[str, list[str]],
+    title: str,
+    annotate=(),
+    seed: int = 0,
+):
     """Scatter of the grouped labels after UMAP; `annotate` names labels (display names) to write."""
     import matplotlib.pyplot as plt
 
@@ -48,14 +69,18 @@ def label_map(space: LabelSpace, groups: dict[str, list[str]], title: str, annot
     fig, ax = plt.subplots(figsize=(8, 6.5))
     start = 0
     for name, members in groups.items():
-        part = xy[start:start + len(members)]
-        ax.scatter(part[:, 0], part[:, 1], s=22, alpha=0.8, label=f"{name} ({len(members)})")
+        part = xy[start : start + len(members)]
+        ax.scatter(
+            part[:, 0], part[:, 1], s=22, alpha=0.8, label=f"{name} ({len(members)})"
+        )
         start += len(members)
     names = [space.names[i] for i in space.index(wnids)]
     for label in annotate:
         if label in names:
             i = names.index(label)
-            ax.annotate(label, xy[i], xytext=(4, 4), textcoords="offset points", fontsize=9)
+            ax.annotate(
+                label, xy[i], xytext=(4, 4), textcoords="offset points", fontsize=9
+            )
     ax.set_title(title)
     ax.set_xlabel("UMAP 1")
     ax.set_ylabel("UMAP 2")
@@ -82,10 +107,16 @@ def photo_grid(paths, captions, title: str, ncols: int = 3, panel_size: float = 
     import matplotlib.pyplot as plt
 
     if len(paths) != len(captions):
-        raise ValueError(f"got {len(paths)} photos but {len(captions)} captions; give one caption per photo")
+        raise ValueError(
+            f"got {len(paths)} photos but {len(captions)} captions; give one caption per photo"
+        )
     nrows = max(1, -(-len(paths) // ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * panel_size, nrows * (panel_size + 0.9)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(ncols * panel_size, nrows * (panel_size + 0.9)),
+        squeeze=False,
+    )
     for ax in axes.flat:
         ax.axis("off")
     for ax, path, caption in zip(axes.flat, paths, captions):
@@ -96,8 +127,12 @@ def photo_grid(paths, captions, title: str, ncols: int = 3, panel_size: float = 
     return fig
 
 
-def training_curves(history, quantities=("loss", "test hit@1", "test hit@5"), title: str = "Training curves",
-                    log_scale=("loss",)):
+def training_curves(
+    history,
+    quantities=("loss", "test hit@1", "test hit@5"),
+    title: str = "Training curves",
+    log_scale=("loss",),
+):
     """One panel per quantity against the epoch, one line per model.
 
     `history` has the columns "epoch", "model" and the quantities (as `trained_models(cfg)["history"]`).
@@ -107,8 +142,12 @@ def training_curves(history, quantities=("loss", "test hit@1", "test hit@5"), ti
 
     missing = [q for q in ("epoch", "model", *quantities) if q not in history.columns]
     if missing:
-        raise ValueError(f"history lacks the columns {missing}; it has {list(history.columns)}")
-    fig, axes = plt.subplots(1, len(quantities), figsize=(4.2 * len(quantities), 3.4), squeeze=False)
+        raise ValueError(
+            f"history lacks the columns {missing}; it has {list(history.columns)}"
+        )
+    fig, axes = plt.subplots(
+        1, len(quantities), figsize=(4.2 * len(quantities), 3.4), squeeze=False
+    )
     for ax, quantity in zip(axes[0], quantities):
         for model, rows in history.groupby("model", sort=False):
             ax.plot(rows["epoch"], rows[quantity], marker=".", label=model)
@@ -134,27 +173,42 @@ def metric_bars(table, panels: dict[str, list[str]], title: str, models=None):
     models = list(table["model"]) if models is None else list(models)
     rows = table.set_index("model").loc[models]
     # Narrow panels: the book's text column is about 750 px, and a wider figure shrinks its text.
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.4 * len(panels), 3.6), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=(4.4 * len(panels), 3.6), squeeze=False
+    )
     for ax, (panel, columns) in zip(axes[0], panels.items()):
         columns = [c for c in columns if c in rows.columns]
         x = np.arange(len(columns))
         width = 0.8 / max(len(models), 1)
         for i, model in enumerate(models):
-            ax.bar(x + (i - (len(models) - 1) / 2) * width, rows.loc[model, columns].astype(float), width,
-                   label=model)
+            ax.bar(
+                x + (i - (len(models) - 1) / 2) * width,
+                rows.loc[model, columns].astype(float),
+                width,
+                label=model,
+            )
         ax.set_xticks(x, columns)
         ax.set_ylim(0, 1)
         ax.set_ylabel(panel)
         ax.set_title(panel)
         ax.grid(axis="y", alpha=0.3)
     handles, names = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="lower center", ncol=min(len(models), 3), fontsize=9, frameon=False)
+    fig.legend(
+        handles,
+        names,
+        loc="lower center",
+        ncol=min(len(models), 3),
+        fontsize=9,
+        frameon=False,
+    )
     fig.suptitle(title)
     fig.tight_layout(rect=(0, 0.06 * ((len(models) + 2) // 3) + 0.04, 1, 1))
     return fig
 
 
-def prediction_gallery(paths, truths, predictions: dict, title: str, panel_size: float = 2.4):
+def prediction_gallery(
+    paths, truths, predictions: dict, title: str, panel_size: float = 2.4
+):
     """One row per photo: the photo with its true label, then each model's ranked labels.
 
     `predictions` maps a model name to one list of label names per photo, best first; a label equal
@@ -164,20 +218,35 @@ def prediction_gallery(paths, truths, predictions: dict, title: str, panel_size:
     models = list(predictions)
     for model, lists in predictions.items():
         if len(lists) != len(paths):
-            raise ValueError(f"{model!r} has {len(lists)} label lists for {len(paths)} photos")
-    fig, axes = plt.subplots(len(paths), 1 + len(models), squeeze=False,
-                             figsize=(panel_size * (1 + 1.3 * len(models)), panel_size * len(paths)),
-                             gridspec_kw={"width_ratios": [1] + [1.3] * len(models)})
+            raise ValueError(
+                f"{model!r} has {len(lists)} label lists for {len(paths)} photos"
+            )
+    fig, axes = plt.subplots(
+        len(paths),
+        1 + len(models),
+        squeeze=False,
+        figsize=(panel_size * (1 + 1.3 * len(models)), panel_size * len(paths)),
+        gridspec_kw={"width_ratios": [1] + [1.3] * len(models)},
+    )
     for row, (path, truth) in enumerate(zip(paths, truths)):
         photo = axes[row][0]
         photo.imshow(_thumbnail(path))
         photo.set_title(f"true: {truth}", fontsize=8)
         photo.axis("off")
         for ax, model in zip(axes[row][1:], models):
-            lines = [f"{rank}. {name}" + (" \u2713" if name == truth else "")
-                     for rank, name in enumerate(predictions[model][row], start=1)]
-            ax.text(0.0, 0.95, f"{model}\n" + "\n".join(lines), va="top", ha="left", fontsize=9,
-                    transform=ax.transAxes)
+            lines = [
+                f"{rank}. {name}" + (" \u2713" if name == truth else "")
+                for rank, name in enumerate(predictions[model][row], start=1)
+            ]
+            ax.text(
+                0.0,
+                0.95,
+                f"{model}\n" + "\n".join(lines),
+                va="top",
+                ha="left",
+                fontsize=9,
+                transform=ax.transAxes,
+            )
             ax.axis("off")
     fig.suptitle(title)
     fig.tight_layout()
@@ -188,14 +257,23 @@ def hop_histogram(hops: dict, title: str, max_hops: int | None = None):
     """Side-by-side histograms of WordNet hop distances, one bar series per model (`{model: [hops]}`)."""
     import matplotlib.pyplot as plt
 
-    top = max_hops if max_hops is not None else max((max(h) for h in hops.values() if len(h)), default=1)
+    top = (
+        max_hops
+        if max_hops is not None
+        else max((max(h) for h in hops.values() if len(h)), default=1)
+    )
     bins = np.arange(0, top + 2)
     width = 0.8 / max(len(hops), 1)
     fig, ax = plt.subplots(figsize=(7, 3.6))
     for i, (model, values) in enumerate(hops.items()):
         counts, _ = np.histogram(np.minimum(values, top), bins=bins)
         share = counts / max(len(values), 1)
-        ax.bar(bins[:-1] + (i - (len(hops) - 1) / 2) * width, share, width, label=f"{model} ({len(values)})")
+        ax.bar(
+            bins[:-1] + (i - (len(hops) - 1) / 2) * width,
+            share,
+            width,
+            label=f"{model} ({len(values)})",
+        )
     ax.set_xticks(bins[:-1])
     ax.set_xlabel("WordNet hops from the true label to the top-1 label")
     ax.set_ylabel("share of the model's mistakes")
@@ -209,8 +287,14 @@ def hop_histogram(hops: dict, title: str, max_hops: int | None = None):
 # ---------------------------------------------------------------- chapter 7: the joint space
 
 
-def joint_map(groups: dict, title: str, styles: dict | None = None, notes: dict | None = None,
-              seed: int = 0, n_neighbors: int = 15):
+def joint_map(
+    groups: dict,
+    title: str,
+    styles: dict | None = None,
+    notes: dict | None = None,
+    seed: int = 0,
+    n_neighbors: int = 15,
+):
     """One seeded UMAP of several groups of points that live in the same space (label vectors and
     image embeddings alike), drawn group by group in the order given, later groups on top.
 
@@ -222,18 +306,37 @@ def joint_map(groups: dict, title: str, styles: dict | None = None, notes: dict 
     names = [name for name, points in groups.items() if len(points)]
     if not names:
         raise ValueError("joint_map needs at least one non-empty group of points")
-    xy = umap_2d(np.concatenate([np.asarray(groups[n], dtype=np.float32) for n in names]), seed=seed,
-                 n_neighbors=n_neighbors)
+    xy = umap_2d(
+        np.concatenate([np.asarray(groups[n], dtype=np.float32) for n in names]),
+        seed=seed,
+        n_neighbors=n_neighbors,
+    )
     bounds = np.cumsum([0] + [len(groups[n]) for n in names])
     coords = {n: xy[start:end] for n, start, end in zip(names, bounds[:-1], bounds[1:])}
     fig, ax = plt.subplots(figsize=(9.5, 7.5))
     for name in names:
         style = {"s": 12, "alpha": 0.6, **(styles or {}).get(name, {})}
-        ax.scatter(coords[name][:, 0], coords[name][:, 1], label=f"{name} ({len(coords[name])})", **style)
+        ax.scatter(
+            coords[name][:, 0],
+            coords[name][:, 1],
+            label=f"{name} ({len(coords[name])})",
+            **style,
+        )
     for name, items in (notes or {}).items():
         for row, text in items if name in coords else ():
-            ax.annotate(text, coords[name][row], xytext=(4, 3), textcoords="offset points", fontsize=8,
-                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "alpha": 0.75, "lw": 0})
+            ax.annotate(
+                text,
+                coords[name][row],
+                xytext=(4, 3),
+                textcoords="offset points",
+                fontsize=8,
+                bbox={
+                    "boxstyle": "round,pad=0.15",
+                    "fc": "white",
+                    "alpha": 0.75,
+                    "lw": 0,
+                },
+            )
     ax.set_title(title)
     ax.set_xlabel("UMAP 1")
     ax.set_ylabel("UMAP 2")

@@ -3,6 +3,7 @@
 tqdm reads $TQDM_DISABLE only for calls that do not pass `disable` themselves, so functions with a
 `progress` flag go through `progress_bar` instead of passing `disable=not progress`.
 """
+
 from __future__ import annotations
 
 from tqdm.auto import tqdm

@@ -18,6 +18,7 @@ the leave-one-shark-out experiment:
 
 `family_hops=None` gives the plain uniform split (a seeded share of all labels), kept for comparison.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -28,9 +29,13 @@ import numpy as np
 def label_families(labels: Iterable[str], hierarchy, hops: int) -> list[list[str]]:
     """Groups (size >= 2, sorted, in sorted order) of labels joined by chains of <= `hops` hops."""
     from .hierarchy import distances_from
+
     labels = sorted(set(labels))
     members = set(labels)
-    near = {w: {x for x in distances_from(hierarchy, [w], hops) if x in members and x != w} for w in labels}
+    near = {
+        w: {x for x in distances_from(hierarchy, [w], hops) if x in members and x != w}
+        for w in labels
+    }
     placed: set[str] = set()
     families = []
     for start in labels:
@@ -49,27 +54,43 @@ def label_families(labels: Iterable[str], hierarchy, hops: int) -> list[list[str
     return families
 
 
-def split_seen_unseen(labels: Sequence[str], unseen_share: float, seed: int,
-                      families: Sequence[Sequence[str]] = ()) -> tuple[list[str], list[str]]:
+def split_seen_unseen(
+    labels: Sequence[str],
+    unseen_share: float,
+    seed: int,
+    families: Sequence[Sequence[str]] = (),
+) -> tuple[list[str], list[str]]:
     """(seen, unseen), both sorted: a seeded `unseen_share` of the labels (at least one) is held out,
     one member of each family first (see the module docstring), the rest among the other labels."""
     if not 0 < unseen_share < 1:
-        raise ValueError(f"unseen_share must be between 0 and 1 (exclusive), got {unseen_share}")
+        raise ValueError(
+            f"unseen_share must be between 0 and 1 (exclusive), got {unseen_share}"
+        )
     labels = sorted(set(labels))
     if len(labels) < 2:
-        raise ValueError(f"a seen/unseen split needs at least 2 labels, got {len(labels)}")
+        raise ValueError(
+            f"a seen/unseen split needs at least 2 labels, got {len(labels)}"
+        )
     known = set(labels)
     families = [sorted(set(f) & known) for f in families]
     families = sorted(f for f in families if len(f) > 1)
     n_unseen = min(len(labels) - 1, max(1, round(unseen_share * len(labels))))
     rng = np.random.default_rng(seed)
-    chosen_families = [families[i] for i in sorted(rng.permutation(len(families))[:n_unseen])]
+    chosen_families = [
+        families[i] for i in sorted(rng.permutation(len(families))[:n_unseen])
+    ]
     unseen = [family[rng.integers(len(family))] for family in chosen_families]
     in_family = {w for family in families for w in family}
     others = [w for w in labels if w not in in_family]
-    unseen += [others[i] for i in rng.permutation(len(others))[:n_unseen - len(unseen)]]
-    if len(unseen) < n_unseen:     # more share than singletons: spare family members, at random
+    unseen += [
+        others[i] for i in rng.permutation(len(others))[: n_unseen - len(unseen)]
+    ]
+    if (
+        len(unseen) < n_unseen
+    ):  # more share than singletons: spare family members, at random
         spare = [w for w in labels if w not in set(unseen)]
-        unseen += [spare[i] for i in rng.permutation(len(spare))[:n_unseen - len(unseen)]]
+        unseen += [
+            spare[i] for i in rng.permutation(len(spare))[: n_unseen - len(unseen)]
+        ]
     unseen = sorted(unseen)
     return [w for w in labels if w not in set(unseen)], unseen

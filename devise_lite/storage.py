@@ -4,14 +4,15 @@ The data root (default `data/` at the repository top, or $DEVISE_DATA) holds dow
 caches and results. Every artifact is written to a temporary name in the same folder and renamed
 into place, so an interrupted stage never leaves a half-written file that a later run would trust.
 """
+
 from __future__ import annotations
 
 import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 DATA_ENV = "DEVISE_DATA"
 MIRROR_ENV = "DEVISE_MIRROR"
@@ -51,7 +52,9 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent))
+    tmp = Path(
+        tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    )
     work = tmp / target.name
     try:
         yield work

@@ -7,15 +7,17 @@
 
 Both yield `Document(title, paragraphs)` one article at a time; nothing holds the whole corpus.
 """
+
 from __future__ import annotations
 
 import bz2
 import re
-from .progress import progress_bar
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, TextIO
+from typing import TextIO
 
+from .progress import progress_bar
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 _DOC_START = re.compile(r'<doc id="[^"]*"(?: url="[^"]*")? title="([^"]*)">')
@@ -55,7 +57,9 @@ def read_wikiextractor_file(path: Path | str) -> Iterator[Document]:
                 if match:
                     title, paragraphs = match.group(1), []
             elif line == "</doc>":
-                yield Document(title, paragraphs[1:] if paragraphs[:1] == [title] else paragraphs)
+                yield Document(
+                    title, paragraphs[1:] if paragraphs[:1] == [title] else paragraphs
+                )
                 title = None
             elif line:
                 paragraphs.append(line)
@@ -65,7 +69,11 @@ def read_xml_dump(path: Path | str) -> Iterator[Document]:
     """Articles of a MediaWiki XML dump, markup stripped, redirects and non-article pages skipped."""
     from gensim.corpora.wikicorpus import extract_pages, filter_wiki
 
-    with bz2.open(path, "rb") if str(path).endswith(".bz2") else open(path, "rb") as handle:
+    with (
+        bz2.open(path, "rb")
+        if str(path).endswith(".bz2")
+        else open(path, "rb") as handle
+    ):
         for title, text, _pageid in extract_pages(handle, filter_namespaces=("0",)):
             if text.lstrip().lower().startswith("#redirect"):
                 continue
@@ -79,8 +87,9 @@ def is_xml_dump(path: Path) -> bool:
     return path.is_file() and ".xml" in path.name
 
 
-def read_documents(source: Path | str, max_files: int | None = None,
-                   progress: bool = True) -> Iterator[Document]:
+def read_documents(
+    source: Path | str, max_files: int | None = None, progress: bool = True
+) -> Iterator[Document]:
     """Documents from a WikiExtractor folder, one WikiExtractor file, or an XML dump."""
     source = Path(source)
     if is_xml_dump(source):
@@ -88,13 +97,19 @@ def read_documents(source: Path | str, max_files: int | None = None,
         return
     files = [source] if source.is_file() else wikiextractor_files(source, max_files)
     if not files:
-        raise FileNotFoundError(f"{source} holds no WikiExtractor files (wiki_NN or wiki_NN.bz2) "
-                                f"and is not an XML dump (*.xml or *.xml.bz2)")
-    for path in progress_bar(files, desc="read wikipedia", unit="file", progress=progress):
+        raise FileNotFoundError(
+            f"{source} holds no WikiExtractor files (wiki_NN or wiki_NN.bz2) "
+            f"and is not an XML dump (*.xml or *.xml.bz2)"
+        )
+    for path in progress_bar(
+        files, desc="read wikipedia", unit="file", progress=progress
+    ):
         yield from read_wikiextractor_file(path)
 
 
-def sentences(documents: Iterable[Document], min_tokens: int = 3) -> Iterator[list[str]]:
+def sentences(
+    documents: Iterable[Document], min_tokens: int = 3
+) -> Iterator[list[str]]:
     """One token list per paragraph. Paragraphs, not sentences: the paper's window of 20 words
     runs across sentence ends, and a paragraph keeps that context."""
     for doc in documents:

@@ -2,6 +2,7 @@
 
 An ImageNet wnid is "n" + the WordNet 3.0 noun offset in 8 digits: n01491361 is tiger_shark.n.01.
 """
+
 from __future__ import annotations
 
 import functools
@@ -24,6 +25,7 @@ def wordnet():
     if folder not in nltk.data.path:
         nltk.data.path.insert(0, folder)
     from nltk.corpus import wordnet as wn
+
     wn.ensure_loaded()
     return wn
 
@@ -36,12 +38,14 @@ def synset_of(wnid: str):
     """The noun synset of an ImageNet wnid; ValueError with the wnid if WordNet 3.0 has none."""
     if len(wnid) != 9 or wnid[0] != "n" or not wnid[1:].isdigit():
         raise ValueError(f"{wnid!r} is not a WordNet noun id like 'n01491361'")
-    reader = wordnet()      # a missing WordNet raises its own clear error, not "not a synset"
+    reader = (
+        wordnet()
+    )  # a missing WordNet raises its own clear error, not "not a synset"
     try:
         synset = reader.synset_from_pos_and_offset("n", int(wnid[1:]))
     except Exception as err:  # NLTK raises a bare WordNetError or ValueError here
         raise ValueError(f"{wnid} is not a WordNet 3.0 noun synset") from err
-    if synset is None:        # some unknown offsets only get a warning from NLTK, and None
+    if synset is None:  # some unknown offsets only get a warning from NLTK, and None
         raise ValueError(f"{wnid} is not a WordNet 3.0 noun synset")
     return synset
 

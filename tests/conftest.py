@@ -1,4 +1,5 @@
 """Test-wide settings: the read-only data mirror, and a throw-away data root per test session."""
+
 import os
 from pathlib import Path
 

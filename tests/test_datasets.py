@@ -3,12 +3,16 @@ import zipfile
 from dataclasses import replace
 
 import pytest
+from conftest import mirror
 
 from devise_lite import datasets
-from devise_lite.datasets import (REGISTRY, DatasetIntegrityError, DatasetUnavailableError, locate,
-                                  verify_checksum)
-
-from conftest import mirror
+from devise_lite.datasets import (
+    REGISTRY,
+    DatasetIntegrityError,
+    DatasetUnavailableError,
+    locate,
+    verify_checksum,
+)
 
 
 def _offline(url, target, timeout=30.0):
@@ -18,10 +22,15 @@ def _offline(url, target, timeout=30.0):
 def test_every_dataset_names_a_real_download_location():
     for dataset in REGISTRY.values():
         assert dataset.url.startswith("https://"), dataset.name
-        assert dataset.checksum is None or dataset.checksum.split(":")[0] in ("md5", "sha256")
+        assert dataset.checksum is None or dataset.checksum.split(":")[0] in (
+            "md5",
+            "sha256",
+        )
 
 
-def test_missing_dataset_offline_without_mirror_raises_one_clear_error(monkeypatch, tmp_path):
+def test_missing_dataset_offline_without_mirror_raises_one_clear_error(
+    monkeypatch, tmp_path
+):
     monkeypatch.delenv("DEVISE_MIRROR", raising=False)
     monkeypatch.setenv("DEVISE_DATA", str(tmp_path))
     monkeypatch.setattr(datasets, "download", _offline)
@@ -30,7 +39,9 @@ def test_missing_dataset_offline_without_mirror_raises_one_clear_error(monkeypat
     message = str(err.value)
     assert "caltech101" in message and REGISTRY["caltech101"].url in message
     assert "DEVISE_MIRROR" in message and "name resolution" in message
-    assert not (tmp_path / "datasets" / "caltech101").exists()        # nothing half-made is left
+    assert not (
+        tmp_path / "datasets" / "caltech101"
+    ).exists()  # nothing half-made is left
 
 
 def test_mirror_is_used_and_verified_without_copying(monkeypatch, tmp_path):
@@ -87,7 +98,9 @@ def test_download_path_verifies_checksum_then_unpacks_atomically(monkeypatch, tm
 
     # The same with a wrong checksum: an error, and no dataset folder.
     monkeypatch.setenv("DEVISE_DATA", str(tmp_path / "data2"))
-    monkeypatch.setitem(REGISTRY, "sharks", replace(entry, checksum="sha256:" + "0" * 64))
+    monkeypatch.setitem(
+        REGISTRY, "sharks", replace(entry, checksum="sha256:" + "0" * 64)
+    )
     with pytest.raises(DatasetIntegrityError, match="checksum"):
         locate("sharks")
     assert not (tmp_path / "data2" / "datasets" / "sharks").exists()

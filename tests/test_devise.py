@@ -1,17 +1,25 @@
 """Tests of DeViSE training (devise.py) and of the Table 1 rows (evaluation.py) on small hand-made data."""
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from test_hierarchy import PARENTS
 
 from devise_lite.config import DeviseConfig
-from devise_lite.devise import Projection, embed, fit, logits, rank_loss, train_projection, train_softmax
+from devise_lite.devise import (
+    Projection,
+    embed,
+    fit,
+    logits,
+    rank_loss,
+    train_projection,
+    train_softmax,
+)
 from devise_lite.evaluation import chance_row, cosine_scores, ranking_row, results_table
 from devise_lite.hierarchy import Hierarchy
 from devise_lite.labels import unit
 from devise_lite.metrics import flat_hit_at_k, top_k
-
-from test_hierarchy import PARENTS
 
 N_CLASSES, FEATURE_DIM, LABEL_DIM = 6, 20, 8
 
@@ -29,12 +37,21 @@ def _clusters(per_class: int, seed: int, spread: float = 0.3):
 def problem():
     x_train, y_train = _clusters(20, seed=1)
     x_test, y_test = _clusters(10, seed=2)
-    vectors = unit(np.random.default_rng(7).standard_normal((N_CLASSES, LABEL_DIM))).astype(np.float32)
+    vectors = unit(
+        np.random.default_rng(7).standard_normal((N_CLASSES, LABEL_DIM))
+    ).astype(np.float32)
     return x_train, y_train, x_test, y_test, vectors
 
 
 def _cfg(**changes) -> DeviseConfig:
-    base = dict(phase1_epochs=15, phase1_lr=0.1, batch_size=16, softmax_epochs=15, softmax_lr=0.1, seed=0)
+    base = dict(
+        phase1_epochs=15,
+        phase1_lr=0.1,
+        batch_size=16,
+        softmax_epochs=15,
+        softmax_lr=0.1,
+        seed=0,
+    )
     return DeviseConfig(**{**base, **changes})
 
 
@@ -53,11 +70,14 @@ def test_projection_outputs_unit_vectors():
 def test_phase1_learns_a_separable_problem_and_lowers_the_loss(problem):
     x_train, y_train, x_test, y_test, vectors = problem
     torch.manual_seed(0)
-    before = _hit1(cosine_scores(embed(Projection(FEATURE_DIM, LABEL_DIM), x_test), vectors), y_test)
+    before = _hit1(
+        cosine_scores(embed(Projection(FEATURE_DIM, LABEL_DIM), x_test), vectors),
+        y_test,
+    )
     model, history = train_projection(x_train, y_train, vectors, _cfg(), progress=False)
     after = _hit1(cosine_scores(embed(model, x_test), vectors), y_test)
     assert list(history["epoch"]) == list(range(1, 16))
-    assert history["steps"].iloc[-1] == 15 * 8          # 120 photos in batches of 16
+    assert history["steps"].iloc[-1] == 15 * 8  # 120 photos in batches of 16
     assert history["loss"].iloc[-1] < 0.25 * history["loss"].iloc[0]
     assert after >= 0.95 and before < 0.6
 
@@ -71,24 +91,43 @@ def test_softmax_baseline_learns_the_same_problem(problem):
 
 def test_training_is_reproducible_for_a_seed(problem):
     x_train, y_train, _, _, vectors = problem
-    a, ha = train_projection(x_train, y_train, vectors, _cfg(phase1_epochs=3), progress=False)
-    b, hb = train_projection(x_train, y_train, vectors, _cfg(phase1_epochs=3), progress=False)
+    a, ha = train_projection(
+        x_train, y_train, vectors, _cfg(phase1_epochs=3), progress=False
+    )
+    b, hb = train_projection(
+        x_train, y_train, vectors, _cfg(phase1_epochs=3), progress=False
+    )
     torch.testing.assert_close(a.state_dict(), b.state_dict())
     pd.testing.assert_frame_equal(ha, hb)
 
 
 @pytest.mark.parametrize("loss", ["truncated", "full"])
-def test_fit_resumes_from_a_checkpoint_with_the_uninterrupted_result(problem, tmp_path, loss):
+def test_fit_resumes_from_a_checkpoint_with_the_uninterrupted_result(
+    problem, tmp_path, loss
+):
     x_train, y_train, _, _, vectors = problem
-    whole, whole_history = train_projection(x_train, y_train, vectors, _cfg(phase1_epochs=6, loss=loss),
-                                            progress=False)
+    whole, whole_history = train_projection(
+        x_train, y_train, vectors, _cfg(phase1_epochs=6, loss=loss), progress=False
+    )
     checkpoint = tmp_path / "phase1.pt"
     # "Interrupted" after 2 epochs: the checkpoint holds epoch 2; the rerun asks for all 6.
-    train_projection(x_train, y_train, vectors, _cfg(phase1_epochs=2, loss=loss), checkpoint=checkpoint,
-                     progress=False)
+    train_projection(
+        x_train,
+        y_train,
+        vectors,
+        _cfg(phase1_epochs=2, loss=loss),
+        checkpoint=checkpoint,
+        progress=False,
+    )
     assert checkpoint.exists()
-    resumed, resumed_history = train_projection(x_train, y_train, vectors, _cfg(phase1_epochs=6, loss=loss),
-                                                checkpoint=checkpoint, progress=False)
+    resumed, resumed_history = train_projection(
+        x_train,
+        y_train,
+        vectors,
+        _cfg(phase1_epochs=6, loss=loss),
+        checkpoint=checkpoint,
+        progress=False,
+    )
     torch.testing.assert_close(resumed.state_dict(), whole.state_dict())
     pd.testing.assert_frame_equal(resumed_history, whole_history)
 
@@ -100,11 +139,23 @@ def test_fit_stops_at_max_steps_and_records_the_monitor(problem):
 
     def batches():
         for i in range(0, len(x), 16):
-            yield x[i:i + 16], y[i:i + 16]
-    history = fit(model, torch.optim.SGD(model.parameters(), lr=0.1), batches,
-                  rank_loss(_cfg(), torch.as_tensor(vectors)), epochs=5, generator=torch.Generator().manual_seed(0),
-                  max_steps=10, monitor=lambda m: {"calls": 1}, progress=False)
-    assert list(history["steps"]) == [8, 10]               # 8 steps per epoch; stopped inside epoch 2
+            yield x[i : i + 16], y[i : i + 16]
+
+    history = fit(
+        model,
+        torch.optim.SGD(model.parameters(), lr=0.1),
+        batches,
+        rank_loss(_cfg(), torch.as_tensor(vectors)),
+        epochs=5,
+        generator=torch.Generator().manual_seed(0),
+        max_steps=10,
+        monitor=lambda m: {"calls": 1},
+        progress=False,
+    )
+    assert list(history["steps"]) == [
+        8,
+        10,
+    ]  # 8 steps per epoch; stopped inside epoch 2
     assert list(history["calls"]) == [1, 1]
 
 
@@ -127,32 +178,41 @@ CANDIDATES = ["great_white", "hammerhead", "whale", "dolphin"]
 def test_ranking_row_by_hand(zoo):
     # Photo 1 (great white) ranks hammerhead, whale, great_white, dolphin;
     # photo 2 (whale) ranks dolphin, whale, hammerhead, great_white.
-    scores = np.array([[0.1, 0.9, 0.5, 0.0],
-                       [0.0, 0.1, 0.8, 0.9]])
+    scores = np.array([[0.1, 0.9, 0.5, 0.0], [0.0, 0.1, 0.8, 0.9]])
     row = ranking_row(scores, ["great_white", "whale"], CANDIDATES, zoo)
     assert row["hit@1"] == 0.0
     assert row["hit@2"] == 0.5
-    assert row["hit@5"] == row["hit@10"] == row["hit@20"] == 1.0     # k past 4 candidates: the whole list
+    assert (
+        row["hit@5"] == row["hit@10"] == row["hit@20"] == 1.0
+    )  # k past 4 candidates: the whole list
     # Correct sets for k=2 among the candidates: {great_white, hammerhead} and {whale, dolphin}.
     assert row["hp@2"] == pytest.approx((1 / 2 + 2 / 2) / 2)
-    assert not any(k in row for k in ("hp@5", "hp@10", "hp@20"))     # undefined with 4 candidates
+    assert not any(
+        k in row for k in ("hp@5", "hp@10", "hp@20")
+    )  # undefined with 4 candidates
 
 
 def test_ranking_row_never_hits_a_label_that_is_not_a_candidate(zoo):
     scores = np.array([[0.9, 0.8, 0.1, 0.0]])
-    row = ranking_row(scores, ["tiger_shark"], CANDIDATES, zoo, flat_ks=(1, 4), hp_ks=(2,))
+    row = ranking_row(
+        scores, ["tiger_shark"], CANDIDATES, zoo, flat_ks=(1, 4), hp_ks=(2,)
+    )
     assert row["hit@1"] == row["hit@4"] == 0.0
     # Its correct set for k=2 is still grown from it: {great_white, hammerhead} at radius 2.
     assert row["hp@2"] == 1.0
 
 
 def test_ranking_row_without_hierarchy_has_only_flat_columns():
-    row = ranking_row(np.array([[0.2, 0.1, 0.3]]), ["b"], ["a", "b", "c"], None, flat_ks=(1, 2))
+    row = ranking_row(
+        np.array([[0.2, 0.1, 0.3]]), ["b"], ["a", "b", "c"], None, flat_ks=(1, 2)
+    )
     assert row == {"hit@1": 0.0, "hit@2": 0.0}
 
 
 def test_chance_row_values(zoo):
-    row = chance_row(["great_white", "whale"], CANDIDATES, zoo, flat_ks=(1, 2, 10), hp_ks=(2, 4, 20))
+    row = chance_row(
+        ["great_white", "whale"], CANDIDATES, zoo, flat_ks=(1, 2, 10), hp_ks=(2, 4, 20)
+    )
     assert row["hit@1"] == pytest.approx(1 / 4)
     assert row["hit@2"] == pytest.approx(2 / 4)
     assert row["hit@10"] == 1.0
@@ -168,8 +228,17 @@ def test_chance_row_values(zoo):
 def test_chance_row_is_the_mean_of_random_rankings(zoo):
     true = ["great_white", "whale", "dolphin"]
     rng = np.random.default_rng(0)
-    rows = [ranking_row(rng.random((len(true), len(CANDIDATES))), true, CANDIDATES, zoo,
-                        flat_ks=(1, 2), hp_ks=(2, 3)) for _ in range(3000)]
+    rows = [
+        ranking_row(
+            rng.random((len(true), len(CANDIDATES))),
+            true,
+            CANDIDATES,
+            zoo,
+            flat_ks=(1, 2),
+            hp_ks=(2, 3),
+        )
+        for _ in range(3000)
+    ]
     sampled = pd.DataFrame(rows).mean()
     expected = chance_row(true, CANDIDATES, zoo, flat_ks=(1, 2), hp_ks=(2, 3))
     for column, value in expected.items():
@@ -179,8 +248,11 @@ def test_chance_row_is_the_mean_of_random_rankings(zoo):
 def test_cosine_scores_and_results_table():
     e = unit(np.array([[1.0, 0.0], [1.0, 1.0]]))
     t = unit(np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]]))
-    np.testing.assert_allclose(cosine_scores(e, t), [[1, 0, -1], [0.70710678, 0.70710678, -0.70710678]],
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        cosine_scores(e, t),
+        [[1, 0, -1], [0.70710678, 0.70710678, -0.70710678]],
+        atol=1e-6,
+    )
     table = results_table({"a": {"hit@1": 0.5}, "b": {"hit@1": 0.25}}, dim={"a": 500})
     assert list(table.columns) == ["model", "dim", "hit@1"]
     assert table["dim"].tolist()[0] == 500 and pd.isna(table["dim"].tolist()[1])

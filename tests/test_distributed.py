@@ -6,6 +6,7 @@ package's single-process functions run here. The truncated rank loss draws a ran
 labels; the DDP path draws it for the whole global batch from the same seeded generator on every
 rank, so the two runs see the same draws and must agree to float rounding, not just statistically.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,10 +23,17 @@ from torch import nn
 from devise_lite.config import DeviseConfig
 
 HERE = Path(__file__).resolve()
-N, FEATURES, LABELS, DIM = 49, 12, 7, 6         # 49 = 3 x 16 + 1: a last global batch of one row
-PHASE1 = DeviseConfig(batch_size=16, phase1_epochs=6, phase1_lr=0.5, softmax_epochs=4, seed=3)
+N, FEATURES, LABELS, DIM = (
+    49,
+    12,
+    7,
+    6,
+)  # 49 = 3 x 16 + 1: a last global batch of one row
+PHASE1 = DeviseConfig(
+    batch_size=16, phase1_epochs=6, phase1_lr=0.5, softmax_epochs=4, seed=3
+)
 PHASE2 = DeviseConfig(phase2_epochs=2, phase2_lr=0.05, phase2_max_steps=None, seed=5)
-IMAGES_BATCH, N_IMAGES = 8, 38                   # 38 = 4 x 8 + 6: an uneven last batch
+IMAGES_BATCH, N_IMAGES = 8, 38  # 38 = 4 x 8 + 6: an uneven last batch
 ATOL = 1e-5
 
 
@@ -39,14 +47,21 @@ def synthetic_features():
 
 def tiny_net() -> nn.Module:
     from devise_lite.devise import EndToEnd, Projection
+
     torch.manual_seed(1)
-    return EndToEnd(nn.Sequential(nn.Flatten(), nn.Linear(3 * 4 * 4, 10), nn.Tanh()), Projection(10, DIM))
+    return EndToEnd(
+        nn.Sequential(nn.Flatten(), nn.Linear(3 * 4 * 4, 10), nn.Tanh()),
+        Projection(10, DIM),
+    )
 
 
 def image_tensors():
     from devise_lite.distributed import LabelledImages
+
     g = torch.Generator().manual_seed(2)
-    return LabelledImages(torch.randn(N_IMAGES, 3, 4, 4, generator=g), np.arange(N_IMAGES) % LABELS)
+    return LabelledImages(
+        torch.randn(N_IMAGES, 3, 4, 4, generator=g), np.arange(N_IMAGES) % LABELS
+    )
 
 
 # ---------------------------------------------------------------- the torchrun side
@@ -54,36 +69,71 @@ def image_tensors():
 
 def worker(out: Path) -> None:
     from dataclasses import replace
+
     from devise_lite import ddp
     from devise_lite.config import VisualConfig
-    from devise_lite.distributed import extract_sharded, fine_tune_ddp, train_projection_ddp, train_softmax_ddp
+    from devise_lite.distributed import (
+        extract_sharded,
+        fine_tune_ddp,
+        train_projection_ddp,
+        train_softmax_ddp,
+    )
 
     group = ddp.start("cpu")
     results: dict = {"world": group.world}
     x, y, v = synthetic_features()
     for loss in ("truncated", "full"):
-        model, history = train_projection_ddp(x, y, v, replace(PHASE1, loss=loss), group, progress=False)
+        model, history = train_projection_ddp(
+            x, y, v, replace(PHASE1, loss=loss), group, progress=False
+        )
         results[f"phase1_{loss}"] = (model.state_dict(), history["loss"].tolist())
     model, _ = train_softmax_ddp(x, y, LABELS, PHASE1, group, progress=False)
     results["softmax"] = model.state_dict()
     # Interrupted after 3 epochs, then resumed to 6, with any rank count: fit's checkpoint format.
     checkpoint = out / "phase1.pt"
-    train_projection_ddp(x, y, v, replace(PHASE1, phase1_epochs=3), group, checkpoint=checkpoint, progress=False)
-    results["resumed"] = train_projection_ddp(x, y, v, PHASE1, group, checkpoint=checkpoint, progress=False)[0].state_dict()
+    train_projection_ddp(
+        x,
+        y,
+        v,
+        replace(PHASE1, phase1_epochs=3),
+        group,
+        checkpoint=checkpoint,
+        progress=False,
+    )
+    results["resumed"] = train_projection_ddp(
+        x, y, v, PHASE1, group, checkpoint=checkpoint, progress=False
+    )[0].state_dict()
 
     net = tiny_net()
-    history = fine_tune_ddp(net, image_tensors(), torch.as_tensor(v), PHASE2, IMAGES_BATCH, group, progress=False)
-    results["phase2"] = ({k: t.cpu() for k, t in net.state_dict().items()}, history["loss"].tolist())
+    history = fine_tune_ddp(
+        net,
+        image_tensors(),
+        torch.as_tensor(v),
+        PHASE2,
+        IMAGES_BATCH,
+        group,
+        progress=False,
+    )
+    results["phase2"] = (
+        {k: t.cpu() for k, t in net.state_dict().items()},
+        history["loss"].tolist(),
+    )
 
-    ddp.GATHER_ROWS = 2                     # several all_gather rounds over 7 uneven rows
+    ddp.GATHER_ROWS = 2  # several all_gather rounds over 7 uneven rows
     total = 7
-    local = np.arange(group.rank, total, group.world, dtype=np.float32)[:, None].repeat(3, axis=1)
+    local = np.arange(group.rank, total, group.world, dtype=np.float32)[:, None].repeat(
+        3, axis=1
+    )
     results["gathered"] = ddp.gather_rows(local, total, group)
 
-    paths = json.loads((out / "images.json").read_text())     # empty without the data mirror
+    paths = json.loads(
+        (out / "images.json").read_text()
+    )  # empty without the data mirror
     if paths:
         visual = VisualConfig(image_size=64, batch_size=2, num_threads=1)
-        results["features_file"] = str(extract_sharded(paths, visual, "ddp-test", group))
+        results["features_file"] = str(
+            extract_sharded(paths, visual, "ddp-test", group)
+        )
     torch.save(results, out / f"rank{group.rank}.pt")
     ddp.stop()
 
@@ -94,15 +144,35 @@ def worker(out: Path) -> None:
 @pytest.fixture(scope="module")
 def ddp_run(tmp_path_factory):
     from conftest import DEFAULT_MIRROR
+
     from devise_lite.datasets import IMAGE_SUFFIXES
 
     out = tmp_path_factory.mktemp("ddp")
-    sharks = Path(os.environ.get("DEVISE_MIRROR", DEFAULT_MIRROR)) / "sharks" / "hammerhead"
-    photos = sorted(p for p in sharks.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES) if sharks.is_dir() else []
+    sharks = (
+        Path(os.environ.get("DEVISE_MIRROR", DEFAULT_MIRROR)) / "sharks" / "hammerhead"
+    )
+    photos = (
+        sorted(p for p in sharks.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if sharks.is_dir()
+        else []
+    )
     (out / "images.json").write_text(json.dumps([str(p) for p in photos[:5]]))
-    env = {**os.environ, "DEVISE_DATA": str(out / "data"), "TQDM_DISABLE": "1", "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-           str(HERE), "--worker", str(out)]
+    env = {
+        **os.environ,
+        "DEVISE_DATA": str(out / "data"),
+        "TQDM_DISABLE": "1",
+        "OMP_NUM_THREADS": "1",
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        str(HERE),
+        "--worker",
+        str(out),
+    ]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return out, [torch.load(out / f"rank{r}.pt", weights_only=False) for r in range(2)]
@@ -115,18 +185,25 @@ def close(a: dict, b: dict, atol: float = ATOL) -> bool:
 @pytest.mark.parametrize("loss", ["truncated", "full"])
 def test_ddp_phase1_equals_the_single_process_run(ddp_run, loss):
     from dataclasses import replace
+
     from devise_lite.devise import train_projection
 
     _, ranks = ddp_run
     assert ranks[0]["world"] == 2
     x, y, v = synthetic_features()
-    single, history = train_projection(x, y, v, replace(PHASE1, loss=loss), progress=False)
+    single, history = train_projection(
+        x, y, v, replace(PHASE1, loss=loss), progress=False
+    )
     state, losses = ranks[0][f"phase1_{loss}"]
     assert close(state, single.state_dict())
     assert np.allclose(losses, history["loss"], atol=ATOL)
-    assert close(ranks[1][f"phase1_{loss}"][0], state, atol=0)          # DDP keeps the ranks identical
+    assert close(
+        ranks[1][f"phase1_{loss}"][0], state, atol=0
+    )  # DDP keeps the ranks identical
     # The comparison can fail: a run that differs only in its seed is far outside the tolerance.
-    other, _ = train_projection(x, y, v, replace(PHASE1, loss=loss, seed=4), progress=False)
+    other, _ = train_projection(
+        x, y, v, replace(PHASE1, loss=loss, seed=4), progress=False
+    )
     assert not close(state, other.state_dict(), atol=1e-2)
 
 
@@ -135,34 +212,55 @@ def test_ddp_softmax_baseline_and_resume_equal_the_single_process_run(ddp_run):
 
     _, ranks = ddp_run
     x, y, v = synthetic_features()
-    assert close(ranks[0]["softmax"], train_softmax(x, y, LABELS, PHASE1, progress=False)[0].state_dict())
-    assert close(ranks[0]["resumed"], train_projection(x, y, v, PHASE1, progress=False)[0].state_dict())
+    assert close(
+        ranks[0]["softmax"],
+        train_softmax(x, y, LABELS, PHASE1, progress=False)[0].state_dict(),
+    )
+    assert close(
+        ranks[0]["resumed"],
+        train_projection(x, y, v, PHASE1, progress=False)[0].state_dict(),
+    )
 
 
 def test_ddp_phase2_equals_single_process_fine_tune(ddp_run):
     from torch.utils.data import DataLoader
+
     from devise_lite.devise import fine_tune, rank_loss
 
     _, ranks = ddp_run
     _, _, v = synthetic_features()
     net = tiny_net()
-    loader = DataLoader(image_tensors(), batch_size=IMAGES_BATCH, shuffle=True,
-                        generator=torch.Generator().manual_seed(PHASE2.seed))
-    history = fine_tune(net, loader, rank_loss(PHASE2, torch.as_tensor(v)), PHASE2, device=torch.device("cpu"),
-                        progress=False)
+    loader = DataLoader(
+        image_tensors(),
+        batch_size=IMAGES_BATCH,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(PHASE2.seed),
+    )
+    history = fine_tune(
+        net,
+        loader,
+        rank_loss(PHASE2, torch.as_tensor(v)),
+        PHASE2,
+        device=torch.device("cpu"),
+        progress=False,
+    )
     state, losses = ranks[0]["phase2"]
     assert close(state, net.state_dict())
     assert np.allclose(losses, history["loss"], atol=ATOL)
-    assert not close(state, tiny_net().state_dict(), atol=1e-3)        # it did train
+    assert not close(state, tiny_net().state_dict(), atol=1e-3)  # it did train
 
 
 def test_gather_rows_restores_the_original_order(ddp_run):
     _, ranks = ddp_run
-    assert np.array_equal(ranks[0]["gathered"], np.arange(7, dtype=np.float32)[:, None].repeat(3, axis=1))
+    assert np.array_equal(
+        ranks[0]["gathered"], np.arange(7, dtype=np.float32)[:, None].repeat(3, axis=1)
+    )
     assert ranks[1]["gathered"] is None
 
 
-def test_sharded_features_are_where_and_what_the_single_process_run_computes(ddp_run, tmp_path, monkeypatch):
+def test_sharded_features_are_where_and_what_the_single_process_run_computes(
+    ddp_run, tmp_path, monkeypatch
+):
     from devise_lite.config import VisualConfig
     from devise_lite.visual import extract_features, extraction_stats
 
@@ -171,14 +269,21 @@ def test_sharded_features_are_where_and_what_the_single_process_run_computes(ddp
     if not paths:
         pytest.skip("needs the data mirror's shark photos")
     visual = VisualConfig(image_size=64, batch_size=2, num_threads=1)
-    monkeypatch.setenv("DEVISE_DATA", str(out / "data"))                # the DDP run's data root
+    monkeypatch.setenv("DEVISE_DATA", str(out / "data"))  # the DDP run's data root
     assert extraction_stats(paths, visual, "ddp-test")["world_size"] == 2
-    sharded = extract_features(paths, visual, "ddp-test", progress=False)   # found, not computed
-    assert ranks[0]["features_file"].endswith("features.npy") and sharded.shape == (5, 1280)
-    monkeypatch.setenv("DEVISE_DATA", str(tmp_path))                    # a fresh root: really computed
+    sharded = extract_features(
+        paths, visual, "ddp-test", progress=False
+    )  # found, not computed
+    assert ranks[0]["features_file"].endswith("features.npy") and sharded.shape == (
+        5,
+        1280,
+    )
+    monkeypatch.setenv("DEVISE_DATA", str(tmp_path))  # a fresh root: really computed
     single = extract_features(paths, visual, "ddp-test", progress=False)
     assert np.allclose(sharded, single, atol=1e-4)
-    assert not np.allclose(sharded, single[::-1], atol=1e-2)            # rows of different photos differ
+    assert not np.allclose(
+        sharded, single[::-1], atol=1e-2
+    )  # rows of different photos differ
 
 
 if __name__ == "__main__" and "--worker" in sys.argv:

@@ -1,28 +1,52 @@
 """The explorer on hand-made label spaces (ranking, candidate sets, messages, the widget driven
 without a browser), and once on the tiny preset's cached stages."""
+
 import numpy as np
 import pandas as pd
 import pytest
-
-from devise_lite.explorer import (Explorer, GalleryImage, ModelView, UnknownQueryError, build_widget,
-                                  side_by_side)
-from devise_lite.labels import LabelSpace, unit
-
 from conftest import mirror
+
+from devise_lite.explorer import (
+    Explorer,
+    GalleryImage,
+    ModelView,
+    UnknownQueryError,
+    build_widget,
+    side_by_side,
+)
+from devise_lite.labels import LabelSpace, unit
 
 # Six labels in 3-d: x is "fish-ness", y "pet-ness", z "machine-ness".
 NAMES = ["shark", "tiger shark", "whale", "dog", "cat", "car"]
 WNIDS = [f"n{i:08d}" for i in range(1, 7)]
-VECTORS = unit(np.array([[1, 0, 0], [0.9, 0.1, 0], [0.7, 0.7, 0], [0, 1, 0], [0, 0.9, 0.1], [0, 0, 1]],
-                        dtype=np.float32))
+VECTORS = unit(
+    np.array(
+        [[1, 0, 0], [0.9, 0.1, 0], [0.7, 0.7, 0], [0, 1, 0], [0, 0.9, 0.1], [0, 0, 1]],
+        dtype=np.float32,
+    )
+)
 SPACE = LabelSpace(WNIDS, NAMES, VECTORS)
-WORDS = {w: unit(np.asarray(v, dtype=np.float32)) for w, v in {
-    "shark": [1, 0, 0], "fish": [0.95, 0.3, 0], "dog": [0, 1, 0], "cat": [0, 0.95, 0.3], "car": [0, 0, 1],
-    "tiger": [0.2, 0.3, 0.9]}.items()}
-SETS = {"seen": [WNIDS[0], WNIDS[3], WNIDS[5]],          # shark, dog, car
-        "unseen": [WNIDS[1], WNIDS[2], WNIDS[4]],        # tiger shark, whale, cat
-        "all": WNIDS}
-RANDOM = LabelSpace(WNIDS, NAMES, unit(np.random.default_rng(0).standard_normal((6, 3)).astype(np.float32)))
+WORDS = {
+    w: unit(np.asarray(v, dtype=np.float32))
+    for w, v in {
+        "shark": [1, 0, 0],
+        "fish": [0.95, 0.3, 0],
+        "dog": [0, 1, 0],
+        "cat": [0, 0.95, 0.3],
+        "car": [0, 0, 1],
+        "tiger": [0.2, 0.3, 0.9],
+    }.items()
+}
+SETS = {
+    "seen": [WNIDS[0], WNIDS[3], WNIDS[5]],  # shark, dog, car
+    "unseen": [WNIDS[1], WNIDS[2], WNIDS[4]],  # tiger shark, whale, cat
+    "all": WNIDS,
+}
+RANDOM = LabelSpace(
+    WNIDS,
+    NAMES,
+    unit(np.random.default_rng(0).standard_normal((6, 3)).astype(np.float32)),
+)
 
 
 def first_three(features):
@@ -32,53 +56,87 @@ def first_three(features):
 
 @pytest.fixture
 def explorer(tmp_path):
-    images = {"photo of a fish": GalleryImage(tmp_path / "fish.jpg", np.array([0.95, 0.3, 0, 5.0]), WNIDS[1]),
-              "photo of a cat": GalleryImage(tmp_path / "cat.jpg", np.array([0, 0.9, 0.2, 5.0]), WNIDS[4])}
-    models = {"word model": ModelView(SPACE, first_three),
-              "random": ModelView(RANDOM, first_three, has_words=False)}
+    images = {
+        "photo of a fish": GalleryImage(
+            tmp_path / "fish.jpg", np.array([0.95, 0.3, 0, 5.0]), WNIDS[1]
+        ),
+        "photo of a cat": GalleryImage(
+            tmp_path / "cat.jpg", np.array([0, 0.9, 0.2, 5.0]), WNIDS[4]
+        ),
+    }
+    models = {
+        "word model": ModelView(SPACE, first_three),
+        "random": ModelView(RANDOM, first_three, has_words=False),
+    }
     return Explorer(SPACE, SETS, models, words=WORDS, images=images)
 
 
 def cosine(a, b):
-    return float(unit(np.asarray(a, dtype=np.float32)) @ unit(np.asarray(b, dtype=np.float32)))
+    return float(
+        unit(np.asarray(a, dtype=np.float32)) @ unit(np.asarray(b, dtype=np.float32))
+    )
 
 
 def test_text_neighbours_are_ranked_by_cosine(explorer):
-    table = explorer.neighbours_of_text("fish", k=3, candidates="all", model="word model")
+    table = explorer.neighbours_of_text(
+        "fish", k=3, candidates="all", model="word model"
+    )
     assert list(table.columns) == ["rank", "name", "wnid", "cosine", "seen"]
     # cos(fish, tiger shark) = 0.981 > cos(fish, shark) = 0.954 > cos(fish, whale) = 0.887
     assert list(table["name"]) == ["tiger shark", "shark", "whale"]
-    assert table["cosine"].tolist() == pytest.approx([cosine([0.95, 0.3, 0], [0.9, 0.1, 0]),
-                                                      cosine([0.95, 0.3, 0], [1, 0, 0]),
-                                                      cosine([0.95, 0.3, 0], [1, 1, 0])], abs=1e-5)
+    assert table["cosine"].tolist() == pytest.approx(
+        [
+            cosine([0.95, 0.3, 0], [0.9, 0.1, 0]),
+            cosine([0.95, 0.3, 0], [1, 0, 0]),
+            cosine([0.95, 0.3, 0], [1, 1, 0]),
+        ],
+        abs=1e-5,
+    )
     assert table["seen"].tolist() == [False, True, False]
     assert table["rank"].tolist() == [1, 2, 3]
 
 
 def test_candidate_set_restricts_the_answers(explorer):
     for name, members in SETS.items():
-        table = explorer.neighbours_of_text("fish", k=10, candidates=name, model="word model")
-        assert set(table["wnid"]) == set(members)            # every member, and nothing else
-    unseen = explorer.neighbours_of_text("fish", k=1, candidates="unseen", model="word model")
+        table = explorer.neighbours_of_text(
+            "fish", k=10, candidates=name, model="word model"
+        )
+        assert set(table["wnid"]) == set(members)  # every member, and nothing else
+    unseen = explorer.neighbours_of_text(
+        "fish", k=1, candidates="unseen", model="word model"
+    )
     assert unseen["name"].tolist() == ["tiger shark"]
-    seen = explorer.neighbours_of_text("fish", k=1, candidates="seen", model="word model")
+    seen = explorer.neighbours_of_text(
+        "fish", k=1, candidates="seen", model="word model"
+    )
     assert seen["name"].tolist() == ["shark"]
 
 
 def test_a_phrase_uses_the_label_rule_and_a_label_leaves_itself_out(explorer):
     # "tiger fish": no phrase vector, so the words' unit mean with the head ("fish") counted twice.
     expected = unit(WORDS["tiger"] + 2 * WORDS["fish"])
-    table = explorer.neighbours_of_text("tiger fish", k=6, candidates="all", model="word model")
-    assert table["cosine"].tolist() == pytest.approx(sorted((VECTORS @ expected).tolist(), reverse=True), abs=1e-5)
-    near_cat = explorer.neighbours_of_label("cat", k=10, candidates="all", model="word model")
+    table = explorer.neighbours_of_text(
+        "tiger fish", k=6, candidates="all", model="word model"
+    )
+    assert table["cosine"].tolist() == pytest.approx(
+        sorted((VECTORS @ expected).tolist(), reverse=True), abs=1e-5
+    )
+    near_cat = explorer.neighbours_of_label(
+        "cat", k=10, candidates="all", model="word model"
+    )
     assert "cat" not in set(near_cat["name"]) and len(near_cat) == 5
     assert near_cat["name"].iloc[0] == "dog"
-    by_pick = explorer.neighbours_of_label(f"cat ({WNIDS[4]})", k=10, candidates="all", model="word model")
+    by_pick = explorer.neighbours_of_label(
+        f"cat ({WNIDS[4]})", k=10, candidates="all", model="word model"
+    )
     pd.testing.assert_frame_equal(near_cat, by_pick)
 
 
 def test_unknown_words_get_a_message_with_a_suggestion(explorer):
-    with pytest.raises(UnknownQueryError, match=r"unknown word: sharc .*close known words: sharc -> 'shark'"):
+    with pytest.raises(
+        UnknownQueryError,
+        match=r"unknown word: sharc .*close known words: sharc -> 'shark'",
+    ):
         explorer.neighbours_of_text("sharc", candidates="all", model="word model")
     with pytest.raises(UnknownQueryError, match=r"unknown words: blorp, qqq"):
         explorer.neighbours_of_text("blorp qqq", candidates="all", model="word model")
@@ -87,31 +145,47 @@ def test_unknown_words_get_a_message_with_a_suggestion(explorer):
     assert explorer.answer("word", "sharc", 5, "all", "word model") is None
     assert "sharc" in explorer.last_message and "'shark'" in explorer.last_message
     with pytest.raises(UnknownQueryError, match="close label names: 'tiger shark'"):
-        explorer.neighbours_of_label("tiger sharks", candidates="all", model="word model")
+        explorer.neighbours_of_label(
+            "tiger sharks", candidates="all", model="word model"
+        )
 
 
 def test_the_random_control_knows_labels_not_words(explorer):
     with pytest.raises(UnknownQueryError, match="labels only"):
         explorer.neighbours_of_text("fish", candidates="all", model="random")
     table = explorer.neighbours_of_text("whale", k=6, candidates="all", model="random")
-    assert table["cosine"].tolist() == pytest.approx(sorted((RANDOM.vectors @ RANDOM.vectors[2]).tolist(),
-                                                            reverse=True), abs=1e-5)
+    assert table["cosine"].tolist() == pytest.approx(
+        sorted((RANDOM.vectors @ RANDOM.vectors[2]).tolist(), reverse=True), abs=1e-5
+    )
     assert table["name"].iloc[0] == "whale"
 
 
 def test_image_neighbours_mark_the_true_label(explorer, tmp_path):
-    table = explorer.neighbours_of_image("photo of a cat", k=2, candidates="all", model="word model")
-    assert table["name"].tolist() == ["cat", "dog"] and table["true"].tolist() == [True, False]
-    restricted = explorer.neighbours_of_image("photo of a cat", k=5, candidates="seen", model="word model")
+    table = explorer.neighbours_of_image(
+        "photo of a cat", k=2, candidates="all", model="word model"
+    )
+    assert table["name"].tolist() == ["cat", "dog"] and table["true"].tolist() == [
+        True,
+        False,
+    ]
+    restricted = explorer.neighbours_of_image(
+        "photo of a cat", k=5, candidates="seen", model="word model"
+    )
     assert set(restricted["wnid"]) <= set(SETS["seen"]) and not restricted["true"].any()
-    with pytest.raises(UnknownQueryError, match="neither a gallery image nor an image file"):
-        explorer.neighbours_of_image(str(tmp_path / "missing.jpg"), candidates="all", model="word model")
+    with pytest.raises(
+        UnknownQueryError, match="neither a gallery image nor an image file"
+    ):
+        explorer.neighbours_of_image(
+            str(tmp_path / "missing.jpg"), candidates="all", model="word model"
+        )
     photo = tmp_path / "new.jpg"
     photo.write_bytes(b"not really a jpeg")
     with pytest.raises(UnknownQueryError, match="no visual model"):
         explorer.neighbours_of_image(str(photo), candidates="all", model="word model")
     explorer.featurize = lambda paths: np.array([[0, 0, 1, 0.0]] * len(paths))
-    assert explorer.neighbours_of_image(str(photo), 1, "all", "word model")["name"].tolist() == ["car"]
+    assert explorer.neighbours_of_image(str(photo), 1, "all", "word model")[
+        "name"
+    ].tolist() == ["car"]
 
 
 def test_bad_settings_say_what_to_choose(explorer):
@@ -122,14 +196,26 @@ def test_bad_settings_say_what_to_choose(explorer):
     with pytest.raises(ValueError, match="k must be at least 1"):
         explorer.neighbours_of_text("fish", k=0, candidates="all", model="word model")
     small = LabelSpace(WNIDS[:2], NAMES[:2], VECTORS[:2])
-    with pytest.raises(ValueError, match=r"has no vector for 2 labels of candidate set 'seen' \(first: n00000004\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"has no vector for 2 labels of candidate set 'seen' \(first: n00000004\)",
+    ):
         Explorer(SPACE, SETS, {"small": ModelView(small)})
 
 
 def test_widget_updates_on_every_control(explorer):
     panel = build_widget(explorer, k=3, word="fish")
     c, out = panel.controls, panel.outputs
-    assert set(c) == {"kind", "word", "label", "image", "path", "k", "candidates", "model"}
+    assert set(c) == {
+        "kind",
+        "word",
+        "label",
+        "image",
+        "path",
+        "k",
+        "candidates",
+        "model",
+    }
     c["candidates"].value = "all"
     assert explorer.last_table["name"].tolist() == ["tiger shark", "shark", "whale"]
     assert "tiger shark" in out["table"].value
@@ -137,30 +223,44 @@ def test_widget_updates_on_every_control(explorer):
     assert len(explorer.last_table) == 5
     c["candidates"].value = "unseen"
     assert set(explorer.last_table["wnid"]) == set(SETS["unseen"])
-    c["word"].value = "sharc"                                   # unknown: a message, no table
+    c["word"].value = "sharc"  # unknown: a message, no table
     assert explorer.last_table is None and out["table"].value == ""
     assert "sharc" in out["message"].value and "shark" in out["message"].value
     c["word"].value = "fish"
-    c["model"].value = "random"                                 # words have no random vector
+    c["model"].value = "random"  # words have no random vector
     assert explorer.last_table is None and "labels only" in out["message"].value
     c["kind"].value = "label"
     c["label"].value = f"whale ({WNIDS[2]})"
-    assert explorer.last_table is not None and "whale" not in set(explorer.last_table["name"])
+    assert explorer.last_table is not None and "whale" not in set(
+        explorer.last_table["name"]
+    )
     assert c["word"].layout.display == "none" and c["label"].layout.display is None
     c["model"].value = "word model"
     c["kind"].value = "image"
     c["image"].value = "photo of a cat"
-    assert explorer.last_table["name"].iloc[0] == "cat" and explorer.last_table["true"].iloc[0]
+    assert (
+        explorer.last_table["name"].iloc[0] == "cat"
+        and explorer.last_table["true"].iloc[0]
+    )
     c["path"].value = "/no/such/photo.jpg"
-    assert explorer.last_table is None and "neither a gallery image" in out["message"].value
+    assert (
+        explorer.last_table is None
+        and "neither a gallery image" in out["message"].value
+    )
 
 
 def test_side_by_side_puts_queries_in_columns():
-    tables = {"a": pd.DataFrame({"name": ["x", "y"], "cosine": [0.91, 0.5]}),
-              "b": pd.DataFrame({"name": ["z"], "cosine": [0.333]})}
+    tables = {
+        "a": pd.DataFrame({"name": ["x", "y"], "cosine": [0.91, 0.5]}),
+        "b": pd.DataFrame({"name": ["z"], "cosine": [0.333]}),
+    }
     frame = side_by_side(tables)
     assert list(frame.columns) == ["a", "b"] and list(frame.index) == [1, 2]
-    assert frame.loc[1, "a"] == "x (0.91)" and frame.loc[2, "b"] == "" and frame.loc[1, "b"] == "z (0.33)"
+    assert (
+        frame.loc[1, "a"] == "x (0.91)"
+        and frame.loc[2, "b"] == ""
+        and frame.loc[1, "b"] == "z (0.33)"
+    )
 
 
 @pytest.mark.slow
@@ -168,15 +268,22 @@ def test_tiny_explorer_from_the_cached_stages():
     """The real explorer: the zero-shot models of chapter 6 (reuses the session's tiny caches)."""
     from devise_lite.config import get_preset
     from devise_lite.explorer import EXPLORER_SETS, explorer_for
+
     mirror()
     explorer = explorer_for(get_preset("tiny"))
     assert list(explorer.candidate_sets) == list(EXPLORER_SETS)
     assert list(explorer.models) == ["DeViSE", "ConSE", "DeViSE, random embeddings"]
     seen = set(explorer.candidate_sets["seen"])
     assert seen.isdisjoint(explorer.candidate_sets["21k"])
-    fish = explorer.neighbours_of_text("fish", 5, "21k+seen", "DeViSE")   # the tiny corpus has no "shark"
-    assert fish["name"].iloc[0] == "fish" and fish["cosine"].iloc[0] == pytest.approx(1.0, abs=1e-4)
-    photo = next(name for name in explorer.images if name.startswith("sharks/hammerhead/"))
+    fish = explorer.neighbours_of_text(
+        "fish", 5, "21k+seen", "DeViSE"
+    )  # the tiny corpus has no "shark"
+    assert fish["name"].iloc[0] == "fish" and fish["cosine"].iloc[0] == pytest.approx(
+        1.0, abs=1e-4
+    )
+    photo = next(
+        name for name in explorer.images if name.startswith("sharks/hammerhead/")
+    )
     for model in explorer.models:
         table = explorer.neighbours_of_image(photo, 5, "21k", model)
         assert len(table) == 5 and not set(table["wnid"]) & seen

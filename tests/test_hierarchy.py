@@ -1,4 +1,5 @@
 import pytest
+from conftest import mirror
 
 from devise_lite.hierarchy import (
     Hierarchy,
@@ -10,14 +11,17 @@ from devise_lite.hierarchy import (
     within_hops,
 )
 
-from conftest import mirror
-
 # animal -> {fish -> {shark -> {great_white, hammerhead, tiger_shark}, ray}, mammal -> {whale, dolphin}}
 PARENTS = {
-    "fish": ["animal"], "mammal": ["animal"],
-    "shark": ["fish"], "ray": ["fish"],
-    "great_white": ["shark"], "hammerhead": ["shark"], "tiger_shark": ["shark"],
-    "whale": ["mammal"], "dolphin": ["mammal"],
+    "fish": ["animal"],
+    "mammal": ["animal"],
+    "shark": ["fish"],
+    "ray": ["fish"],
+    "great_white": ["shark"],
+    "hammerhead": ["shark"],
+    "tiger_shark": ["shark"],
+    "whale": ["mammal"],
+    "dolphin": ["mammal"],
 }
 LEAVES = {"great_white", "hammerhead", "tiger_shark", "ray", "whale", "dolphin"}
 
@@ -28,7 +32,12 @@ def zoo():
 
 
 def test_neighbours_are_parents_and_children(zoo):
-    assert set(zoo.neighbours("shark")) == {"fish", "great_white", "hammerhead", "tiger_shark"}
+    assert set(zoo.neighbours("shark")) == {
+        "fish",
+        "great_white",
+        "hammerhead",
+        "tiger_shark",
+    }
     assert set(zoo.neighbours("animal")) == {"fish", "mammal"}
     assert set(zoo.neighbours("whale")) == {"mammal"}
     with pytest.raises(KeyError, match="not a node"):
@@ -37,39 +46,90 @@ def test_neighbours_are_parents_and_children(zoo):
 
 def test_bfs_distances_by_hand(zoo):
     assert distances_from(zoo, ["great_white"]) == {
-        "great_white": 0, "shark": 1, "fish": 2, "hammerhead": 2, "tiger_shark": 2,
-        "animal": 3, "ray": 3, "mammal": 4, "whale": 5, "dolphin": 5}
-    assert distances_from(zoo, ["great_white"], max_hops=1) == {"great_white": 0, "shark": 1}
+        "great_white": 0,
+        "shark": 1,
+        "fish": 2,
+        "hammerhead": 2,
+        "tiger_shark": 2,
+        "animal": 3,
+        "ray": 3,
+        "mammal": 4,
+        "whale": 5,
+        "dolphin": 5,
+    }
+    assert distances_from(zoo, ["great_white"], max_hops=1) == {
+        "great_white": 0,
+        "shark": 1,
+    }
     # Multi-source: each node's distance to the nearest source.
     both = distances_from(zoo, ["great_white", "whale"])
-    assert both["mammal"] == 1 and both["animal"] == 2 and both["ray"] == 3 and both["dolphin"] == 2
+    assert (
+        both["mammal"] == 1
+        and both["animal"] == 2
+        and both["ray"] == 3
+        and both["dolphin"] == 2
+    )
 
 
 def test_hops_to_finds_each_target_and_stops(zoo):
     assert hops_to(zoo, "great_white", ["hammerhead", "whale", "great_white"]) == {
-        "great_white": 0, "hammerhead": 2, "whale": 5}
-    assert hops_to(zoo, "great_white", ["unicorn"]) == {}          # unreachable: absent, not an error
+        "great_white": 0,
+        "hammerhead": 2,
+        "whale": 5,
+    }
+    assert (
+        hops_to(zoo, "great_white", ["unicorn"]) == {}
+    )  # unreachable: absent, not an error
 
 
 def test_within_hops_and_hop_candidates(zoo):
     assert within_hops(zoo, ["ray"], 2) == {"ray", "fish", "animal", "shark"}
-    assert within_hops(zoo, ["ray"], 3, vocabulary=LEAVES) == {"ray", "great_white", "hammerhead", "tiger_shark"}
+    assert within_hops(zoo, ["ray"], 3, vocabulary=LEAVES) == {
+        "ray",
+        "great_white",
+        "hammerhead",
+        "tiger_shark",
+    }
     # The "2-hop" zero-shot set of seen {great_white}: leaves within 2 hops, minus the seen one,
     # reached through the non-label node "shark".
-    assert hop_candidates(zoo, ["great_white"], 2, LEAVES) == {"hammerhead", "tiger_shark"}
-    assert hop_candidates(zoo, ["great_white", "whale"], 2, LEAVES) == {"hammerhead", "tiger_shark", "dolphin"}
+    assert hop_candidates(zoo, ["great_white"], 2, LEAVES) == {
+        "hammerhead",
+        "tiger_shark",
+    }
+    assert hop_candidates(zoo, ["great_white", "whale"], 2, LEAVES) == {
+        "hammerhead",
+        "tiger_shark",
+        "dolphin",
+    }
 
 
 def test_correct_set_grows_whole_rings_of_valid_labels(zoo):
     # From great_white, valid labels by radius: 0 {gw}, 2 {hammerhead, tiger}, 3 {ray}, 5 {whale, dolphin}.
     assert hierarchical_correct_set(zoo, "great_white", 1, LEAVES) == {"great_white"}
-    assert hierarchical_correct_set(zoo, "great_white", 2, LEAVES) == {"great_white", "hammerhead", "tiger_shark"}
-    assert hierarchical_correct_set(zoo, "great_white", 3, LEAVES) == {"great_white", "hammerhead", "tiger_shark"}
-    assert hierarchical_correct_set(zoo, "great_white", 4, LEAVES) == {"great_white", "hammerhead", "tiger_shark", "ray"}
+    assert hierarchical_correct_set(zoo, "great_white", 2, LEAVES) == {
+        "great_white",
+        "hammerhead",
+        "tiger_shark",
+    }
+    assert hierarchical_correct_set(zoo, "great_white", 3, LEAVES) == {
+        "great_white",
+        "hammerhead",
+        "tiger_shark",
+    }
+    assert hierarchical_correct_set(zoo, "great_white", 4, LEAVES) == {
+        "great_white",
+        "hammerhead",
+        "tiger_shark",
+        "ray",
+    }
     assert hierarchical_correct_set(zoo, "great_white", 5, LEAVES) == LEAVES
     # From whale: 0 {whale}, 2 {dolphin}, 4 {ray}, 5 {the three sharks}.
     assert hierarchical_correct_set(zoo, "whale", 2, LEAVES) == {"whale", "dolphin"}
-    assert hierarchical_correct_set(zoo, "whale", 3, LEAVES) == {"whale", "dolphin", "ray"}
+    assert hierarchical_correct_set(zoo, "whale", 3, LEAVES) == {
+        "whale",
+        "dolphin",
+        "ray",
+    }
     # One walk serves several k, with the same answers.
     many = hierarchical_correct_sets(zoo, "whale", [2, 3, 4], LEAVES)
     assert many == {2: {"whale", "dolphin"}, 3: {"whale", "dolphin", "ray"}, 4: LEAVES}
@@ -78,9 +138,14 @@ def test_correct_set_grows_whole_rings_of_valid_labels(zoo):
 def test_correct_set_with_inner_nodes_valid_and_short_graphs(zoo):
     # When inner nodes are labels too, "shark" (1 hop) counts before the sibling species.
     valid = LEAVES | {"shark", "mammal"}
-    assert hierarchical_correct_set(zoo, "great_white", 2, valid) == {"great_white", "shark"}
+    assert hierarchical_correct_set(zoo, "great_white", 2, valid) == {
+        "great_white",
+        "shark",
+    }
     # A true label outside `valid` is not itself counted.
-    assert hierarchical_correct_set(zoo, "great_white", 2, {"hammerhead", "tiger_shark", "ray"}) == {"hammerhead", "tiger_shark"}
+    assert hierarchical_correct_set(
+        zoo, "great_white", 2, {"hammerhead", "tiger_shark", "ray"}
+    ) == {"hammerhead", "tiger_shark"}
     # Fewer valid labels than k in the whole graph: all of them.
     assert hierarchical_correct_set(zoo, "great_white", 20, LEAVES) == LEAVES
     with pytest.raises(ValueError, match="k must be >= 1"):
@@ -98,7 +163,7 @@ def test_expansions_are_cached_per_instance():
     distances_from(h, ["a"])
     distances_from(h, ["c"])
     assert sorted(calls) == ["a", "b", "c"]
-    Hierarchy(expand).neighbours("a")          # a fresh instance has its own cache
+    Hierarchy(expand).neighbours("a")  # a fresh instance has its own cache
     assert calls.count("a") == 2
 
 
@@ -121,6 +186,8 @@ def test_wordnet_shark_distances():
     d = distances_from(wn, [great_white], max_hops=4)
     assert d[mackerel_shark] == 1 and d[shark] == 2 and d[hammerhead] == 3
     assert d[requiem_shark] == 3 and d[tiger_shark] == 4
-    assert hop_candidates(wn, [great_white], 3, {tiger_shark, hammerhead}) == {hammerhead}
+    assert hop_candidates(wn, [great_white], 3, {tiger_shark, hammerhead}) == {
+        hammerhead
+    }
     with pytest.raises(ValueError, match="not a WordNet"):
         wn.neighbours("x123")

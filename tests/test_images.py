@@ -1,4 +1,5 @@
 """The Caltech-101 -> WordNet mapping, the fixed split, and the shark photos (real data, mirror)."""
+
 from __future__ import annotations
 
 import os
@@ -11,13 +12,24 @@ import pytest
 from devise_lite import images
 from devise_lite.config import ImageConfig
 from devise_lite.datasets import count_images
-from devise_lite.images import (GREAT_WHITE_WNID, HAMMERHEAD_WNID, LabelledImage,
-                                caltech_mapping, caltech_split, choose_labels,
-                                excluded_caltech_classes, shark_photos, split_label,
-                                split_summary)
+from devise_lite.images import (
+    GREAT_WHITE_WNID,
+    HAMMERHEAD_WNID,
+    LabelledImage,
+    caltech_mapping,
+    caltech_split,
+    choose_labels,
+    excluded_caltech_classes,
+    shark_photos,
+    split_label,
+    split_summary,
+)
 
 # The read-only data mirror: ../shared/data beside the repository, unless $DEVISE_MIRROR says otherwise.
-MIRROR = Path(os.environ.get("DEVISE_MIRROR") or Path(__file__).resolve().parents[2] / "shared" / "data")
+MIRROR = Path(
+    os.environ.get("DEVISE_MIRROR")
+    or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
 CALTECH = MIRROR / "caltech101" / "101_ObjectCategories"
 FACE, COUGAR, CROCODILE, FLAMINGO = "n05600637", "n02125311", "n01697178", "n02007558"
 BOOK_LIKE = ImageConfig(train_per_class=30, test_per_class=50)
@@ -36,6 +48,7 @@ def wn():
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DEVISE_MIRROR", str(MIRROR))
         from devise_lite.wordnet import wordnet
+
         return wordnet()
 
 
@@ -52,6 +65,7 @@ def test_every_caltech_folder_appears_exactly_once():
 
 def test_every_wnid_resolves_to_its_synset_name(wn):
     from devise_lite.wordnet import synset_of
+
     kept = caltech_mapping().query("wnid != ''")
     assert len(kept) == 98
     for row in kept.itertuples():
@@ -71,9 +85,12 @@ def test_excluded_rows_have_notes_and_empty_labels():
 
 def test_folders_showing_the_same_thing_share_one_synset():
     wnid = dict(zip(caltech_mapping()["class"], caltech_mapping()["wnid"]))
-    for a, b, expected in [("Faces", "Faces_easy", FACE), ("cougar_body", "cougar_face", COUGAR),
-                           ("crocodile", "crocodile_head", CROCODILE),
-                           ("flamingo", "flamingo_head", FLAMINGO)]:
+    for a, b, expected in [
+        ("Faces", "Faces_easy", FACE),
+        ("cougar_body", "cougar_face", COUGAR),
+        ("crocodile", "crocodile_head", CROCODILE),
+        ("flamingo", "flamingo_head", FLAMINGO),
+    ]:
         assert wnid[a] == wnid[b] == expected
     assert len({w for w in wnid.values() if w}) == 94
 
@@ -81,10 +98,24 @@ def test_folders_showing_the_same_thing_share_one_synset():
 def test_mapped_synsets_descend_from_what_the_folder_says(wn):
     # Spot checks of senses that are easy to get wrong: the animal, not the food or the sign.
     from devise_lite.wordnet import descends_from, synset_of
+
     wnid = dict(zip(caltech_mapping()["class"], caltech_mapping()["wnid"]))
     animal, artifact = wn.synset("animal.n.01"), wn.synset("artifact.n.01")
-    for folder in ["bass", "crayfish", "lobster", "octopus", "scorpion", "tick", "dolphin",
-                   "Leopards", "hawksbill", "nautilus", "beaver", "emu", "sea_horse"]:
+    for folder in [
+        "bass",
+        "crayfish",
+        "lobster",
+        "octopus",
+        "scorpion",
+        "tick",
+        "dolphin",
+        "Leopards",
+        "hawksbill",
+        "nautilus",
+        "beaver",
+        "emu",
+        "sea_horse",
+    ]:
         assert descends_from(synset_of(wnid[folder]), animal), folder
     for folder in ["barrel", "cannon", "lamp", "schooner", "ceiling_fan", "anchor"]:
         assert descends_from(synset_of(wnid[folder]), artifact), folder
@@ -130,7 +161,10 @@ def test_a_label_keeps_its_photos_when_other_labels_change():
     full = caltech_split(BOOK_LIKE)
     assert len(small.wnids) == 12 and set(small.wnids) < set(full.wnids)
     for side in ("train", "test"):
-        small_side, full_side = _by_label(getattr(small, side)), _by_label(getattr(full, side))
+        small_side, full_side = (
+            _by_label(getattr(small, side)),
+            _by_label(getattr(full, side)),
+        )
         for w in small.wnids:
             assert small_side[w] == full_side[w], (side, w)
 
@@ -149,7 +183,10 @@ def test_label_subset_is_seeded_nested_and_not_alphabetical():
 def test_split_label_follows_the_stated_recipe():
     # Ordinary label: sort by path, shuffle with default_rng(seed + offset), slice.
     wnid = "n01234567"
-    photos = [LabelledImage(Path(f"/x/folder/img_{i:02d}.jpg"), wnid, "folder") for i in range(10)]
+    photos = [
+        LabelledImage(Path(f"/x/folder/img_{i:02d}.jpg"), wnid, "folder")
+        for i in range(10)
+    ]
     cfg = ImageConfig(train_per_class=3, test_per_class=4, seed=5)
     train, test = split_label(list(reversed(photos)), cfg)
     order = np.random.default_rng(5 + 1234567).permutation(10)
@@ -172,11 +209,13 @@ def test_merged_folders_pool_and_crops_of_one_photo_stay_together():
 
 def test_too_few_photos_is_a_clear_error():
     with pytest.raises(ValueError, match="too few"):
-        caltech_split(ImageConfig(train_per_class=31))   # inline_skate has 31 photos
+        caltech_split(ImageConfig(train_per_class=31))  # inline_skate has 31 photos
 
 
 def test_labels_and_summary():
-    split = caltech_split(ImageConfig(train_per_class=5, test_per_class=5, max_classes=4))
+    split = caltech_split(
+        ImageConfig(train_per_class=5, test_per_class=5, max_classes=4)
+    )
     labels = split.labels(split.train)
     assert labels.dtype == np.int64 and list(np.bincount(labels)) == [5, 5, 5, 5]
     assert [split.wnids[i] for i in labels] == [im.wnid for im in split.train]
@@ -203,8 +242,12 @@ def test_unknown_folder_in_the_dataset_is_reported(tmp_path, monkeypatch):
 
 def test_shark_photos_load_with_their_wnids(wn):
     from devise_lite.wordnet import descends_from, synset_of
+
     sharks = shark_photos()
-    assert {k: len(v) for k, v in sharks.items()} == {"great_white_shark": 218, "hammerhead": 184}
+    assert {k: len(v) for k, v in sharks.items()} == {
+        "great_white_shark": 218,
+        "hammerhead": 184,
+    }
     assert {im.wnid for im in sharks["great_white_shark"]} == {GREAT_WHITE_WNID}
     assert {im.wnid for im in sharks["hammerhead"]} == {HAMMERHEAD_WNID}
     assert all(im.path.is_file() for ims in sharks.values() for im in ims)

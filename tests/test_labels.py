@@ -3,7 +3,14 @@ import pytest
 from gensim.models import KeyedVectors
 
 from devise_lite.config import LabelConfig
-from devise_lite.labels import LabelSpace, build_label_space, lemma_vector, random_label_space, synset_vector, unit
+from devise_lite.labels import (
+    LabelSpace,
+    build_label_space,
+    lemma_vector,
+    random_label_space,
+    synset_vector,
+    unit,
+)
 
 
 def _vectors(words: dict[str, list[float]]) -> KeyedVectors:
@@ -12,8 +19,16 @@ def _vectors(words: dict[str, list[float]]) -> KeyedVectors:
     return kv
 
 
-KV = _vectors({"shark": [1, 0, 0], "great": [0, 2, 0], "white": [0, 0, 3],
-               "tiger_shark": [0, 1, 1], "tiger": [0, 1, 0], "hammerhead_shark": [1, 1, 0]})
+KV = _vectors(
+    {
+        "shark": [1, 0, 0],
+        "great": [0, 2, 0],
+        "white": [0, 0, 3],
+        "tiger_shark": [0, 1, 1],
+        "tiger": [0, 1, 0],
+        "hammerhead_shark": [1, 1, 0],
+    }
+)
 
 
 def test_one_word_lemma_is_its_word_vector():
@@ -26,18 +41,20 @@ def test_multi_word_lemma_mixes_phrase_and_head_weighted_words():
     vec, how = lemma_vector("tiger_shark", KV)
     # phrase: unit(0,1,1); words: (1 * tiger + 2 * shark) / 3 = (2,1,0)/3 -> unit(2,1,0); half and half.
     assert how == "phrase+words"
-    assert np.allclose(vec, unit(unit(np.array([0, 1, 1.0])) + unit(np.array([2, 1, 0.0]))))
+    assert np.allclose(
+        vec, unit(unit(np.array([0, 1, 1.0])) + unit(np.array([2, 1, 0.0])))
+    )
 
 
 def test_words_vector_counts_the_head_twice_by_default():
-    vec, how = lemma_vector("great_white_shark", KV)           # no phrase vector: words only
+    vec, how = lemma_vector("great_white_shark", KV)  # no phrase vector: words only
     assert how == "words" and np.allclose(vec, unit(np.array([2, 1, 1.0])))
     flat, _ = lemma_vector("great_white_shark", KV, LabelConfig(head_weight=1.0))
     assert np.allclose(flat, unit(np.array([1, 1, 1.0])))
 
 
 def test_phrase_alone_when_a_word_is_unknown():
-    vec, how = lemma_vector("hammerhead_shark", KV)            # "hammerhead" is not a known word
+    vec, how = lemma_vector("hammerhead_shark", KV)  # "hammerhead" is not a known word
     assert how == "phrase" and np.allclose(vec, unit(np.array([1, 1, 0.0])))
 
 
@@ -50,8 +67,16 @@ def test_lemma_with_an_unknown_word_and_no_phrase_is_skipped_not_guessed():
 def test_synset_vector_averages_usable_lemmas():
     vec, notes = synset_vector(["Carcharodon", "great_white_shark", "shark"], KV)
     assert np.allclose(vec, unit(unit(np.array([2, 1, 1.0])) + np.array([1, 0, 0.0])))
-    assert notes == ["Carcharodon: unknown word: carcharodon", "great_white_shark: words", "shark: word"]
-    first, _ = synset_vector(["Carcharodon", "great_white_shark", "shark"], KV, LabelConfig(lemma_weighting="first"))
+    assert notes == [
+        "Carcharodon: unknown word: carcharodon",
+        "great_white_shark: words",
+        "shark: word",
+    ]
+    first, _ = synset_vector(
+        ["Carcharodon", "great_white_shark", "shark"],
+        KV,
+        LabelConfig(lemma_weighting="first"),
+    )
     assert np.allclose(first, unit(np.array([2, 1, 1.0])))
     with pytest.raises(ValueError, match="lemma weighting"):
         synset_vector(["shark"], KV, LabelConfig(lemma_weighting="max"))
@@ -61,7 +86,9 @@ def test_build_label_space_reports_a_synset_with_no_known_word():
     # n01484850 great_white_shark.n.01 (lemmas great_white_shark, white_shark, man-eater,
     # man-eating_shark, Carcharodon_carcharias); n01491361 tiger_shark.n.01;
     # n02086240 Shih-Tzu: no word of it is known here.
-    space, missing = build_label_space(["n01484850", "n01491361", "n02086240", "n01484850"], KV, progress=False)
+    space, missing = build_label_space(
+        ["n01484850", "n01491361", "n02086240", "n01484850"], KV, progress=False
+    )
     assert space.wnids == ["n01484850", "n01491361"]
     assert space.names == ["great white shark", "tiger shark"]
     assert np.allclose(np.linalg.norm(space.vectors, axis=1), 1)
@@ -70,10 +97,15 @@ def test_build_label_space_reports_a_synset_with_no_known_word():
 
 
 def test_label_space_nearest_save_load_and_random_control(tmp_path):
-    space = LabelSpace(["a", "b", "c"], ["A", "B", "C"], unit(np.eye(3, dtype=np.float32) + 0.1))
+    space = LabelSpace(
+        ["a", "b", "c"], ["A", "B", "C"], unit(np.eye(3, dtype=np.float32) + 0.1)
+    )
     top = space.nearest(np.array([1, 0, 0]), k=2)
     assert top["wnid"].tolist()[0] == "a"
-    assert space.nearest(np.array([1, 0, 0]), k=2, exclude={"a"})["wnid"].tolist()[0] != "a"
+    assert (
+        space.nearest(np.array([1, 0, 0]), k=2, exclude={"a"})["wnid"].tolist()[0]
+        != "a"
+    )
     space.save(tmp_path / "l.npz")
     again = LabelSpace.load(tmp_path / "l.npz")
     assert again.wnids == space.wnids and np.allclose(again.vectors, space.vectors)
@@ -86,32 +118,51 @@ def test_label_space_nearest_save_load_and_random_control(tmp_path):
 def test_centring_removes_the_shared_direction_and_queries_follow(tmp_path):
     # Two labels that share a big common component look alike until the mean is removed.
     # Only the phrase tokens are known, so each synset's vector is its first lemma's phrase vector.
-    kv = _vectors({"great_white_shark": [5, 1, 0], "tiger_shark": [5, 0, 1], "blue_shark": [5, -1, -1]})
-    wnids = ["n01484850", "n01491361", "n01491006"]           # great white, tiger, blue shark
+    kv = _vectors(
+        {
+            "great_white_shark": [5, 1, 0],
+            "tiger_shark": [5, 0, 1],
+            "blue_shark": [5, -1, -1],
+        }
+    )
+    wnids = ["n01484850", "n01491361", "n01491006"]  # great white, tiger, blue shark
     raw, _ = build_label_space(wnids, kv, LabelConfig(center=False), progress=False)
     centred, _ = build_label_space(wnids, kv, LabelConfig(center=True), progress=False)
     assert raw.offset is None and centred.offset is not None
-    assert float(raw.vectors[0] @ raw.vectors[1]) > 0.9                 # the shared component dominates
-    assert float(centred.vectors[0] @ centred.vectors[1]) < 0.0         # once removed, they differ
+    assert (
+        float(raw.vectors[0] @ raw.vectors[1]) > 0.9
+    )  # the shared component dominates
+    assert (
+        float(centred.vectors[0] @ centred.vectors[1]) < 0.0
+    )  # once removed, they differ
     assert np.allclose(np.linalg.norm(centred.vectors, axis=1), 1)
     assert np.allclose(centred.offset, raw.vectors.mean(axis=0))
     # A free word's vector is moved like the labels were: the label's own raw vector lands on it.
     raw_great_white = kv["great_white_shark"]
-    assert np.allclose(centred.query_vector(raw_great_white), centred.vectors[0], atol=1e-6)
+    assert np.allclose(
+        centred.query_vector(raw_great_white), centred.vectors[0], atol=1e-6
+    )
     assert np.allclose(raw.query_vector(raw_great_white), raw.vectors[0], atol=1e-6)
     centred.save(tmp_path / "c.npz")
     again = LabelSpace.load(tmp_path / "c.npz")
-    assert np.allclose(again.offset, centred.offset) and again.subset(wnids[:1]).offset is not None
+    assert (
+        np.allclose(again.offset, centred.offset)
+        and again.subset(wnids[:1]).offset is not None
+    )
 
 
 def test_nearest_matches_a_full_sort_with_ties_and_exclusions():
     rng = np.random.default_rng(0)
     vectors = unit(rng.standard_normal((300, 8)).astype(np.float32))
-    vectors[10] = vectors[20]                                    # a tie: the lower row comes first
-    space = LabelSpace([f"w{i}" for i in range(300)], [f"n{i}" for i in range(300)], vectors)
+    vectors[10] = vectors[20]  # a tie: the lower row comes first
+    space = LabelSpace(
+        [f"w{i}" for i in range(300)], [f"n{i}" for i in range(300)], vectors
+    )
     query = vectors[20] + 0.01
     exclude = {f"w{i}" for i in range(0, 300, 7)}
     scores = vectors @ unit(query)
-    expected = [f"w{i}" for i in np.argsort(-scores, kind="stable") if f"w{i}" not in exclude][:12]
+    expected = [
+        f"w{i}" for i in np.argsort(-scores, kind="stable") if f"w{i}" not in exclude
+    ][:12]
     assert space.nearest(query, 12, exclude)["wnid"].tolist() == expected
     assert len(space.nearest(query, 500)) == 300

@@ -2,6 +2,7 @@ import itertools
 
 import numpy as np
 import pytest
+from test_hierarchy import LEAVES, PARENTS
 
 from devise_lite.hierarchy import Hierarchy
 from devise_lite.metrics import (
@@ -12,8 +13,6 @@ from devise_lite.metrics import (
     top_k,
 )
 
-from test_hierarchy import LEAVES, PARENTS
-
 
 @pytest.fixture
 def zoo():
@@ -21,8 +20,7 @@ def zoo():
 
 
 def test_top_k_by_hand_with_ties():
-    scores = np.array([[0.1, 0.9, 0.5, 0.9, 0.2],
-                       [1.0, 1.0, 1.0, 0.0, 1.0]])
+    scores = np.array([[0.1, 0.9, 0.5, 0.9, 0.2], [1.0, 1.0, 1.0, 0.0, 1.0]])
     assert top_k(scores, 3).tolist() == [[1, 3, 2], [0, 1, 2]]
     assert top_k(scores, 1).tolist() == [[1], [0]]
     assert top_k(scores, 5).tolist() == [[1, 3, 2, 4, 0], [0, 1, 2, 4, 3]]
@@ -30,7 +28,9 @@ def test_top_k_by_hand_with_ties():
 
 def test_top_k_equals_a_stable_full_sort_on_tied_random_scores():
     rng = np.random.default_rng(0)
-    scores = rng.integers(0, 6, size=(1300, 40)).astype(np.float32)   # many ties, several row chunks
+    scores = rng.integers(0, 6, size=(1300, 40)).astype(
+        np.float32
+    )  # many ties, several row chunks
     for k in (1, 7, 40):
         expected = np.argsort(-scores, axis=1, kind="stable")[:, :k]
         assert np.array_equal(top_k(scores, k), expected)
@@ -44,11 +44,14 @@ def test_top_k_rejects_bad_input():
 
 
 def test_flat_hit_by_hand():
-    ranked = np.array([[3, 1, 2, 0],
-                       [0, 2, 1, 3],
-                       [1, 0, 3, 2]])
-    true = np.array([1, 0, 2])       # found at positions 2, 1 and 4
-    assert flat_hit_at_k(ranked, true, ks=(1, 2, 3, 4)) == {1: 1 / 3, 2: 2 / 3, 3: 2 / 3, 4: 1.0}
+    ranked = np.array([[3, 1, 2, 0], [0, 2, 1, 3], [1, 0, 3, 2]])
+    true = np.array([1, 0, 2])  # found at positions 2, 1 and 4
+    assert flat_hit_at_k(ranked, true, ks=(1, 2, 3, 4)) == {
+        1: 1 / 3,
+        2: 2 / 3,
+        3: 2 / 3,
+        4: 1.0,
+    }
     with pytest.raises(ValueError, match="rank at least max"):
         flat_hit_at_k(ranked, true, ks=(5,))
     with pytest.raises(ValueError, match="one row per true label"):
@@ -58,12 +61,18 @@ def test_flat_hit_by_hand():
 def test_hierarchical_precision_by_hand(zoo):
     # great_white: correct sets k=2,3 {gw, hammerhead, tiger}, k=4 + ray.
     # whale: k=2 {whale, dolphin}, k=3 + ray, k=4 all six leaves.
-    ranked = [["hammerhead", "whale", "tiger_shark", "ray", "dolphin", "great_white"],
-              ["dolphin", "ray", "great_white", "whale", "hammerhead", "tiger_shark"]]
-    hp = hierarchical_precision_at_k(ranked, ["great_white", "whale"], zoo, LEAVES, ks=(1, 2, 3, 4))
-    assert hp[1] == 0.0                                    # hp@1 is flat hit@1 when the true label is valid
-    assert hp[2] == pytest.approx((1 / 2 + 1 / 2) / 2)     # {hammerhead}, {dolphin}
-    assert hp[3] == pytest.approx((2 / 3 + 2 / 3) / 2)     # {hammerhead, tiger}, {dolphin, ray}
+    ranked = [
+        ["hammerhead", "whale", "tiger_shark", "ray", "dolphin", "great_white"],
+        ["dolphin", "ray", "great_white", "whale", "hammerhead", "tiger_shark"],
+    ]
+    hp = hierarchical_precision_at_k(
+        ranked, ["great_white", "whale"], zoo, LEAVES, ks=(1, 2, 3, 4)
+    )
+    assert hp[1] == 0.0  # hp@1 is flat hit@1 when the true label is valid
+    assert hp[2] == pytest.approx((1 / 2 + 1 / 2) / 2)  # {hammerhead}, {dolphin}
+    assert hp[3] == pytest.approx(
+        (2 / 3 + 2 / 3) / 2
+    )  # {hammerhead, tiger}, {dolphin, ray}
     assert hp[4] == pytest.approx((3 / 4 + 4 / 4) / 2)
 
 
@@ -75,7 +84,12 @@ def test_hierarchical_precision_gives_credit_flat_hit_does_not(zoo):
 
 
 def test_chance_hit():
-    assert chance_hit_at_k(20, ks=(1, 5, 20, 50)) == {1: 0.05, 5: 0.25, 20: 1.0, 50: 1.0}
+    assert chance_hit_at_k(20, ks=(1, 5, 20, 50)) == {
+        1: 0.05,
+        5: 0.25,
+        20: 1.0,
+        50: 1.0,
+    }
     with pytest.raises(ValueError):
         chance_hit_at_k(0)
 
@@ -91,6 +105,8 @@ def test_chance_hierarchical_precision_by_hand_and_by_enumeration(zoo):
     leaves = sorted(LEAVES)
     rankings = [list(p) for p in itertools.permutations(leaves)]
     for t in true:
-        exact = hierarchical_precision_at_k(rankings, [t] * len(rankings), zoo, LEAVES, ks=(2, 3, 4))
+        exact = hierarchical_precision_at_k(
+            rankings, [t] * len(rankings), zoo, LEAVES, ks=(2, 3, 4)
+        )
         alone = chance_hierarchical_precision_at_k([t], zoo, LEAVES, ks=(2, 3, 4))
         assert exact == pytest.approx(alone)

@@ -1,4 +1,5 @@
 """The stages end to end on the tiny preset (real data from the mirror), caching and the CLI."""
+
 import time
 
 import pandas as pd
@@ -25,7 +26,9 @@ def test_run_writes_the_contract_csvs(tiny_run):
     assert set(sharks["rank"]) == set(range(1, 10))
     table = pd.read_csv(tiny_run / "table1.csv")
     assert list(table.columns)[:11] == pipeline.TABLE1_COLUMNS
-    assert {"softmax baseline", "DeViSE", "DeViSE, random embeddings", "chance"} <= set(table["model"])
+    assert {"softmax baseline", "DeViSE", "DeViSE, random embeddings", "chance"} <= set(
+        table["model"]
+    )
     chance = table.set_index("model").loc["chance"]
     # Every trained model is above chance on flat hit@1, even on the tiny preset.
     assert (table[table.model != "chance"]["hit@1"] > chance["hit@1"]).all()
@@ -34,6 +37,7 @@ def test_run_writes_the_contract_csvs(tiny_run):
 def test_second_run_loads_every_stage_from_the_cache(tiny_run, monkeypatch):
     def no_training(*args, **kwargs):
         raise AssertionError("a finished stage was computed again")
+
     monkeypatch.setattr(language_model, "train_skipgram", no_training)
     monkeypatch.setattr("devise_lite.devise.train_projection", no_training)
     monkeypatch.setattr("devise_lite.visual.build_backbone", no_training)
@@ -42,6 +46,7 @@ def test_second_run_loads_every_stage_from_the_cache(tiny_run, monkeypatch):
 
 def test_label_space_reports_missing_labels_and_has_unit_vectors(tiny_run):
     import numpy as np
+
     space = pipeline.label_space(TINY)
     missing = pipeline.missing_labels(TINY)
     assert len(space) + len(missing) == len(pipeline.label_vocabulary(TINY))
@@ -52,26 +57,34 @@ def test_a_failing_stage_leaves_no_artifact(tmp_path):
     def build(folder):
         (folder / "half-written.bin").write_bytes(b"x")
         raise KeyboardInterrupt
+
     with pytest.raises(KeyboardInterrupt):
         pipeline._cached_dir("demo", "k1", build)
     assert not stage_dir("demo", "k1").exists()
-    assert not any(p.name.endswith(".part") for p in stage_dir("demo", "k1").parent.iterdir())
+    assert not any(
+        p.name.endswith(".part") for p in stage_dir("demo", "k1").parent.iterdir()
+    )
 
 
 def test_stage_keys_follow_the_config():
     assert pipeline.word2vec_key(TINY) == pipeline.word2vec_key(get_preset("tiny"))
     changed = with_overrides(TINY, word2vec={"epochs": 4})
-    assert pipeline.corpus_key(changed) == pipeline.corpus_key(TINY)      # the corpus is reused
+    assert pipeline.corpus_key(changed) == pipeline.corpus_key(
+        TINY
+    )  # the corpus is reused
     assert pipeline.word2vec_key(changed) != pipeline.word2vec_key(TINY)
     assert stage_key(TINY.text) != stage_key(TINY.phrases)
 
 
-def test_cli_offline_without_mirror_exits_with_the_clear_error(monkeypatch, tmp_path, capsys):
+def test_cli_offline_without_mirror_exits_with_the_clear_error(
+    monkeypatch, tmp_path, capsys
+):
     monkeypatch.delenv("DEVISE_MIRROR", raising=False)
     monkeypatch.setenv("DEVISE_DATA", str(tmp_path))
 
     def offline(url, target, timeout=30.0):
         raise OSError("network is unreachable")
+
     monkeypatch.setattr(datasets, "download", offline)
     assert main(["corpus", "--preset", "tiny"]) == 2
     err = capsys.readouterr().err
@@ -88,20 +101,25 @@ def test_a_killed_stage_leaves_a_temporary_folder_that_the_next_run_removes():
 
 def test_two_runs_of_one_stage_take_turns_and_build_once():
     import threading
+
     calls, started = [], threading.Event()
 
     def slow_build(tmp):
         calls.append(1)
         started.set()
-        time.sleep(0.5)                       # the second caller arrives while this one builds
+        time.sleep(0.5)  # the second caller arrives while this one builds
         (tmp / "artifact.txt").write_text("made once")
         return {}
 
     results = []
-    first = threading.Thread(target=lambda: results.append(pipeline._cached_dir("demo", "k3", slow_build)))
+    first = threading.Thread(
+        target=lambda: results.append(pipeline._cached_dir("demo", "k3", slow_build))
+    )
     first.start()
     started.wait(5)
-    results.append(pipeline._cached_dir("demo", "k3", slow_build))   # waits for the lock, then reuses
+    results.append(
+        pipeline._cached_dir("demo", "k3", slow_build)
+    )  # waits for the lock, then reuses
     first.join(5)
     assert len(calls) == 1 and len(results) == 2 and results[0] == results[1]
     assert (results[0] / "artifact.txt").read_text() == "made once"

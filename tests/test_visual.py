@@ -1,29 +1,50 @@
 """The pretrained backbone on real photos, and the cached, resumable feature extraction."""
+
 import urllib.error
 
 import numpy as np
 import pytest
 import torch
+from conftest import mirror
 from PIL import Image
 
-from devise_lite import visual
 from devise_lite.config import VisualConfig
-from devise_lite.visual import (BackboneUnavailableError, ImageFiles, UnreadableImageError, VisualBackbone,
-                                build_backbone, extract_features, extraction_stats, feature_cache_dir,
-                                image_transform, imagenet_predict, resolve_device)
-
-from conftest import mirror
+from devise_lite.visual import (
+    BackboneUnavailableError,
+    ImageFiles,
+    UnreadableImageError,
+    VisualBackbone,
+    build_backbone,
+    extract_features,
+    extraction_stats,
+    feature_cache_dir,
+    image_transform,
+    imagenet_predict,
+    resolve_device,
+)
 
 SMALL = VisualConfig(image_size=128, batch_size=2, num_threads=2, device="cpu")
 # ImageNet-1k classes a side view of an aeroplane may fairly get.
-AIRCRAFT_WNIDS = {"n02690373": "airliner", "n04552348": "warplane", "n04592741": "wing",
-                  "n02692877": "airship", "n04266014": "space shuttle"}
+AIRCRAFT_WNIDS = {
+    "n02690373": "airliner",
+    "n04552348": "warplane",
+    "n04592741": "wing",
+    "n02692877": "airship",
+    "n04266014": "space shuttle",
+}
 GREAT_WHITE_SHARK = "n01484850"
 
 
 def caltech_images(n_classes: int = 4) -> list:
     root = mirror() / "caltech101" / "101_ObjectCategories"
-    classes = ["airplanes", "Leopards", "Motorbikes", "accordion", "butterfly", "chair"][:n_classes]
+    classes = [
+        "airplanes",
+        "Leopards",
+        "Motorbikes",
+        "accordion",
+        "butterfly",
+        "chair",
+    ][:n_classes]
     return [sorted((root / c).glob("*.jpg"))[0] for c in classes]
 
 
@@ -57,23 +78,29 @@ def test_features_are_float32_per_image_and_cached(data_root, count_forward):
     assert features.min() >= 0.0 and features.max() <= 6.0
     # Four photos of different classes give four clearly different feature vectors.
     distances = np.linalg.norm(features[:, None] - features[None], axis=-1)
-    assert distances[~np.eye(4, dtype=bool)].min() > 0.5 * np.linalg.norm(features, axis=1).min()
-    assert count_forward["n"] == 2                       # 4 images in batches of 2
+    assert (
+        distances[~np.eye(4, dtype=bool)].min()
+        > 0.5 * np.linalg.norm(features, axis=1).min()
+    )
+    assert count_forward["n"] == 2  # 4 images in batches of 2
     stats = extraction_stats(paths, SMALL, "probe")
     assert stats["images_computed"] == 4 and stats["images_per_second"] > 0
 
     again = extract_features(paths, SMALL, "probe", progress=False)
-    assert count_forward["n"] == 2                       # loaded from the cache, no forward pass
+    assert count_forward["n"] == 2  # loaded from the cache, no forward pass
     np.testing.assert_array_equal(again, features)
     # Batch size and thread count change only speed, so they share the cache entry.
-    assert feature_cache_dir(paths, VisualConfig(image_size=128, batch_size=64), "probe") == \
-        feature_cache_dir(paths, SMALL, "probe")
-    assert feature_cache_dir(paths[:3], SMALL, "probe") != feature_cache_dir(paths, SMALL, "probe")
+    assert feature_cache_dir(
+        paths, VisualConfig(image_size=128, batch_size=64), "probe"
+    ) == feature_cache_dir(paths, SMALL, "probe")
+    assert feature_cache_dir(paths[:3], SMALL, "probe") != feature_cache_dir(
+        paths, SMALL, "probe"
+    )
 
 
 def test_interrupted_extraction_resumes_from_finished_chunks(data_root, count_forward):
     paths = caltech_images(4)
-    count_forward["fail_after"] = 1                      # the second chunk's batch is interrupted
+    count_forward["fail_after"] = 1  # the second chunk's batch is interrupted
     with pytest.raises(KeyboardInterrupt):
         extract_features(paths, SMALL, "resume", progress=False, chunk_images=2)
     folder = feature_cache_dir(paths, SMALL, "resume")
@@ -82,7 +109,7 @@ def test_interrupted_extraction_resumes_from_finished_chunks(data_root, count_fo
 
     count_forward.update(n=0, fail_after=None)
     resumed = extract_features(paths, SMALL, "resume", progress=False, chunk_images=2)
-    assert count_forward["n"] == 1                       # only the unfinished chunk was computed
+    assert count_forward["n"] == 1  # only the unfinished chunk was computed
     assert extraction_stats(paths, SMALL, "resume")["images_computed"] == 2
     assert not (folder / "chunks").exists()
     fresh = extract_features(paths, SMALL, "fresh", progress=False)
@@ -91,9 +118,17 @@ def test_interrupted_extraction_resumes_from_finished_chunks(data_root, count_fo
 
 def test_pretrained_weights_recognise_an_airplane_and_a_great_white_shark():
     cfg = VisualConfig(image_size=224)
-    airplane = mirror() / "caltech101" / "101_ObjectCategories" / "airplanes" / "image_0001.jpg"
+    airplane = (
+        mirror()
+        / "caltech101"
+        / "101_ObjectCategories"
+        / "airplanes"
+        / "image_0001.jpg"
+    )
     shark = sorted((mirror() / "sharks" / "great_white_shark").glob("*.jpg"))[0]
-    images = torch.stack([image_transform(cfg)(Image.open(p).convert("RGB")) for p in (airplane, shark)])
+    images = torch.stack(
+        [image_transform(cfg)(Image.open(p).convert("RGB")) for p in (airplane, shark)]
+    )
     backbone = build_backbone(cfg)
     plane_top, shark_top = imagenet_predict(backbone, images, top=3)
     assert plane_top[0][0] in AIRCRAFT_WNIDS, plane_top
@@ -105,7 +140,9 @@ def test_lite_normalisation_is_pixel_minus_127_over_128():
     grey = Image.new("RGB", (300, 200), (127, 255, 0))
     x = image_transform(VisualConfig(image_size=64))(grey)
     assert x.shape == (3, 64, 64)
-    np.testing.assert_allclose(x.mean(dim=(1, 2)).numpy(), [0.0, 1.0, -127 / 128], atol=1e-6)
+    np.testing.assert_allclose(
+        x.mean(dim=(1, 2)).numpy(), [0.0, 1.0, -127 / 128], atol=1e-6
+    )
     train = image_transform(VisualConfig(image_size=64), train=True)(grey)
     assert train.shape == (3, 64, 64)
 
@@ -116,7 +153,10 @@ def test_backbone_trains_end_to_end_but_not_its_imagenet_head():
     assert features.shape == (2, backbone.feature_dim)
     features.square().mean().backward()
     assert backbone.net._conv_stem.weight.grad.abs().sum() > 0
-    assert backbone.imagenet_head.weight.grad is None and not backbone.imagenet_head.weight.requires_grad
+    assert (
+        backbone.imagenet_head.weight.grad is None
+        and not backbone.imagenet_head.weight.requires_grad
+    )
 
 
 def test_bad_and_missing_image_files_are_named(data_root, tmp_path):
@@ -143,8 +183,12 @@ def test_torchvision_classifier_is_cut_to_the_penultimate_layer(monkeypatch):
     import torchvision
 
     real_get_model = torchvision.models.get_model
-    monkeypatch.setattr(torchvision.models, "get_model", lambda name, weights=None: real_get_model(name))
-    backbone = build_backbone(VisualConfig(backbone="alexnet"))   # random weights: shapes only
+    monkeypatch.setattr(
+        torchvision.models, "get_model", lambda name, weights=None: real_get_model(name)
+    )
+    backbone = build_backbone(
+        VisualConfig(backbone="alexnet")
+    )  # random weights: shapes only
     assert backbone.feature_dim == 4096 and backbone.imagenet_head.out_features == 1000
     assert backbone(torch.randn(1, 3, 224, 224)).shape == (1, 4096)
 

@@ -1,29 +1,49 @@
 """Zero-shot learning: candidate sets, ConSE, the seen/unseen wall, and Tables 2/3 + sharks on tiny."""
+
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import mirror
 
 from devise_lite import pipeline, zeroshot
 from devise_lite.config import get_preset, with_overrides
 from devise_lite.conse import conse_embedding, conse_scores, softmax
 from devise_lite.hierarchy import Hierarchy
 from devise_lite.storage import results_dir
-from devise_lite.zeroshot import (CANDIDATE_SETS, candidate_set, candidate_sets, chance_share_in_top,
-                                  restrict_to_labels, share_with_member_in_top, split_seen_unseen)
-
-from conftest import mirror
+from devise_lite.zeroshot import (
+    CANDIDATE_SETS,
+    candidate_set,
+    candidate_sets,
+    chance_share_in_top,
+    restrict_to_labels,
+    share_with_member_in_top,
+    split_seen_unseen,
+)
 
 TINY = get_preset("tiny")
 
 # animal -> {fish -> {shark -> {great_white, hammerhead, tiger_shark}, ray}, mammal -> {whale, dolphin}}
 PARENTS = {
-    "fish": ["animal"], "mammal": ["animal"],
-    "shark": ["fish"], "ray": ["fish"],
-    "great_white": ["shark"], "hammerhead": ["shark"], "tiger_shark": ["shark"],
-    "whale": ["mammal"], "dolphin": ["mammal"],
+    "fish": ["animal"],
+    "mammal": ["animal"],
+    "shark": ["fish"],
+    "ray": ["fish"],
+    "great_white": ["shark"],
+    "hammerhead": ["shark"],
+    "tiger_shark": ["shark"],
+    "whale": ["mammal"],
+    "dolphin": ["mammal"],
 }
 # The label vocabulary: leaves plus one inner node; "animal" and "fish" are not labels.
-VOCABULARY = ["great_white", "hammerhead", "tiger_shark", "ray", "whale", "dolphin", "mammal"]
+VOCABULARY = [
+    "great_white",
+    "hammerhead",
+    "tiger_shark",
+    "ray",
+    "whale",
+    "dolphin",
+    "mammal",
+]
 
 
 # ---------------------------------------------------------------- candidate sets (hand-made hierarchy)
@@ -37,12 +57,24 @@ def test_candidate_sets_on_a_hand_made_hierarchy():
     assert sets["2-hop"] == ["hammerhead", "tiger_shark", "dolphin", "mammal"]
     # ray is 3 hops from great_white (shark, fish, ray); nothing else is added at 3 hops.
     assert sets["3-hop"] == ["hammerhead", "tiger_shark", "ray", "dolphin", "mammal"]
-    assert sets["2-hop+seen"] == ["great_white", "hammerhead", "tiger_shark", "whale", "dolphin", "mammal"]
+    assert sets["2-hop+seen"] == [
+        "great_white",
+        "hammerhead",
+        "tiger_shark",
+        "whale",
+        "dolphin",
+        "mammal",
+    ]
     assert sets["21k"] == ["hammerhead", "tiger_shark", "ray", "dolphin", "mammal"]
     assert sets["21k+seen"] == VOCABULARY
     # A seen label outside the vocabulary (no vector) is not added back.
     assert candidate_set("2-hop+seen", ["great_white", "fish"], VOCABULARY, zoo) == [
-        "great_white", "hammerhead", "tiger_shark", "ray", "mammal"]
+        "great_white",
+        "hammerhead",
+        "tiger_shark",
+        "ray",
+        "mammal",
+    ]
 
 
 def test_candidate_set_rejects_bad_requests():
@@ -50,7 +82,9 @@ def test_candidate_set_rejects_bad_requests():
         candidate_set("4-hop", ["whale"], VOCABULARY)
     with pytest.raises(ValueError, match="needs a hierarchy"):
         candidate_set("2-hop", ["whale"], VOCABULARY)
-    assert candidate_set("21k", ["whale"], VOCABULARY) == [w for w in VOCABULARY if w != "whale"]
+    assert candidate_set("21k", ["whale"], VOCABULARY) == [
+        w for w in VOCABULARY if w != "whale"
+    ]
 
 
 def test_split_seen_unseen_is_seeded_disjoint_and_complete():
@@ -58,9 +92,14 @@ def test_split_seen_unseen_is_seeded_disjoint_and_complete():
     seen, unseen = split_seen_unseen(labels, 0.2, seed=0)
     assert len(unseen) == 4 and len(seen) == 16
     assert set(seen) | set(unseen) == set(labels) and not set(seen) & set(unseen)
-    assert split_seen_unseen(list(reversed(labels)), 0.2, seed=0) == (seen, unseen)   # order-free
+    assert split_seen_unseen(list(reversed(labels)), 0.2, seed=0) == (
+        seen,
+        unseen,
+    )  # order-free
     assert split_seen_unseen(labels, 0.2, seed=1)[1] != unseen
-    assert len(split_seen_unseen(labels[:3], 0.01, seed=0)[1]) == 1      # at least one unseen label
+    assert (
+        len(split_seen_unseen(labels[:3], 0.01, seed=0)[1]) == 1
+    )  # at least one unseen label
     with pytest.raises(ValueError, match="between 0 and 1"):
         split_seen_unseen(labels, 1.0, seed=0)
 
@@ -70,14 +109,16 @@ def test_restrict_to_labels_reindexes_targets():
     targets = np.array([0, 2, 1, 2, 0])
     x, y, mask = restrict_to_labels(features, targets, ["a", "b", "c"], ["c", "a"])
     assert mask.tolist() == [True, True, False, True, True]
-    assert y.tolist() == [1, 0, 0, 1]                      # "a" -> 1, "c" -> 0 in the kept order
+    assert y.tolist() == [1, 0, 0, 1]  # "a" -> 1, "c" -> 0 in the kept order
     assert x[:, 0].tolist() == [0, 2, 6, 8]
 
 
 # ---------------------------------------------------------------- ConSE on a 3-class toy
 
 
-SEEN_VECTORS = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]])   # three seen labels in 2-d
+SEEN_VECTORS = np.array(
+    [[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]]
+)  # three seen labels in 2-d
 
 
 def test_conse_embedding_by_hand():
@@ -96,18 +137,26 @@ def test_conse_embedding_by_hand():
 
 def test_conse_picks_the_unseen_label_between_two_seen_ones():
     assert np.allclose(softmax(np.array([[0.0, np.log(3.0)]])), [[0.25, 0.75]])
-    logits = np.log(np.array([[0.5, 0.3, 0.2]]))          # softmax gives back (0.5, 0.3, 0.2)
-    between = np.array([1.0, 1.0]) / np.sqrt(2)           # an unseen label between seen 0 and 1
+    logits = np.log(np.array([[0.5, 0.3, 0.2]]))  # softmax gives back (0.5, 0.3, 0.2)
+    between = np.array([1.0, 1.0]) / np.sqrt(2)  # an unseen label between seen 0 and 1
     candidates = np.vstack([SEEN_VECTORS, between])
     scores = conse_scores(logits, SEEN_VECTORS, candidates, top_t=2)
     norm = np.hypot(0.625, 0.375)
-    assert np.allclose(scores, [[0.625 / norm, 0.375 / norm, -0.625 / norm, 1.0 / (norm * np.sqrt(2))]], atol=1e-6)
-    assert scores.argmax() == 3                            # zero-shot: the unseen label wins
-    assert conse_scores(logits, SEEN_VECTORS, candidates, top_t=1).argmax() == 0   # T=1: a seen label
+    assert np.allclose(
+        scores,
+        [[0.625 / norm, 0.375 / norm, -0.625 / norm, 1.0 / (norm * np.sqrt(2))]],
+        atol=1e-6,
+    )
+    assert scores.argmax() == 3  # zero-shot: the unseen label wins
+    assert (
+        conse_scores(logits, SEEN_VECTORS, candidates, top_t=1).argmax() == 0
+    )  # T=1: a seen label
 
 
 def test_shark_shares_by_hand():
-    ranked = np.array([["a", "s1", "b"], ["b", "c", "d"], ["s2", "a", "b"]], dtype=object)
+    ranked = np.array(
+        [["a", "s1", "b"], ["b", "c", "d"], ["s2", "a", "b"]], dtype=object
+    )
     assert share_with_member_in_top(ranked, {"s1", "s2"}, 3) == pytest.approx(2 / 3)
     assert share_with_member_in_top(ranked, {"s1", "s2"}, 1) == pytest.approx(1 / 3)
     # 10 candidates, 2 sharks, 5 random picks: 1 - C(8,5)/C(10,5) = 1 - 56/252.
@@ -129,15 +178,20 @@ def test_seen_and_unseen_never_meet_in_training(tiny_results):
     assert not set(data.seen) & set(data.unseen)
     assert set(data.seen) | set(data.unseen) == set(pipeline.experiment_labels(TINY)[0])
     split = pipeline.image_split(TINY)
-    unseen_paths = {i.path for i in split.train + split.test if i.wnid in set(data.unseen)}
+    unseen_paths = {
+        i.path for i in split.train + split.test if i.wnid in set(data.unseen)
+    }
     assert unseen_paths and not unseen_paths & set(data.train_paths)
     assert set(np.asarray(data.seen)[data.train_targets]) == set(data.seen)
-    assert set(data.test_wnids) <= set(data.unseen) and len(data.test_wnids) == len(data.test_features)
+    assert set(data.test_wnids) <= set(data.unseen) and len(data.test_wnids) == len(
+        data.test_features
+    )
 
 
 def test_training_receives_no_unseen_feature_row(monkeypatch):
     """The rows the trainers actually get contain none of the unseen labels' training features."""
     import devise_lite.devise as devise
+
     mirror()
     calls = []
     real_projection, real_softmax = devise.train_projection, devise.train_softmax
@@ -146,22 +200,28 @@ def test_training_receives_no_unseen_feature_row(monkeypatch):
         def trainer(features, targets, *args, **kwargs):
             calls.append((features, targets, args[0]))
             return real(features, targets, *args, **kwargs)
+
         return trainer
+
     monkeypatch.setattr(devise, "train_projection", record(real_projection))
     monkeypatch.setattr(devise, "train_softmax", record(real_softmax))
-    cfg = with_overrides(TINY, zeroshot={"seed": 7})       # a fresh cache key: training really runs
+    cfg = with_overrides(
+        TINY, zeroshot={"seed": 7}
+    )  # a fresh cache key: training really runs
     models = zeroshot.zero_shot_models(cfg)
     labels = pipeline.experiment_labels(cfg)[0]
     x, y = pipeline.image_features(cfg, "train")
     unseen_rows = x[np.isin(np.asarray(labels)[y], models["unseen"])]
     assert len(unseen_rows) > 0
-    table_calls = calls[:3]                                 # DeViSE, random embeddings, softmax
+    table_calls = calls[:3]  # DeViSE, random embeddings, softmax
     assert len(table_calls) == 3
     for features, targets, third in table_calls:
         assert targets.max() < len(models["seen"])
         assert not (features[:, None, :] == unseen_rows[None, :, :]).all(axis=2).any()
-    assert table_calls[0][2].shape[0] == len(models["seen"])   # label vectors of the seen labels only
-    assert table_calls[2][2] == len(models["seen"])            # softmax over the seen labels only
+    assert table_calls[0][2].shape[0] == len(
+        models["seen"]
+    )  # label vectors of the seen labels only
+    assert table_calls[2][2] == len(models["seen"])  # softmax over the seen labels only
 
 
 def test_tiny_run_writes_the_three_csvs(tiny_results):
@@ -171,30 +231,47 @@ def test_tiny_run_writes_the_three_csvs(tiny_results):
     sharks = pd.read_csv(out / "sharks_zero_shot.csv")
     assert list(table2.columns) == zeroshot.TABLE2_COLUMNS
     assert list(table3.columns)[:7] == zeroshot.TABLE3_COLUMNS
-    assert list(sharks.columns)[:6] == ["held_out", "model", "candidates", "n_images",
-                                        "share_shark_in_top5", "top1_most_common"]
+    assert list(sharks.columns)[:6] == [
+        "held_out",
+        "model",
+        "candidates",
+        "n_images",
+        "share_shark_in_top5",
+        "top1_most_common",
+    ]
     assert set(table2["candidate_set"]) == set(CANDIDATE_SETS)
-    assert set(table2["model"]) == {"DeViSE", "DeViSE, random embeddings", "ConSE", "chance"}
+    assert set(table2["model"]) == {
+        "DeViSE",
+        "DeViSE, random embeddings",
+        "ConSE",
+        "chance",
+    }
     assert "softmax baseline" in set(table3["model"])
     assert set(sharks["held_out"]) == {"great white shark", "hammerhead"}
     # Every unseen test image is a candidate of the 21k set, and chance is k / n there.
     row = table2[(table2.candidate_set == "21k") & (table2.model == "chance")].iloc[0]
     assert row["n_images"] == len(zeroshot.zero_shot_data(TINY).test_wnids)
     assert row["hit@5"] == pytest.approx(5 / row["n_candidates"])
-    devise_21k = table2[(table2.candidate_set == "21k") & (table2.model == "DeViSE")].iloc[0]
+    devise_21k = table2[
+        (table2.candidate_set == "21k") & (table2.model == "DeViSE")
+    ].iloc[0]
     assert np.isfinite(devise_21k[["hit@1", "hit@20"]].astype(float)).all()
     # The softmax baseline never names an unseen label: its hp@1 is 0 wherever it was measured.
     softmax_hp1 = table3.loc[table3.model == "softmax baseline", "hp@1"].dropna()
     assert len(softmax_hp1) and (softmax_hp1 == 0).all()
 
 
-def test_zeroshot_stage_runs_after_evaluate_and_reuses_its_cache(tiny_results, monkeypatch):
+def test_zeroshot_stage_runs_after_evaluate_and_reuses_its_cache(
+    tiny_results, monkeypatch
+):
     from devise_lite.__main__ import STAGES, main
+
     names = list(STAGES)
     assert names.index("zeroshot") == names.index("evaluate") + 1
 
     def no_training(*args, **kwargs):
         raise AssertionError("the cached zero-shot models were trained again")
+
     monkeypatch.setattr("devise_lite.devise.train_projection", no_training)
     monkeypatch.setattr("devise_lite.devise.train_softmax", no_training)
     assert main(["zeroshot", "--preset", "tiny"]) == 0
