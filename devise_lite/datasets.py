@@ -18,16 +18,17 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from .errors import UserError
 from .storage import MIRROR_ENV, atomic_path, data_root, mirror_root
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"}
 
 
-class DatasetUnavailableError(RuntimeError):
+class DatasetUnavailableError(UserError):
     """A dataset is neither in the data root nor in a mirror, and could not be downloaded."""
 
 
-class DatasetIntegrityError(RuntimeError):
+class DatasetIntegrityError(UserError):
     """A dataset file or folder is not what the registry says it should be."""
 
 
