@@ -1,8 +1,8 @@
 """The faults a user can fix: each is one line saying what is wrong and what to do.
 
-The command line (`__main__.py`) prints such an error as `error: <message>` and exits with
-`exit_code` (2: bad input), without a traceback unless `--debug` or $DEVISE_DEBUG=1 asks
-for one. Every other exception is a bug and keeps its traceback. Ctrl-C exits with 130.
+The command line (`__main__.py`) prints such an error as `error: <message>` and exits
+with `exit_code` (2: bad input), without a traceback unless `--debug` or $DEVISE_DEBUG=1
+asks for one. Every other exception is a bug and keeps its traceback. Ctrl-C exits 130.
 """
 
 from __future__ import annotations
