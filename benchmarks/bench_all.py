@@ -59,7 +59,7 @@ from devise_lite.losses import (
     hinge_rank_loss_truncated,
     naive_hinge_rank_loss_truncated,
 )
-from devise_lite.metrics import top_k
+from devise_lite.vectors import top_k
 
 COLD_TARGET_S, WARM_TARGET_S = 30 * 60, 3 * 60
 # What `make all` runs after installing (see the Makefile): every stage, then the strict book build.

@@ -1,60 +1,120 @@
-"""Command line: `python -m devise_lite <stage> --preset NAME`, or `run` for every stage in order."""
+"""Command line: `python -m devise_lite <stage> --preset NAME`, `run` for every stage in
+order, or `predict IMAGE ...`. Under `torchrun`, the visual stages run on every process.
+
+A fault the user can fix ends in one line, `error: ...`, and exit status 2 (`--debug`
+or $DEVISE_DEBUG=1 shows the traceback too); Ctrl-C ends with 130.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+import traceback
 
-from . import predict
-from .config import PRESETS, get_preset
-from .datasets import DatasetIntegrityError, DatasetUnavailableError
-from .pipeline import STAGES as PIPELINE_STAGES
-from .zeroshot import STAGE as ZERO_SHOT_STAGE
+from .config import PRESET_ENV, PRESET_HELP, PRESETS, get_preset, preset_name
+from .errors import INTERRUPTED, UserError
 
-# Zero-shot learning builds on every pipeline stage, so it runs last.
-STAGES = {**PIPELINE_STAGES, **ZERO_SHOT_STAGE}
+DEBUG_ENV = "DEVISE_DEBUG"
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line, stages read from the table of stages."""
+    from . import predict
+    from .pipeline import STAGES
+
+    preset_help = "; ".join(f"{name}: {text}" for name, text in PRESET_HELP.items())
+    top = argparse.ArgumentParser(prog="python -m devise_lite", description=__doc__)
+    options = argparse.ArgumentParser(add_help=False)
+    # Accepted before or after the command; SUPPRESS keeps a later default from
+    # overwriting an earlier value.
+    for where, default in ((top, None), (options, argparse.SUPPRESS)):
+        where.add_argument(
+            "--preset",
+            choices=list(PRESETS),
+            default=default,
+            help=f"settings to run with (default: ${PRESET_ENV}, else book). "
+            + preset_help,
+        )
+        where.add_argument(
+            "--debug",
+            action="store_true",
+            default=default if default is argparse.SUPPRESS else False,
+            help=f"show the traceback of an error (or set {DEBUG_ENV}=1)",
+        )
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, stage in STAGES.items():
+        commands.add_parser(name, parents=[options], help=stage.help)
+    commands.add_parser(
+        "run", parents=[options], help="every stage in order (finished ones load)"
+    )
+    predict.add_arguments(
+        commands.add_parser(
+            "predict", parents=[options], help="top-K labels of your own photos"
+        )
+    )
+    return top
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m devise_lite", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    for name, (help_text, _) in STAGES.items():
-        sub.add_parser(name, help=help_text).add_argument(
-            "--preset", default="book", choices=sorted(PRESETS)
-        )
-    run = sub.add_parser(
-        "run", help="every stage in order (finished stages load from the cache)"
-    )
-    run.add_argument("--preset", default="book", choices=sorted(PRESETS))
-    predict.add_arguments(
-        sub.add_parser(
-            "predict", help="top-K labels of your own images from the trained model"
-        )
-    )
-    args = parser.parse_args(argv)
+    args = parser().parse_args(argv)
+    debug = args.debug or os.environ.get(DEBUG_ENV) == "1"
     try:
+        cfg = get_preset(args.preset or preset_name())
         if args.command == "predict":
-            return predict.command(args)
-        run_stages(
-            get_preset(args.preset),
-            list(STAGES) if args.command == "run" else [args.command],
-        )
-    except (DatasetUnavailableError, DatasetIntegrityError) as err:
+            from . import predict
+
+            return predict.command(args, cfg)
+        from .pipeline import STAGES
+
+        names = list(STAGES) if args.command == "run" else [args.command]
+        run_stages(cfg, names)
+    except UserError as err:
+        if debug:
+            traceback.print_exc()
         print(f"error: {err}", file=sys.stderr)
-        return 2
+        return err.exit_code
+    except KeyboardInterrupt:
+        if debug:
+            traceback.print_exc()
+        print(
+            "interrupted: finished work is kept; run the same command to resume",
+            file=sys.stderr,
+        )
+        return INTERRUPTED
     return 0
 
 
 def run_stages(cfg, names: list[str]) -> None:
-    for name in names:
-        start = time.perf_counter()
-        print(f"[devise-lite] {name} ({cfg.name}): {STAGES[name][0]}", flush=True)
-        STAGES[name][1](cfg)
-        print(
-            f"[devise-lite] {name} done in {time.perf_counter() - start:.1f}s",
-            flush=True,
-        )
+    """Build (or load) the named stages in order, on every torchrun process if any."""
+    from . import ddp, pipeline
+
+    group = ddp.start(cfg.visual.device)
+    say = print if group.is_main else (lambda *a, **k: None)
+    todo = [n for n in pipeline.upstream_all(names) if not pipeline.is_built(cfg, n)]
+    say(
+        f"[devise-lite] preset {cfg.name} ({PRESET_HELP[cfg.name]}); "
+        + (
+            f"{len(todo)} stage(s) to build: {', '.join(todo)}"
+            if todo
+            else "everything is cached"
+        ),
+        flush=True,
+    )
+    try:
+        for name in names:
+            start = time.perf_counter()
+            say(f"[devise-lite] {name}: {pipeline.STAGES[name].help}", flush=True)
+            pipeline.ensure(cfg, name, group)
+            for path in pipeline.publish(cfg, name) if group.is_main else []:
+                say(f"[devise-lite]   -> {path}", flush=True)
+            say(
+                f"[devise-lite] {name} done in {time.perf_counter() - start:.1f}s",
+                flush=True,
+            )
+    finally:
+        ddp.stop()
 
 
 if __name__ == "__main__":

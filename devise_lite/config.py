@@ -1,7 +1,7 @@
 """Typed configuration: one frozen dataclass per component, and named presets.
 
-Every stage reads only the parts of `Config` it needs; `stage_key` hashes those parts so a cached
-artifact is reused exactly when its inputs are unchanged.
+Every stage reads only the parts of `Config` it needs (`pipeline.STAGES`); `stage_key`
+hashes those parts so a cached artifact is reused exactly when its inputs are unchanged.
 """
 
 from __future__ import annotations
@@ -12,17 +12,21 @@ import json
 import os
 from dataclasses import dataclass, field, replace
 
+from .errors import BadInputError
+
+PRESET_ENV = "DEVISE_PRESET"
+
 
 @dataclass(frozen=True)
 class TextConfig:
     """Which Wikipedia text to read and how much of it."""
 
-    dataset: str = "wikipedia"  # a registry name (see datasets.py) ...
-    path: str | None = None  # ... or a folder / *.xml.bz2 dump of the user's own
-    max_files: int | None = (
-        None  # WikiExtractor files to read (None = all); XML dumps ignore it
-    )
+    # a registry name (datasets.py), or `path`: a folder or *.xml.bz2 dump of your own
+    dataset: str = "wikipedia"
+    path: str | None = None
+    max_files: int | None = None  # WikiExtractor files to read; XML dumps ignore it
     min_sentence_tokens: int = 3
+    processes: int | None = None  # corpus stage processes; None: every core
 
 
 @dataclass(frozen=True)
@@ -31,12 +35,8 @@ class PhraseConfig:
 
     min_count: int = 5
     threshold: float = 10.0
-    passes: int = (
-        1  # each pass can lengthen a phrase by one word (the lexicon is separate)
-    )
-    label_lexicon: bool = (
-        True  # also join n-grams that are WordNet lemmas of the vocabulary
-    )
+    passes: int = 1  # each pass can lengthen a phrase by one word
+    label_lexicon: bool = True  # also join n-grams that are lemmas of the vocabulary
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Word2VecConfig:
     min_count: int = 5
     sample: float = 1e-4
     alpha: float = 0.025
-    workers: int = 2
+    workers: int = 2  # gensim's threads race: only 1 worker repeats itself exactly
     seed: int = 0
 
 
@@ -60,26 +60,22 @@ class LabelConfig:
     """How label vectors are made and which synsets form the label vocabulary."""
 
     vocabulary: str = "imagenet21k"  # ImageNet fall-2011 synsets shipped by timm
-    lemma_weighting: str = (
-        "mean"  # "mean" of usable lemmas, or only the "first" usable one
-    )
-    head_weight: float = (
-        2.0  # a compound's last word names its kind: "tiger shark" is a shark
-    )
+    lemma_weighting: str = "mean"  # "mean" of usable lemmas, or the "first" usable
+    head_weight: float = 2.0  # a compound's last word names its kind
     phrase_weight: float = 0.5  # phrase vector vs. words vector of a multi-word lemma
-    center: bool = (
-        True  # subtract the label vectors' mean (rule 5 of labels.py: no hubs)
-    )
+    center: bool = True  # subtract the label vectors' mean (labels.py, rule 5)
 
 
 @dataclass(frozen=True)
 class ImageConfig:
     """The labelled image set and its fixed split."""
 
-    dataset: str = "caltech101"  # a registry name, or the path of an ImageNet-style folder (imagefolders.py)
+    # a registry name, or the path of an ImageNet-style folder (imagefolders.py)
+    dataset: str = "caltech101"
     train_per_class: int | None = 30  # None: all (only for folders with their own val/)
     test_per_class: int | None = 50  # None: all remaining images
-    max_classes: int | None = None  # a subset of classes (tests)
+    max_classes: int | None = None  # a seeded subset of the labels
+    labels: tuple[str, ...] | None = None  # or exactly these labels (wnids)
     seed: int = 0
 
 
@@ -87,21 +83,20 @@ class ImageConfig:
 class VisualConfig:
     """The pretrained CNN whose classifier is cut off."""
 
-    backbone: str = (
-        "efficientnet_lite0"  # or a torchvision name: "alexnet", "resnet50", ...
-    )
+    backbone: str = "efficientnet_lite0"  # or a torchvision name: "alexnet", ...
     image_size: int = 224
     batch_size: int = 32
     num_threads: int = 2
     device: str = "auto"  # "auto" picks CUDA when present
+    engine: str = "auto"  # feature engine: "auto", "onnx" or "torch" (engines.py)
 
 
 @dataclass(frozen=True)
 class DeviseConfig:
     """The projection and its two training phases."""
 
-    margin: float = 0.1
-    loss: str = "truncated"  # "truncated" (paper) or "full" (sum over all false labels)
+    margin: float = 0.1  # the paper's margin, a fraction of the unit norm
+    loss: str = "truncated"  # "truncated" (paper) or "full" (all false labels)
     phase1_epochs: int = 60
     phase1_lr: float = 0.5
     phase1_momentum: float = 0.9
@@ -116,14 +111,30 @@ class DeviseConfig:
 
 @dataclass(frozen=True)
 class ZeroShotConfig:
-    """Seen/unseen split for the zero-shot chapter."""
+    """The zero-shot chapter's seen/unseen split among the Caltech labels."""
 
     unseen_share: float = 0.2
-    family_hops: int | None = (
-        2  # hold out one member per family of labels this close (splits.py); None: uniform
-    )
+    # hold out one member per family of labels this close (splits.py); None: uniform
+    family_hops: int | None = 2
     seed: int = 0
     conse_top_t: int = 10
+
+
+@dataclass(frozen=True)
+class ImageNetConfig:
+    """The paper's zero-shot setting: the 1,000 ILSVRC-2012 labels are the seen ones."""
+
+    sample: str = "imagenet_sample"  # one photo a class (datasets.py)
+    lists: str = "imagenet_zsl_lists"  # the standard 2-hop / 3-hop / all lists
+    views: int = 3  # augmented views of each sample photo that train DeViSE-1K
+    view_ablation: tuple[int, ...] = (1, 10)  # other view counts the chapter measures
+    epochs: int = 60
+    batch_size: int = 64
+    lr: float = 0.5
+    conse_top_t: tuple[int, ...] = (1, 10, 1000)  # ConSE's T, as in its paper
+    seen_counts: tuple[int, ...] = (50, 100, 250, 500)  # seeded subsets, the figure
+    shark_extra_photos: int = 30  # held-in species' mirror photos in a variant
+    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -137,12 +148,30 @@ class Config:
     visual: VisualConfig = field(default_factory=VisualConfig)
     devise: DeviseConfig = field(default_factory=DeviseConfig)
     zeroshot: ZeroShotConfig = field(default_factory=ZeroShotConfig)
+    imagenet: ImageNetConfig = field(default_factory=ImageNetConfig)
+
+
+TINY_LABELS = (
+    "n02110341",  # dalmatian
+    "n02127808",  # big cat
+    "n02268443",  # dragonfly
+    "n02709367",  # anchor
+    "n02841315",  # binoculars
+    "n03261776",  # earphone
+    "n03271574",  # electric fan
+    "n03642806",  # laptop
+    "n04555897",  # watch
+    "n05481095",  # brain
+    "n11714853",  # water lily
+    "n13393762",  # bill (banknote)
+)
 
 
 def _tiny() -> Config:
+    # Seconds per stage, and every stage repeats itself exactly (one skip-gram worker).
     return Config(
         name="tiny",
-        text=TextConfig(max_files=3),
+        text=TextConfig(max_files=3, processes=1),
         phrases=PhraseConfig(min_count=3, threshold=10.0),
         word2vec=Word2VecConfig(
             vector_size=50,
@@ -152,8 +181,10 @@ def _tiny() -> Config:
             epochs=3,
             min_count=3,
             sample=1e-3,
+            workers=1,
         ),
-        images=ImageConfig(train_per_class=5, test_per_class=5, max_classes=12),
+        # 12 Caltech labels whose names occur in the 3 Wikipedia files (most do not)
+        images=ImageConfig(train_per_class=5, test_per_class=5, labels=TINY_LABELS),
         visual=VisualConfig(image_size=128),
         devise=DeviseConfig(
             phase1_epochs=20,
@@ -162,11 +193,19 @@ def _tiny() -> Config:
             softmax_epochs=20,
             batch_size=16,
         ),
+        imagenet=ImageNetConfig(
+            views=1,
+            view_ablation=(2,),
+            epochs=5,
+            seen_counts=(50,),
+            conse_top_t=(1, 10),
+            shark_extra_photos=5,
+        ),
     )
 
 
 def _book() -> Config:
-    # Adapted to 40 M words on 2 cores; the introduction and chapter 1 say what changed and why.
+    # Adapted to 40 M words on 2 cores; the introduction and chapter 1 say what changed.
     return Config(
         name="book",
         word2vec=Word2VecConfig(
@@ -183,8 +222,9 @@ def _book() -> Config:
 
 
 def _paper() -> Config:
-    # The user's own data (README, "Paper scale"): $DEVISE_TEXT (a Wikipedia dump or WikiExtractor
-    # folder) and $DEVISE_IMAGES (an ImageNet-style folder); the mirror's data otherwise.
+    # The user's own data (README, "Paper scale"): $DEVISE_TEXT (a Wikipedia dump or a
+    # WikiExtractor folder) and $DEVISE_IMAGES (an ImageNet-style folder); the mirror's
+    # data otherwise.
     images = ImageConfig(test_per_class=None)
     if os.environ.get("DEVISE_IMAGES"):
         images = ImageConfig(
@@ -192,6 +232,7 @@ def _paper() -> Config:
             train_per_class=None,
             test_per_class=None,
         )
+    cores = os.cpu_count() or 2
     return Config(
         name="paper",
         text=TextConfig(path=os.environ.get("DEVISE_TEXT") or None),
@@ -204,17 +245,22 @@ def _paper() -> Config:
             epochs=1,
             min_count=5,
             sample=1e-4,
-            workers=os.cpu_count() or 2,
+            workers=cores,
         ),
         images=images,
-        visual=VisualConfig(
-            backbone="alexnet", batch_size=256, num_threads=os.cpu_count() or 2
-        ),
+        visual=VisualConfig(backbone="alexnet", batch_size=256, num_threads=cores),
         devise=DeviseConfig(phase2_epochs=10, phase2_max_steps=None, batch_size=128),
     )
 
 
 PRESETS = {"tiny": _tiny, "book": _book, "paper": _paper}
+
+# What each preset is for, and what a cold run costs (README, "Timings").
+PRESET_HELP = {
+    "tiny": "the tests: 3 Wikipedia files, 12 image labels; a few minutes cold",
+    "book": "the rendered book on a 2-core CPU; about 20 minutes cold, 1 warm",
+    "paper": "the paper's settings, for GPUs and all of Wikipedia; days on a CPU",
+}
 
 
 def get_preset(name: str) -> Config:
@@ -222,18 +268,24 @@ def get_preset(name: str) -> Config:
     try:
         return PRESETS[name]()
     except KeyError:
-        raise ValueError(
-            f"unknown preset {name!r}; choose one of {sorted(PRESETS)}"
+        raise BadInputError(
+            f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}"
         ) from None
 
 
+def preset_name(default: str = "book") -> str:
+    """The preset $DEVISE_PRESET names (the chapters and the CLI read it), else
+    `default`."""
+    return os.environ.get(PRESET_ENV) or default
+
+
 def preset_from_env(default: str = "book") -> Config:
-    """The preset named by $DEVISE_PRESET (the book's chapters use this), else `default`."""
-    return get_preset(os.environ.get("DEVISE_PRESET", default))
+    """The preset named by $DEVISE_PRESET, else `default`."""
+    return get_preset(preset_name(default))
 
 
 def with_overrides(cfg: Config, **parts) -> Config:
-    """`with_overrides(cfg, word2vec={"epochs": 3})` returns a copy with those fields changed."""
+    """`with_overrides(cfg, word2vec={"epochs": 3})`: a copy with those fields changed."""
     changes = {
         name: replace(getattr(cfg, name), **values) for name, values in parts.items()
     }
@@ -241,10 +293,15 @@ def with_overrides(cfg: Config, **parts) -> Config:
 
 
 def stage_key(*parts) -> str:
-    """A short stable hash of config parts (dataclasses, strings, numbers) for cache folder names."""
+    """A short stable hash of config parts (dataclasses, strings, numbers, and lists or
+    tuples of them, nested) for cache folder names."""
 
     def plain(obj):
-        return dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else obj
+        if dataclasses.is_dataclass(obj):
+            return dataclasses.asdict(obj)
+        if isinstance(obj, (list, tuple)):
+            return [plain(item) for item in obj]
+        return obj
 
-    blob = json.dumps([plain(p) for p in parts], sort_keys=True, default=str)
+    blob = json.dumps(plain(parts), sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]

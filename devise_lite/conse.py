@@ -17,16 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .evaluation import cosine_scores
-from .labels import unit
-from .metrics import top_k
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise softmax, shifted by the row maximum so large logits do not overflow."""
-    logits = np.asarray(logits, dtype=np.float64)
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
+from .vectors import cosine_scores, softmax, top_k, unit
 
 
 def conse_embedding(

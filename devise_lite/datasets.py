@@ -90,17 +90,73 @@ def _verify_caltech(folder: Path) -> None:
         )
 
 
-SHARK_FOLDERS = {"great_white_shark": 200, "hammerhead": 170}  # minimum photos in each
+@dataclass(frozen=True)
+class SharkFolder:
+    """One species' folder of the shark photos: its label and how many photos it has."""
+
+    folder: str
+    wnid: str
+    min_photos: int
+
+
+SHARK_FOLDERS = (
+    SharkFolder("great_white_shark", "n01484850", 200),  # great_white_shark.n.01
+    SharkFolder("hammerhead", "n01494475", 170),  # hammerhead.n.03: the shark
+)
 
 
 def _verify_sharks(folder: Path) -> None:
-    for name, minimum in SHARK_FOLDERS.items():
-        sub = folder / name
+    for species in SHARK_FOLDERS:
+        sub = folder / species.folder
         found = count_images(sub) if sub.is_dir() else 0
-        if found < minimum:
+        if found < species.min_photos:
             raise DatasetIntegrityError(
-                f"{sub} holds {found} photos, expected at least {minimum}"
+                f"{sub} holds {found} photos, expected at least {species.min_photos}"
             )
+
+
+SAMPLE_CLASSES = 1000  # one photo of each ILSVRC-2012 class
+
+
+def _verify_imagenet_sample(folder: Path) -> None:
+    from .wordnet import imagenet1k_wnids
+
+    wnids = [
+        p.name.split("_")[0]
+        for p in folder.iterdir()
+        if p.suffix.lower() in IMAGE_SUFFIXES
+    ]
+    missing = sorted(set(imagenet1k_wnids()) - set(wnids))
+    if len(wnids) != SAMPLE_CLASSES or missing:
+        raise DatasetIntegrityError(
+            f"{folder} holds {len(wnids)} photos named <wnid>_<name>.JPEG, expected "
+            f"{SAMPLE_CLASSES}, one per ILSVRC-2012 class"
+            + (
+                f"; no photo of {len(missing)} classes (e.g. {missing[0]})"
+                if missing
+                else ""
+            )
+        )
+
+
+ZSL_LISTS = {"1k.txt": 1000, "2-hops.txt": 1549, "3-hops.txt": 7860, "all.txt": 20846}
+
+
+def _verify_zsl_lists(folder: Path) -> None:
+    for name, expected in ZSL_LISTS.items():
+        path = folder / name
+        lines = path.read_text().split() if path.is_file() else []
+        if len(lines) != expected or not all(_is_wnid(w) for w in lines):
+            raise DatasetIntegrityError(
+                f"{path} should list {expected} wnids, one a line; it has "
+                f"{len(lines)} lines"
+                if path.is_file()
+                else f"{path} is missing"
+            )
+
+
+def _is_wnid(text: str) -> bool:
+    return len(text) == 9 and text[0] == "n" and text[1:].isdigit()
 
 
 def _verify_wordnet(folder: Path) -> None:
@@ -185,6 +241,19 @@ def _unpack_sharks(archive: Path, target: Path) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def _unpack_sample(archive: Path, target: Path) -> None:
+    """The sample repository keeps its 1,000 JPEGs at its top, beside a README."""
+    scratch = target.parent / (target.name + ".unpack")
+    shutil.rmtree(scratch, ignore_errors=True)
+    try:
+        _extract_any(archive, scratch)
+        target.mkdir(parents=True, exist_ok=True)
+        for photo in scratch.rglob("n*_*.JPEG"):
+            shutil.move(str(photo), target / photo.name)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def _unpack_wordnet(archive: Path, target: Path) -> None:
     (target / "corpora").mkdir(parents=True, exist_ok=True)
     shutil.copy(archive, target / "corpora" / "wordnet.zip")
@@ -238,6 +307,31 @@ REGISTRY: dict[str, Dataset] = {
             verify=_verify_wordnet,
             unpack=_unpack_wordnet,
             credit="Princeton University, WordNet 3.0 licence",
+        ),
+        Dataset(
+            name="imagenet_sample",
+            title="One ILSVRC-2012 photo of each of the 1,000 classes",
+            url="https://github.com/EliSchwartz/imagenet-sample-images/archive/"
+            "bc69043e2862758a1906c6a24a792bb28c6bb2ff.zip",
+            archive="imagenet-sample-images-bc69043e.zip",
+            checksum=None,  # GitHub archive, see above
+            folder="imagenet_sample",
+            verify=_verify_imagenet_sample,
+            unpack=_unpack_sample,
+            credit="EliSchwartz/imagenet-sample-images; ImageNet's terms: "
+            "non-commercial research and education",
+        ),
+        Dataset(
+            name="imagenet_zsl_lists",
+            title="The standard ImageNet zero-shot label lists (2-hops, 3-hops, all)",
+            url="https://github.com/JudyYe/zero-shot-gcn/archive/"
+            "0902b15350116cb1292c8e9ec47a0b1db6277f5c.zip",
+            archive="zero-shot-gcn-0902b153.zip",
+            checksum=None,  # GitHub archive, see above
+            folder="imagenet_zsl_lists",
+            verify=_verify_zsl_lists,
+            unpack=_unpack_folder("list"),
+            credit="JudyYe/zero-shot-gcn (MIT), after Changpinyo et al. 2016",
         ),
     ]
 }

@@ -1,10 +1,11 @@
-"""DeViSE itself: a linear map from visual features into the label space, trained in two phases,
-and the softmax baseline trained on the same images with the same budget.
+"""DeViSE itself: a linear map from visual features into the label space, trained in two
+phases, and the softmax baseline trained on the same images with the same budget.
 
 Phase 1 trains only the projection, with SGD, on cached features (seconds on a CPU).
-Phase 2 unfreezes the whole visual network under the projection and trains both with Adagrad on
-images (minutes a step-limited run on a CPU; the `paper` preset runs it fully, on a GPU).
-Every loop goes through `fit`, which checkpoints after each epoch so an interrupted run resumes.
+Phase 2 unfreezes the whole visual network under the projection and trains both with
+Adagrad on images (minutes for a step-limited run on a CPU; the `paper` preset runs it
+fully, on GPUs). Every loop goes through `fit`, for one process or many (`ddp.Group`),
+which checkpoints after each epoch so an interrupted run resumes.
 """
 
 from __future__ import annotations
@@ -17,11 +18,26 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.data import DataLoader, Dataset
 
 from .config import DeviseConfig
-from .losses import hinge_rank_loss_full, hinge_rank_loss_truncated
+from .ddp import (
+    SINGLE,
+    Group,
+    ShardedBatches,
+    broadcast,
+    global_batches,
+    sum_over_ranks,
+    wrap,
+)
+from .losses import hinge_rank_loss_full, hinge_rank_loss_truncated, random_order
 from .progress import progress_bar
 from .storage import atomic_path
+
+# `loss(outputs, targets, generator, global_batch_size)` on this rank's rows
+Loss = Callable[[torch.Tensor, torch.Tensor, torch.Generator, int], torch.Tensor]
+# each epoch: (this rank's inputs, its targets, the size of the global batch)
+Batches = Callable[[], Iterable[tuple[torch.Tensor, torch.Tensor, int]]]
 
 
 class Projection(nn.Module):
@@ -46,23 +62,49 @@ class EndToEnd(nn.Module):
         return self.head(self.backbone(images))
 
 
-def rank_loss(cfg: DeviseConfig, label_vectors: torch.Tensor) -> Callable:
-    """The configured hinge rank loss as `loss(embeddings, targets, generator)`."""
+# ---------------------------------------------------------------- losses on a global batch
+
+
+def rank_loss(
+    cfg: DeviseConfig, label_vectors: torch.Tensor, group: Group = SINGLE
+) -> Loss:
+    """The configured hinge rank loss on this rank's rows of a global batch: their sum
+    over the global batch size, so that DDP's average over ranks is the batch mean.
+
+    The truncated loss's random order of false labels is drawn for the whole global
+    batch on every rank, and each rank keeps its rows: the draws are the one process's.
+    """
     if cfg.loss == "truncated":
-        return lambda emb, y, gen: hinge_rank_loss_truncated(
-            emb, label_vectors, y, cfg.margin, generator=gen
-        )
-    if cfg.loss == "full":
-        return lambda emb, y, gen: hinge_rank_loss_full(
-            emb, label_vectors, y, cfg.margin
-        )
-    raise ValueError(f"unknown loss {cfg.loss!r}; use 'truncated' or 'full'")
+
+        def loss(emb, y, generator, size):
+            keys = random_order(size, len(label_vectors), generator, emb.device)
+            mine = keys[group.rank :: group.world]
+            total = hinge_rank_loss_truncated(
+                emb, label_vectors, y, cfg.margin, order=mine, reduction="sum"
+            )
+            return total * group.world / size
+
+    elif cfg.loss == "full":
+
+        def loss(emb, y, generator, size):
+            total = hinge_rank_loss_full(
+                emb, label_vectors, y, cfg.margin, reduction="sum"
+            )
+            return total * group.world / size
+
+    else:
+        raise ValueError(f"unknown loss {cfg.loss!r}; use 'truncated' or 'full'")
+    return loss
 
 
-def cross_entropy_loss(
-    logits: torch.Tensor, targets: torch.Tensor, _generator
-) -> torch.Tensor:
-    return F.cross_entropy(logits, targets)
+def cross_entropy_loss(group: Group = SINGLE) -> Loss:
+    """The softmax baseline's loss, on this rank's rows of a global batch."""
+
+    def loss(logits, targets, _generator, size):
+        total = F.cross_entropy(logits, targets, reduction="sum")
+        return total * group.world / size
+
+    return loss
 
 
 def feature_batches(
@@ -70,89 +112,112 @@ def feature_batches(
     targets: np.ndarray,
     batch_size: int,
     generator: torch.Generator,
-) -> Callable[[], Iterable]:
-    """A fresh shuffled pass over in-memory features for each epoch."""
-    x = torch.as_tensor(features, dtype=torch.float32)
+    group: Group = SINGLE,
+) -> Batches:
+    """Each epoch: this rank's rows of every global batch of in-memory (or memory-mapped)
+    features, in a fresh shuffled order."""
     y = torch.as_tensor(targets, dtype=torch.long)
 
     def epoch():
-        order = torch.randperm(len(x), generator=generator)
-        for start in range(0, len(x), batch_size):
-            rows = order[start : start + batch_size]
-            yield x[rows], y[rows]
+        for batch in global_batches(len(y), batch_size, generator):
+            mine = batch[group.rank :: group.world].numpy()
+            rows = np.ascontiguousarray(features[mine], dtype=np.float32)
+            yield torch.from_numpy(rows), y[mine], len(batch)
 
     return epoch
+
+
+# ---------------------------------------------------------------- the training loop
 
 
 def fit(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
-    batches: Callable[[], Iterable],
-    loss_fn: Callable,
+    batches: Batches,
+    loss_fn: Loss,
     epochs: int,
     *,
     generator: torch.Generator,
+    group: Group = SINGLE,
     checkpoint: Path | None = None,
     monitor: Callable[[nn.Module], dict] | None = None,
     max_steps: int | None = None,
-    device: torch.device | str = "cpu",
+    extra_state: dict[str, torch.Generator] | None = None,
     desc: str = "train",
     progress: bool = True,
 ) -> pd.DataFrame:
-    """Train `model` for `epochs` passes (or `max_steps` steps); one history row per epoch.
+    """Train `model` for `epochs` passes (or `max_steps` steps); one history row an epoch.
 
-    With `checkpoint`, the model, optimizer, random state and history are saved atomically after
-    every epoch and loaded on start, so a rerun after an interruption continues where it stopped.
+    On N processes the model is wrapped in DDP and each rank sees its rows of every
+    global batch (`batches`). With `checkpoint`, the main process saves the unwrapped
+    model, optimizer, generators and history atomically after every epoch; a rerun
+    loads them (rank 0 reads, every rank receives) and continues where it stopped, with
+    any number of processes. `extra_state` names further generators to save (phase 2's
+    sample order). The monitor runs on the main process only.
     """
     history, start_epoch, steps = [], 0, 0
-    if checkpoint is not None and checkpoint.exists():
-        state = torch.load(checkpoint, weights_only=False)
+    state = None
+    if group.is_main and checkpoint is not None and checkpoint.exists():
+        state = torch.load(checkpoint, weights_only=False, map_location="cpu")
+    state = broadcast(state, group)
+    if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         generator.set_state(state["generator"])
+        for name, extra in (extra_state or {}).items():
+            extra.set_state(state[name])
         history, start_epoch, steps = state["history"], state["epoch"], state["steps"]
+    net = wrap(model, group)  # nanoGPT: raw_model = model.module if ddp else model
     bar = progress_bar(
-        total=epochs, initial=start_epoch, desc=desc, unit="epoch", progress=progress
+        total=epochs,
+        initial=start_epoch,
+        desc=desc,
+        unit="epoch",
+        progress=progress and group.is_main,
     )
     for epoch in range(start_epoch, epochs):
         if max_steps is not None and steps >= max_steps:
             break
-        model.train()
+        net.train()
         total, count = 0.0, 0
-        for inputs, targets in batches():
+        for inputs, targets, size in batches():
             if max_steps is not None and steps >= max_steps:
                 break
-            inputs, targets = inputs.to(device), targets.to(device)
-            loss = loss_fn(model(inputs), targets, generator)
+            outputs = net(inputs.to(group.device))
+            loss = loss_fn(outputs, targets.to(group.device), generator, size)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            total += loss.item() * len(targets)
-            count += len(targets)
+            total += loss.item() * size / group.world  # this rank's sum of losses
+            count += size
             steps += 1
+        total = sum_over_ranks(total, group)
         row = {"epoch": epoch + 1, "steps": steps, "loss": total / max(count, 1)}
-        if monitor is not None:
+        if monitor is not None and group.is_main:
             model.eval()
             with torch.no_grad():
                 row.update(monitor(model))
         history.append(row)
         bar.update(1)
         bar.set_postfix(loss=f"{row['loss']:.4f}")
-        if checkpoint is not None:
+        if checkpoint is not None and group.is_main:
+            extras = {k: g.get_state() for k, g in (extra_state or {}).items()}
             with atomic_path(checkpoint) as tmp:
-                torch.save(
-                    {
-                        "model": model.state_dict(),
-                        "optimizer": optimizer.state_dict(),
-                        "generator": generator.get_state(),
-                        "history": history,
-                        "epoch": epoch + 1,
-                        "steps": steps,
-                    },
-                    tmp,
-                )
+                saved = {
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "generator": generator.get_state(),
+                    "history": history,
+                    "epoch": epoch + 1,
+                    "steps": steps,
+                    **extras,
+                }
+                torch.save(saved, tmp)
     bar.close()
     return pd.DataFrame(history)
+
+
+# ---------------------------------------------------------------- phase 1 and the baseline
 
 
 def train_projection(
@@ -161,31 +226,34 @@ def train_projection(
     label_vectors: np.ndarray,
     cfg: DeviseConfig,
     *,
+    group: Group = SINGLE,
     checkpoint: Path | None = None,
     monitor=None,
     progress: bool = True,
 ) -> tuple[Projection, pd.DataFrame]:
-    """Phase 1: only M is trained, by SGD with momentum on cached features, under the rank loss."""
+    """Phase 1: only M is trained, by SGD with momentum on cached features, under the
+    rank loss."""
     torch.manual_seed(cfg.seed)
     generator = torch.Generator().manual_seed(cfg.seed)
-    model = Projection(features.shape[1], label_vectors.shape[1])
+    model = Projection(features.shape[1], label_vectors.shape[1]).to(group.device)
     optimizer = torch.optim.SGD(
         model.parameters(), lr=cfg.phase1_lr, momentum=cfg.phase1_momentum
     )
-    labels = torch.as_tensor(label_vectors, dtype=torch.float32)
+    labels = torch.as_tensor(label_vectors, dtype=torch.float32, device=group.device)
     history = fit(
         model,
         optimizer,
-        feature_batches(features, targets, cfg.batch_size, generator),
-        rank_loss(cfg, labels),
+        feature_batches(features, targets, cfg.batch_size, generator, group),
+        rank_loss(cfg, labels, group),
         cfg.phase1_epochs,
         generator=generator,
+        group=group,
         checkpoint=checkpoint,
         monitor=monitor,
         desc="DeViSE phase 1",
         progress=progress,
     )
-    return model.eval(), history
+    return model.cpu().eval(), history
 
 
 def train_softmax(
@@ -194,59 +262,94 @@ def train_softmax(
     n_classes: int,
     cfg: DeviseConfig,
     *,
+    group: Group = SINGLE,
     checkpoint: Path | None = None,
     monitor=None,
     progress: bool = True,
 ) -> tuple[nn.Linear, pd.DataFrame]:
-    """The baseline: a new softmax classifier on the same cached features, same batches and epochs."""
+    """The baseline: a new softmax classifier on the same cached features, same batches
+    and epochs."""
     torch.manual_seed(cfg.seed)
     generator = torch.Generator().manual_seed(cfg.seed)
-    model = nn.Linear(features.shape[1], n_classes)
+    model = nn.Linear(features.shape[1], n_classes).to(group.device)
     optimizer = torch.optim.SGD(
         model.parameters(), lr=cfg.softmax_lr, momentum=cfg.phase1_momentum
     )
     history = fit(
         model,
         optimizer,
-        feature_batches(features, targets, cfg.batch_size, generator),
-        cross_entropy_loss,
+        feature_batches(features, targets, cfg.batch_size, generator, group),
+        cross_entropy_loss(group),
         cfg.softmax_epochs,
         generator=generator,
+        group=group,
         checkpoint=checkpoint,
         monitor=monitor,
         desc="softmax baseline",
         progress=progress,
     )
-    return model.eval(), history
+    return model.cpu().eval(), history
+
+
+# ---------------------------------------------------------------- phase 2
 
 
 def fine_tune(
     model: EndToEnd,
-    loader,
-    loss_fn: Callable,
+    dataset: Dataset,
+    label_vectors: torch.Tensor,
     cfg: DeviseConfig,
+    batch_size: int,
     *,
-    device: torch.device,
+    group: Group = SINGLE,
+    workers: int = 0,
     checkpoint: Path | None = None,
     progress: bool = True,
 ) -> pd.DataFrame:
-    """Phase 2: the whole network, backbone included, trained with Adagrad on images."""
-    generator = torch.Generator().manual_seed(cfg.seed)
-    model.to(device)  # first: Adagrad allocates its state on the parameters' device
+    """Phase 2: the whole network, backbone included, trained with Adagrad on
+    (image, class) pairs, for one process or many."""
+    if group.device.type == "cuda" and group.world > 1:
+        # batch statistics over the global batch, not each rank's share of it
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    model.to(group.device)  # first: Adagrad allocates its sums beside the weights
     optimizer = torch.optim.Adagrad(model.parameters(), lr=cfg.phase2_lr)
+    order = torch.Generator().manual_seed(cfg.seed)
+    generator = torch.Generator().manual_seed(cfg.seed)
+    # Random crops (in the main process) and stochastic depth draw from the global
+    # generator: seeded, a rerun repeats itself; the ranks' crops differ.
+    torch.manual_seed(cfg.seed + group.rank)
+    sampler = ShardedBatches(len(dataset), batch_size, order, group)
+    # The loader draws its workers' base seed from `order` too, as in one process.
+    loader = DataLoader(
+        dataset,
+        batch_sampler=sampler,
+        num_workers=workers,
+        generator=order,
+        pin_memory=group.device.type == "cuda",
+    )
+
+    def epoch():
+        for (images, targets), size in zip(loader, sampler.sizes, strict=True):
+            yield images, targets, size
+
+    labels = label_vectors.to(group.device, torch.float32)
     return fit(
         model,
         optimizer,
-        lambda: iter(loader),
-        loss_fn,
+        epoch,
+        rank_loss(cfg, labels, group),
         cfg.phase2_epochs,
         generator=generator,
+        group=group,
         checkpoint=checkpoint,
         max_steps=cfg.phase2_max_steps,
-        device=device,
+        extra_state={"order_generator": order},
         desc="phase 2 (whole net)",
         progress=progress,
     )
+
+
+# ---------------------------------------------------------------- using trained models
 
 
 @torch.no_grad()
@@ -255,13 +358,38 @@ def embed(
 ) -> np.ndarray:
     """Unit embeddings of cached features, in batches."""
     projection.eval()
-    x = torch.as_tensor(features, dtype=torch.float32)
-    return torch.cat(
-        [projection(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
-    ).numpy()
+    device = next(projection.parameters()).device
+    blocks = []
+    for start in range(0, len(features), batch_size):
+        rows = np.asarray(features[start : start + batch_size])
+        x = torch.as_tensor(rows, dtype=torch.float32, device=device)
+        blocks.append(projection(x).cpu())
+    return torch.cat(blocks).numpy() if blocks else np.zeros((0, 0), np.float32)
 
 
 @torch.no_grad()
 def logits(classifier: nn.Module, features: np.ndarray) -> np.ndarray:
     classifier.eval()
-    return classifier(torch.as_tensor(features, dtype=torch.float32)).numpy()
+    device = next(classifier.parameters()).device
+    x = torch.as_tensor(np.asarray(features), dtype=torch.float32, device=device)
+    return classifier(x).cpu().numpy()
+
+
+def hit_rate_monitor(
+    features: np.ndarray, targets: np.ndarray, label_vectors: np.ndarray | None
+) -> Callable[[nn.Module], dict]:
+    """Test hit@1 and hit@5 after each epoch, for the training curves only: nothing is
+    chosen by it (the number of epochs is fixed by the preset), so the test set stays
+    a test set. `label_vectors` None means the model outputs logits (the baseline)."""
+    from .metrics import flat_hit_at_k
+    from .vectors import top_k
+
+    def monitor(model: nn.Module) -> dict:
+        if label_vectors is None:
+            scores = logits(model, features)
+        else:
+            scores = embed(model, features) @ np.asarray(label_vectors).T
+        hits = flat_hit_at_k(top_k(scores, 5), targets, (1, 5))
+        return {"test hit@1": hits[1], "test hit@5": hits[5]}
+
+    return monitor

@@ -20,16 +20,28 @@ from .metrics import (
     chance_hit_at_k,
     flat_hit_at_k,
     hierarchical_precision_at_k,
-    top_k,
+)
+from .vectors import cosine_scores, top_k
+
+# The models' names, in every table, file and figure.
+DEVISE = "DeViSE"
+RANDOM = "DeViSE, random embeddings"
+SOFTMAX = "softmax baseline"
+PHASE2 = "DeViSE + phase 2"
+CONSE = "ConSE"
+CHANCE = "chance"
+
+TABLE1_COLUMNS = (
+    ["model", "dim"]
+    + [f"hit@{k}" for k in FLAT_KS]
+    + [f"hp@{k}" for k in HIERARCHICAL_KS]
 )
 
 
-def cosine_scores(embeddings: np.ndarray, label_vectors: np.ndarray) -> np.ndarray:
-    """(N, C) cosines of unit image embeddings against unit label vectors."""
-    return (
-        np.asarray(embeddings, dtype=np.float32)
-        @ np.asarray(label_vectors, dtype=np.float32).T
-    )
+def model_file(name: str) -> str:
+    """The file a trained model's weights are saved in: "DeViSE" -> "devise.pt"."""
+    slug = "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
+    return f"{slug}.pt"
 
 
 def ranking_row(
@@ -107,3 +119,30 @@ def results_table(rows: dict[str, dict], **columns) -> pd.DataFrame:
         for model, row in rows.items()
     ]
     return pd.DataFrame(records)
+
+
+def table1_rows(labels, space, models, test, tuned=None, seed: int = 0) -> pd.DataFrame:
+    """The paper's Table 1: every model ranks the same training `labels` for the test
+    images `test` = (features, class indices); `tuned` are phase 2's test embeddings."""
+    from .devise import embed, logits
+    from .labels import random_label_space
+
+    features, targets = test
+    true = [labels[t] for t in targets]
+    vectors = space.subset(labels)
+    random_vectors = random_label_space(vectors, seed).vectors
+    h = Hierarchy.wordnet()
+    scores = {
+        SOFTMAX: logits(models[SOFTMAX], features),
+        DEVISE: cosine_scores(embed(models[DEVISE], features), vectors.vectors),
+        RANDOM: cosine_scores(embed(models[RANDOM], features), random_vectors),
+    }
+    if tuned is not None:
+        scores[PHASE2] = cosine_scores(tuned, vectors.vectors)
+    rows = {name: ranking_row(s, true, labels, h) for name, s in scores.items()}
+    rows[CHANCE] = chance_row(true, labels, h)
+    dim = vectors.vectors.shape[1]
+    table = results_table(rows, dim={name: dim for name in rows if "DeViSE" in name})
+    # hp@k beyond the number of candidates (tiny preset) is undefined: the column stays.
+    extra = [c for c in table.columns if c not in TABLE1_COLUMNS]
+    return table.reindex(columns=TABLE1_COLUMNS + extra)

@@ -18,16 +18,10 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from .config import ImageConfig
 from .datasets import IMAGE_SUFFIXES, locate
-
-GREAT_WHITE_WNID = "n01484850"  # great_white_shark.n.01
-HAMMERHEAD_WNID = (
-    "n01494475"  # hammerhead.n.03, the shark (n.01 is a dunce, n.02 part of a hammer)
-)
-SHARK_FOLDERS = {"great_white_shark": GREAT_WHITE_WNID, "hammerhead": HAMMERHEAD_WNID}
+from .errors import BadInputError
 
 # Folders whose images are other crops of another folder's photos, under the same file names:
 # Faces_easy/image_0007.jpg is Faces/image_0007.jpg cut tight around the face. Pooled naively, one
@@ -47,33 +41,30 @@ class LabelledImage:
 # ---------------------------------------------------------------- the reviewed mapping
 
 
-def caltech_mapping() -> pd.DataFrame:
-    """The shipped mapping, one row per Caltech-101 folder: class, wnid, synset, note.
+def mapping_rows() -> list[dict[str, str]]:
+    """The shipped mapping as rows (class, wnid, synset, note); without pandas."""
+    import csv
 
-    Excluded folders have an empty wnid and synset (as "" rather than NaN, so string tests work).
-    """
-    text = (
-        resources.files("devise_lite")
-        .joinpath("resources")
-        .joinpath(_MAPPING_FILE)
-        .read_text()
-    )
-    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    text = resources.files("devise_lite").joinpath("resources", _MAPPING_FILE)
+    return list(csv.DictReader(io.StringIO(text.read_text())))
 
 
-def excluded_caltech_classes() -> pd.DataFrame:
+def caltech_mapping():
+    """The shipped mapping, one row per Caltech-101 folder: class, wnid, synset, note
+    (a DataFrame). Excluded folders have an empty wnid and synset."""
+    import pandas as pd
+
+    return pd.DataFrame(mapping_rows(), columns=["class", "wnid", "synset", "note"])
+
+
+def excluded_caltech_classes():
     """The folders left out of every split, with the reason (class, note)."""
     mapping = caltech_mapping()
     return mapping.loc[mapping["wnid"] == "", ["class", "note"]].reset_index(drop=True)
 
 
 def _synset_names() -> dict[str, str]:
-    mapping = caltech_mapping()
-    kept = mapping[mapping["wnid"] != ""]
-    names = dict(zip(kept["wnid"], kept["synset"]))
-    names[GREAT_WHITE_WNID] = "great_white_shark.n.01"
-    names[HAMMERHEAD_WNID] = "hammerhead.n.03"
-    return names
+    return {row["wnid"]: row["synset"] for row in mapping_rows() if row["wnid"]}
 
 
 def _photos_in(folder: Path) -> list[Path]:
@@ -83,14 +74,14 @@ def _photos_in(folder: Path) -> list[Path]:
 def caltech_images(dataset: str = "caltech101") -> dict[str, list[LabelledImage]]:
     """Every mapped Caltech image, grouped by label (wnid); each list sorted by (folder, file)."""
     root = locate(dataset)
-    mapping = caltech_mapping()
-    wnid_of_folder = dict(zip(mapping["class"], mapping["wnid"]))
+    wnid_of_folder = {row["class"]: row["wnid"] for row in mapping_rows()}
     folders = sorted(p.name for p in root.iterdir() if p.is_dir())
     unknown = [name for name in folders if name not in wnid_of_folder]
     if unknown:
-        raise ValueError(
-            f"{root} has folders the mapping does not know: {unknown}. Add a row for each to "
-            f"devise_lite/resources/{_MAPPING_FILE} (an empty wnid excludes a folder, with a note why)."
+        raise BadInputError(
+            f"{root} has class folders the Caltech-101 mapping does not know: "
+            f"{', '.join(unknown)}; move them out of the dataset, or add a row for each "
+            f"to devise_lite/resources/{_MAPPING_FILE} (an empty wnid excludes one)"
         )
     by_label: dict[str, list[LabelledImage]] = {}
     for name in folders:
@@ -195,7 +186,13 @@ def caltech_split(cfg: ImageConfig) -> ImageSplit:
             f"test_per_class must be at least 1 or None (all the rest), got {cfg.test_per_class}"
         )
     by_label = caltech_images(cfg.dataset)
-    wnids = choose_labels(list(by_label), cfg.max_classes, cfg.seed)
+    if cfg.labels is not None:
+        unknown = sorted(set(cfg.labels) - set(by_label))
+        if unknown:
+            raise BadInputError(f"ImageConfig.labels has labels Caltech-101 lacks: {unknown}")
+        wnids = sorted(cfg.labels)
+    else:
+        wnids = choose_labels(list(by_label), cfg.max_classes, cfg.seed)
     train: list[LabelledImage] = []
     test: list[LabelledImage] = []
     for wnid in wnids:
@@ -205,7 +202,7 @@ def caltech_split(cfg: ImageConfig) -> ImageSplit:
     return ImageSplit(train=train, test=test, wnids=wnids)
 
 
-def split_summary(split: ImageSplit) -> pd.DataFrame:
+def split_summary(split: ImageSplit):
     """One row per label: wnid, synset, folders, n_train, n_test (for the book's tables)."""
     names = _synset_names()
     rows = []
@@ -221,6 +218,8 @@ def split_summary(split: ImageSplit) -> pd.DataFrame:
                 "n_test": len(test),
             }
         )
+    import pandas as pd
+
     return pd.DataFrame(
         rows, columns=["wnid", "synset", "folders", "n_train", "n_test"]
     )
@@ -232,15 +231,3 @@ def _wordnet_name(wnid: str) -> str:
     )  # only for labels outside the shipped mapping: loads WordNet
 
     return synset_of(wnid).name()
-
-
-# ---------------------------------------------------------------- the shark photos
-
-
-def shark_photos() -> dict[str, list[LabelledImage]]:
-    """The underwater photos of the two shark species, keyed by folder, labelled with their wnids."""
-    root = locate("sharks")
-    return {
-        name: [LabelledImage(path, wnid, name) for path in _photos_in(root / name)]
-        for name, wnid in SHARK_FOLDERS.items()
-    }

@@ -23,6 +23,7 @@ The label-vector rule (chapter 2 states it, with the evidence for each part):
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,13 +34,8 @@ from .config import LabelConfig
 from .phrases import lemma_tokens, phrase_token
 from .progress import progress_bar
 from .storage import atomic_path
+from .vectors import nearest, unit
 from .wordnet import lemma_names, synset_of
-
-
-def unit(vectors: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length (zero rows stay zero)."""
-    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
-    return vectors / np.where(norms == 0, 1, norms)
 
 
 def words_vector(words: list[str], vectors, head_weight: float) -> np.ndarray:
@@ -146,24 +142,16 @@ class LabelSpace:
         )
 
     def nearest(
-        self, query: np.ndarray, k: int = 10, exclude: set[str] = frozenset()
+        self, query: np.ndarray, k: int = 10, exclude: Collection[str] = ()
     ) -> pd.DataFrame:
         """The k labels with the highest cosine to `query` (any vector), best first."""
-        scores = self.vectors @ unit(np.asarray(query, dtype=np.float32))
-        # Only the best k + |exclude| can survive the exclusion: sort those, not all 17,000 rows.
-        head = min(len(scores), k + len(exclude))
-        best = (
-            np.argpartition(-scores, head - 1)[:head]
-            if 0 < head < len(scores)
-            else np.arange(len(scores))
-        )
-        order = best[np.lexsort((best, -scores[best]))]  # by score, ties by row: stable
-        rows = [i for i in order if self.wnids[i] not in exclude][:k]
+        skip = [self._row[w] for w in exclude if w in self._row]
+        rows, cosines = nearest(self.vectors, query, k, skip)
         return pd.DataFrame(
             {
                 "wnid": [self.wnids[i] for i in rows],
                 "name": [self.names[i] for i in rows],
-                "cosine": scores[rows],
+                "cosine": cosines,
             }
         )
 

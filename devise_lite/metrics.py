@@ -21,57 +21,8 @@ from .hierarchy import Hierarchy, hierarchical_correct_sets
 from .progress import progress_bar
 
 FLAT_KS = (1, 2, 5, 10, 20)
-HIERARCHICAL_KS = (2, 5, 10, 20)
-_ROWS_PER_CHUNK = (
-    512  # bounds the (rows, labels) temporaries of top_k to a few MB per 1k labels
-)
-
-
-def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices (N, k) of the k highest scores per row, best first; equal scores: lower index first.
-
-    Same result as a stable argsort of -scores cut at k, but selects with argpartition first, so
-    ranking 20 of 21k labels does not sort all 21k.
-    """
-    scores = np.asarray(scores)
-    if scores.ndim != 2:
-        raise ValueError(
-            f"scores must be a 2-d array (examples, labels), got shape {scores.shape}"
-        )
-    n_labels = scores.shape[1]
-    if not 1 <= k <= n_labels:
-        raise ValueError(
-            f"k must be between 1 and the number of labels ({n_labels}), got {k}"
-        )
-    if np.isnan(scores).any():
-        raise ValueError(
-            "scores contain NaN; a ranking is undefined (check the embeddings for NaN)"
-        )
-    return np.concatenate(
-        [
-            _top_k_rows(scores[i : i + _ROWS_PER_CHUNK], k)
-            for i in range(0, max(len(scores), 1), _ROWS_PER_CHUNK)
-        ]
-    )
-
-
-def _top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
-    if len(scores) == 0:
-        return np.zeros((0, k), dtype=np.int64)
-    kth_best = -np.partition(-scores, k - 1, axis=1)[
-        :, k - 1 : k
-    ]  # the k-th highest value per row
-    above = scores > kth_best
-    tied = scores == kth_best
-    still_needed = k - above.sum(axis=1, keepdims=True)  # filled by the first tied ones
-    chosen = above | (tied & (np.cumsum(tied, axis=1) <= still_needed))
-    picked = np.nonzero(chosen)[1].reshape(
-        len(scores), k
-    )  # exactly k per row, index order
-    best_first = np.argsort(
-        -np.take_along_axis(scores, picked, axis=1), axis=1, kind="stable"
-    )
-    return np.take_along_axis(picked, best_first, axis=1)
+HIERARCHICAL_KS = (2, 5, 10, 20)  # Table 1
+ZERO_SHOT_HP_KS = (1, 2, 5, 10, 20)  # Table 3 adds hp@1, which equals flat hit@1
 
 
 def flat_hit_at_k(

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from .labels import LabelSpace
+from .vectors import top_k
 
-SHARK = "shark.n.01"
 NEIGHBOUR_COLUMNS = [
     "query_wnid",
     "query",
@@ -35,7 +35,7 @@ def label_neighbours(
     rows = space.index(queries)
     cosines = space.vectors[rows] @ space.vectors.T
     cosines[np.arange(len(rows)), rows] = -np.inf  # a label is not its own neighbour
-    top = np.argsort(-cosines, axis=1, kind="stable")[:, :k]
+    top = top_k(cosines, k)
     records = []
     for q, (row, near) in enumerate(zip(rows, top)):
         for rank, j in enumerate(near, start=1):
@@ -65,24 +65,10 @@ def share_per_query(table: pd.DataFrame) -> pd.DataFrame:
     return summary.sort_values("share", kind="stable").reset_index(drop=True)
 
 
-def shark_wnids(space: LabelSpace) -> list[str]:
-    """Shark species in the label space: synsets below shark.n.01 (shark.n.01 itself excluded)."""
-    from .wordnet import descends_from, synset_of, wordnet
-
-    shark = wordnet().synset(SHARK)
-    return [
-        w
-        for w in space.wnids
-        if synset_of(w) != shark and descends_from(synset_of(w), shark)
-    ]
-
-
-def is_shark(wnid: str) -> bool:
-    from .wordnet import descends_from, synset_of, wordnet
-
-    return descends_from(synset_of(wnid), wordnet().synset(SHARK))
-
-
 def shark_neighbours(space: LabelSpace, k: int = 9) -> pd.DataFrame:
     """The paper's check on the real label space: each shark species' k nearest labels."""
-    return label_neighbours(space, shark_wnids(space), k, is_shark)
+    from .sharks import is_shark, shark_wnids
+
+    return label_neighbours(
+        space, shark_wnids(space.wnids, species_only=True), k, is_shark
+    )

@@ -1,76 +1,152 @@
-"""The stages of the book, each cached under the data root and keyed by the config it reads.
+"""The stages of the book, as one table: what each builds, from which stages, reading
+which parts of the config.
 
-A stage function returns its artifact, computing it only when its cache folder is missing. Cache
-folders are written atomically, so an interrupted stage leaves nothing a later run would trust,
-and a finished one makes the next call near-instant. Chapters and the command line call these.
+A stage's cache folder, `data/cache/<stage>-<key>/`, is keyed by what the stage reads
+(`Stage.reads`) and by the keys of the stages it needs (`Stage.needs`), computed in one
+place (`key`): change a setting and exactly the stages downstream of it rebuild. A
+folder is written atomically and counts only once finished (`storage.cached_dir`), so
+an interrupted stage leaves nothing a later run would trust, and what it had finished
+(feature chunks, training epochs) waits in a checkpoint folder for the rerun.
+
+`get(cfg, name)` returns a stage's artifact, building it and what it needs first; the
+command line, the chapters and `predict` all go through it, and the accessors below
+(`label_space(cfg)`, `trained_models(cfg)`, ...) are one line each. Under `torchrun`,
+stages marked `distributed` run on every process (rank 0 writes the folder); the others
+run on rank 0 while the rest wait.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
-import sys
-import time
-from contextlib import contextmanager
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .config import Config, stage_key
-from .storage import atomic_path, results_dir, stage_dir, write_csv_atomic
+from .ddp import SINGLE, Group, barrier, broadcast
+from .storage import (
+    checkpoint_dir,
+    cached_dir,
+    is_done,
+    read_info,
+    results_dir,
+    stage_dir,
+)
+
+# ---------------------------------------------------------------- the mechanism
 
 
-def _cached_dir(stage: str, key: str, build) -> Path:
-    """The stage's cache folder, built by `build(tmp_folder)` if missing.
+@dataclass(frozen=True)
+class Stage:
+    """One row of the table of stages."""
 
-    Two processes asking for the same stage (a CLI run and a notebook, say) take turns on a lock
-    file: the second waits, then finds the first one's result instead of building it again."""
-    folder = stage_dir(stage, key)
-    if (folder / "done.json").exists():
-        return folder
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with _stage_lock(folder.parent / f".{folder.name}.lock"):
-        if not (folder / "done.json").exists():
-            # A run killed outright (no exception to clean up after) leaves its temporary folder
-            # behind; holding the lock, no live run can be using one.
-            for stale in folder.parent.glob(f".{folder.name}.*.part"):
-                shutil.rmtree(stale, ignore_errors=True)
-            with atomic_path(folder) as tmp:
-                tmp.mkdir(parents=True)
-                start = time.perf_counter()
-                info = build(tmp) or {}
-                info["seconds"] = round(time.perf_counter() - start, 2)
-                (tmp / "done.json").write_text(json.dumps(info, indent=2))
-    return folder
+    name: str
+    help: str
+    needs: tuple[str, ...]  # the stages whose artifacts it reads
+    reads: Callable[[Config], Any]  # what of the config (or the data) it depends on
+    build: Callable[[Config, Path | None, Group], dict | None]  # fills the folder
+    load: Callable[[Config, Path], Any] = lambda cfg, folder: folder
+    results: tuple[str, ...] = ()  # files of the folder copied to data/results/
+    distributed: bool = False  # runs on every torchrun process
 
 
-@contextmanager
-def _stage_lock(path: Path):
-    """An exclusive advisory lock (POSIX `flock`); where there is none (Windows), no locking."""
-    try:
-        import fcntl
-    except ImportError:
-        yield
-        return
-    with open(path, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print(
-                f"[devise-lite] another process is building {path.name[1:-5]}; waiting for it",
-                file=sys.stderr,
-                flush=True,
-            )
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def key(cfg: Config, name: str) -> str:
+    """The cache key of a stage: a hash of what it reads and of its upstream keys."""
+    stage = STAGES[name]
+    upstream = [key(cfg, need) for need in stage.needs]
+    return stage_key(name, stage.reads(cfg), *upstream)
 
 
-def stage_info(folder: Path) -> dict:
-    return json.loads((folder / "done.json").read_text())
+def folder(cfg: Config, name: str) -> Path:
+    return stage_dir(name, key(cfg, name))
+
+
+def checkpoints(cfg: Config, name: str) -> Path:
+    return checkpoint_dir(name, key(cfg, name))
+
+
+def is_built(cfg: Config, name: str) -> bool:
+    return is_done(folder(cfg, name))
+
+
+def ensure(cfg: Config, name: str, group: Group = SINGLE) -> Path:
+    """The stage's finished folder, built (after what it needs) if missing.
+
+    Every decision that depends on the disk is rank 0's, broadcast, so all ranks of a
+    torchrun take the same branch even while a shared file system catches up."""
+    stage, target = STAGES[name], folder(cfg, name)
+    if broadcast(is_done(target), group):
+        return target
+    for need in stage.needs:
+        ensure(cfg, need, group)
+    if stage.distributed:
+        if group.is_main:
+            cached_dir(target, lambda tmp: stage.build(cfg, tmp, group))
+        else:
+            stage.build(cfg, None, group)
+    elif group.is_main:
+        cached_dir(target, lambda tmp: stage.build(cfg, tmp, SINGLE))
+    barrier(group)
+    if group.is_main:
+        shutil.rmtree(checkpoints(cfg, name), ignore_errors=True)
+        publish(cfg, name)  # results are written where users look, once built
+    return target
+
+
+def get(cfg: Config, name: str, group: Group = SINGLE):
+    """The stage's artifact (`Stage.load` of its folder), built first if needed."""
+    return STAGES[name].load(cfg, ensure(cfg, name, group))
+
+
+def info(cfg: Config, name: str) -> dict:
+    """What the stage recorded about its run (`done.json`: sizes, seconds, ...)."""
+    return read_info(ensure(cfg, name))
+
+
+def publish(cfg: Config, name: str) -> list[Path]:
+    """Copy the stage's result files to `data/results/`; returns their paths there."""
+    source = folder(cfg, name)
+    copied = []
+    for file in STAGES[name].results:
+        target = results_dir() / file
+        shutil.copyfile(source / file, target)
+        copied.append(target)
+    return copied
+
+
+def upstream(name: str) -> list[str]:
+    """Every stage that `name` needs, directly or not, in build order, then itself."""
+    order: list[str] = []
+
+    def visit(stage: str) -> None:
+        for need in STAGES[stage].needs:
+            visit(need)
+        if stage not in order:
+            order.append(stage)
+
+    visit(name)
+    return order
+
+
+def upstream_all(names: list[str]) -> list[str]:
+    """The stages `names` need, and themselves, each once, in build order."""
+    return list(dict.fromkeys(stage for name in names for stage in upstream(name)))
+
+
+def missing_for(cfg: Config, name: str) -> list[str]:
+    """The stages that still have to be built before `name` can load (nothing built)."""
+    return [stage for stage in upstream(name) if not is_built(cfg, stage)]
+
+
+def read_csv(path: Path):
+    """A CSV of a stage folder as a DataFrame (pandas is imported only when needed:
+    `predict` reads stage keys and answers without it)."""
+    import pandas as pd
+
+    return pd.read_csv(path)
 
 
 # ---------------------------------------------------------------- language half
@@ -83,432 +159,526 @@ def text_source(cfg: Config) -> Path:
 
 
 def label_vocabulary(cfg: Config) -> list[str]:
-    """ImageNet-21K wnids plus the labels of the image datasets, in that order, without repeats."""
-    from .images import GREAT_WHITE_WNID, HAMMERHEAD_WNID, caltech_mapping
+    """ImageNet-21K wnids plus the labels of the image datasets, in that order, without
+    repeats."""
+    from .images import caltech_mapping
+    from .sharks import SHARK_SPECIES
     from .wordnet import imagenet21k_wnids
 
     if cfg.labels.vocabulary != "imagenet21k":
         raise ValueError(
             f"unknown label vocabulary {cfg.labels.vocabulary!r}; use 'imagenet21k'"
         )
-    dataset_labels = [w for w in caltech_mapping()["wnid"].dropna() if w]
-    return list(
-        dict.fromkeys(
-            imagenet21k_wnids() + dataset_labels + [GREAT_WHITE_WNID, HAMMERHEAD_WNID]
-        )
-    )
+    caltech = [w for w in caltech_mapping()["wnid"] if w]
+    return list(dict.fromkeys(imagenet21k_wnids() + caltech + list(SHARK_SPECIES)))
 
 
-def corpus_key(cfg: Config) -> str:
-    return stage_key("corpus", cfg.text, cfg.phrases, cfg.labels.vocabulary)
-
-
-def corpus(cfg: Config) -> Path:
-    """Tokenised, phrase-joined Wikipedia text: one paragraph a line. Returns the file."""
+def _build_corpus(cfg: Config, out: Path, _group: Group) -> dict:
     from .phrases import LabelLexicon, apply_phrases, write_lines
     from .text import read_documents, sentences
     from .wordnet import lemma_names, synset_of
 
-    def build(tmp: Path) -> dict:
-        lexicon = LabelLexicon([], 0)
-        if cfg.phrases.label_lexicon:
-            lexicon = LabelLexicon(
-                l for w in label_vocabulary(cfg) for l in lemma_names(synset_of(w))
-            )
-        joined = tmp / "joined.txt"
-        docs = read_documents(text_source(cfg), cfg.text.max_files)
-        n_par, n_tok = write_lines(
-            (lexicon.join(s) for s in sentences(docs, cfg.text.min_sentence_tokens)),
-            joined,
-            desc="tokenise + label phrases",
+    lexicon = LabelLexicon([], 0)
+    if cfg.phrases.label_lexicon:
+        lemmas = (
+            lemma for w in label_vocabulary(cfg) for lemma in lemma_names(synset_of(w))
         )
-        if cfg.phrases.passes:
-            apply_phrases(joined, tmp / "corpus.txt", cfg.phrases, total=n_par)
-            joined.unlink()
-        else:
-            joined.rename(tmp / "corpus.txt")
-        return {"paragraphs": n_par, "tokens": n_tok, "label_phrases": len(lexicon)}
+        lexicon = LabelLexicon(lemmas)
+    joined = out / "joined.txt"
+    docs = read_documents(text_source(cfg), cfg.text.max_files)
+    paragraphs = sentences(docs, cfg.text.min_sentence_tokens)
+    n_par, n_tok = write_lines(
+        (lexicon.join(s) for s in paragraphs), joined, desc="tokenise + label phrases"
+    )
+    if cfg.phrases.passes:
+        apply_phrases(joined, out / "corpus.txt", cfg.phrases, total=n_par)
+        joined.unlink()
+    else:
+        joined.rename(out / "corpus.txt")
+    return {"paragraphs": n_par, "tokens": n_tok, "label_phrases": len(lexicon)}
 
-    return _cached_dir("corpus", corpus_key(cfg), build) / "corpus.txt"
 
-
-def word2vec_key(cfg: Config) -> str:
-    return stage_key(corpus_key(cfg), cfg.word2vec)
-
-
-def word_vectors(cfg: Config):
-    """The skip-gram word vectors (gensim KeyedVectors), trained once per configuration."""
-    from gensim.models import KeyedVectors
-
+def _build_word2vec(cfg: Config, out: Path, _group: Group) -> dict:
     from .language_model import train_skipgram
 
-    def build(tmp: Path) -> dict:
-        model, report = train_skipgram(corpus(cfg), cfg.word2vec)
-        model.wv.save(str(tmp / "vectors.kv"))
-        return {
-            "words": report.words,
-            "train_seconds": round(report.seconds, 2),
-            "words_per_second": round(report.words_per_second),
-            "vocabulary": report.vocabulary,
-        }
-
-    folder = _cached_dir("word2vec", word2vec_key(cfg), build)
-    return KeyedVectors.load(str(folder / "vectors.kv"), mmap="r")
+    model, report = train_skipgram(corpus(cfg), cfg.word2vec)
+    model.wv.save(str(out / "vectors.kv"))
+    return {
+        "words": report.words,
+        "train_seconds": round(report.seconds, 2),
+        "words_per_second": round(report.words_per_second),
+        "vocabulary": report.vocabulary,
+    }
 
 
-def word2vec_report(cfg: Config) -> dict:
-    word_vectors(cfg)
-    return stage_info(stage_dir("word2vec", word2vec_key(cfg)))
+def _load_word2vec(_cfg: Config, done: Path):
+    from gensim.models import KeyedVectors
+
+    return KeyedVectors.load(str(done / "vectors.kv"), mmap="r")
 
 
-def labels_key(cfg: Config) -> str:
-    return stage_key(word2vec_key(cfg), cfg.labels)
+def _build_labels(cfg: Config, out: Path, _group: Group) -> dict:
+    from .labels import build_label_space
+
+    space, missing = build_label_space(
+        label_vocabulary(cfg), word_vectors(cfg), cfg.labels
+    )
+    space.save(out / "labels.npz")
+    missing.to_csv(out / "missing.csv", index=False)
+    return {"labels": len(space), "missing": len(missing)}
 
 
-def label_space(cfg: Config):
-    """The label space over the vocabulary; synsets without a usable word are in `missing_labels`."""
-    from .labels import LabelSpace, build_label_space
+def _load_labels(_cfg: Config, done: Path):
+    from .labels import LabelSpace
 
-    def build(tmp: Path) -> dict:
-        space, missing = build_label_space(
-            label_vocabulary(cfg), word_vectors(cfg), cfg.labels
-        )
-        space.save(tmp / "labels.npz")
-        missing.to_csv(tmp / "missing.csv", index=False)
-        return {"labels": len(space), "missing": len(missing)}
-
-    return LabelSpace.load(_cached_dir("labels", labels_key(cfg), build) / "labels.npz")
+    return LabelSpace.load(done / "labels.npz")
 
 
-def missing_labels(cfg: Config) -> pd.DataFrame:
-    label_space(cfg)
-    return pd.read_csv(stage_dir("labels", labels_key(cfg)) / "missing.csv")
-
-
-def shark_check(cfg: Config) -> pd.DataFrame:
-    """`data/results/shark_neighbours.csv`: each shark species' 9 nearest labels."""
+def _build_shark_check(cfg: Config, out: Path, _group: Group) -> dict:
     from .neighbours import shark_neighbours
 
     table = shark_neighbours(label_space(cfg), k=9)
-    write_csv_atomic(table, results_dir() / "shark_neighbours.csv")
-    return table
+    table.to_csv(out / "shark_neighbours.csv", index=False)
+    return {"species": int(table["query_wnid"].nunique())}
 
 
-# ---------------------------------------------------------------- visual half
+# ---------------------------------------------------------------- images and features
 
 
 def image_split(cfg: Config):
-    """The fixed Caltech-101 split of chapter 3, over all mapped labels (`max_classes` is applied
-    by `experiment_labels`, among the labels that have a vector)."""
-    from dataclasses import replace
-
+    """The fixed split of the labelled image set over all its labels (chapter 3);
+    `max_classes` picks a seeded subset of those labels. No word vector is involved:
+    labels without a vector are dropped later, by `experiment_labels`."""
     from .imagefolders import folder_split, is_folder_dataset
     from .images import caltech_split
 
-    if is_folder_dataset(
-        cfg.images.dataset
-    ):  # the user's ImageNet-style folder (paper scale)
-        return folder_split(replace(cfg.images, max_classes=None))
-    return caltech_split(replace(cfg.images, max_classes=None))
+    if is_folder_dataset(cfg.images.dataset):  # the user's ImageNet-style folder
+        return folder_split(cfg.images)
+    return caltech_split(cfg.images)
 
 
-def experiment_labels(cfg: Config) -> tuple[list[str], list[str]]:
-    """(labels used by every model, dataset labels dropped because they have no label vector).
+def labelled_images(cfg: Config) -> list:
+    """Every image the `features` stage extracts, in its row order: train, then test."""
+    split = image_split(cfg)
+    return split.train + split.test
 
-    A label DeViSE cannot embed is dropped for every model, so all rows of Table 1 rank the same
-    candidates. A `max_classes` preset then takes a seeded subset of the rest."""
-    from .images import choose_labels
 
+def image_root(cfg: Config) -> Path:
+    """The folder the labelled image set lies in (a mirror, the data root, or yours)."""
+    from .datasets import locate
+    from .imagefolders import is_folder_dataset
+
+    if is_folder_dataset(cfg.images.dataset):
+        return Path(cfg.images.dataset).expanduser()
+    return locate(cfg.images.dataset)
+
+
+def _image_list(cfg: Config) -> list[str]:
+    """The features' key: the images' paths relative to their dataset, so a moved or
+    re-mounted mirror finds its cache."""
+    root = image_root(cfg)
+    return [image.path.relative_to(root).as_posix() for image in labelled_images(cfg)]
+
+
+def experiment_labels(cfg: Config) -> list[str]:
+    """The labels every Table 1 model ranks: the image set's labels that have a vector
+    (a label DeViSE cannot embed is dropped for every model, so all rows rank the same
+    candidates)."""
     space = label_space(cfg)
-    wnids = image_split(cfg).wnids
-    usable = [w for w in wnids if w in space]
-    return choose_labels(usable, cfg.images.max_classes, cfg.images.seed), [
-        w for w in wnids if w not in space
+    return [w for w in image_split(cfg).wnids if w in space]
+
+
+def dropped_labels(cfg: Config) -> list[str]:
+    """The image set's labels left out because they have no label vector."""
+    space = label_space(cfg)
+    return [w for w in image_split(cfg).wnids if w not in space]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The experiment's images of one part, with their rows in the features array."""
+
+    images: list  # LabelledImage, in feature-row order
+    rows: np.ndarray  # row of each image in the features stage's array
+    targets: np.ndarray  # class index of each image in `labels`
+    labels: list[str]  # the experiment labels (class index i means labels[i])
+
+
+def experiment_images(cfg: Config, part: str) -> Selection:
+    """The "train" or "test" images of the experiment labels, computed in one place."""
+    split = image_split(cfg)
+    if part not in ("train", "test"):
+        raise ValueError(f"part must be 'train' or 'test', got {part!r}")
+    labels = experiment_labels(cfg)
+    index = {w: i for i, w in enumerate(labels)}
+    offset = 0 if part == "train" else len(split.train)
+    chosen = [
+        (offset + row, image)
+        for row, image in enumerate(getattr(split, part))
+        if image.wnid in index
     ]
+    return Selection(
+        images=[image for _, image in chosen],
+        rows=np.array([row for row, _ in chosen], dtype=np.int64),
+        targets=np.array([index[image.wnid] for _, image in chosen], dtype=np.int64),
+        labels=labels,
+    )
 
 
-def _images_of(cfg: Config, part: str):
-    keep = set(experiment_labels(cfg)[0])
-    return [i for i in getattr(image_split(cfg), part) if i.wnid in keep]
+def visual_per_rank(cfg: Config, group: Group):
+    """The visual config with this machine's CPU threads shared among its ranks (the
+    threads are in no cache key, so the artifacts are those of the one-process run)."""
+    threads = max(1, cfg.visual.num_threads // group.local_world)
+    return replace(cfg.visual, num_threads=threads)
 
 
-def image_features(cfg: Config, part: str):
-    """Cached backbone features of the "train" or "test" images: (features, class indices)."""
+def _build_features(cfg: Config, out: Path | None, group: Group) -> dict:
     from .visual import extract_features
 
-    images = _images_of(cfg, part)
-    labels = experiment_labels(cfg)[0]
-    index = {w: i for i, w in enumerate(labels)}
-    features = extract_features(
-        [i.path for i in images], cfg.visual, f"{cfg.images.dataset}-{part}"
+    images = labelled_images(cfg)
+    stats = extract_features(
+        [image.path for image in images],
+        visual_per_rank(cfg, group),
+        out / "features.npy" if out else None,
+        checkpoints(cfg, "features"),
+        group=group,
+        desc=f"features {cfg.images.dataset}",
     )
-    return features, np.array([index[i.wnid] for i in images], dtype=np.int64)
+    if out is not None:
+        import pandas as pd
+
+        table = {"image": _image_list(cfg), "wnid": [i.wnid for i in images]}
+        pd.DataFrame(table).to_csv(out / "images.csv", index=False)
+    return stats
 
 
-def feature_stats(cfg: Config, part: str) -> dict | None:
-    from .visual import extraction_stats
-
-    return extraction_stats(
-        [i.path for i in _images_of(cfg, part)],
-        cfg.visual,
-        f"{cfg.images.dataset}-{part}",
-    )
+def _load_features(_cfg: Config, done: Path) -> np.ndarray:
+    # Memory-mapped: at paper scale the array is 21 GB, and the processes of a machine
+    # share one copy through the page cache.
+    return np.load(done / "features.npy", mmap_mode="r")
 
 
-def train_key(cfg: Config) -> str:
-    return stage_key(
-        labels_key(cfg),
-        cfg.images,
-        cfg.visual.backbone,
-        cfg.visual.image_size,
-        cfg.devise,
-    )
+def image_features(cfg: Config, part: str) -> tuple[np.ndarray, np.ndarray]:
+    """Cached backbone features of the experiment's "train" or "test" images, and their
+    class indices into `experiment_labels(cfg)`."""
+    selection = experiment_images(cfg, part)
+    features = get(cfg, "features")
+    return np.asarray(features[selection.rows]), selection.targets
 
 
-def _monitor(cfg: Config, label_vectors):
-    """Test hit@1/hit@5 after each epoch, for the training curves only: nothing is chosen by it
-    (the number of epochs is fixed by the preset), so the test set stays a test set."""
-    from .devise import embed, logits
-    from .metrics import flat_hit_at_k, top_k
-
-    features, targets = image_features(cfg, "test")
-
-    def monitor(model):
-        scores = (
-            logits(model, features)
-            if label_vectors is None
-            else embed(model, features) @ label_vectors.T
-        )
-        hits = flat_hit_at_k(top_k(scores, 5), targets, (1, 5))
-        return {"test hit@1": hits[1], "test hit@5": hits[5]}
-
-    return monitor
+# ---------------------------------------------------------------- phase 1, phase 2, Table 1
 
 
-def trained_models(cfg: Config) -> dict:
-    """Phase 1 of DeViSE, the random-embedding control and the softmax baseline, on the same
-    cached training features and budget. Returns {name: module} plus "history" (a DataFrame)."""
+def _build_train(cfg: Config, out: Path | None, group: Group) -> dict:
+    import pandas as pd
     import torch
 
-    from .devise import Projection, train_projection, train_softmax
+    from .devise import hit_rate_monitor, train_projection, train_softmax
+    from .evaluation import DEVISE, RANDOM, SOFTMAX, model_file
     from .labels import random_label_space
 
-    key = train_key(cfg)
-    labels = experiment_labels(cfg)[0]
+    labels = experiment_labels(cfg)
     space = label_space(cfg).subset(labels)
-    random_space = random_label_space(space, cfg.devise.seed)
-    checkpoints = stage_dir("checkpoints", key)
-
-    def build(tmp: Path) -> dict:
-        x, y = image_features(cfg, "train")
-        checkpoints.mkdir(parents=True, exist_ok=True)
-        histories = []
-        for name, vectors in (
-            ("DeViSE", space.vectors),
-            ("DeViSE, random embeddings", random_space.vectors),
-        ):
-            model, history = train_projection(
-                x,
-                y,
-                vectors,
-                cfg.devise,
-                monitor=_monitor(cfg, vectors),
-                checkpoint=checkpoints / f"{_slug(name)}.pt",
-            )
-            torch.save(model.state_dict(), tmp / f"{_slug(name)}.pt")
-            histories.append(history.assign(model=name))
-        model, history = train_softmax(
+    vectors = {
+        DEVISE: space.vectors,
+        RANDOM: random_label_space(space, cfg.devise.seed).vectors,
+    }
+    x, y = image_features(cfg, "train")
+    x_test, y_test = image_features(cfg, "test")
+    saved = checkpoints(cfg, "train")
+    saved.mkdir(parents=True, exist_ok=True)
+    models, histories = {}, []
+    for name, label_vectors in vectors.items():
+        models[name], history = train_projection(
             x,
             y,
-            len(labels),
+            label_vectors,
             cfg.devise,
-            monitor=_monitor(cfg, None),
-            checkpoint=checkpoints / "softmax.pt",
+            group=group,
+            checkpoint=saved / model_file(name),
+            monitor=hit_rate_monitor(x_test, y_test, label_vectors),
         )
-        torch.save(model.state_dict(), tmp / "softmax.pt")
-        histories.append(history.assign(model="softmax baseline"))
-        pd.concat(histories).to_csv(tmp / "history.csv", index=False)
-        return {"train_images": len(y), "labels": len(labels)}
+        histories.append(history.assign(model=name))
+    models[SOFTMAX], history = train_softmax(
+        x,
+        y,
+        len(labels),
+        cfg.devise,
+        group=group,
+        checkpoint=saved / model_file(SOFTMAX),
+        monitor=hit_rate_monitor(x_test, y_test, None),
+    )
+    histories.append(history.assign(model=SOFTMAX))
+    if out is not None:
+        for name, model in models.items():
+            torch.save(model.state_dict(), out / model_file(name))
+        pd.concat(histories).to_csv(out / "history.csv", index=False)
+    return {"train_images": len(y), "labels": len(labels), "world_size": group.world}
 
-    folder = _cached_dir("train", key, build)
-    shutil.rmtree(checkpoints, ignore_errors=True)
-    # Read from the weights, not the features: at paper scale those are 21 GB.
-    feature_dim = torch.load(folder / "softmax.pt")["weight"].shape[1]
+
+def _load_train(cfg: Config, done: Path) -> dict:
+    import torch
+
+    from .devise import Projection
+    from .evaluation import DEVISE, RANDOM, SOFTMAX, model_file
+
+    def state(name):
+        return torch.load(done / model_file(name), weights_only=True)
+
+    softmax = state(SOFTMAX)
+    # From the weights, not the features: at paper scale those are 21 GB.
+    n_labels, feature_dim = softmax["weight"].shape
     models = {}
-    for name in ("DeViSE", "DeViSE, random embeddings"):
-        models[name] = Projection(feature_dim, space.vectors.shape[1])
-        models[name].load_state_dict(torch.load(folder / f"{_slug(name)}.pt"))
-    models["softmax baseline"] = torch.nn.Linear(feature_dim, len(labels))
-    models["softmax baseline"].load_state_dict(torch.load(folder / "softmax.pt"))
-    models["history"] = pd.read_csv(folder / "history.csv")
+    for name in (DEVISE, RANDOM):
+        weights = state(name)
+        models[name] = Projection(feature_dim, weights["linear.weight"].shape[0])
+        models[name].load_state_dict(weights)
+    models[SOFTMAX] = torch.nn.Linear(feature_dim, n_labels)
+    models[SOFTMAX].load_state_dict(softmax)
+    models["history"] = read_csv(done / "history.csv")
     return models
 
 
-def _slug(name: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
+def phase2_enabled(cfg: Config) -> bool:
+    return bool(cfg.devise.phase2_epochs) and cfg.devise.phase2_max_steps != 0
 
 
-def phase2_key(cfg: Config) -> str:
-    return stage_key(train_key(cfg), "phase2")
+def _build_finetune(cfg: Config, out: Path | None, group: Group) -> dict:
+    import time
 
-
-def fine_tuned_embeddings(cfg: Config) -> np.ndarray:
-    """Phase 2: the whole visual net and the phase-1 projection trained together with Adagrad on
-    the training images; returns the unit embeddings of the test images under the tuned net."""
     import torch
-    from torch.utils.data import DataLoader
 
-    from .devise import EndToEnd, fine_tune, rank_loss
+    from .devise import EndToEnd, fine_tune
+    from .evaluation import DEVISE
     from .progress import progress_bar
     from .visual import (
         ImageFiles,
+        LabelledImages,
         build_backbone,
         forward_images,
         image_transform,
+        loader_workers,
         resolve_device,
         torch_threads,
     )
 
-    labels = experiment_labels(cfg)[0]
-    vectors = torch.as_tensor(label_space(cfg).subset(labels).vectors)
-    checkpoints = stage_dir("checkpoints", phase2_key(cfg))
-
-    def build(tmp: Path) -> dict:
-        device = resolve_device(cfg.visual)
-        model = EndToEnd(build_backbone(cfg.visual), trained_models(cfg)["DeViSE"])
-        train = _images_of(cfg, "train")
-        _, targets = image_features(cfg, "train")
-        images = ImageFiles(
-            [i.path for i in train], image_transform(cfg.visual, train=True)
+    if not phase2_enabled(cfg):
+        if out is not None:
+            np.save(out / "test_embeddings.npy", np.zeros((0, 0), np.float32))
+        return {"skipped": "phase 2 is off in this preset"}
+    visual = visual_per_rank(cfg, group)
+    device = resolve_device(visual, group)
+    train, test = experiment_images(cfg, "train"), experiment_images(cfg, "test")
+    vectors = torch.as_tensor(label_space(cfg).subset(train.labels).vectors)
+    saved = checkpoints(cfg, "finetune")
+    saved.mkdir(parents=True, exist_ok=True)
+    with torch_threads(visual.num_threads):
+        model = EndToEnd(build_backbone(visual), trained_models(cfg)[DEVISE])
+        paths = [image.path for image in train.images]
+        dataset = LabelledImages(
+            ImageFiles(paths, image_transform(visual, train=True)), train.targets
         )
-        loader = DataLoader(
-            _Indexed(images, targets),
-            batch_size=cfg.visual.batch_size,
-            shuffle=True,
-            generator=torch.Generator().manual_seed(cfg.devise.seed),
+        began = time.perf_counter()
+        history = fine_tune(
+            model,
+            dataset,
+            vectors,
+            cfg.devise,
+            visual.batch_size,
+            group=group,
+            workers=loader_workers(device),
+            checkpoint=saved / "phase2.pt",
         )
-        checkpoints.mkdir(parents=True, exist_ok=True)
-        with torch_threads(cfg.visual.num_threads):
-            start = time.perf_counter()
-            history = fine_tune(
-                model,
-                loader,
-                rank_loss(cfg.devise, vectors.to(device)),
-                cfg.devise,
-                device=device,
-                checkpoint=checkpoints / "phase2.pt",
-            )
-            train_seconds = time.perf_counter() - start
-            test = ImageFiles(
-                [i.path for i in _images_of(cfg, "test")], image_transform(cfg.visual)
-            )
-            with progress_bar(
-                total=len(test), desc="embed test images (tuned net)", unit="img"
-            ) as bar:
-                embeddings = forward_images(model, test, cfg.visual, device, bar)
-        np.save(tmp / "test_embeddings.npy", embeddings)
-        history.to_csv(tmp / "history.csv", index=False)
-        steps = int(history["steps"].iloc[-1]) if len(history) else 0
-        return {
-            "steps": steps,
-            "batch_size": cfg.visual.batch_size,
-            "device": str(device),
-            "train_seconds": round(train_seconds, 1),
-            "seconds_per_step": round(train_seconds / max(steps, 1), 2),
-        }
+        seconds = time.perf_counter() - began
+        test_files = ImageFiles(
+            [image.path for image in test.images][group.rank :: group.world],
+            image_transform(visual),
+        )
+        with progress_bar(
+            total=len(test_files),
+            desc="embed test images (tuned net)",
+            unit="img",
+            progress=group.is_main,
+        ) as bar:
+            local = forward_images(model, test_files, visual, device, bar)
+    from .ddp import gather_rows
 
-    folder = _cached_dir("phase2", phase2_key(cfg), build)
-    shutil.rmtree(checkpoints, ignore_errors=True)
-    return np.load(folder / "test_embeddings.npy")
+    embeddings = gather_rows(local, len(test.images), group)
+    if out is None:
+        return {}
+    np.save(out / "test_embeddings.npy", embeddings)
+    history.to_csv(out / "history.csv", index=False)
+    steps = int(history["steps"].iloc[-1]) if len(history) else 0
+    return {
+        "steps": steps,
+        "batch_size": visual.batch_size,
+        "device": f"{group.world} x {device.type}" if group.world > 1 else str(device),
+        "train_seconds": round(seconds, 1),
+        "seconds_per_step": round(seconds / max(steps, 1), 2),
+        "world_size": group.world,
+    }
 
 
-class _Indexed:
-    """(image tensor, class index) pairs for a DataLoader."""
+def _build_table1(cfg: Config, out: Path, _group: Group) -> dict:
+    from .evaluation import table1_rows
 
-    def __init__(self, images, targets):
-        self.images, self.targets = images, targets
+    test = image_features(cfg, "test")
+    table = table1_rows(
+        labels=experiment_labels(cfg),
+        space=label_space(cfg),
+        models=trained_models(cfg),
+        test=test,
+        tuned=fine_tuned_embeddings(cfg) if phase2_enabled(cfg) else None,
+        seed=cfg.devise.seed,
+    )
+    table.to_csv(out / "table1.csv", index=False)
+    return {"test_images": len(test[1])}
 
-    def __len__(self):
-        return len(self.images)
 
-    def __getitem__(self, i):
-        return self.images[i], int(self.targets[i])
+# ---------------------------------------------------------------- what each stage reads
+
+
+def _reads_corpus(cfg: Config):
+    from .text import text_fingerprint
+
+    return (
+        text_fingerprint(text_source(cfg), cfg.text.max_files),
+        cfg.text,
+        (
+            cfg.phrases,
+            cfg.labels.vocabulary,
+        ),
+    )
+
+
+def _reads_features(cfg: Config):
+    # Batch size, device and threads change only the speed (and float rounding).
+    return cfg.images, cfg.visual.backbone, cfg.visual.image_size, _image_list(cfg)
+
+
+# ---------------------------------------------------------------- the table
+
+STAGES: dict[str, Stage] = {
+    stage.name: stage
+    for stage in [
+        Stage(
+            "corpus",
+            "tokenise Wikipedia and join phrases",
+            needs=(),
+            reads=_reads_corpus,
+            build=_build_corpus,
+            load=lambda cfg, done: done / "corpus.txt",
+        ),
+        Stage(
+            "word2vec",
+            "train skip-gram word vectors",
+            needs=("corpus",),
+            reads=lambda cfg: cfg.word2vec,
+            build=_build_word2vec,
+            load=_load_word2vec,
+        ),
+        Stage(
+            "labels",
+            "embed the label vocabulary",
+            needs=("word2vec",),
+            reads=lambda cfg: cfg.labels,
+            build=_build_labels,
+            load=_load_labels,
+        ),
+        Stage(
+            "sharks",
+            "nearest labels of each shark species",
+            needs=("labels",),
+            reads=lambda cfg: None,
+            build=_build_shark_check,
+            load=lambda cfg, done: read_csv(done / "shark_neighbours.csv"),
+            results=("shark_neighbours.csv",),
+        ),
+        Stage(
+            "features",
+            "backbone features of the labelled images (Caltech-101)",
+            needs=(),
+            reads=_reads_features,
+            build=_build_features,
+            load=_load_features,
+            distributed=True,
+        ),
+        Stage(
+            "train",
+            "phase 1: DeViSE, random embeddings, softmax baseline",
+            needs=("labels", "features"),
+            reads=lambda cfg: cfg.devise,
+            build=_build_train,
+            load=_load_train,
+            distributed=True,
+        ),
+        Stage(
+            "finetune",
+            "phase 2: the whole network, briefly on a CPU",
+            needs=("train",),
+            reads=lambda cfg: None,
+            build=_build_finetune,
+            load=lambda cfg, done: np.load(done / "test_embeddings.npy"),
+            distributed=True,
+        ),
+        Stage(
+            "evaluate",
+            "Table 1",
+            needs=("train", "finetune"),
+            reads=lambda cfg: None,
+            build=_build_table1,
+            load=lambda cfg, done: read_csv(done / "table1.csv"),
+            results=("table1.csv",),
+        ),
+    ]
+}
+
+
+# ---------------------------------------------------------------- accessors
+
+
+def corpus(cfg: Config) -> Path:
+    """Tokenised, phrase-joined Wikipedia text: one paragraph a line (the file)."""
+    return get(cfg, "corpus")
+
+
+def word_vectors(cfg: Config):
+    """The skip-gram word vectors (gensim KeyedVectors, memory-mapped)."""
+    return get(cfg, "word2vec")
+
+
+def label_space(cfg: Config):
+    """The label space over the vocabulary (a `labels.LabelSpace`)."""
+    return get(cfg, "labels")
+
+
+def missing_labels(cfg: Config):
+    """The synsets without a usable word, and why (DataFrame: wnid, name, lemmas)."""
+    return read_csv(ensure(cfg, "labels") / "missing.csv")
+
+
+def shark_check(cfg: Config):
+    """Each shark species' 9 nearest labels (`data/results/shark_neighbours.csv`)."""
+    return get(cfg, "sharks")
+
+
+def trained_models(cfg: Config) -> dict:
+    """Phase 1's three models by name, and "history" (a DataFrame of the curves)."""
+    return get(cfg, "train")
+
+
+def fine_tuned_embeddings(cfg: Config) -> np.ndarray:
+    """Phase 2: unit embeddings of the test images under the tuned network."""
+    return get(cfg, "finetune")
 
 
 def phase2_info(cfg: Config) -> dict:
-    fine_tuned_embeddings(cfg)
-    folder = stage_dir("phase2", phase2_key(cfg))
-    return {**stage_info(folder), "history": pd.read_csv(folder / "history.csv")}
+    done = ensure(cfg, "finetune")
+    history = done / "history.csv"
+    frame = read_csv(history) if history.exists() else None
+    return {**read_info(done), "history": frame}
 
 
-TABLE1_COLUMNS = [
-    "model",
-    "dim",
-    "hit@1",
-    "hit@2",
-    "hit@5",
-    "hit@10",
-    "hit@20",
-    "hp@2",
-    "hp@5",
-    "hp@10",
-    "hp@20",
-]
-
-
-def table1(cfg: Config) -> pd.DataFrame:
-    """The paper's Table 1 on the test images: every model ranks the same training labels.
-    Written to `data/results/table1.csv`."""
-    from .devise import embed, logits
-    from .evaluation import chance_row, cosine_scores, ranking_row, results_table
-    from .hierarchy import Hierarchy
-    from .labels import random_label_space
-
-    labels = experiment_labels(cfg)[0]
-    space = label_space(cfg).subset(labels)
-    random_vectors = random_label_space(space, cfg.devise.seed).vectors
-    models = trained_models(cfg)
-    features, targets = image_features(cfg, "test")
-    true = [labels[t] for t in targets]
-    h = Hierarchy.wordnet()
-    scores = {
-        "softmax baseline": logits(models["softmax baseline"], features),
-        "DeViSE": cosine_scores(embed(models["DeViSE"], features), space.vectors),
-        "DeViSE, random embeddings": cosine_scores(
-            embed(models["DeViSE, random embeddings"], features), random_vectors
-        ),
-    }
-    if cfg.devise.phase2_epochs and cfg.devise.phase2_max_steps != 0:
-        scores["DeViSE + phase 2"] = cosine_scores(
-            fine_tuned_embeddings(cfg), space.vectors
-        )
-    rows = {name: ranking_row(s, true, labels, h) for name, s in scores.items()}
-    rows["chance"] = chance_row(true, labels, h)
-    dim = space.vectors.shape[1]
-    table = results_table(
-        rows, dim={name: dim for name in rows if name.startswith("DeViSE")}
-    )
-    # hp@k for k beyond the number of candidates (tiny preset) is undefined: the column stays, empty.
-    table = table.reindex(
-        columns=TABLE1_COLUMNS + [c for c in table.columns if c not in TABLE1_COLUMNS]
-    )
-    write_csv_atomic(table, results_dir() / "table1.csv")
-    return table
-
-
-STAGES = {
-    "corpus": ("tokenise Wikipedia and join phrases", corpus),
-    "word2vec": ("train skip-gram word vectors", word_vectors),
-    "labels": ("embed the label vocabulary", label_space),
-    "sharks": (
-        "nearest labels of each shark species -> data/results/shark_neighbours.csv",
-        shark_check,
-    ),
-    "features": (
-        "backbone features of the train and test images",
-        lambda cfg: [image_features(cfg, part) for part in ("train", "test")],
-    ),
-    "train": ("phase 1: DeViSE, random embeddings, softmax baseline", trained_models),
-    "finetune": ("phase 2: the whole network, briefly on a CPU", fine_tuned_embeddings),
-    "evaluate": ("Table 1 -> data/results/table1.csv", table1),
-}
+def table1(cfg: Config):
+    """The paper's Table 1 on the test images (`data/results/table1.csv`)."""
+    return get(cfg, "evaluate")

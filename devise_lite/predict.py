@@ -147,7 +147,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=CANDIDATE_CHOICES,
         help="the label set to rank (default: the seen Caltech labels)",
     )
-    parser.add_argument("--preset", default="book", choices=sorted(PRESETS))
     parser.add_argument("--json", action="store_true", help="print the answers as JSON")
 
 

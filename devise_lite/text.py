@@ -117,3 +117,10 @@ def sentences(
             tokens = tokenize(paragraph)
             if len(tokens) >= min_tokens:
                 yield tokens
+
+
+def text_fingerprint(source: Path | str, max_files: int | None = None) -> list:
+    """What identifies the text's content: names, sizes and modification times."""
+    source = Path(source)
+    files = [source] if source.is_file() else wikiextractor_files(source, max_files)
+    return [(p.name, p.stat().st_size, int(p.stat().st_mtime)) for p in files]

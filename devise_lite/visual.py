@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import json
 import os
 import re
 import shutil
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,10 +28,12 @@ from PIL import Image, UnidentifiedImageError
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Subset
 from torchvision import transforms as T
-from tqdm.auto import tqdm
 
-from .config import VisualConfig, stage_key
-from .storage import atomic_path, stage_dir, write_text_atomic
+from .config import VisualConfig
+from .ddp import SINGLE, Group, all_objects, barrier, gather_rows
+from .errors import UserError
+from .progress import progress_bar
+from .storage import atomic_path
 
 # torchvision's ImageNet models expect these; EfficientNet-Lite was trained in TensorFlow on
 # (pixel - 127) / 128 with 0-255 pixels, i.e. mean 127/255 and std 128/255 after ToTensor.
@@ -47,8 +49,12 @@ class BackboneUnavailableError(RuntimeError):
     """A backbone's pretrained weights could not be loaded (no network, package not installed)."""
 
 
-class UnreadableImageError(RuntimeError):
-    """An image file exists but PIL cannot decode it."""
+class UnreadableImageError(UserError):
+    """An image file that PIL cannot decode."""
+
+
+class MissingImageError(UnreadableImageError, FileNotFoundError):
+    """An image file that is not there."""
 
 
 # ---------------------------------------------------------------- the network
@@ -210,7 +216,13 @@ def image_transform(cfg: VisualConfig, train: bool = False) -> T.Compose:
 
 
 class ImageFiles(Dataset):
-    """Image files as RGB tensors through `transform`; a bad file fails with its path in the message."""
+    """Image files as RGB tensors through `transform`.
+
+    A file that cannot be read becomes an `UnreadableImageError` naming it, with advice
+    that fits where it lies (the read-only mirror, the data root, or the user's own
+    folder); inside DataLoader workers it travels to the main process as a value
+    (`ImageError`) so that it surfaces there as one clear line, not a worker traceback.
+    """
 
     def __init__(self, paths: Sequence[Path | str], transform):
         self.paths = [Path(p) for p in paths]
@@ -220,31 +232,84 @@ class ImageFiles(Dataset):
         return len(self.paths)
 
     def __getitem__(self, index: int) -> torch.Tensor:
+        item = self.load(index)
+        if isinstance(item, ImageError):
+            raise item.exception()
+        return item
+
+    def load(self, index: int) -> torch.Tensor | ImageError:
+        """The image tensor, or an `ImageError` saying why there is none."""
         path = self.paths[index]
         if not path.is_file():
-            raise FileNotFoundError(
-                f"image file {path} does not exist; check the list of image paths"
-            )
+            message = f"image file {path} does not exist: {_advice(path)}"
+            return ImageError(message, missing=True)
         try:
             with Image.open(path) as image:
-                rgb = image.convert(
-                    "RGB"
-                )  # greyscale, CMYK and palette images all become RGB
-        except (UnidentifiedImageError, OSError) as err:
-            raise UnreadableImageError(
-                f"{path} is not a readable image ({err}); delete or replace that file"
-            ) from err
+                rgb = image.convert("RGB")  # greyscale, CMYK, palette: all become RGB
+        except (UnidentifiedImageError, OSError, ValueError) as err:
+            reason = str(err).split("\n")[0]
+            return ImageError(
+                f"{path} is not a readable image ({reason}): {_advice(path)}"
+            )
         return self.transform(rgb)
 
 
-def resolve_device(cfg: VisualConfig) -> torch.device:
-    """`cfg.device` as a torch device; "auto" picks CUDA when present, else the CPU."""
+@dataclass(frozen=True)
+class ImageError:
+    """Why one image file could not be read (a picklable value, not an exception)."""
+
+    message: str
+    missing: bool = False
+
+    def exception(self) -> UnreadableImageError:
+        return (MissingImageError if self.missing else UnreadableImageError)(
+            self.message
+        )
+
+
+def _advice(path: Path) -> str:
+    """What to do about a bad image file, given where it lies."""
+    from .storage import data_root, in_mirror
+
+    if in_mirror(path):
+        return (
+            "it lies in the read-only mirror; replace the file there from the "
+            "dataset's source (see the README's 'Data sources'), or copy the dataset "
+            f"into {data_root() / 'datasets'} and fix it there"
+        )
+    if path.resolve().is_relative_to((data_root() / "datasets").resolve()):
+        return (
+            "the downloaded copy is damaged; delete its dataset folder under "
+            f"{data_root() / 'datasets'} and run again to download it afresh"
+        )
+    return "replace or remove that file (every image of a labelled set must decode)"
+
+
+class LabelledImages(Dataset):
+    """(image tensor, class index) pairs for a DataLoader."""
+
+    def __init__(self, images: Dataset, targets: np.ndarray):
+        self.images, self.targets = images, targets
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int):
+        return self.images[index], int(self.targets[index])
+
+
+def resolve_device(cfg: VisualConfig, group: Group = SINGLE) -> torch.device:
+    """The device to run on: the process group's under torchrun, else `cfg.device`
+    ("auto" picks CUDA when present, else the CPU)."""
+    if group.world > 1:
+        return group.device
     if cfg.device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(cfg.device)
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(
-            f"device {cfg.device!r} was asked for but CUDA is not available; use 'auto' or 'cpu'"
+        raise UserError(
+            f"device {cfg.device!r} was asked for but CUDA is not available; "
+            "use 'auto' or 'cpu'"
         )
     return device
 
@@ -260,121 +325,184 @@ def torch_threads(n: int) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
-# ---------------------------------------------------------------- cached extraction
-
-
-def feature_cache_dir(
-    paths: Sequence[Path | str], cfg: VisualConfig, set_name: str
-) -> Path:
-    """The cache folder of one image list's features. Batch size, device and threads change only
-    the speed (and float rounding), so they are not part of the key."""
-    return stage_dir(
-        "features",
-        stage_key(cfg.backbone, cfg.image_size, set_name, [str(p) for p in paths]),
-    )
-
-
-def extraction_stats(
-    paths: Sequence[Path | str], cfg: VisualConfig, set_name: str
-) -> dict | None:
-    """The speed record (images/s, device, ...) written beside cached features, if any."""
-    path = feature_cache_dir(paths, cfg, set_name) / "stats.json"
-    return json.loads(path.read_text()) if path.exists() else None
+# ---------------------------------------------------------------- extraction
 
 
 def extract_features(
     paths: Sequence[Path | str],
     cfg: VisualConfig,
-    set_name: str,
+    out_file: Path,
+    work_dir: Path,
+    *,
+    group: Group = SINGLE,
+    desc: str = "features",
     progress: bool = True,
     chunk_images: int = CHUNK_IMAGES,
-) -> np.ndarray:
-    """Penultimate-layer features (N, feature_dim) float32 of the images, in order, cached on disk.
+) -> dict:
+    """Penultimate-layer features (N, feature_dim) float32 of the images, in order,
+    written by the main process to `out_file` (.npy); returns the speed record.
 
-    Finished chunks of `chunk_images` images are saved as they complete, so an interrupted run
-    resumes where it stopped; the images/s of the computing run goes to `stats.json`.
+    Rank r of the group extracts `paths[r::world]`. Finished chunks of `chunk_images`
+    images are saved in `work_dir` as they complete, so an interrupted run resumes
+    where it stopped, and `work_dir` is removed once `out_file` holds every row. Rows
+    are written through a memory-mapped file: never all of them in memory at once.
     """
     if not paths:
-        raise ValueError(f"no image paths given for set {set_name!r}")
-    folder = feature_cache_dir(paths, cfg, set_name)
-    final = folder / "features.npy"
-    if final.exists():
-        return np.load(final)
-
-    chunks = folder / "chunks"
-    starts = list(range(0, len(paths), chunk_images))
-    chunk_file = {s: chunks / f"chunk-{s:07d}.npy" for s in starts}
+        raise ValueError("no image paths given")
+    mine = list(paths)[group.rank :: group.world]
+    shard = work_dir / f"rank{group.rank}of{group.world}"
+    starts = list(range(0, len(mine), chunk_images))
+    chunk_file = {s: shard / f"chunk-{s:07d}.npy" for s in starts}
     todo = [s for s in starts if not chunk_file[s].exists()]
-    sizes = {s: min(chunk_images, len(paths) - s) for s in starts}
-    computed, seconds, device = 0, 0.0, None
+    computed, seconds, device = 0, 0.0, resolve_device(cfg, group)
     if todo:
         with torch_threads(cfg.num_threads):
-            device = resolve_device(cfg)
-            model = build_backbone(cfg).to(device)
-            images = ImageFiles(paths, image_transform(cfg, train=False))
-            bar = tqdm(
-                total=len(paths),
-                initial=len(paths) - sum(sizes[s] for s in todo),
+            engine = feature_engine(cfg, device)
+            images = ImageFiles(mine, image_transform(cfg, train=False))
+            done_before = len(mine) - sum(
+                min(chunk_images, len(mine) - s) for s in todo
+            )
+            bar = progress_bar(
+                total=len(mine),
+                initial=done_before,
                 unit="img",
-                desc=f"features {set_name}",
-                **({} if progress else {"disable": True}),
+                desc=desc,
+                progress=progress and group.is_main,
             )
             for start in todo:
                 began = time.perf_counter()
-                block = forward_images(
-                    model,
-                    Subset(images, range(start, start + sizes[start])),
-                    cfg,
-                    device,
-                    bar,
+                part = Subset(
+                    images, range(start, min(start + chunk_images, len(mine)))
                 )
+                block = forward_images(engine, part, cfg, device, bar)
                 seconds += time.perf_counter() - began
                 computed += len(block)
                 with atomic_path(chunk_file[start]) as tmp:
                     np.save(tmp, block)
             bar.close()
-
-    features = np.concatenate([np.load(chunk_file[s]) for s in starts])
-    with atomic_path(final) as tmp:
-        np.save(tmp, features)
-    stats = {
+    local = [np.load(chunk_file[s], mmap_mode="r") for s in starts]
+    dim = int(max(all_objects(local[0].shape[1] if local else 0, group)))
+    if group.is_main:
+        with atomic_path(out_file) as tmp:
+            out = np.lib.format.open_memmap(
+                tmp, mode="w+", dtype=np.float32, shape=(len(paths), dim)
+            )
+            _write_rows(local, len(paths), group, out)
+            out.flush()
+            del out
+    else:
+        _write_rows(local, len(paths), group, None)
+    stats = all_objects({"computed": computed, "seconds": seconds}, group)
+    barrier(group)
+    shutil.rmtree(shard, ignore_errors=True)  # out_file holds these rows now
+    if group.is_main:
+        shutil.rmtree(work_dir, ignore_errors=True)
+    total_computed = sum(s["computed"] for s in stats)
+    slowest = max(s["seconds"] for s in stats)  # the ranks run at once
+    return {
         "backbone": cfg.backbone,
         "image_size": cfg.image_size,
-        "set_name": set_name,
         "images": len(paths),
-        "feature_dim": int(features.shape[1]),
-        "images_computed": computed,
-        "seconds": round(seconds, 3),
-        "images_per_second": round(computed / seconds, 2) if seconds else None,
-        "device": str(device),
+        "feature_dim": dim,
+        "images_computed": total_computed,
+        "seconds": round(slowest, 3),
+        "images_per_second": round(total_computed / slowest, 2) if slowest else None,
+        "device": f"{group.world} x {device.type}" if group.world > 1 else str(device),
+        "engine": engine_name(cfg, device),
         "batch_size": cfg.batch_size,
         "num_threads": cfg.num_threads,
+        "world_size": group.world,
     }
-    write_text_atomic(folder / "stats.json", json.dumps(stats, indent=1))
-    shutil.rmtree(chunks, ignore_errors=True)  # the final array holds them all now
-    return features
+
+
+def _write_rows(chunks: list[np.ndarray], total: int, group: Group, out) -> None:
+    """This rank's chunks into their rows of `out` (the main process's memory map)."""
+    if group.world == 1:
+        row = 0
+        for block in chunks:  # streamed chunk by chunk
+            out[row : row + len(block)] = block
+            row += len(block)
+        return
+    local = np.concatenate(chunks) if chunks else np.zeros((0, 0), np.float32)
+    gather_rows(local, total, group, out)
+
+
+def features_of(
+    paths: Sequence[Path | str], cfg: VisualConfig, progress: bool = False
+) -> np.ndarray:
+    """Backbone features of a few image files, in memory, uncached (new photos)."""
+    device = resolve_device(cfg)
+    with torch_threads(cfg.num_threads):
+        engine = feature_engine(cfg, device)
+        images = ImageFiles(paths, image_transform(cfg, train=False))
+        with progress_bar(
+            total=len(images), unit="img", desc="features", progress=progress
+        ) as bar:
+            return forward_images(engine, images, cfg, device, bar)
 
 
 def forward_images(
-    model: nn.Module, images: Dataset, cfg: VisualConfig, device: torch.device, bar
+    model, images: Dataset, cfg: VisualConfig, device: torch.device, bar
 ) -> np.ndarray:
-    """`model`'s outputs for a dataset of image tensors, in batches of `cfg.batch_size`, advancing `bar`
-    (the backbone's features here; phase 2 passes the tuned backbone + projection)."""
-    # On 2 CPU cores, loader workers would only steal cycles from the convolutions; a GPU needs them.
-    workers = 0 if device.type == "cpu" else min(8, (os.cpu_count() or 2) - 1)
+    """`model`'s outputs for a dataset of image tensors, in batches of
+    `cfg.batch_size`, advancing `bar` (an engine over the backbone for features;
+    phase 2 passes the tuned backbone + projection)."""
     loader = DataLoader(
-        images,
+        _Values(images),
         batch_size=cfg.batch_size,
         shuffle=False,
-        num_workers=workers,
+        num_workers=loader_workers(device),
         pin_memory=device.type == "cuda",
+        collate_fn=_collate_or_error,
     )
-    model.eval()
+    if isinstance(model, nn.Module):
+        model.eval()
     blocks = []
     with torch.inference_mode():
         for batch in loader:
-            blocks.append(
-                model(batch.to(device, non_blocking=True)).float().cpu().numpy()
-            )
+            if isinstance(batch, ImageError):
+                raise batch.exception()
+            out = model(batch.to(device, non_blocking=True))
+            if isinstance(out, torch.Tensor):
+                out = out.float().cpu().numpy()
+            blocks.append(out)
             bar.update(len(batch))
     return np.concatenate(blocks).astype(np.float32, copy=False)
+
+
+class _Values(Dataset):
+    """A dataset whose items are images or `ImageError` values (never exceptions)."""
+
+    def __init__(self, images: Dataset):
+        self.images = images
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int):
+        base, offset = self.images, index
+        while isinstance(base, Subset):  # reach the ImageFiles below any Subset
+            base, offset = base.dataset, base.indices[offset]
+        if isinstance(base, ImageFiles):
+            return base.load(offset)
+        return base[offset]
+
+
+def _collate_or_error(items: list):
+    errors = [item for item in items if isinstance(item, ImageError)]
+    return errors[0] if errors else torch.stack(items)
+
+
+def loader_workers(device: torch.device) -> int:
+    """Loader worker processes for decoding images: none on a CPU, where they would
+    only take cycles from the network; up to 8 beside a GPU, which needs them."""
+    return 0 if device.type == "cpu" else min(8, max(1, (os.cpu_count() or 2) - 1))
+
+
+def feature_engine(cfg: VisualConfig, device: torch.device):
+    """The fastest engine that gives the backbone's features on this device."""
+    return build_backbone(cfg).to(device).eval()
+
+
+def engine_name(cfg: VisualConfig, device: torch.device) -> str:
+    return f"torch eager ({device.type})"

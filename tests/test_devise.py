@@ -16,10 +16,10 @@ from devise_lite.devise import (
     train_projection,
     train_softmax,
 )
-from devise_lite.evaluation import chance_row, cosine_scores, ranking_row, results_table
+from devise_lite.evaluation import chance_row, ranking_row, results_table
 from devise_lite.hierarchy import Hierarchy
-from devise_lite.labels import unit
-from devise_lite.metrics import flat_hit_at_k, top_k
+from devise_lite.metrics import flat_hit_at_k
+from devise_lite.vectors import cosine_scores, top_k, unit
 
 N_CLASSES, FEATURE_DIM, LABEL_DIM = 6, 20, 8
 
@@ -139,7 +139,7 @@ def test_fit_stops_at_max_steps_and_records_the_monitor(problem):
 
     def batches():
         for i in range(0, len(x), 16):
-            yield x[i : i + 16], y[i : i + 16]
+            yield x[i : i + 16], y[i : i + 16], len(y[i : i + 16])
 
     history = fit(
         model,

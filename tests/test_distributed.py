@@ -56,7 +56,7 @@ def tiny_net() -> nn.Module:
 
 
 def image_tensors():
-    from devise_lite.distributed import LabelledImages
+    from devise_lite.visual import LabelledImages
 
     g = torch.Generator().manual_seed(2)
     return LabelledImages(
@@ -68,71 +68,56 @@ def image_tensors():
 
 
 def worker(out: Path) -> None:
+    """One torchrun process: the package's own trainers and extractor, given the group."""
     from dataclasses import replace
 
     from devise_lite import ddp
     from devise_lite.config import VisualConfig
-    from devise_lite.distributed import (
-        extract_sharded,
-        fine_tune_ddp,
-        train_projection_ddp,
-        train_softmax_ddp,
-    )
+    from devise_lite.devise import fine_tune, train_projection, train_softmax
+    from devise_lite.visual import extract_features
 
     group = ddp.start("cpu")
     results: dict = {"world": group.world}
     x, y, v = synthetic_features()
     for loss in ("truncated", "full"):
-        model, history = train_projection_ddp(
-            x, y, v, replace(PHASE1, loss=loss), group, progress=False
-        )
+        cfg = replace(PHASE1, loss=loss)
+        model, history = train_projection(x, y, v, cfg, group=group, progress=False)
         results[f"phase1_{loss}"] = (model.state_dict(), history["loss"].tolist())
-    model, _ = train_softmax_ddp(x, y, LABELS, PHASE1, group, progress=False)
+    model, _ = train_softmax(x, y, LABELS, PHASE1, group=group, progress=False)
     results["softmax"] = model.state_dict()
-    # Interrupted after 3 epochs, then resumed to 6, with any rank count: fit's checkpoint format.
+    # Interrupted after 3 epochs, then resumed to 6, with any rank count.
     checkpoint = out / "phase1.pt"
-    train_projection_ddp(
-        x,
-        y,
-        v,
-        replace(PHASE1, phase1_epochs=3),
-        group,
-        checkpoint=checkpoint,
-        progress=False,
+    first = replace(PHASE1, phase1_epochs=3)
+    train_projection(x, y, v, first, group=group, checkpoint=checkpoint, progress=False)
+    resumed, _ = train_projection(
+        x, y, v, PHASE1, group=group, checkpoint=checkpoint, progress=False
     )
-    results["resumed"] = train_projection_ddp(
-        x, y, v, PHASE1, group, checkpoint=checkpoint, progress=False
-    )[0].state_dict()
+    results["resumed"] = resumed.state_dict()
 
     net = tiny_net()
-    history = fine_tune_ddp(
+    history = fine_tune(
         net,
         image_tensors(),
         torch.as_tensor(v),
         PHASE2,
         IMAGES_BATCH,
-        group,
+        group=group,
         progress=False,
     )
-    results["phase2"] = (
-        {k: t.cpu() for k, t in net.state_dict().items()},
-        history["loss"].tolist(),
-    )
+    state = {k: t.cpu() for k, t in net.state_dict().items()}
+    results["phase2"] = (state, history["loss"].tolist())
 
     ddp.GATHER_ROWS = 2  # several all_gather rounds over 7 uneven rows
     total = 7
-    local = np.arange(group.rank, total, group.world, dtype=np.float32)[:, None].repeat(
-        3, axis=1
-    )
-    results["gathered"] = ddp.gather_rows(local, total, group)
+    local = np.arange(group.rank, total, group.world, dtype=np.float32)[:, None]
+    results["gathered"] = ddp.gather_rows(local.repeat(3, axis=1), total, group)
 
-    paths = json.loads(
-        (out / "images.json").read_text()
-    )  # empty without the data mirror
+    paths = json.loads((out / "images.json").read_text())  # empty without the mirror
     if paths:
         visual = VisualConfig(image_size=64, batch_size=2, num_threads=1)
-        results["features_file"] = str(
-            extract_sharded(paths, visual, "ddp-test", group)
+        target = out / "sharded.npy" if group.is_main else None
+        results["features"] = extract_features(
+            paths, visual, target, out / "chunks", group=group, progress=False
         )
     torch.save(results, out / f"rank{group.rank}.pt")
     ddp.stop()
@@ -223,26 +208,13 @@ def test_ddp_softmax_baseline_and_resume_equal_the_single_process_run(ddp_run):
 
 
 def test_ddp_phase2_equals_single_process_fine_tune(ddp_run):
-    from torch.utils.data import DataLoader
-
-    from devise_lite.devise import fine_tune, rank_loss
+    from devise_lite.devise import fine_tune
 
     _, ranks = ddp_run
     _, _, v = synthetic_features()
     net = tiny_net()
-    loader = DataLoader(
-        image_tensors(),
-        batch_size=IMAGES_BATCH,
-        shuffle=True,
-        generator=torch.Generator().manual_seed(PHASE2.seed),
-    )
     history = fine_tune(
-        net,
-        loader,
-        rank_loss(PHASE2, torch.as_tensor(v)),
-        PHASE2,
-        device=torch.device("cpu"),
-        progress=False,
+        net, image_tensors(), torch.as_tensor(v), PHASE2, IMAGES_BATCH, progress=False
     )
     state, losses = ranks[0]["phase2"]
     assert close(state, net.state_dict())
@@ -258,32 +230,25 @@ def test_gather_rows_restores_the_original_order(ddp_run):
     assert ranks[1]["gathered"] is None
 
 
-def test_sharded_features_are_where_and_what_the_single_process_run_computes(
-    ddp_run, tmp_path, monkeypatch
-):
+def test_sharded_features_are_what_the_single_process_run_computes(ddp_run, tmp_path):
     from devise_lite.config import VisualConfig
-    from devise_lite.visual import extract_features, extraction_stats
+    from devise_lite.visual import extract_features
 
     out, ranks = ddp_run
     paths = json.loads((out / "images.json").read_text())
     if not paths:
         pytest.skip("needs the data mirror's shark photos")
     visual = VisualConfig(image_size=64, batch_size=2, num_threads=1)
-    monkeypatch.setenv("DEVISE_DATA", str(out / "data"))  # the DDP run's data root
-    assert extraction_stats(paths, visual, "ddp-test")["world_size"] == 2
-    sharded = extract_features(
-        paths, visual, "ddp-test", progress=False
-    )  # found, not computed
-    assert ranks[0]["features_file"].endswith("features.npy") and sharded.shape == (
-        5,
-        1280,
-    )
-    monkeypatch.setenv("DEVISE_DATA", str(tmp_path))  # a fresh root: really computed
-    single = extract_features(paths, visual, "ddp-test", progress=False)
+    assert ranks[0]["features"]["world_size"] == 2
+    assert ranks[0]["features"]["images_computed"] == len(paths)
+    sharded = np.load(out / "sharded.npy")
+    assert sharded.shape == (5, 1280)
+    assert not (out / "chunks").exists()  # the shards' chunks are gone
+    single_file = tmp_path / "single.npy"
+    extract_features(paths, visual, single_file, tmp_path / "chunks", progress=False)
+    single = np.load(single_file)
     assert np.allclose(sharded, single, atol=1e-4)
-    assert not np.allclose(
-        sharded, single[::-1], atol=1e-2
-    )  # rows of different photos differ
+    assert not np.allclose(sharded, single[::-1], atol=1e-2)  # other photos differ
 
 
 if __name__ == "__main__" and "--worker" in sys.argv:

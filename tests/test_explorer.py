@@ -14,7 +14,8 @@ from devise_lite.explorer import (
     build_widget,
     side_by_side,
 )
-from devise_lite.labels import LabelSpace, unit
+from devise_lite.labels import LabelSpace
+from devise_lite.vectors import unit
 
 # Six labels in 3-d: x is "fish-ness", y "pet-ness", z "machine-ness".
 NAMES = ["shark", "tiger shark", "whale", "dog", "cat", "car"]

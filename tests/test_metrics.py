@@ -10,8 +10,8 @@ from devise_lite.metrics import (
     chance_hit_at_k,
     flat_hit_at_k,
     hierarchical_precision_at_k,
-    top_k,
 )
+from devise_lite.vectors import top_k
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 import numpy as np
 
-from devise_lite.labels import LabelSpace, unit
+from devise_lite.labels import LabelSpace
+from devise_lite.vectors import unit
 from devise_lite.neighbours import NEIGHBOUR_COLUMNS, label_neighbours, share_per_query
 
 

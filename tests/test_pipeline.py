@@ -9,7 +9,8 @@ from devise_lite import datasets, language_model, pipeline
 from devise_lite.__main__ import main
 from devise_lite.config import get_preset, stage_key, with_overrides
 from devise_lite.neighbours import NEIGHBOUR_COLUMNS
-from devise_lite.storage import results_dir, stage_dir
+from devise_lite.evaluation import TABLE1_COLUMNS
+from devise_lite.storage import cached_dir, read_info, results_dir, stage_dir
 
 TINY = get_preset("tiny")
 
@@ -25,7 +26,7 @@ def test_run_writes_the_contract_csvs(tiny_run):
     assert list(sharks.columns) == NEIGHBOUR_COLUMNS
     assert set(sharks["rank"]) == set(range(1, 10))
     table = pd.read_csv(tiny_run / "table1.csv")
-    assert list(table.columns)[:11] == pipeline.TABLE1_COLUMNS
+    assert list(table.columns)[:11] == TABLE1_COLUMNS
     assert {"softmax baseline", "DeViSE", "DeViSE, random embeddings", "chance"} <= set(
         table["model"]
     )
@@ -59,7 +60,7 @@ def test_a_failing_stage_leaves_no_artifact(tmp_path):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        pipeline._cached_dir("demo", "k1", build)
+        cached_dir(stage_dir("demo", "k1"), build)
     assert not stage_dir("demo", "k1").exists()
     assert not any(
         p.name.endswith(".part") for p in stage_dir("demo", "k1").parent.iterdir()
@@ -67,13 +68,17 @@ def test_a_failing_stage_leaves_no_artifact(tmp_path):
 
 
 def test_stage_keys_follow_the_config():
-    assert pipeline.word2vec_key(TINY) == pipeline.word2vec_key(get_preset("tiny"))
+    assert pipeline.key(TINY, "word2vec") == pipeline.key(get_preset("tiny"), "word2vec")
     changed = with_overrides(TINY, word2vec={"epochs": 4})
-    assert pipeline.corpus_key(changed) == pipeline.corpus_key(
-        TINY
-    )  # the corpus is reused
-    assert pipeline.word2vec_key(changed) != pipeline.word2vec_key(TINY)
+    assert pipeline.key(changed, "corpus") == pipeline.key(TINY, "corpus")  # reused
+    assert pipeline.key(changed, "word2vec") != pipeline.key(TINY, "word2vec")
     assert stage_key(TINY.text) != stage_key(TINY.phrases)
+    # Batch size and threads change only the speed, so they share the features' cache;
+    # another image set does not.
+    faster = with_overrides(TINY, visual={"batch_size": 64, "num_threads": 1})
+    assert pipeline.key(faster, "features") == pipeline.key(TINY, "features")
+    fewer = with_overrides(TINY, images={"max_classes": 3})
+    assert pipeline.key(fewer, "features") != pipeline.key(TINY, "features")
 
 
 def test_cli_offline_without_mirror_exits_with_the_clear_error(
@@ -94,8 +99,8 @@ def test_cli_offline_without_mirror_exits_with_the_clear_error(
 def test_a_killed_stage_leaves_a_temporary_folder_that_the_next_run_removes():
     stale = stage_dir("demo", "k2").parent / ".demo-k2.x1y2.part"
     (stale / "demo-k2").mkdir(parents=True)
-    folder = pipeline._cached_dir("demo", "k2", lambda tmp: {"made": True})
-    assert pipeline.stage_info(folder)["made"] is True
+    folder = cached_dir(stage_dir("demo", "k2"), lambda tmp: {"made": True})
+    assert read_info(folder)["made"] is True
     assert not stale.exists()
 
 
@@ -113,12 +118,12 @@ def test_two_runs_of_one_stage_take_turns_and_build_once():
 
     results = []
     first = threading.Thread(
-        target=lambda: results.append(pipeline._cached_dir("demo", "k3", slow_build))
+        target=lambda: results.append(cached_dir(stage_dir("demo", "k3"), slow_build))
     )
     first.start()
     started.wait(5)
     results.append(
-        pipeline._cached_dir("demo", "k3", slow_build)
+        cached_dir(stage_dir("demo", "k3"), slow_build)
     )  # waits for the lock, then reuses
     first.join(5)
     assert len(calls) == 1 and len(results) == 2 and results[0] == results[1]

@@ -17,7 +17,7 @@ def trained():
     """The tiny stages `predict` needs (label space, features, phase-1 model), in the session's data root."""
     mirror()
     pipeline.trained_models(TINY)
-    return pipeline.experiment_labels(TINY)[0]
+    return pipeline.experiment_labels(TINY)
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,7 @@ from devise_lite.visual import (
     VisualBackbone,
     build_backbone,
     extract_features,
-    extraction_stats,
-    feature_cache_dir,
+    features_of,
     image_transform,
     imagenet_predict,
     resolve_device,
@@ -70,11 +69,13 @@ def count_forward(monkeypatch):
     return calls
 
 
-def test_features_are_float32_per_image_and_cached(data_root, count_forward):
+def test_features_are_float32_per_image(data_root, count_forward):
     paths = caltech_images(4)
-    features = extract_features(paths, SMALL, "probe", progress=False)
+    out, work = data_root / "probe.npy", data_root / "probe-chunks"
+    stats = extract_features(paths, SMALL, out, work, progress=False)
+    features = np.load(out)
     assert features.shape == (4, 1280) and features.dtype == np.float32
-    # EfficientNet-Lite's last activation is ReLU6, so average-pooled features lie in [0, 6].
+    # EfficientNet-Lite's last activation is ReLU6, so pooled features lie in [0, 6].
     assert features.min() >= 0.0 and features.max() <= 6.0
     # Four photos of different classes give four clearly different feature vectors.
     distances = np.linalg.norm(features[:, None] - features[None], axis=-1)
@@ -83,37 +84,29 @@ def test_features_are_float32_per_image_and_cached(data_root, count_forward):
         > 0.5 * np.linalg.norm(features, axis=1).min()
     )
     assert count_forward["n"] == 2  # 4 images in batches of 2
-    stats = extraction_stats(paths, SMALL, "probe")
     assert stats["images_computed"] == 4 and stats["images_per_second"] > 0
-
-    again = extract_features(paths, SMALL, "probe", progress=False)
-    assert count_forward["n"] == 2  # loaded from the cache, no forward pass
-    np.testing.assert_array_equal(again, features)
-    # Batch size and thread count change only speed, so they share the cache entry.
-    assert feature_cache_dir(
-        paths, VisualConfig(image_size=128, batch_size=64), "probe"
-    ) == feature_cache_dir(paths, SMALL, "probe")
-    assert feature_cache_dir(paths[:3], SMALL, "probe") != feature_cache_dir(
-        paths, SMALL, "probe"
-    )
+    assert not work.exists()  # the chunks are gone once the file holds every row
+    np.testing.assert_allclose(features_of(paths, SMALL), features, atol=1e-5)
 
 
 def test_interrupted_extraction_resumes_from_finished_chunks(data_root, count_forward):
     paths = caltech_images(4)
+    out, work = data_root / "resume.npy", data_root / "resume-chunks"
     count_forward["fail_after"] = 1  # the second chunk's batch is interrupted
     with pytest.raises(KeyboardInterrupt):
-        extract_features(paths, SMALL, "resume", progress=False, chunk_images=2)
-    folder = feature_cache_dir(paths, SMALL, "resume")
-    assert not (folder / "features.npy").exists()
-    assert [p.name for p in (folder / "chunks").glob("*.npy")] == ["chunk-0000000.npy"]
+        extract_features(paths, SMALL, out, work, progress=False, chunk_images=2)
+    assert not out.exists()
+    chunks = [p.name for p in work.rglob("*.npy")]
+    assert chunks == ["chunk-0000000.npy"]
 
     count_forward.update(n=0, fail_after=None)
-    resumed = extract_features(paths, SMALL, "resume", progress=False, chunk_images=2)
+    stats = extract_features(paths, SMALL, out, work, progress=False, chunk_images=2)
     assert count_forward["n"] == 1  # only the unfinished chunk was computed
-    assert extraction_stats(paths, SMALL, "resume")["images_computed"] == 2
-    assert not (folder / "chunks").exists()
-    fresh = extract_features(paths, SMALL, "fresh", progress=False)
-    np.testing.assert_allclose(resumed, fresh, rtol=1e-4, atol=1e-4)
+    assert stats["images_computed"] == 2
+    assert not work.exists()
+    fresh_out = data_root / "fresh.npy"
+    extract_features(paths, SMALL, fresh_out, data_root / "fresh", progress=False)
+    np.testing.assert_allclose(np.load(out), np.load(fresh_out), rtol=1e-4, atol=1e-4)
 
 
 def test_pretrained_weights_recognise_an_airplane_and_a_great_white_shark():
@@ -163,7 +156,10 @@ def test_bad_and_missing_image_files_are_named(data_root, tmp_path):
     broken = tmp_path / "not_a_photo.jpg"
     broken.write_bytes(b"this is text, not a JPEG")
     with pytest.raises(UnreadableImageError, match="not_a_photo.jpg"):
-        extract_features(caltech_images(1) + [broken], SMALL, "broken", progress=False)
+        extract_features(
+            caltech_images(1) + [broken], SMALL, data_root / "x.npy", data_root / "x"
+        )
+    assert not (data_root / "x.npy").exists()
     with pytest.raises(FileNotFoundError, match="missing.jpg"):
         ImageFiles([tmp_path / "missing.jpg"], image_transform(SMALL))[0]
 

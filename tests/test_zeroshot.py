@@ -7,7 +7,8 @@ from conftest import mirror
 
 from devise_lite import pipeline, zeroshot
 from devise_lite.config import get_preset, with_overrides
-from devise_lite.conse import conse_embedding, conse_scores, softmax
+from devise_lite.conse import conse_embedding, conse_scores
+from devise_lite.vectors import softmax
 from devise_lite.hierarchy import Hierarchy
 from devise_lite.storage import results_dir
 from devise_lite.zeroshot import (
@@ -176,7 +177,7 @@ def tiny_results():
 def test_seen_and_unseen_never_meet_in_training(tiny_results):
     data = zeroshot.zero_shot_data(TINY)
     assert not set(data.seen) & set(data.unseen)
-    assert set(data.seen) | set(data.unseen) == set(pipeline.experiment_labels(TINY)[0])
+    assert set(data.seen) | set(data.unseen) == set(pipeline.experiment_labels(TINY))
     split = pipeline.image_split(TINY)
     unseen_paths = {
         i.path for i in split.train + split.test if i.wnid in set(data.unseen)
@@ -209,7 +210,7 @@ def test_training_receives_no_unseen_feature_row(monkeypatch):
         TINY, zeroshot={"seed": 7}
     )  # a fresh cache key: training really runs
     models = zeroshot.zero_shot_models(cfg)
-    labels = pipeline.experiment_labels(cfg)[0]
+    labels = pipeline.experiment_labels(cfg)
     x, y = pipeline.image_features(cfg, "train")
     unseen_rows = x[np.isin(np.asarray(labels)[y], models["unseen"])]
     assert len(unseen_rows) > 0

@@ -1,0 +1,103 @@
+"""Candidate label sets: the labels a zero-shot model ranks for a photo no training
+image showed.
+
+The paper ranks three sets of labels that had no training image, each harder than the
+last, and each also with the training ("seen") labels added back, so that a model can
+fall back on a label it knows (and be scored wrong):
+
+* "2-hop" / "3-hop": labels within 2 (3) hops of a seen label in the label hierarchy;
+* "21k": every ImageNet-21K label that is not seen;
+* "+seen" (the paper's "+1K"): the set with the seen labels added.
+
+Two ways to build them live here. With the 1,000 ILSVRC labels seen (the paper's
+setting), the sets are the published lists later work evaluates on (`standard_sets`),
+restricted to labels that have a vector. For any other seen labels (the Caltech
+experiment, `predict` with the Caltech model), the hop sets follow the hop rule of
+`hierarchy.py` over the WordNet graph (`hop_sets`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+
+CANDIDATE_SETS = ("2-hop", "2-hop+seen", "3-hop", "3-hop+seen", "21k", "21k+seen")
+PREDICT_SETS = ("seen", *CANDIDATE_SETS)
+# The files of the standard lists (datasets "imagenet_zsl_lists") behind each base set.
+LIST_FILES = {
+    "seen": "1k.txt",
+    "2-hop": "2-hops.txt",
+    "3-hop": "3-hops.txt",
+    "21k": "all.txt",
+}
+
+
+def check_name(name: str, allowed: Collection[str] = PREDICT_SETS) -> str:
+    """`name` if it names a candidate set, else a ValueError listing the names."""
+    if name not in allowed:
+        raise ValueError(
+            f"unknown candidate set {name!r}; choose one of {', '.join(allowed)}"
+        )
+    return name
+
+
+def with_seen(
+    base: Iterable[str], seen: Iterable[str], plus: bool, vocabulary: list[str]
+) -> list[str]:
+    """The base set (minus the seen labels), the seen ones added if `plus`, keeping
+    only labels of `vocabulary` (the labels with a vector), in vocabulary order."""
+    seen = set(seen)
+    chosen = set(base) - seen
+    if plus:
+        chosen |= seen
+    return [w for w in vocabulary if w in chosen]
+
+
+def hop_set(
+    name: str, seen: Iterable[str], vocabulary: list[str], hierarchy=None
+) -> list[str]:
+    """One set by the hop rule; `hierarchy` (a `hierarchy.Hierarchy`) for the hop sets
+    only."""
+    from .hierarchy import hop_candidates
+
+    base, _, plus = check_name(name, CANDIDATE_SETS).partition("+")
+    seen = set(seen)
+    if base == "21k":
+        chosen = set(vocabulary) - seen
+    else:
+        if hierarchy is None:
+            raise ValueError(
+                f"candidate set {name!r} needs a hierarchy (Hierarchy.wordnet())"
+            )
+        chosen = hop_candidates(hierarchy, seen, int(base[0]), vocabulary)
+    return with_seen(chosen, seen, bool(plus), vocabulary)
+
+
+def hop_sets(
+    seen: Iterable[str], vocabulary: list[str], hierarchy
+) -> dict[str, list[str]]:
+    """The six sets by the hop rule, relative to any seen labels."""
+    seen = set(seen)
+    return {name: hop_set(name, seen, vocabulary, hierarchy) for name in CANDIDATE_SETS}
+
+
+def standard_lists(dataset: str = "imagenet_zsl_lists") -> dict[str, list[str]]:
+    """The published lists, as read: {"seen": the 1K, "2-hop": ..., "3-hop": ...,
+    "21k": ...} (wnids, before any restriction to labels with a vector)."""
+    from .datasets import locate
+
+    folder = locate(dataset)
+    return {
+        name: (folder / file).read_text().split() for name, file in LIST_FILES.items()
+    }
+
+
+def standard_sets(
+    seen: Iterable[str], vocabulary: list[str], lists: dict[str, list[str]]
+) -> dict[str, list[str]]:
+    """The six sets of Tables 2 and 3 from the published lists, restricted to
+    `vocabulary` (the labels with a vector), with `seen` as the "+seen" labels."""
+    seen, sets = set(seen), {}
+    for name in CANDIDATE_SETS:
+        base, _, plus = name.partition("+")
+        sets[name] = with_seen(lists[base], seen, bool(plus), vocabulary)
+    return sets
