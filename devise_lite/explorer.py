@@ -22,7 +22,6 @@ the real one from the cached stages.
 from __future__ import annotations
 
 import difflib
-import io
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,7 +31,8 @@ import numpy as np
 import pandas as pd
 
 from .config import Config, LabelConfig
-from .labels import LabelSpace, lemma_vector, unit
+from .labels import LabelSpace, lemma_vector
+from .vectors import nearest
 from .text import tokenize
 
 QUERY_KINDS = ("word", "label", "image")
@@ -45,13 +45,13 @@ class UnknownQueryError(ValueError):
 
 @dataclass(frozen=True)
 class ModelView:
-    """One model as the explorer sees it: which label vectors it ranks and where it puts images."""
+    """One model as the explorer sees it: which label vectors it ranks, where it puts
+    images, and (optionally) candidate sets of its own, relative to its seen labels."""
 
     space: LabelSpace  # real label vectors, or random ones
-    embed_images: Callable[[np.ndarray], np.ndarray] | None = (
-        None  # features (N, F) -> points (N, d)
-    )
+    embed_images: Callable[[np.ndarray], np.ndarray] | None = None  # features -> points
     has_words: bool = True  # free words live in `space` too
+    sets: Mapping[str, Sequence[str]] | None = None  # its own candidate sets
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class Explorer:
                 "an Explorer needs at least one candidate set and one model"
             )
         for name, view in models.items():
-            for set_name, wnids in candidate_sets.items():
+            for set_name, wnids in (view.sets or candidate_sets).items():
                 lacking = [w for w in wnids if w not in view.space]
                 if lacking:
                     raise ValueError(
@@ -96,7 +96,6 @@ class Explorer:
         }
         self.images = dict(images or {})
         self.featurize, self.label_config = featurize, label_config
-        self.seen = set(self.candidate_sets.get("seen", ()))
         self.featured = list(
             featured if featured is not None else self.candidate_sets.get("seen", [])
         )
@@ -108,7 +107,7 @@ class Explorer:
         self._word_pool = list(keys if keys is not None else (words or {}))[
             :suggestion_pool
         ]
-        self._rows: dict[tuple[str, str], np.ndarray] = {}
+        self._rows: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
         self.last_table: pd.DataFrame | None = None  # what the widget showed last
         self.last_message = ""
 
@@ -126,22 +125,17 @@ class Explorer:
         view = self._model(model)
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
-        rows = self._candidate_rows(candidates, model)
-        scores = view.space.vectors[rows] @ unit(np.asarray(query, dtype=np.float32))
-        skip = set(exclude)
-        order = [
-            i
-            for i in np.argsort(-scores, kind="stable")[: k + len(skip)]
-            if view.space.wnids[rows[i]] not in skip
-        ][:k]
-        wnids = [view.space.wnids[rows[i]] for i in order]
+        rows, vectors = self._candidates(candidates, model)
+        skip = [i for i, row in enumerate(rows) if view.space.wnids[row] in set(exclude)]
+        found, cosines = nearest(vectors, query, k, skip)
+        wnids = [view.space.wnids[rows[i]] for i in found]
         return pd.DataFrame(
             {
-                "rank": np.arange(1, len(order) + 1),
-                "name": [view.space.names[rows[i]] for i in order],
+                "rank": np.arange(1, len(found) + 1),
+                "name": [view.space.names[rows[i]] for i in found],
                 "wnid": wnids,
-                "cosine": scores[order].astype(float),
-                "seen": [w in self.seen for w in wnids],
+                "cosine": cosines.astype(float),
+                "seen": [w in self._seen(model) for w in wnids],
             }
         )
 
@@ -316,18 +310,27 @@ class Explorer:
     def _first_set(self) -> str:
         return next(iter(self.candidate_sets))
 
-    def _candidate_rows(self, candidates: str, model: str) -> np.ndarray:
-        if candidates not in self.candidate_sets:
+    def _sets(self, model: str) -> Mapping[str, Sequence[str]]:
+        """The candidate sets of `model`: its own (relative to its seen labels), else
+        the explorer's."""
+        return self._model(model).sets or self.candidate_sets
+
+    def _seen(self, model: str) -> set[str]:
+        return set(self._sets(model).get("seen", ()))
+
+    def _candidates(self, candidates: str, model: str) -> tuple[np.ndarray, np.ndarray]:
+        """(rows in the model's space, their vectors) of a candidate set, memoised: the
+        21k set's matrix is gathered once per model, not once per query."""
+        sets = self._sets(model)
+        if candidates not in sets:
             raise ValueError(
-                f"unknown candidate set {candidates!r}; choose one of {list(self.candidate_sets)}"
+                f"unknown candidate set {candidates!r}; choose one of {list(sets)}"
             )
         key = (candidates, model)
-        if (
-            key not in self._rows
-        ):  # memoised: the 21k set's rows are looked up once per model
-            self._rows[key] = self._model(model).space.index(
-                self.candidate_sets[candidates]
-            )
+        if key not in self._rows:
+            space = self._model(model).space
+            rows = space.index(sets[candidates])
+            self._rows[key] = (rows, space.vectors[rows])
         return self._rows[key]
 
 
@@ -345,146 +348,6 @@ def side_by_side(tables: Mapping[str, pd.DataFrame], digits: int = 2) -> pd.Data
     frame = pd.DataFrame({q: c + [""] * (depth - len(c)) for q, c in columns.items()})
     frame.index = pd.RangeIndex(1, depth + 1, name="rank")
     return frame
-
-
-# ---------------------------------------------------------------- the widget (a live kernel only)
-
-
-def build_widget(explorer: Explorer, k: int = 10, word: str = "shark"):
-    """An ipywidgets panel: pick the query kind, type or pick the query, choose k, the candidate
-    set and the model; the table of nearest labels updates on every change.
-
-    The controls are in `panel.controls` and the outputs in `panel.outputs` (both dicts), so a
-    test can drive the panel without a browser; the last table is also `explorer.last_table`."""
-    import html
-
-    import ipywidgets as w
-
-    featured = [
-        f"{explorer.space.names[i]} ({explorer.space.wnids[i]})"
-        for i in explorer.space.index(
-            [f for f in explorer.featured if f in explorer.space]
-        )
-    ]
-    controls = {
-        "kind": w.ToggleButtons(
-            options=list(QUERY_KINDS), value="word", description="query"
-        ),
-        "word": w.Text(
-            value=word,
-            description="word",
-            placeholder="a word or phrase",
-            continuous_update=False,
-        ),
-        "label": w.Combobox(
-            value=featured[0] if featured else "",
-            options=featured,
-            description="label",
-            placeholder="a label name or wnid",
-            ensure_option=False,
-            continuous_update=False,
-        ),
-        "image": w.Dropdown(options=list(explorer.images) or [""], description="image"),
-        "path": w.Text(
-            description="or file",
-            placeholder="/path/to/photo.jpg",
-            continuous_update=False,
-        ),
-        "k": w.IntSlider(value=k, min=1, max=50, description="k"),
-        "candidates": w.Dropdown(
-            options=list(explorer.candidate_sets), description="candidates"
-        ),
-        "model": w.Dropdown(options=list(explorer.models), description="model"),
-    }
-    outputs = {
-        "message": w.HTML(),
-        "table": w.HTML(),
-        "preview": w.Image(format="jpeg", width=180),
-    }
-    inputs_of = {"word": ["word"], "label": ["label"], "image": ["image", "path"]}
-
-    def query():
-        kind = controls["kind"].value
-        if kind == "image":
-            return controls["path"].value.strip() or controls["image"].value
-        return controls[kind].value
-
-    def update(_change=None):
-        kind = controls["kind"].value
-        for name in ("word", "label", "image", "path"):
-            controls[name].layout.display = None if name in inputs_of[kind] else "none"
-        table = explorer.answer(
-            kind,
-            query(),
-            controls["k"].value,
-            controls["candidates"].value,
-            controls["model"].value,
-        )
-        if table is None:
-            outputs[
-                "message"
-            ].value = f"<b style='color:#b00'>{html.escape(explorer.last_message)}</b>"
-            outputs["table"].value = ""
-        else:
-            size = len(explorer.candidate_sets[controls["candidates"].value])
-            outputs["message"].value = html.escape(
-                f"{len(table)} nearest of {size:,} labels in {controls['candidates'].value!r} "
-                f"under {controls['model'].value}, for {kind} {query()!r}"
-            )
-            outputs["table"].value = table.to_html(
-                index=False, float_format=lambda x: f"{x:.3f}"
-            )
-        picture = (
-            _jpeg_thumbnail(_image_path(explorer, query())) if kind == "image" else None
-        )
-        outputs["preview"].value = picture or b""
-        outputs["preview"].layout.display = None if picture else "none"
-
-    for control in controls.values():
-        control.observe(update, names="value")
-    settings = w.HBox([controls["k"], controls["candidates"], controls["model"]])
-    panel = w.VBox(
-        [
-            controls["kind"],
-            controls["word"],
-            controls["label"],
-            controls["image"],
-            controls["path"],
-            settings,
-            outputs["message"],
-            w.HBox([outputs["preview"], outputs["table"]]),
-        ]
-    )
-    panel.controls, panel.outputs = controls, outputs
-    update()
-    return panel
-
-
-def _image_path(explorer: Explorer, image: str) -> Path | None:
-    if image in explorer.images:
-        return explorer.images[image].path
-    return (
-        Path(image).expanduser()
-        if image and Path(image).expanduser().is_file()
-        else None
-    )
-
-
-def _jpeg_thumbnail(path: Path | None, size: int = 180) -> bytes | None:
-    """JPEG bytes of a thumbnail for the preview, or None if there is no readable image."""
-    from PIL import Image, UnidentifiedImageError
-
-    if path is None:
-        return None
-    try:
-        with Image.open(path) as image:
-            image = image.convert("RGB")
-            image.thumbnail((size, size))
-            buffer = io.BytesIO()
-            image.save(buffer, format="JPEG")
-            return buffer.getvalue()
-    except (OSError, UnidentifiedImageError):
-        return None
 
 
 # ---------------------------------------------------------------- the real explorer, from the stages

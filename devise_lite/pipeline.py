@@ -535,20 +535,127 @@ def _build_table1(cfg: Config, out: Path, _group: Group) -> dict:
     return {"test_images": len(test[1])}
 
 
+# ---------------------------------------------------------------- shark photos, ImageNet sample
+
+
+def shark_images(cfg: Config) -> list:
+    """The mirror's shark photos, both species, in the `shark_features` row order."""
+    from .sharks import shark_photos
+
+    return [image for photos in shark_photos().values() for image in photos]
+
+
+def _relative(images: list, root: Path) -> list[str]:
+    return [image.path.relative_to(root).as_posix() for image in images]
+
+
+def _build_shark_features(cfg: Config, out: Path, group: Group) -> dict:
+    import pandas as pd
+
+    from .datasets import locate
+    from .visual import extract_features
+
+    images = shark_images(cfg)
+    stats = extract_features(
+        [image.path for image in images],
+        cfg.visual,
+        out / "features.npy",
+        checkpoints(cfg, "shark_features"),
+        desc="features shark photos",
+    )
+    table = {"image": _relative(images, locate("sharks")),
+             "wnid": [image.wnid for image in images]}
+    pd.DataFrame(table).to_csv(out / "images.csv", index=False)
+    return stats
+
+
+def shark_features(cfg: Config) -> dict:
+    """{species wnid: (its photos, their backbone features)}."""
+    features = np.load(ensure(cfg, "shark_features") / "features.npy")
+    images = shark_images(cfg)
+    wnids = np.array([image.wnid for image in images])
+    return {
+        w: ([i for i in images if i.wnid == w], features[wnids == w])
+        for w in dict.fromkeys(wnids)
+    }
+
+
+def sample_images(cfg: Config) -> list:
+    """The ImageNet sample: one photo of each ILSVRC class, in the classifier's order."""
+    from .datasets import locate
+    from .images import LabelledImage
+    from .wordnet import imagenet1k_wnids
+
+    root = locate(cfg.imagenet.sample)
+    by_wnid = {p.name.split("_")[0]: p for p in sorted(root.glob("n*_*.*"))}
+    return [LabelledImage(by_wnid[w], w, "imagenet_sample") for w in imagenet1k_wnids()]
+
+
+def sample_views(cfg: Config) -> int:
+    """How many augmented views of each sample photo are extracted (all models')."""
+    return max(cfg.imagenet.views, *cfg.imagenet.view_ablation)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The ImageNet sample's features: the centre crop and the augmented views."""
+
+    wnids: list[str]  # one photo a class, the classifier's order
+    centre: np.ndarray  # (1000, feature_dim)
+    views: np.ndarray  # (views, 1000, feature_dim)
+    classifier: object  # imagenet1k.Classifier: the backbone's own 1,000-way head
+
+
+def _build_sample_features(cfg: Config, out: Path, group: Group) -> dict:
+    import torch
+
+    from .visual import build_backbone, extract_features
+
+    photos = [image.path for image in sample_images(cfg)]
+    work = checkpoints(cfg, "sample_features")
+    stats = extract_features(photos, cfg.visual, out / "centre.npy", work / "centre",
+                             desc="features imagenet sample")
+    for view in range(sample_views(cfg)):
+        # one seeded draw of random crops per view: a rerun repeats every view
+        torch.manual_seed(cfg.imagenet.seed * 1000 + view)
+        extract_features(photos, cfg.visual, out / f"view{view}.npy",
+                         work / f"view{view}", augment=True,
+                         desc=f"features imagenet sample, view {view + 1}")
+    head = build_backbone(cfg.visual).imagenet_head
+    np.savez(out / "classifier.npz", weight=head.weight.detach().numpy(),
+             bias=head.bias.detach().numpy())
+    return {**stats, "views": sample_views(cfg)}
+
+
+def _load_sample(cfg: Config, done: Path) -> Sample:
+    from .imagenet1k import Classifier
+    from .wordnet import imagenet1k_wnids
+
+    wnids = imagenet1k_wnids()
+    views = [np.load(done / f"view{v}.npy") for v in range(sample_views(cfg))]
+    with np.load(done / "classifier.npz") as head:
+        classifier = Classifier(head["weight"], head["bias"], wnids)
+    return Sample(wnids, np.load(done / "centre.npy"), np.stack(views), classifier)
+
+
+def sample_features(cfg: Config) -> Sample:
+    return get(cfg, "sample_features")
+
+
 # ---------------------------------------------------------------- what each stage reads
 
 
 def _reads_corpus(cfg: Config):
     from .text import text_fingerprint
 
-    return (
-        text_fingerprint(text_source(cfg), cfg.text.max_files),
-        cfg.text,
-        (
-            cfg.phrases,
-            cfg.labels.vocabulary,
-        ),
-    )
+    fingerprint = text_fingerprint(text_source(cfg), cfg.text.max_files)
+    # the number of processes changes only the speed: the output is the same
+    text = replace(cfg.text, processes=None)
+    return fingerprint, text, cfg.phrases, cfg.labels.vocabulary
+
+
+def _reads_photos(cfg: Config, images: list, root: Path):
+    return cfg.visual.backbone, cfg.visual.image_size, _relative(images, root)
 
 
 def _reads_features(cfg: Config):

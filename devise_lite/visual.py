@@ -338,6 +338,7 @@ def extract_features(
     desc: str = "features",
     progress: bool = True,
     chunk_images: int = CHUNK_IMAGES,
+    augment: bool = False,
 ) -> dict:
     """Penultimate-layer features (N, feature_dim) float32 of the images, in order,
     written by the main process to `out_file` (.npy); returns the speed record.
@@ -346,6 +347,8 @@ def extract_features(
     images are saved in `work_dir` as they complete, so an interrupted run resumes
     where it stopped, and `work_dir` is removed once `out_file` holds every row. Rows
     are written through a memory-mapped file: never all of them in memory at once.
+    `augment` takes the training transform (a random crop and flip) instead of the
+    centre crop: seed torch's generator first for views that repeat themselves.
     """
     if not paths:
         raise ValueError("no image paths given")
@@ -358,7 +361,7 @@ def extract_features(
     if todo:
         with torch_threads(cfg.num_threads):
             engine = feature_engine(cfg, device)
-            images = ImageFiles(mine, image_transform(cfg, train=False))
+            images = ImageFiles(mine, image_transform(cfg, train=augment))
             done_before = len(mine) - sum(
                 min(chunk_images, len(mine) - s) for s in todo
             )

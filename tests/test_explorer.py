@@ -11,11 +11,11 @@ from devise_lite.explorer import (
     GalleryImage,
     ModelView,
     UnknownQueryError,
-    build_widget,
     side_by_side,
 )
 from devise_lite.labels import LabelSpace
 from devise_lite.vectors import unit
+from devise_lite.widget import build_widget
 
 # Six labels in 3-d: x is "fish-ness", y "pet-ness", z "machine-ness".
 NAMES = ["shark", "tiger shark", "whale", "dog", "cat", "car"]

@@ -1,0 +1,84 @@
+"""The paper's zero-shot setting: the 1,000 ILSVRC-2012 labels are the seen labels.
+
+The backbone was trained on exactly these 1,000 classes (1.2 M ImageNet photos), and
+the data mirror holds one real photo of each. So:
+
+* **DeViSE-1K**: phase 1 (the projection of chapter 4) trained on the sample's photos,
+  `ImageNetConfig.views` augmented views each, toward the label vectors of the seen
+  labels (the ILSVRC labels that have one); the random-embedding control likewise.
+* **ConSE-1K**: no training at all: the backbone's own 1,000-way classifier is the
+  seen-label softmax, restricted (and renormalised) to the seen labels with a vector,
+  and a photo's point is the convex combination of its top-T labels' vectors.
+* **softmax baseline**: that same classifier, naming seen labels only.
+
+Everything here is numpy on cached features (the classifier's weights are saved by the
+`sample_features` stage), so the experiment's models train and score in seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .conse import conse_embedding
+from .vectors import softmax, unit
+
+
+@dataclass(frozen=True)
+class Classifier:
+    """The backbone's ImageNet classifier as arrays: logits = features @ W.T + b."""
+
+    weight: np.ndarray  # (1000, feature_dim)
+    bias: np.ndarray  # (1000,)
+    wnids: list[str]  # the classes, in the classifier's order
+
+    def logits(self, features: np.ndarray) -> np.ndarray:
+        return np.asarray(features, np.float32) @ self.weight.T + self.bias
+
+
+def seen_columns(classifier: Classifier, seen: Sequence[str]) -> np.ndarray:
+    """The classifier's columns of the seen labels, in `seen`'s order."""
+    column = {w: i for i, w in enumerate(classifier.wnids)}
+    missing = [w for w in seen if w not in column]
+    if missing:
+        raise ValueError(f"{len(missing)} seen labels are not classifier classes, "
+                         f"e.g. {missing[0]}")
+    return np.array([column[w] for w in seen], dtype=np.int64)
+
+
+def seen_probabilities(logits: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """The classifier's probabilities over the seen labels only: the softmax over
+    those columns, i.e. its 1,000-way probabilities with the other classes removed and
+    the rest renormalised to sum to 1."""
+    return softmax(np.asarray(logits)[:, columns])
+
+
+def conse_points(logits: np.ndarray, columns: np.ndarray, seen_vectors: np.ndarray,
+                 top_t: int) -> np.ndarray:
+    """ConSE's unit points for the photos: the convex combination of the top-T seen
+    labels' vectors, weighted by the renormalised probabilities."""
+    probabilities = seen_probabilities(logits, columns)
+    return unit(conse_embedding(probabilities, seen_vectors, top_t)).astype(np.float32)
+
+
+def training_rows(views: np.ndarray, photo_labels: Sequence[str],
+                  seen: Sequence[str], n_views: int) -> tuple[np.ndarray, np.ndarray]:
+    """(features, class indices into `seen`) of the sample's photos of seen labels, the
+    first `n_views` augmented views of each (`views`: (V, photos, feature_dim))."""
+    index = {w: i for i, w in enumerate(seen)}
+    rows = [p for p, w in enumerate(photo_labels) if w in index]
+    if n_views > len(views):
+        raise ValueError(f"{n_views} views asked for, {len(views)} extracted")
+    x = np.concatenate([np.asarray(views[v][rows]) for v in range(n_views)])
+    y = np.tile(np.array([index[photo_labels[p]] for p in rows], np.int64), n_views)
+    return x.astype(np.float32, copy=False), y
+
+
+def seeded_subset(labels: Sequence[str], n: int, seed: int) -> list[str]:
+    """`n` of the labels drawn with `seed`, in their original order; every smaller
+    subset of the same seed is contained in a larger one."""
+    order = np.random.default_rng(seed).permutation(len(labels))
+    keep = set(order[: min(n, len(labels))].tolist())
+    return [w for i, w in enumerate(labels) if i in keep]

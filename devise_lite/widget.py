@@ -1,0 +1,150 @@
+"""The explorer's widget: ipywidgets controls wired to `Explorer.answer`.
+
+Only a live kernel shows it; the rendered book shows a static table beside it. The
+controls and outputs are exposed as dicts (`panel.controls`, `panel.outputs`), so a test
+drives the panel without a browser.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from .explorer import QUERY_KINDS, Explorer
+
+
+def build_widget(explorer: Explorer, k: int = 10, word: str = "shark"):
+    """An ipywidgets panel: pick the query kind, type or pick the query, choose k, the candidate
+    set and the model; the table of nearest labels updates on every change.
+
+    The controls are in `panel.controls` and the outputs in `panel.outputs` (both dicts), so a
+    test can drive the panel without a browser; the last table is also `explorer.last_table`."""
+    import html
+
+    import ipywidgets as w
+
+    featured = [
+        f"{explorer.space.names[i]} ({explorer.space.wnids[i]})"
+        for i in explorer.space.index(
+            [f for f in explorer.featured if f in explorer.space]
+        )
+    ]
+    controls = {
+        "kind": w.ToggleButtons(
+            options=list(QUERY_KINDS), value="word", description="query"
+        ),
+        "word": w.Text(
+            value=word,
+            description="word",
+            placeholder="a word or phrase",
+            continuous_update=False,
+        ),
+        "label": w.Combobox(
+            value=featured[0] if featured else "",
+            options=featured,
+            description="label",
+            placeholder="a label name or wnid",
+            ensure_option=False,
+            continuous_update=False,
+        ),
+        "image": w.Dropdown(options=list(explorer.images) or [""], description="image"),
+        "path": w.Text(
+            description="or file",
+            placeholder="/path/to/photo.jpg",
+            continuous_update=False,
+        ),
+        "k": w.IntSlider(value=k, min=1, max=50, description="k"),
+        "candidates": w.Dropdown(
+            options=list(explorer.candidate_sets), description="candidates"
+        ),
+        "model": w.Dropdown(options=list(explorer.models), description="model"),
+    }
+    outputs = {
+        "message": w.HTML(),
+        "table": w.HTML(),
+        "preview": w.Image(format="jpeg", width=180),
+    }
+    inputs_of = {"word": ["word"], "label": ["label"], "image": ["image", "path"]}
+
+    def query():
+        kind = controls["kind"].value
+        if kind == "image":
+            return controls["path"].value.strip() or controls["image"].value
+        return controls[kind].value
+
+    def update(_change=None):
+        kind = controls["kind"].value
+        for name in ("word", "label", "image", "path"):
+            controls[name].layout.display = None if name in inputs_of[kind] else "none"
+        table = explorer.answer(
+            kind,
+            query(),
+            controls["k"].value,
+            controls["candidates"].value,
+            controls["model"].value,
+        )
+        if table is None:
+            outputs[
+                "message"
+            ].value = f"<b style='color:#b00'>{html.escape(explorer.last_message)}</b>"
+            outputs["table"].value = ""
+        else:
+            size = len(explorer.candidate_sets[controls["candidates"].value])
+            outputs["message"].value = html.escape(
+                f"{len(table)} nearest of {size:,} labels in {controls['candidates'].value!r} "
+                f"under {controls['model'].value}, for {kind} {query()!r}"
+            )
+            outputs["table"].value = table.to_html(
+                index=False, float_format=lambda x: f"{x:.3f}"
+            )
+        picture = (
+            _jpeg_thumbnail(_image_path(explorer, query())) if kind == "image" else None
+        )
+        outputs["preview"].value = picture or b""
+        outputs["preview"].layout.display = None if picture else "none"
+
+    for control in controls.values():
+        control.observe(update, names="value")
+    settings = w.HBox([controls["k"], controls["candidates"], controls["model"]])
+    panel = w.VBox(
+        [
+            controls["kind"],
+            controls["word"],
+            controls["label"],
+            controls["image"],
+            controls["path"],
+            settings,
+            outputs["message"],
+            w.HBox([outputs["preview"], outputs["table"]]),
+        ]
+    )
+    panel.controls, panel.outputs = controls, outputs
+    update()
+    return panel
+
+
+def _image_path(explorer: Explorer, image: str) -> Path | None:
+    if image in explorer.images:
+        return explorer.images[image].path
+    return (
+        Path(image).expanduser()
+        if image and Path(image).expanduser().is_file()
+        else None
+    )
+
+
+def _jpeg_thumbnail(path: Path | None, size: int = 180) -> bytes | None:
+    """JPEG bytes of a thumbnail for the preview, or None if there is no readable image."""
+    from PIL import Image, UnidentifiedImageError
+
+    if path is None:
+        return None
+    try:
+        with Image.open(path) as image:
+            image = image.convert("RGB")
+            image.thumbnail((size, size))
+            buffer = io.BytesIO()
+            image.save(buffer, format="JPEG")
+            return buffer.getvalue()
+    except (OSError, UnidentifiedImageError):
+        return None
