@@ -125,6 +125,8 @@ class ImageNetConfig:
     """The paper's zero-shot setting: the 1,000 ILSVRC-2012 labels are the seen ones."""
 
     sample: str = "imagenet_sample"  # one photo a class (datasets.py)
+    sample_classes: int | None = None  # a seeded subset of the 1,000 classes (tests)
+    shark_photos: int | None = None  # the first N mirror photos of each species (tests)
     lists: str = "imagenet_zsl_lists"  # the standard 2-hop / 3-hop / all lists
     views: int = 3  # augmented views of each sample photo that train DeViSE-1K
     view_ablation: tuple[int, ...] = (1, 10)  # other view counts the chapter measures
@@ -132,6 +134,7 @@ class ImageNetConfig:
     batch_size: int = 64
     lr: float = 0.5
     conse_top_t: tuple[int, ...] = (1, 10, 1000)  # ConSE's T, as in its paper
+    conse_t: int = 10  # "ConSE-1K": the T of predict, the explorer and the figures
     seen_counts: tuple[int, ...] = (50, 100, 250, 500)  # seeded subsets, the figure
     shark_extra_photos: int = 30  # held-in species' mirror photos in a variant
     seed: int = 0
@@ -194,6 +197,8 @@ def _tiny() -> Config:
             batch_size=16,
         ),
         imagenet=ImageNetConfig(
+            sample_classes=100,
+            shark_photos=20,
             views=1,
             view_ablation=(2,),
             epochs=5,

@@ -43,8 +43,9 @@ def seen_columns(classifier: Classifier, seen: Sequence[str]) -> np.ndarray:
     column = {w: i for i, w in enumerate(classifier.wnids)}
     missing = [w for w in seen if w not in column]
     if missing:
-        raise ValueError(f"{len(missing)} seen labels are not classifier classes, "
-                         f"e.g. {missing[0]}")
+        raise ValueError(
+            f"{len(missing)} seen labels are not classifier classes, e.g. {missing[0]}"
+        )
     return np.array([column[w] for w in seen], dtype=np.int64)
 
 
@@ -55,16 +56,18 @@ def seen_probabilities(logits: np.ndarray, columns: np.ndarray) -> np.ndarray:
     return softmax(np.asarray(logits)[:, columns])
 
 
-def conse_points(logits: np.ndarray, columns: np.ndarray, seen_vectors: np.ndarray,
-                 top_t: int) -> np.ndarray:
+def conse_points(
+    logits: np.ndarray, columns: np.ndarray, seen_vectors: np.ndarray, top_t: int
+) -> np.ndarray:
     """ConSE's unit points for the photos: the convex combination of the top-T seen
     labels' vectors, weighted by the renormalised probabilities."""
     probabilities = seen_probabilities(logits, columns)
     return unit(conse_embedding(probabilities, seen_vectors, top_t)).astype(np.float32)
 
 
-def training_rows(views: np.ndarray, photo_labels: Sequence[str],
-                  seen: Sequence[str], n_views: int) -> tuple[np.ndarray, np.ndarray]:
+def training_rows(
+    views: np.ndarray, photo_labels: Sequence[str], seen: Sequence[str], n_views: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(features, class indices into `seen`) of the sample's photos of seen labels, the
     first `n_views` augmented views of each (`views`: (V, photos, feature_dim))."""
     index = {w: i for i, w in enumerate(seen)}
@@ -82,3 +85,88 @@ def seeded_subset(labels: Sequence[str], n: int, seed: int) -> list[str]:
     order = np.random.default_rng(seed).permutation(len(labels))
     keep = set(order[: min(n, len(labels))].tolist())
     return [w for i, w in enumerate(labels) if i in keep]
+
+
+# ---------------------------------------------------------------- the models trained
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One DeViSE-1K model of the chapter: which labels it sees and on what rows."""
+
+    name: str
+    seen: tuple[str, ...]  # the seen labels it is trained toward
+    views: int  # augmented views of each sample photo among its rows
+    random_vectors: bool = False  # the random-embedding control
+    extra_species: str | None = None  # a shark species whose mirror photos it adds
+    extra_photos: int = 0
+
+
+DEVISE_1K = "DeViSE-1K"
+RANDOM_1K = "DeViSE-1K, random embeddings"
+
+
+def model_specs(cfg, seen: Sequence[str]) -> list[ModelSpec]:
+    """The DeViSE-1K models of Tables 2 and 3 and their ablations (`cfg`: an
+    ImageNetConfig); each name says what differs from DeViSE-1K."""
+    seen = tuple(seen)
+    specs = [
+        ModelSpec(DEVISE_1K, seen, cfg.views),
+        ModelSpec(RANDOM_1K, seen, cfg.views, random_vectors=True),
+    ]
+    specs += [
+        ModelSpec(f"{DEVISE_1K}, {v} view{'s' * (v > 1)}", seen, v)
+        for v in cfg.view_ablation
+        if v != cfg.views
+    ]
+    specs += [
+        ModelSpec(
+            f"{DEVISE_1K}, {n} seen labels",
+            tuple(seeded_subset(seen, n, cfg.seed)),
+            cfg.views,
+        )
+        for n in cfg.seen_counts
+        if n < len(seen)
+    ]
+    return specs
+
+
+def shark_specs(
+    cfg, seen: Sequence[str], sharks: dict[str, str], photographed: Sequence[str]
+) -> list[ModelSpec]:
+    """The models of the shark experiment: DeViSE-1K without one shark species (then
+    without all of ILSVRC's sharks: `sharks`, {wnid: name}), and without one species
+    but with `cfg.shark_extra_photos` mirror photos of another (`photographed`: the
+    species the mirror has photos of)."""
+    seen = tuple(seen)
+    specs = []
+    for wnid, name in sharks.items():
+        if wnid not in seen:  # no vector: it cannot be left out
+            continue
+        without = tuple(w for w in seen if w != wnid)
+        specs.append(ModelSpec(without_name(name), without, cfg.views))
+        for extra in photographed:
+            usable = extra in seen and wnid in photographed
+            if extra != wnid and usable and cfg.shark_extra_photos:
+                specs.append(
+                    ModelSpec(
+                        f"{without_name(name)}, + {cfg.shark_extra_photos} "
+                        f"{sharks[extra]} photos",
+                        without,
+                        cfg.views,
+                        extra_species=extra,
+                        extra_photos=cfg.shark_extra_photos,
+                    )
+                )
+    specs.append(
+        ModelSpec(
+            without_name("the three sharks"),
+            tuple(w for w in seen if w not in sharks),
+            cfg.views,
+        )
+    )
+    return specs
+
+
+def without_name(species: str) -> str:
+    return f"{DEVISE_1K} without {species}"

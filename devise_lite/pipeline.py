@@ -539,10 +539,12 @@ def _build_table1(cfg: Config, out: Path, _group: Group) -> dict:
 
 
 def shark_images(cfg: Config) -> list:
-    """The mirror's shark photos, both species, in the `shark_features` row order."""
+    """The mirror's shark photos, both species, in the `shark_features` row order (the
+    first `ImageNetConfig.shark_photos` of each, if set)."""
     from .sharks import shark_photos
 
-    return [image for photos in shark_photos().values() for image in photos]
+    first = cfg.imagenet.shark_photos
+    return [image for photos in shark_photos().values() for image in photos[:first]]
 
 
 def _relative(images: list, root: Path) -> list[str]:
@@ -563,15 +565,17 @@ def _build_shark_features(cfg: Config, out: Path, group: Group) -> dict:
         checkpoints(cfg, "shark_features"),
         desc="features shark photos",
     )
-    table = {"image": _relative(images, locate("sharks")),
-             "wnid": [image.wnid for image in images]}
+    table = {
+        "image": _relative(images, locate("sharks")),
+        "wnid": [image.wnid for image in images],
+    }
     pd.DataFrame(table).to_csv(out / "images.csv", index=False)
     return stats
 
 
 def shark_features(cfg: Config) -> dict:
     """{species wnid: (its photos, their backbone features)}."""
-    features = np.load(ensure(cfg, "shark_features") / "features.npy")
+    features = np.load(get(cfg, "shark_features") / "features.npy")
     images = shark_images(cfg)
     wnids = np.array([image.wnid for image in images])
     return {
@@ -586,9 +590,14 @@ def sample_images(cfg: Config) -> list:
     from .images import LabelledImage
     from .wordnet import imagenet1k_wnids
 
+    from .imagenet1k import seeded_subset
+
     root = locate(cfg.imagenet.sample)
     by_wnid = {p.name.split("_")[0]: p for p in sorted(root.glob("n*_*.*"))}
-    return [LabelledImage(by_wnid[w], w, "imagenet_sample") for w in imagenet1k_wnids()]
+    wnids = imagenet1k_wnids()
+    if cfg.imagenet.sample_classes is not None:
+        wnids = seeded_subset(wnids, cfg.imagenet.sample_classes, cfg.imagenet.seed)
+    return [LabelledImage(by_wnid[w], w, "imagenet_sample") for w in wnids]
 
 
 def sample_views(cfg: Config) -> int:
@@ -598,11 +607,11 @@ def sample_views(cfg: Config) -> int:
 
 @dataclass(frozen=True)
 class Sample:
-    """The ImageNet sample's features: the centre crop and the augmented views."""
+    """The ImageNet sample's features: augmented views of each photo, and the
+    backbone's own classifier."""
 
-    wnids: list[str]  # one photo a class, the classifier's order
-    centre: np.ndarray  # (1000, feature_dim)
-    views: np.ndarray  # (views, 1000, feature_dim)
+    wnids: list[str]  # one photo a class, in the classifier's order
+    views: np.ndarray  # (views, photos, feature_dim): augmented views of each photo
     classifier: object  # imagenet1k.Classifier: the backbone's own 1,000-way head
 
 
@@ -613,33 +622,557 @@ def _build_sample_features(cfg: Config, out: Path, group: Group) -> dict:
 
     photos = [image.path for image in sample_images(cfg)]
     work = checkpoints(cfg, "sample_features")
-    stats = extract_features(photos, cfg.visual, out / "centre.npy", work / "centre",
-                             desc="features imagenet sample")
     for view in range(sample_views(cfg)):
         # one seeded draw of random crops per view: a rerun repeats every view
         torch.manual_seed(cfg.imagenet.seed * 1000 + view)
-        extract_features(photos, cfg.visual, out / f"view{view}.npy",
-                         work / f"view{view}", augment=True,
-                         desc=f"features imagenet sample, view {view + 1}")
+        stats = extract_features(
+            photos,
+            cfg.visual,
+            out / f"view{view}.npy",
+            work / f"view{view}",
+            augment=True,
+            desc=f"features imagenet sample, view {view + 1}",
+        )
     head = build_backbone(cfg.visual).imagenet_head
-    np.savez(out / "classifier.npz", weight=head.weight.detach().numpy(),
-             bias=head.bias.detach().numpy())
-    return {**stats, "views": sample_views(cfg)}
+    np.savez(
+        out / "classifier.npz",
+        weight=head.weight.detach().numpy(),
+        bias=head.bias.detach().numpy(),
+    )
+    return {**stats, "views": sample_views(cfg), "photos": len(photos)}
 
 
 def _load_sample(cfg: Config, done: Path) -> Sample:
     from .imagenet1k import Classifier
     from .wordnet import imagenet1k_wnids
 
-    wnids = imagenet1k_wnids()
     views = [np.load(done / f"view{v}.npy") for v in range(sample_views(cfg))]
     with np.load(done / "classifier.npz") as head:
-        classifier = Classifier(head["weight"], head["bias"], wnids)
-    return Sample(wnids, np.load(done / "centre.npy"), np.stack(views), classifier)
+        classifier = Classifier(head["weight"], head["bias"], imagenet1k_wnids())
+    wnids = [image.wnid for image in sample_images(cfg)]
+    return Sample(wnids, np.stack(views), classifier)
 
 
 def sample_features(cfg: Config) -> Sample:
     return get(cfg, "sample_features")
+
+
+# ---------------------------------------------------------------- zero-shot: the models
+
+
+def _devise_1k_config(cfg: Config):
+    """Phase 1's settings for the DeViSE-1K models (`ImageNetConfig` overrides)."""
+    i = cfg.imagenet
+    return replace(
+        cfg.devise,
+        phase1_epochs=i.epochs,
+        batch_size=i.batch_size,
+        phase1_lr=i.lr,
+        seed=i.seed,
+    )
+
+
+def _train_specs(cfg: Config, stage: str, specs: list, out: Path) -> dict:
+    """Train each DeViSE-1K spec (resumable: a finished model waits in the stage's
+    checkpoint folder) and save it as arrays in `out/models/`."""
+    import json
+    import time
+
+    from .devise import train_projection
+    from .evaluation import model_file
+    from .imagenet1k import training_rows
+    from .labels import random_label_space
+    from .progress import progress_bar
+    from .storage import atomic_path
+    from .vectors import LinearProjection
+
+    space, sample = label_space(cfg), sample_features(cfg)
+    random_space = random_label_space(space, cfg.imagenet.seed)
+    saved = checkpoints(cfg, stage)
+    saved.mkdir(parents=True, exist_ok=True)
+    (out / "models").mkdir()
+    records = []
+    for spec in progress_bar(specs, desc=f"{stage}: models", unit="model"):
+        file = saved / model_file(spec.name).replace(".pt", ".npz")
+        x, y = training_rows(sample.views, sample.wnids, spec.seen, spec.views)
+        if spec.extra_species:
+            x, y = _with_shark_photos(cfg, spec, x, y)
+        began = time.perf_counter()
+        if not file.exists():
+            vectors = (random_space if spec.random_vectors else space).subset(spec.seen)
+            model, _ = train_projection(
+                x, y, vectors.vectors, _devise_1k_config(cfg), progress=False
+            )
+            with atomic_path(file) as tmp:
+                with open(tmp, "wb") as handle:
+                    LinearProjection.of(model).save(handle)
+        shutil.copyfile(file, out / "models" / file.name)
+        records.append(
+            {
+                "name": spec.name,
+                "file": file.name,
+                "seen": list(spec.seen),
+                "views": spec.views,
+                "random_vectors": spec.random_vectors,
+                "extra_species": spec.extra_species,
+                "extra_photos": spec.extra_photos,
+                "rows": len(y),
+                "seconds": round(time.perf_counter() - began, 1),
+            }
+        )
+    (out / "models.json").write_text(json.dumps(records, indent=1))
+    return {
+        "models": len(records),
+        "train_seconds": round(sum(r["seconds"] for r in records), 1),
+    }
+
+
+def _with_shark_photos(cfg: Config, spec, x: np.ndarray, y: np.ndarray):
+    """Training rows plus `spec.extra_photos` mirror photos of `spec.extra_species`
+    (a seeded choice), labelled with that species."""
+    _, features = shark_features(cfg)[spec.extra_species]
+    rng = np.random.default_rng(cfg.imagenet.seed)
+    chosen = np.sort(rng.permutation(len(features))[: spec.extra_photos])
+    label = list(spec.seen).index(spec.extra_species)
+    extra_y = np.full(len(chosen), label, dtype=np.int64)
+    return np.concatenate([x, features[chosen]]), np.concatenate([y, extra_y])
+
+
+@dataclass(frozen=True)
+class TrainedProjection:
+    """A DeViSE-1K model as `_train_specs` saved it: what it saw, and its map."""
+
+    name: str
+    seen: list[str]
+    views: int
+    random_vectors: bool
+    extra_species: str | None
+    rows: int
+    project: object  # vectors.LinearProjection
+
+
+def _load_projections(_cfg: Config, done: Path) -> dict[str, TrainedProjection]:
+    import json
+
+    from .vectors import LinearProjection
+
+    models = {}
+    for r in json.loads((done / "models.json").read_text()):
+        project = LinearProjection.load(done / "models" / r["file"])
+        models[r["name"]] = TrainedProjection(
+            r["name"],
+            r["seen"],
+            r["views"],
+            r["random_vectors"],
+            r["extra_species"],
+            r["rows"],
+            project,
+        )
+    return models
+
+
+def seen_1k(cfg: Config) -> list[str]:
+    """The seen labels of the paper's setting: the ILSVRC labels of the sample (all
+    1,000 but in tests) that have a vector, in the classifier's order."""
+    space = label_space(cfg)
+    return [image.wnid for image in sample_images(cfg) if image.wnid in space]
+
+
+def _build_imagenet1k(cfg: Config, out: Path, _group: Group) -> dict:
+    from .imagenet1k import model_specs
+
+    return _train_specs(cfg, "imagenet1k", model_specs(cfg.imagenet, seen_1k(cfg)), out)
+
+
+def _build_shark_models(cfg: Config, out: Path, _group: Group) -> dict:
+    from .imagenet1k import shark_specs
+    from .sharks import SHARK_SPECIES
+
+    photographed = list(shark_features(cfg))
+    specs = shark_specs(cfg.imagenet, seen_1k(cfg), SHARK_SPECIES, photographed)
+    return _train_specs(cfg, "shark_models", specs, out)
+
+
+def _build_zeroshot_caltech(cfg: Config, out: Path | None, group: Group) -> dict:
+    """The Caltech experiment's models: trained on the seen Caltech labels only."""
+    import torch
+
+    from .devise import train_projection, train_softmax
+    from .evaluation import DEVISE, RANDOM, SOFTMAX, model_file
+    from .labels import random_label_space
+
+    data = caltech_zero_shot_data(cfg)
+    space = label_space(cfg)
+    vectors = {
+        DEVISE: space.subset(data.seen).vectors,
+        RANDOM: random_label_space(space, cfg.zeroshot.seed).subset(data.seen).vectors,
+    }
+    for name, label_vectors in vectors.items():
+        model, _ = train_projection(
+            data.train_features,
+            data.train_targets,
+            label_vectors,
+            cfg.devise,
+            group=group,
+        )
+        if out is not None:
+            torch.save(model.state_dict(), out / model_file(name))
+    model, _ = train_softmax(
+        data.train_features, data.train_targets, len(data.seen), cfg.devise, group=group
+    )
+    if out is not None:
+        torch.save(model.state_dict(), out / model_file(SOFTMAX))
+    return {
+        "seen": data.seen,
+        "unseen": data.unseen,
+        "train_images": len(data.train_targets),
+    }
+
+
+def caltech_zero_shot_data(cfg: Config):
+    """The Caltech experiment's data: a seeded share of the experiment labels held out
+    (`splits.py`); training rows of the seen labels, test rows of the unseen ones."""
+    from .splits import split_seen_unseen
+    from .zeroshot import ZeroShotData, families, restrict_to_labels
+
+    labels = experiment_labels(cfg)
+    seen, unseen = split_seen_unseen(
+        labels, cfg.zeroshot.unseen_share, cfg.zeroshot.seed, families(cfg, labels)
+    )
+    selected = {}
+    for part, wanted in (("train", seen), ("test", unseen)):
+        chosen = experiment_images(cfg, part)
+        features, _ = image_features(cfg, part)
+        x, y, mask = restrict_to_labels(features, chosen.targets, labels, wanted)
+        paths = [i.path for i, m in zip(chosen.images, mask, strict=True) if m]
+        selected[part] = (paths, x, y)
+    (train_paths, x_train, y_train), (test_paths, x_test, y_test) = selected.values()
+    return ZeroShotData(
+        seen,
+        unseen,
+        train_paths,
+        x_train,
+        y_train,
+        test_paths,
+        x_test,
+        [unseen[t] for t in y_test],
+    )
+
+
+def _load_zeroshot_caltech(cfg: Config, done: Path) -> dict:
+    import torch
+
+    from .devise import Projection
+    from .evaluation import DEVISE, RANDOM, SOFTMAX, model_file
+
+    facts = read_info(done)
+    models = {"seen": facts["seen"], "unseen": facts["unseen"]}
+    for name in (DEVISE, RANDOM):
+        state = torch.load(done / model_file(name), weights_only=True)
+        models[name] = Projection(*reversed(state["linear.weight"].shape))
+        models[name].load_state_dict(state)
+    state = torch.load(done / model_file(SOFTMAX), weights_only=True)
+    models[SOFTMAX] = torch.nn.Linear(*reversed(state["weight"].shape))
+    models[SOFTMAX].load_state_dict(state)
+    return models
+
+
+# ---------------------------------------------------------------- zero-shot: the tables
+
+
+@dataclass(frozen=True)
+class TestPhotos:
+    """Photos of labels no model of the paper's setting saw: the zero-shot test set."""
+
+    images: list  # LabelledImage
+    features: np.ndarray
+    wnids: list[str]
+
+
+def zero_shot_photos(cfg: Config) -> TestPhotos:
+    """Every photo of the labelled image set (train and test part alike: none trains the
+    1K models) whose label is not an ILSVRC label and has a vector."""
+    from .wordnet import imagenet1k_wnids
+
+    space, ilsvrc = label_space(cfg), set(imagenet1k_wnids())
+    images = labelled_images(cfg)
+    rows = [
+        i for i, im in enumerate(images) if im.wnid not in ilsvrc and im.wnid in space
+    ]
+    features = np.asarray(get(cfg, "features")[rows])
+    chosen = [images[i] for i in rows]
+    return TestPhotos(chosen, features, [im.wnid for im in chosen])
+
+
+def conse_name(top_t: int) -> str:
+    return f"ConSE (T={top_t})"
+
+
+def placed_1k(cfg: Config, features: np.ndarray, models: dict | None = None) -> dict:
+    """Where DeViSE-1K, its random control and ConSE-1K (each T) put photos."""
+    from .evaluation import DEVISE, RANDOM
+    from .imagenet1k import DEVISE_1K, RANDOM_1K, conse_points, seen_columns
+    from .labels import random_label_space
+    from .zeroshot import Placed
+
+    space, sample = label_space(cfg), sample_features(cfg)
+    models = models or get(cfg, "imagenet1k")
+    seen = models[DEVISE_1K].seen
+    random_space = random_label_space(space, cfg.imagenet.seed)
+    placed = {
+        DEVISE: Placed(models[DEVISE_1K].project(features), space),
+        RANDOM: Placed(models[RANDOM_1K].project(features), random_space),
+    }
+    logits = sample.classifier.logits(features)
+    columns = seen_columns(sample.classifier, seen)
+    seen_vectors = space.subset(seen).vectors
+    for top_t in cfg.imagenet.conse_top_t:
+        points = conse_points(logits, columns, seen_vectors, top_t)
+        placed[conse_name(top_t)] = Placed(points, space)
+    return placed
+
+
+def _build_zeroshot(cfg: Config, out: Path, _group: Group) -> dict:
+    import json
+
+    import pandas as pd
+
+    from .candidates import standard_lists, standard_sets
+    from .hierarchy import Hierarchy
+    from .imagenet1k import DEVISE_1K, seen_columns
+    from .zeroshot import Placed, zero_shot_tables
+
+    space, sample = label_space(cfg), sample_features(cfg)
+    models = get(cfg, "imagenet1k")
+    seen = models[DEVISE_1K].seen
+    lists = standard_lists(cfg.imagenet.lists)
+    sets = standard_sets(seen, space.wnids, lists)
+    test = zero_shot_photos(cfg)
+    hierarchy = Hierarchy.wordnet()
+    logits = sample.classifier.logits(test.features)
+    softmax = (logits[:, seen_columns(sample.classifier, seen)], seen)
+    placed = placed_1k(cfg, test.features, models)
+    table2, table3 = zero_shot_tables(placed, test.wnids, sets, softmax, hierarchy)
+    tables = [
+        (
+            table2.assign(seen_labels="imagenet1k"),
+            table3.assign(seen_labels="imagenet1k"),
+        )
+    ]
+    # the first experiment: seen labels from Caltech-101 itself
+    caltech = get(cfg, "zeroshot_caltech")
+    data = caltech_zero_shot_data(cfg)
+    tables.append(_caltech_tables(cfg, caltech, data, hierarchy))
+    table2 = pd.concat([t2 for t2, _ in tables], ignore_index=True)
+    table3 = pd.concat([t3 for _, t3 in tables], ignore_index=True)
+    table2.to_csv(out / "table2_zero_shot.csv", index=False)
+    table3.to_csv(out / "table3_zero_shot_hp.csv", index=False)
+
+    # what more views and more seen labels buy (flat hits only: no hierarchy)
+    ablation = []
+    for name, model in models.items():
+        if name == DEVISE_1K or not model.random_vectors:
+            view = {"DeViSE": Placed(model.project(test.features), space)}
+            t2, _ = zero_shot_tables(view, test.wnids, sets, None, None, progress=False)
+            ablation.append(
+                t2[t2.model == "DeViSE"].assign(
+                    model=name, views=model.views, n_seen=len(model.seen)
+                )
+            )
+    pd.concat(ablation).to_csv(out / "zero_shot_ablation.csv", index=False)
+    _seen_count_curve(cfg, models, test, sets, sample).to_csv(
+        out / "zero_shot_seen_count.csv", index=False
+    )
+    _figure2(cfg, placed, test, sets, sample, hierarchy).to_csv(
+        out / "zero_shot_gallery.csv", index=False
+    )
+    _write_candidate_sets(lists, out / "candidate_sets_imagenet1k.csv")
+    _seen_labels_table(cfg, models, caltech).to_csv(
+        out / "seen_labels.csv", index=False
+    )
+    best = _best_model(table2)
+    (out / "best_model.json").write_text(json.dumps(best))
+    return {"test_photos": len(test.wnids), "seen": len(seen), **best}
+
+
+def _caltech_tables(cfg: Config, models: dict, data, hierarchy):
+    """Tables 2 and 3 of the first experiment: seen labels from Caltech-101 itself."""
+    from .candidates import hop_sets
+    from .conse import conse_embedding
+    from .devise import embed, logits
+    from .evaluation import DEVISE, RANDOM, SOFTMAX
+    from .labels import random_label_space
+    from .vectors import softmax, unit
+    from .zeroshot import Placed, zero_shot_tables
+
+    space = label_space(cfg)
+    random_space = random_label_space(space, cfg.zeroshot.seed)
+    scores = logits(models[SOFTMAX], data.test_features)
+    seen_vectors = space.subset(data.seen).vectors
+    conse = conse_embedding(softmax(scores), seen_vectors, cfg.zeroshot.conse_top_t)
+    placed = {
+        DEVISE: Placed(embed(models[DEVISE], data.test_features), space),
+        RANDOM: Placed(embed(models[RANDOM], data.test_features), random_space),
+        conse_name(cfg.zeroshot.conse_top_t): Placed(unit(conse), space),
+    }
+    sets = hop_sets(data.seen, space.wnids, hierarchy)
+    t2, t3 = zero_shot_tables(
+        placed, data.test_wnids, sets, (scores, data.seen), hierarchy
+    )
+    return t2.assign(seen_labels="caltech"), t3.assign(seen_labels="caltech")
+
+
+def _seen_count_curve(cfg: Config, models: dict, test: TestPhotos, sets: dict, sample):
+    """2-hop hit@5 against the number of seen labels: DeViSE-1K trained on seeded
+    subsets of the seen labels, and ConSE over the same subsets; candidates and test
+    photos fixed."""
+    import pandas as pd
+
+    from .evaluation import DEVISE
+    from .imagenet1k import conse_points, seen_columns
+    from .zeroshot import Placed, zero_shot_tables
+
+    space, top_t = label_space(cfg), cfg.imagenet.conse_t
+    curve = {
+        k: m
+        for k, m in models.items()
+        if not m.random_vectors
+        and m.views == cfg.imagenet.views
+        and m.extra_species is None
+    }
+    rows = []
+    two_hop = {"2-hop": sets["2-hop"]}
+    for name, model in curve.items():
+        logits = sample.classifier.logits(test.features)
+        columns = seen_columns(sample.classifier, model.seen)
+        points = conse_points(logits, columns, space.subset(model.seen).vectors, top_t)
+        placed = {
+            DEVISE: Placed(model.project(test.features), space),
+            conse_name(top_t): Placed(points, space),
+        }
+        t2, _ = zero_shot_tables(
+            placed, test.wnids, two_hop, None, None, progress=False
+        )
+        rows.append(
+            t2.assign(n_seen=len(model.seen), source=name, experiment="imagenet1k")
+        )
+    table = pd.concat(rows, ignore_index=True)
+    return table.sort_values(["n_seen", "model"], kind="stable")
+
+
+def _figure2(
+    cfg: Config, placed: dict, test: TestPhotos, sets: dict, sample, hierarchy
+):
+    """The paper's Figure 2 on our photos: for `GALLERY_LABELS` test labels of the
+    2-hop set drawn with the seed, the label's first photo in split order, with
+    DeViSE's top 5 over 21K+1K and the 1,000-way softmax's top 5; and, over every test
+    photo, the WordNet hops from the true label to each model's wrong top-1 answer."""
+    import pandas as pd
+
+    from .evaluation import DEVISE, SOFTMAX
+    from .hierarchy import hops_to
+    from .vectors import cosine_scores, top_k
+    from .wordnet import synset_of
+
+    space = label_space(cfg)
+    cands = sets["21k+seen"]
+    scores = cosine_scores(placed[DEVISE].points, space.subset(cands).vectors)
+    devise_top = np.asarray(cands, dtype=object)[top_k(scores, 5)]
+    classes = np.asarray(sample.classifier.wnids, dtype=object)
+    softmax_top = classes[top_k(sample.classifier.logits(test.features), 5)]
+    in_two_hop = sorted({w for w in test.wnids if w in set(sets["2-hop"])})
+    order = np.random.default_rng(cfg.imagenet.seed).permutation(len(in_two_hop))
+    shown = {in_two_hop[i] for i in order[:GALLERY_LABELS]}
+    rows = []
+    for i, (image, true) in enumerate(zip(test.images, test.wnids, strict=True)):
+        first = true in shown and true not in {r["true_wnid"] for r in rows}
+        for model, top in ((DEVISE, devise_top[i]), (SOFTMAX, softmax_top[i])):
+            hops = hops_to(hierarchy, true, [top[0]]).get(top[0])
+            record = {
+                "image": str(image.path),
+                "true_wnid": true,
+                "true": synset_of(true).name(),
+                "model": model,
+                "top1_correct": top[0] == true,
+                "top1_hops": hops,
+                "gallery": first,
+            }
+            if first:
+                record["top5"] = ";".join(synset_of(w).name() for w in top)
+            rows.append(record)
+    return pd.DataFrame(rows)
+
+
+GALLERY_LABELS = 6
+
+
+def _write_candidate_sets(lists: dict, path: Path) -> None:
+    """`candidate_sets_imagenet1k.csv`: the sets the tables use, before the restriction
+    to labels with a vector (candidate_set, wnid)."""
+    import pandas as pd
+
+    from .candidates import CANDIDATE_SETS
+
+    seen = lists["seen"]
+    rows = []
+    for name in CANDIDATE_SETS:
+        base, _, plus = name.partition("+")
+        members = [w for w in lists[base] if w not in set(seen)] + (
+            seen if plus else []
+        )
+        rows += [{"candidate_set": name, "wnid": w} for w in members]
+    pd.DataFrame(rows).to_csv(path, index=False)
+
+
+def _seen_labels_table(cfg: Config, models: dict, caltech: dict):
+    """`seen_labels.csv`: every label each model saw in training (model, wnid,
+    seen_by): the projection's labels, the classifier's, the backbone's."""
+    import pandas as pd
+
+    from .imagenet1k import DEVISE_1K, RANDOM_1K
+    from .wordnet import imagenet1k_wnids
+
+    ilsvrc = imagenet1k_wnids()
+    groups = [
+        (DEVISE_1K, models[DEVISE_1K].seen, "projection"),
+        (RANDOM_1K, models[RANDOM_1K].seen, "projection"),
+        ("ConSE-1K", ilsvrc, "classifier"),
+        ("DeViSE (Caltech, Table 1)", experiment_labels(cfg), "projection"),
+        ("DeViSE (Caltech zero-shot)", caltech["seen"], "projection"),
+        ("every model's backbone", ilsvrc, "backbone"),
+    ]
+    rows = [
+        {"model": m, "wnid": w, "seen_by": by} for m, wnids, by in groups for w in wnids
+    ]
+    return pd.DataFrame(rows)
+
+
+def _best_model(table2) -> dict:
+    """The zero-shot model with the best 2-hop hit@5 (per photo) in the paper's
+    setting: `predict` and the explorer use it by default."""
+    rows = table2[
+        (table2.seen_labels == "imagenet1k")
+        & (table2.candidate_set == "2-hop")
+        & table2.model.str.startswith(("DeViSE", "ConSE"))
+        & ~table2.model.str.contains("random")
+    ]
+    best = rows.loc[rows["hit@5"].idxmax()]
+    return {"best_model": str(best.model), "best_hit@5": float(best["hit@5"])}
+
+
+def _build_zeroshot_sharks(cfg: Config, out: Path, _group: Group) -> dict:
+    from .sharks import shark_experiment
+
+    summary, top5 = shark_experiment(
+        space=label_space(cfg),
+        classifier=sample_features(cfg).classifier,
+        models=get(cfg, "shark_models"),
+        photos=shark_features(cfg),
+        conse_top_t=cfg.imagenet.conse_t,
+    )
+    summary.to_csv(out / "sharks_zero_shot.csv", index=False)
+    top5.to_csv(out / "sharks_zero_shot_top5.csv", index=False)
+    return {"directions": int(summary["held_out"].nunique())}
 
 
 # ---------------------------------------------------------------- what each stage reads
@@ -656,6 +1189,30 @@ def _reads_corpus(cfg: Config):
 
 def _reads_photos(cfg: Config, images: list, root: Path):
     return cfg.visual.backbone, cfg.visual.image_size, _relative(images, root)
+
+
+def _reads_sample(cfg: Config):
+    from .datasets import locate
+
+    photos = _reads_photos(cfg, sample_images(cfg), locate(cfg.imagenet.sample))
+    return photos, cfg.imagenet.seed, sample_views(cfg)
+
+
+def _reads_sharks(cfg: Config):
+    from .datasets import locate
+
+    return _reads_photos(cfg, shark_images(cfg), locate("sharks"))
+
+
+ZERO_SHOT_RESULTS = (
+    "table2_zero_shot.csv",
+    "table3_zero_shot_hp.csv",
+    "candidate_sets_imagenet1k.csv",
+    "seen_labels.csv",
+    "zero_shot_ablation.csv",
+    "zero_shot_seen_count.csv",
+    "zero_shot_gallery.csv",
+)
 
 
 def _reads_features(cfg: Config):
@@ -736,6 +1293,61 @@ STAGES: dict[str, Stage] = {
             build=_build_table1,
             load=lambda cfg, done: read_csv(done / "table1.csv"),
             results=("table1.csv",),
+        ),
+        Stage(
+            "sample_features",
+            "features of the ImageNet sample (one photo a class) and its views",
+            needs=(),
+            reads=_reads_sample,
+            build=_build_sample_features,
+            load=_load_sample,
+        ),
+        Stage(
+            "shark_features",
+            "features of the shark photos",
+            needs=(),
+            reads=_reads_sharks,
+            build=_build_shark_features,
+        ),
+        Stage(
+            "imagenet1k",
+            "DeViSE-1K: phase 1 on the ImageNet sample, and its ablations",
+            needs=("labels", "sample_features"),
+            reads=lambda cfg: (_devise_1k_config(cfg), cfg.imagenet),
+            build=_build_imagenet1k,
+            load=_load_projections,
+        ),
+        Stage(
+            "shark_models",
+            "DeViSE-1K without a shark species (the shark experiment's models)",
+            needs=("labels", "sample_features", "shark_features"),
+            reads=lambda cfg: (_devise_1k_config(cfg), cfg.imagenet),
+            build=_build_shark_models,
+            load=_load_projections,
+        ),
+        Stage(
+            "zeroshot_caltech",
+            "the first zero-shot experiment: seen labels from Caltech-101",
+            needs=("labels", "features"),
+            reads=lambda cfg: (cfg.zeroshot, cfg.devise),
+            build=_build_zeroshot_caltech,
+            load=_load_zeroshot_caltech,
+        ),
+        Stage(
+            "zeroshot",
+            "Tables 2 and 3: zero-shot labels, the paper's setting and the first",
+            needs=("imagenet1k", "zeroshot_caltech", "sample_features"),
+            reads=lambda cfg: cfg.imagenet,
+            build=_build_zeroshot,
+            results=ZERO_SHOT_RESULTS,
+        ),
+        Stage(
+            "zeroshot_sharks",
+            "sharks never seen, labelled from the ones seen",
+            needs=("shark_models", "sample_features", "shark_features"),
+            reads=lambda cfg: cfg.imagenet.conse_t,
+            build=_build_zeroshot_sharks,
+            results=("sharks_zero_shot.csv", "sharks_zero_shot_top5.csv"),
         ),
     ]
 }

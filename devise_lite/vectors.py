@@ -11,7 +11,9 @@ from collections.abc import Collection
 
 import numpy as np
 
-_ROWS_PER_CHUNK = 512  # bounds top_k's (rows, labels) temporaries to a few MB per 1k labels
+_ROWS_PER_CHUNK = (
+    512  # bounds top_k's (rows, labels) temporaries to a few MB per 1k labels
+)
 
 
 def unit(vectors: np.ndarray) -> np.ndarray:
@@ -51,8 +53,7 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
         )
     if np.isnan(scores).any():
         raise ValueError(
-            "scores contain NaN; a ranking is undefined "
-            "(check the embeddings for NaN)"
+            "scores contain NaN; a ranking is undefined (check the embeddings for NaN)"
         )
     chunks = range(0, max(len(scores), 1), _ROWS_PER_CHUNK)
     return np.concatenate(
@@ -88,3 +89,31 @@ def nearest(
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     rows = top_k(scores[None, :], k)[0]
     return rows, scores[rows]
+
+
+class LinearProjection:
+    """A trained projection as arrays: features -> unit(features @ W.T + b), the same
+    map as `devise.Projection` without torch (for `predict` and the tables)."""
+
+    def __init__(self, weight: np.ndarray, bias: np.ndarray):
+        self.weight = np.asarray(weight, np.float32)
+        self.bias = np.asarray(bias, np.float32)
+
+    def __call__(self, features: np.ndarray) -> np.ndarray:
+        return unit(np.asarray(features, np.float32) @ self.weight.T + self.bias)
+
+    def save(self, path) -> None:
+        np.savez(path, weight=self.weight, bias=self.bias)
+
+    @classmethod
+    def load(cls, path) -> LinearProjection:
+        with np.load(path) as arrays:
+            return cls(arrays["weight"], arrays["bias"])
+
+    @classmethod
+    def of(cls, module) -> LinearProjection:
+        """From a trained `devise.Projection` (a torch module)."""
+        return cls(
+            module.linear.weight.detach().cpu().numpy(),
+            module.linear.bias.detach().cpu().numpy(),
+        )

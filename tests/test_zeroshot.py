@@ -268,7 +268,7 @@ def test_zeroshot_stage_runs_after_evaluate_and_reuses_its_cache(
     from devise_lite.__main__ import STAGES, main
 
     names = list(STAGES)
-    assert names.index("zeroshot") == names.index("evaluate") + 1
+    assert names.index("zeroshot") > names.index("evaluate")  # builds on it
 
     def no_training(*args, **kwargs):
         raise AssertionError("the cached zero-shot models were trained again")
