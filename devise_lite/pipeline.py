@@ -990,7 +990,7 @@ def _build_zeroshot(cfg: Config, out: Path, _group: Group) -> dict:
     _seen_labels_table(cfg, models, caltech).to_csv(
         out / "seen_labels.csv", index=False
     )
-    best = _best_model(table2)
+    best = _best_model(table2, cfg.imagenet.conse_t)
     (out / "best_model.json").write_text(json.dumps(best))
     return {"test_photos": len(test.wnids), "seen": len(seen), **best}
 
@@ -1147,9 +1147,10 @@ def _seen_labels_table(cfg: Config, models: dict, caltech: dict):
     return pd.DataFrame(rows)
 
 
-def _best_model(table2) -> dict:
-    """The zero-shot model with the best 2-hop hit@5 (per photo) in the paper's
-    setting: `predict` and the explorer use it by default."""
+def _best_model(table2, conse_t: int) -> dict:
+    """Of DeViSE-1K and ConSE-1K (T fixed in advance, `ImageNetConfig.conse_t`), the
+    one with the better 2-hop hit@5 (per photo) in the paper's setting: `predict` and
+    the explorer use it by default."""
     rows = table2[
         (table2.seen_labels == "imagenet1k")
         & (table2.candidate_set == "2-hop")
@@ -1173,6 +1174,84 @@ def _build_zeroshot_sharks(cfg: Config, out: Path, _group: Group) -> dict:
     summary.to_csv(out / "sharks_zero_shot.csv", index=False)
     top5.to_csv(out / "sharks_zero_shot_top5.csv", index=False)
     return {"directions": int(summary["held_out"].nunique())}
+
+
+# ---------------------------------------------------------------- predict
+
+
+def _build_predictor(cfg: Config, out: Path, _group: Group) -> dict:
+    """Everything `predict` needs as arrays (see predict.py), and the backbone exported
+    for ONNX Runtime."""
+    import json
+
+    from .candidates import hop_sets, standard_lists, standard_sets
+    from .engines import make_engine
+    from .evaluation import DEVISE, model_file
+    from .hierarchy import Hierarchy
+    from .imagenet1k import DEVISE_1K, seen_columns
+    from .vectors import LinearProjection
+    from .visual import build_backbone
+
+    space, sample = label_space(cfg), sample_features(cfg)
+    row = {w: i for i, w in enumerate(space.wnids)}
+    np.savez(
+        out / "space.npz",
+        wnids=np.array(space.wnids),
+        names=np.array(space.names),
+        vectors=space.vectors,
+    )
+    models = get(cfg, "imagenet1k")
+    seen = models[DEVISE_1K].seen
+    lists = standard_lists(cfg.imagenet.lists)
+    sets_1k = {"seen": seen, **standard_sets(seen, space.wnids, lists)}
+    caltech = experiment_labels(cfg)
+    sets_caltech = {
+        "seen": caltech,
+        **hop_sets(caltech, space.wnids, Hierarchy.wordnet()),
+    }
+    entries = {}
+
+    def save(name: str, kind: str, arrays: dict, sets: dict, **facts) -> None:
+        file = model_file(name).replace(".pt", ".npz")
+        ranks = {
+            f"set:{k}": np.array([row[w] for w in v], np.int32) for k, v in sets.items()
+        }
+        np.savez(out / file, **arrays, **ranks)
+        entries[name] = {"kind": kind, "file": file, **facts}
+
+    projection = models[DEVISE_1K].project
+    save(
+        "DeViSE-1K",
+        "projection",
+        {"weight": projection.weight, "bias": projection.bias},
+        sets_1k,
+    )
+    classifier = sample.classifier
+    save(
+        "ConSE-1K",
+        "conse",
+        {
+            "weight": classifier.weight,
+            "bias": classifier.bias,
+            "columns": seen_columns(classifier, seen),
+        },
+        sets_1k,
+        top_t=cfg.imagenet.conse_t,
+    )
+    tuned = LinearProjection.of(trained_models(cfg)[DEVISE])
+    save(
+        "DeViSE-Caltech",
+        "projection",
+        {"weight": tuned.weight, "bias": tuned.bias},
+        sets_caltech,
+    )
+    best = read_info(folder(cfg, "zeroshot"))["best_model"]
+    default = "DeViSE-1K" if best == DEVISE else "ConSE-1K"
+    engine = make_engine(cfg.visual, build_backbone(cfg.visual), "cpu", out / "engine")
+    (out / "predictor.json").write_text(
+        json.dumps({"models": entries, "default": default}, indent=1)
+    )
+    return {"default": default, "engine": engine.name}
 
 
 # ---------------------------------------------------------------- what each stage reads
@@ -1348,6 +1427,13 @@ STAGES: dict[str, Stage] = {
             reads=lambda cfg: cfg.imagenet.conse_t,
             build=_build_zeroshot_sharks,
             results=("sharks_zero_shot.csv", "sharks_zero_shot_top5.csv"),
+        ),
+        Stage(
+            "predictor",
+            "the models of `predict`, as arrays, and the backbone for ONNX Runtime",
+            needs=("zeroshot", "train"),
+            reads=lambda cfg: None,
+            build=_build_predictor,
         ),
     ]
 }

@@ -1,13 +1,18 @@
-"""`python -m devise_lite predict IMAGE ...`: label your own photos with the trained DeViSE model.
+"""`python -m devise_lite predict IMAGE_OR_FOLDER ...`: label your own photos.
 
-The model is chapter 5's DeViSE (phase 1), trained on every Caltech-101 experiment label; those
-labels are "seen". The candidates are the seen labels, or one of the zero-shot sets of chapter 6
-defined relative to them (`zeroshot.candidate_set`): "2-hop" and "3-hop" (WordNet neighbours of
-the seen labels, seen ones excluded), "21k" (the whole label space minus the seen labels), each
-optionally "+seen". Prediction is the nearest label vectors by cosine.
+The models are chapter 6's, trained in the paper's setting (the 1,000 ILSVRC labels
+seen): DeViSE-1K (its projection) and ConSE-1K (the backbone's own classifier, no
+training), and chapter 5's DeViSE trained on the Caltech-101 labels. The default is the
+one with the best 2-hop hit@5 in chapter 6's Table 2 of the run that built it (named
+in every answer). Candidates: the model's seen labels, or a zero-shot set relative to
+them (`candidates.py`), optionally "+seen".
 
-Nothing is trained here: if the model's cache is missing the command says which command trains it,
-and it checks that *before* touching any stage function (which would start training).
+Everything comes from one stage, `predictor`: the label vectors, each model as arrays,
+its candidate sets as row numbers, and the backbone exported for ONNX Runtime. So an
+answer needs neither torch nor WordNet, images go through in batches (memory stays
+flat however many there are), and every file that cannot be read is reported while
+the others are answered. Nothing is trained here: if the stage is missing, the message
+says which command builds it.
 """
 
 from __future__ import annotations
@@ -15,165 +20,306 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from . import pipeline
-from .config import PRESETS, Config, get_preset
-from .storage import stage_dir
+import numpy as np
 
-CANDIDATE_CHOICES = (
-    "seen",
-    "2-hop",
-    "3-hop",
-    "21k",
-    "2-hop+seen",
-    "3-hop+seen",
-    "21k+seen",
-)
+from .candidates import PREDICT_SETS
+from .config import Config
+from .datasets import IMAGE_SUFFIXES
+from .errors import UserError
 
-
-class NotTrainedError(RuntimeError):
-    """The model `predict` needs has not been trained for this preset."""
+MODELS = {
+    "devise-1k": "DeViSE-1K",
+    "conse-1k": "ConSE-1K",
+    "devise-caltech": "DeViSE-Caltech",
+}
+DEFAULT_CANDIDATES = "21k+seen"
+BATCH = 32
 
 
-def require_trained(cfg: Config) -> None:
-    """Raise NotTrainedError naming the command to run if the label space or the phase-1 model
-    of `cfg` is not cached. Only looks at cache folders: nothing is computed."""
-    needed = {
-        "label space": stage_dir("labels", pipeline.labels_key(cfg)),
-        "trained DeViSE model": stage_dir("train", pipeline.train_key(cfg)),
-    }
-    missing = [
-        name for name, folder in needed.items() if not (folder / "done.json").exists()
-    ]
+class NotTrainedError(UserError):
+    """The models `predict` needs have not been trained for this preset."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A file that could not be answered, and why."""
+
+    image: str
+    error: str
+
+
+# ---------------------------------------------------------------- the models
+
+
+@dataclass(frozen=True)
+class Predictor:
+    """What an answer needs, as arrays: the label vectors, each model's map from
+    backbone features to points of the label space, and its candidate sets."""
+
+    wnids: list[str]
+    names: list[str]
+    vectors: np.ndarray  # (labels, d) unit rows
+    models: dict[str, dict]  # name -> {"kind", arrays..., "sets": {set: rows}}
+    default: str
+    folder: Path
+
+    def points(self, model: str, features: np.ndarray) -> np.ndarray:
+        """Where `model` puts the photos of these backbone features (unit rows)."""
+        from .conse import conse_embedding
+        from .vectors import softmax, unit
+
+        entry = self.models[model]
+        if entry["kind"] == "projection":
+            return unit(features @ entry["weight"].T + entry["bias"])
+        logits = features @ entry["weight"].T + entry["bias"]
+        probabilities = softmax(logits[:, entry["columns"]])
+        seen = self.vectors[entry["sets"]["seen"]]
+        return unit(conse_embedding(probabilities, seen, int(entry["top_t"])))
+
+
+def load_predictor(cfg: Config) -> Predictor:
+    """The `predictor` stage's arrays; NotTrainedError names the command to run if it
+    (or anything it needs) is not built. Only looks at cache folders: nothing is
+    computed here."""
+    from . import pipeline
+
+    missing = pipeline.missing_for(cfg, "predictor")
     if missing:
         raise NotTrainedError(
-            f"no {' and no '.join(missing)} for preset {cfg.name!r} under {stage_dir('train', '').parent}. "
-            f"Train it first with: python -m devise_lite run --preset {cfg.name}"
+            f"the {cfg.name!r} preset has no trained models yet (stages not built: "
+            f"{', '.join(missing)}). Train them first with: "
+            f"python -m devise_lite run --preset {cfg.name}"
         )
+    folder = pipeline.folder(cfg, "predictor")
+    index = json.loads((folder / "predictor.json").read_text())
+    with np.load(folder / "space.npz") as space:
+        wnids, names = space["wnids"].tolist(), space["names"].tolist()
+        vectors = space["vectors"]
+    models = {}
+    for name, entry in index["models"].items():
+        with np.load(folder / entry["file"]) as arrays:
+            models[name] = {
+                **entry,
+                **{k: arrays[k] for k in arrays.files if not k.startswith("set:")},
+                "sets": {
+                    k[4:]: arrays[k] for k in arrays.files if k.startswith("set:")
+                },
+            }
+    return Predictor(wnids, names, vectors, models, index["default"], folder)
 
 
-def load_images(paths: list[Path], cfg: Config):
-    """(tensor batch of the readable images, their paths, [(path, error message)] for the others)."""
-    import torch
+# ---------------------------------------------------------------- the images
 
-    from .visual import ImageFiles, UnreadableImageError, image_transform
 
-    files = ImageFiles(paths, image_transform(cfg.visual))
-    tensors, good, errors = [], [], []
-    for i, path in enumerate(files.paths):
-        try:
-            tensors.append(files[i])
-            good.append(path)
-        except (FileNotFoundError, UnreadableImageError) as err:
-            errors.append((path, str(err)))
-        except OSError as err:  # a folder, a file we may not read, ...
-            errors.append((path, f"{path} cannot be read ({err})"))
-    return (torch.stack(tensors) if tensors else None), good, errors
+def image_files(arguments: Iterable[str]) -> tuple[list[Path], list[Failure]]:
+    """The image files named, folders searched recursively for image extensions; an
+    argument that is neither is a failure, not an answer."""
+    files, failures = [], []
+    for argument in arguments:
+        path = Path(argument).expanduser()
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+            )
+            if not found:
+                failures.append(
+                    Failure(
+                        argument,
+                        f"{path} holds no image files "
+                        f"({', '.join(sorted(IMAGE_SUFFIXES))})",
+                    )
+                )
+            files += found
+        elif path.is_file():
+            files.append(path)
+        else:
+            failures.append(Failure(argument, f"{path} does not exist"))
+    return files, failures
+
+
+def read_image(path: Path, cfg: Config) -> np.ndarray | Failure:
+    """The network's input for one file, or why there is none."""
+    from PIL import Image, UnidentifiedImageError
+
+    from .engines import eval_array
+
+    try:
+        with Image.open(path) as image:
+            return eval_array(image, cfg.visual)
+    except Image.DecompressionBombError as err:
+        return Failure(str(path), f"{path} is too large to read safely ({err})")
+    except (UnidentifiedImageError, OSError, ValueError) as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        return Failure(str(path), f"{path} is not a readable image ({reason})")
+
+
+def batches(paths: Sequence[Path], cfg: Config, size: int) -> Iterator[tuple]:
+    """(readable paths, their stacked inputs, failures) per batch of `size` files."""
+    for start in range(0, len(paths), size):
+        good, arrays, failed = [], [], []
+        for path in paths[start : start + size]:
+            item = read_image(path, cfg)
+            if isinstance(item, Failure):
+                failed.append(item)
+            else:
+                good.append(path)
+                arrays.append(item)
+        yield good, (np.stack(arrays) if arrays else None), failed
+
+
+def feature_engine(predictor: Predictor, cfg: Config):
+    """The backbone, as the `predictor` stage exported it for ONNX Runtime; eager
+    torch (slower to start) when there is no export."""
+    from .engines import OnnxEngine
+
+    exports = sorted((predictor.folder / "engine").glob("*.onnx"))
+    if exports:
+        return OnnxEngine(exports[0], cfg.visual.num_threads)
+    from .engines import TorchEngine
+    from .visual import build_backbone
+
+    return TorchEngine(build_backbone(cfg.visual), "cpu")
+
+
+# ---------------------------------------------------------------- answers
 
 
 def predict(
-    cfg: Config, paths: list[Path], top: int = 5, candidates: str = "seen"
-) -> tuple[list[dict], list[tuple[Path, str]]]:
-    """For each readable image: {"image", "candidates", "labels": [{"rank", "wnid", "name", "cosine"}]}.
+    cfg: Config,
+    paths: Sequence[str | Path],
+    top: int = 5,
+    candidates: str = DEFAULT_CANDIDATES,
+    model: str | None = None,
+    batch_size: int = BATCH,
+    progress: bool = True,
+):
+    """(answers, failures): for each readable image {"image", "model", "candidates",
+    "labels": [{"rank", "wnid", "name", "cosine"}]}, for each other file its error."""
+    from .progress import progress_bar
+    from .vectors import top_k
 
-    Returns (answers, errors); an unreadable or missing file is an error, the others are answered."""
-    import torch
-
-    from .devise import embed
-    from .hierarchy import Hierarchy
-    from .metrics import top_k
-    from .visual import build_backbone, torch_threads
-    from .zeroshot import candidate_set
-
-    if candidates not in CANDIDATE_CHOICES:
-        raise ValueError(
-            f"unknown candidates {candidates!r}; choose one of {', '.join(CANDIDATE_CHOICES)}"
+    if candidates not in PREDICT_SETS:
+        raise UserError(
+            f"unknown candidates {candidates!r}; choose one of "
+            f"{', '.join(PREDICT_SETS)}"
         )
     if top < 1:
-        raise ValueError(f"--top must be at least 1, got {top}")
-    require_trained(cfg)
-    space = pipeline.label_space(cfg)
-    seen = pipeline.experiment_labels(cfg)[0]
-    wnids = (
-        seen
-        if candidates == "seen"
-        else candidate_set(
-            candidates,
-            seen,
-            space.wnids,
-            None if candidates.startswith("21k") else Hierarchy.wordnet(),
-        )
+        raise UserError(f"--top must be at least 1, got {top}")
+    predictor = load_predictor(cfg)
+    name = MODELS.get(model, model) if model else predictor.default
+    if name not in predictor.models:
+        raise UserError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    rows = predictor.models[name]["sets"][candidates]
+    vectors = predictor.vectors[rows]
+    files, failures = image_files(str(p) for p in paths)
+    engine = feature_engine(predictor, cfg) if files else None
+    answers = []
+    bar = progress_bar(
+        total=len(files),
+        unit="img",
+        desc="predict",
+        progress=progress and len(files) > batch_size,
     )
-    labels = space.subset(wnids)
-    batch, good, errors = load_images([Path(p) for p in paths], cfg)
-    if batch is None:
-        return [], errors
-    projection = pipeline.trained_models(cfg)["DeViSE"]
-    with torch_threads(cfg.visual.num_threads), torch.inference_mode():
-        features = build_backbone(cfg.visual)(batch).numpy()
-    scores = embed(projection, features) @ labels.vectors.T
-    ranked = top_k(scores, min(top, len(wnids)))
-    answers = [
-        {
-            "image": str(path),
-            "candidates": candidates,
-            "labels": [
+    for good, inputs, failed in batches(files, cfg, batch_size):
+        failures += failed
+        bar.update(len(good) + len(failed))
+        if inputs is None:
+            continue
+        scores = predictor.points(name, engine(inputs)) @ vectors.T
+        for path, score_row, ranked in zip(
+            good, scores, top_k(scores, min(top, len(rows))), strict=True
+        ):
+            labels = [
                 {
                     "rank": r + 1,
-                    "wnid": labels.wnids[j],
-                    "name": labels.names[j],
-                    "cosine": round(float(scores[i, j]), 4),
+                    "wnid": predictor.wnids[rows[j]],
+                    "name": predictor.names[rows[j]],
+                    "cosine": round(float(score_row[j]), 4),
                 }
-                for r, j in enumerate(row)
-            ],
-        }
-        for i, (path, row) in enumerate(zip(good, ranked))
-    ]
-    return answers, errors
+                for r, j in enumerate(ranked)
+            ]
+            answers.append(
+                {
+                    "image": str(path),
+                    "model": name,
+                    "candidates": candidates,
+                    "labels": labels,
+                }
+            )
+    bar.close()
+    return answers, failures
+
+
+# ---------------------------------------------------------------- the command line
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "images", nargs="+", metavar="IMAGE", help="image files (JPEG, PNG, ...)"
+        "images",
+        nargs="+",
+        metavar="IMAGE",
+        help="image files or folders of them (searched recursively)",
     )
     parser.add_argument(
         "--top", type=int, default=5, metavar="K", help="labels per image (default 5)"
     )
     parser.add_argument(
         "--candidates",
-        default="seen",
-        choices=CANDIDATE_CHOICES,
-        help="the label set to rank (default: the seen Caltech labels)",
+        default=DEFAULT_CANDIDATES,
+        choices=PREDICT_SETS,
+        help=f"the labels to rank (default {DEFAULT_CANDIDATES}: "
+        "every label); 'seen': the model's training labels",
     )
-    parser.add_argument("--json", action="store_true", help="print the answers as JSON")
+    parser.add_argument(
+        "--model",
+        choices=list(MODELS),
+        help="default: the best zero-shot model of chapter 6",
+    )
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=BATCH,
+        metavar="N",
+        help=f"images per batch (default {BATCH})",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON")
 
 
 def command(
-    args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None
+    args: argparse.Namespace,
+    cfg: Config,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
 ) -> int:
-    """Run `predict` for parsed arguments: 0 if every image was answered, 1 otherwise."""
-    out, err = (
-        out or sys.stdout,
-        err or sys.stderr,
-    )  # looked up now, so redirections apply
-    cfg = get_preset(args.preset)
-    try:
-        answers, errors = predict(cfg, args.images, args.top, args.candidates)
-    except (NotTrainedError, ValueError) as error:
-        print(f"error: {error}", file=err)
-        return 1
-    for path, message in errors:
-        print(f"error: {message}", file=err)
+    """Run `predict` for parsed arguments: 0 if every image was answered, 1 if any
+    file failed (each failure is reported; the others are answered)."""
+    out, err = out or sys.stdout, err or sys.stderr  # looked up now: redirections
+    answers, failures = predict(
+        cfg, args.images, args.top, args.candidates, args.model, args.batch
+    )
+    for failure in failures:
+        print(f"error: {failure.error}", file=err)
     if args.json:
-        print(json.dumps(answers, indent=2), file=out)
+        listed = answers + [{"image": f.image, "error": f.error} for f in failures]
+        print(json.dumps(listed, indent=2), file=out)
     else:
         for answer in answers:
-            print(f"{answer['image']}  (candidates: {answer['candidates']})", file=out)
+            print(
+                f"{answer['image']}  ({answer['model']}, candidates: "
+                f"{answer['candidates']})",
+                file=out,
+            )
             for label in answer["labels"]:
                 print(
-                    f"  {label['rank']:>3}. {label['wnid']}  {label['name']:<32} {label['cosine']:.3f}",
+                    f"  {label['rank']:>3}. {label['wnid']}  {label['name']:<32} "
+                    f"{label['cosine']:.3f}",
                     file=out,
                 )
-    return 1 if errors else 0
+    return 1 if failures else 0
