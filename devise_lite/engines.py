@@ -17,7 +17,8 @@ import hashlib
 import re
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -89,26 +90,52 @@ def eval_array(image: Image.Image, cfg: VisualConfig) -> np.ndarray:
     # The resized shorter side exceeds the crop, so CenterCrop never pads here.
     top, left = int(round((new_h - size) / 2.0)), int(round((new_w - size) / 2.0))
     crop = rgb.crop((left, top, left + size, top + size))
-    pixels = np.asarray(crop, dtype=np.uint8).transpose(2, 0, 1)
-    mean, std = (
-        np.asarray(v, np.float32)[:, None, None] for v in normalisation(cfg.backbone)
-    )
-    return (pixels.astype(np.float32) / np.float32(255) - mean) / std
+    # One conversion into a (3, S, S) float32 array, then in place: no temporaries.
+    x = np.ascontiguousarray(np.asarray(crop).transpose(2, 0, 1), dtype=np.float32)
+    mean, std = (np.asarray(v, np.float32) for v in normalisation(cfg.backbone))
+    np.divide(x, np.float32(255), out=x)
+    np.subtract(x, mean[:, None, None], out=x)
+    np.divide(x, std[:, None, None], out=x)
+    return x
 
 
 def loader_workers(device: Any, n_cpu: int | None) -> int:
     """How many DataLoader worker processes should decode images for `device`.
 
-    On a CPU one worker decodes JPEGs while the main process runs the network: the
-    decoding then overlaps inference instead of adding to it (measured on 2 cores by
-    `benchmarks/bench_engines.py`), and more workers would only take cores from the
-    network. A GPU leaves the CPUs to decoding: every core but the main one, up to 8.
+    Zero on a CPU: there `batches_read_ahead` decodes in a thread of the main process,
+    which overlaps inference as a worker would without copying every batch between
+    processes (faster on 2 cores: `benchmarks/bench_engines.py`), and extra processes
+    would take cores from the network. A GPU leaves the CPUs to decoding: every core but
+    the main process's one, at least one and at most 8. `n_cpu` is the number of CPUs
+    this process may use (os.cpu_count() divided among the processes of one machine).
     """
     kind = str(getattr(device, "type", device)).split(":")[0]
-    cpus = n_cpu or 1
     if kind == "cpu":
-        return 1 if cpus >= 2 else 0
-    return max(1, min(8, cpus - 1))
+        return 0
+    return max(1, min(8, (n_cpu or 1) - 1))
+
+
+def batches_read_ahead(images: Sequence, batch_size: int) -> Iterator[np.ndarray]:
+    """The items of `images` stacked in batches, the next decoded while one is used.
+
+    One thread reads ahead: PIL's decoding and resizing and ONNX Runtime's and torch's
+    kernels release the GIL, so on two cores decoding hides behind inference. An error
+    in reading (a bad file) is raised here, at its batch.
+    """
+
+    def stacked(start: int) -> np.ndarray:
+        stop = min(start + batch_size, len(images))
+        return np.stack([np.asarray(images[i]) for i in range(start, stop)])
+
+    starts = range(0, len(images), batch_size)
+    if not starts:
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="read-ahead") as reader:
+        ahead = reader.submit(stacked, starts[0])
+        for start in starts[1:]:
+            current, ahead = ahead.result(), reader.submit(stacked, start)
+            yield current
+        yield ahead.result()
 
 
 # ---------------------------------------------------------------- engines

@@ -5,6 +5,7 @@ import copy
 import subprocess
 import sys
 import warnings
+from functools import partial
 
 import numpy as np
 import pytest
@@ -18,12 +19,18 @@ from devise_lite.engines import (
     MATCH_ATOL,
     OnnxEngine,
     TorchEngine,
+    batches_read_ahead,
     eval_array,
     loader_workers,
     make_engine,
     normalisation,
 )
-from devise_lite.visual import build_backbone, image_transform
+from devise_lite.visual import (
+    ImageFiles,
+    UnreadableImageError,
+    build_backbone,
+    image_transform,
+)
 from devise_lite.visual import normalisation as visual_normalisation
 
 pytest.importorskip("onnxruntime")
@@ -216,22 +223,41 @@ def test_importing_engines_and_preprocessing_leave_torch_unimported():
     code = (
         "import sys; from PIL import Image; "
         "from devise_lite.config import VisualConfig; "
-        "from devise_lite.engines import eval_array, loader_workers; "
+        "from devise_lite.engines import batches_read_ahead, eval_array, "
+        "loader_workers; "
         f"x = eval_array(Image.open({str(photo)!r}), VisualConfig()); "
-        "assert x.shape == (3, 224, 224), x.shape; "
-        "assert loader_workers('cpu', 2) == 1; "
+        "(batch,) = batches_read_ahead([x, x], 2); "
+        "assert batch.shape == (2, 3, 224, 224), batch.shape; "
+        "assert loader_workers('cuda', 4) == 3; "
         "assert 'torch' not in sys.modules, 'torch was imported'"
     )
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
 
 
 def test_loader_workers_rule():
-    assert loader_workers(CPU, 2) == 1  # decoding overlaps the network
-    assert loader_workers("cpu", 1) == 0
-    assert loader_workers(CPU, None) == 0
+    # On CPUs a thread reads ahead instead (batches_read_ahead).
+    assert loader_workers(CPU, 2) == loader_workers("cpu", 64) == 0
     assert loader_workers(torch.device("cuda", 1), 16) == 8
     assert loader_workers("cuda", 2) == 1
-    assert loader_workers("cuda:0", 1) == 1
+    assert loader_workers("cuda:0", None) == 1
+
+
+def test_batches_read_ahead_keeps_order_and_names_a_bad_file(tmp_path):
+    cfg = VisualConfig(image_size=64)
+    paths = real_photos()[:5]
+    images = ImageFiles(paths, partial(eval_array, cfg=cfg))
+    batches = list(batches_read_ahead(images, 2))
+    assert [len(b) for b in batches] == [2, 2, 1]
+    expected = np.stack([eval_array(Image.open(p), cfg) for p in paths])
+    np.testing.assert_array_equal(np.concatenate(batches), expected)
+    assert list(batches_read_ahead([], 2)) == []
+
+    broken = tmp_path / "not_a_photo.jpg"
+    broken.write_bytes(b"this is text, not a JPEG")
+    batches = batches_read_ahead(ImageFiles(paths[:2] + [broken], images.transform), 2)
+    assert len(next(batches)) == 2
+    with pytest.raises(UnreadableImageError, match="not_a_photo.jpg"):
+        next(batches)
 
 
 def test_no_warning_when_onnx_works(backbone, cache):
