@@ -15,6 +15,7 @@ from PIL import Image
 
 from devise_lite import engines
 from devise_lite.config import VisualConfig
+from devise_lite.devise import EndToEnd, Projection
 from devise_lite.engines import (
     MATCH_ATOL,
     OnnxEngine,
@@ -105,31 +106,47 @@ def test_export_accepts_only_its_own_image_size(batches, backbone, cache):
         engine(batches[224])
 
 
+def tiny_net() -> torch.nn.Module:
+    """A small convolutional net: it exports in a blink, with the same code path."""
+    torch.manual_seed(0)
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3, stride=2),
+        torch.nn.BatchNorm2d(8),
+        torch.nn.ReLU(),
+        torch.nn.AdaptiveAvgPool2d(1),
+        torch.nn.Flatten(),
+    ).eval()
+
+
 def test_export_cache_is_reused_and_invalidated_by_new_weights(
-    batches, backbone, cache, monkeypatch
+    batches, monkeypatch, tmp_path
 ):
-    cfg = VisualConfig(image_size=128)
     exports = []
     real_export = engines.export_onnx
     monkeypatch.setattr(
-        engines,
-        "export_onnx",
-        lambda *args: exports.append(args[1]) or real_export(*args),
+        engines, "export_onnx", lambda *a: exports.append(a) or real_export(*a)
     )
-    make_engine(cfg, backbone, CPU, cache)  # exports unless an earlier test did
-    before, exported = sorted(cache.glob("*.onnx")), len(exports)
-    make_engine(cfg, backbone, CPU, cache)
-    assert sorted(cache.glob("*.onnx")) == before and len(exports) == exported
-
-    tuned = copy.deepcopy(backbone)  # as phase 2 changes the weights
-    with torch.no_grad():
-        tuned.net._conv_stem.weight.mul_(1.1)
-    engine = make_engine(cfg, tuned, CPU, cache)
-    assert len(sorted(cache.glob("*.onnx"))) == len(before) + 1
-    assert exports[-1] == 128
+    net, cfg = tiny_net(), VisualConfig(image_size=128)
     batch = batches[128][:2]
+    first = make_engine(cfg, net, CPU, tmp_path)
+    again = make_engine(cfg, net, CPU, tmp_path)
+    assert len(exports) == 1 and len(list(tmp_path.glob("*.onnx"))) == 1
+    np.testing.assert_array_equal(again(batch), first(batch))
+
+    tuned = copy.deepcopy(net)  # as phase 2 changes the weights
+    with torch.no_grad():
+        tuned[0].weight.mul_(1.1)
+    engine = make_engine(cfg, tuned, CPU, tmp_path)
+    assert len(exports) == 2 and len(list(tmp_path.glob("*.onnx"))) == 2
     assert np.abs(engine(batch) - eager(tuned, batch)).max() <= MATCH_ATOL
-    assert np.abs(engine(batch) - eager(backbone, batch)).max() > 1e2 * MATCH_ATOL
+    assert np.abs(engine(batch) - eager(net, batch)).max() > 1e2 * MATCH_ATOL
+
+    restatted = copy.deepcopy(net)  # training also moves batch-norm statistics
+    restatted[1].running_mean.add_(0.5)
+    make_engine(cfg, restatted, CPU, tmp_path)
+    make_engine(VisualConfig(image_size=224), net, CPU, tmp_path)  # another size
+    assert len(exports) == 4 and len(list(tmp_path.glob("*.onnx"))) == 4
+    assert not list(tmp_path.glob(".*"))  # no temporary left behind
 
 
 def test_without_onnxruntime_features_come_from_eager_torch(
@@ -163,6 +180,28 @@ def test_a_failed_export_falls_back_to_torch_in_one_warning(
     assert len(caught) == 1 and "more detail" not in str(caught[0].message)
     assert isinstance(engine, TorchEngine)
     assert not list(tmp_path.rglob("*.onnx"))  # nothing half-written is left
+
+
+def test_without_the_onnx_package_the_export_fails_into_one_warning(
+    monkeypatch, tmp_path
+):
+    monkeypatch.setitem(sys.modules, "onnx", None)  # the exporter needs it
+    with pytest.warns(RuntimeWarning, match="onnx is not installed") as caught:
+        engine = make_engine(VisualConfig(image_size=128), tiny_net(), CPU, tmp_path)
+    assert len(caught) == 1 and isinstance(engine, TorchEngine)
+
+
+def test_a_phase_2_model_exports_with_its_projection(batches, tmp_path):
+    """Phase 2 embeds test photos with the tuned network and the projection on top
+    (a small network stands in for the backbone, whose export is tested above)."""
+    model = EndToEnd(tiny_net(), Projection(8, 50)).eval()
+    engine = make_engine(VisualConfig(image_size=128), model, CPU, tmp_path)
+    assert isinstance(engine, OnnxEngine)
+    batch = batches[128]
+    embeddings = engine(batch)
+    assert embeddings.shape == (len(batch), 50)
+    np.testing.assert_allclose(np.linalg.norm(embeddings, axis=1), 1, atol=1e-5)
+    assert np.abs(embeddings - eager(model, batch)).max() <= MATCH_ATOL
 
 
 def test_torch_engine_is_what_was_asked_and_refuses_unknown_engines(backbone):
