@@ -10,7 +10,7 @@ Three parts, on the same Caltech-101 photos:
 * decoding: one photo to the network's input, torchvision's PIL transform (the baseline)
   against `engines.eval_array` (PIL + numpy) and `torchvision.io.decode_jpeg` + a tensor
   resize (which is not the same arithmetic, so its difference is printed too);
-* end to end: files to features, decoding in the main process or in one DataLoader
+* end to end (e2e): files to features, decoding in the main process or in one DataLoader
   worker process or in a thread that reads one batch ahead (`batches_read_ahead`),
   against today's `extract_features` path (eager fp32 NCHW, decoding in the main
   process).
@@ -71,7 +71,8 @@ class Row:
 
 
 def best_rate(runs: list[float], count: int) -> float:
-    """Items per second of the fastest of several timed runs over `count` items."""
+    """Items per second of the fastest of several timed runs over `count` items
+    (the least disturbed by other jobs)."""
     return count / min(runs)
 
 
@@ -95,12 +96,11 @@ def interleaved(
     return seconds
 
 
-def against_first(seconds: dict, count: int, gaps: dict | None = None) -> list[Row]:
+def against_first(rates: dict[str, float], gaps: dict | None = None) -> list[Row]:
     """Rows of images/s per job; the first job is the baseline of the others' ratios."""
-    base = best_rate(next(iter(seconds.values())), count)
+    base = next(iter(rates.values()))
     rows = []
-    for name, runs in seconds.items():
-        rate = best_rate(runs, count)
+    for name, rate in rates.items():
         label = f"{name}, diff {gaps[name]:.0e}" if rows and gaps else name
         rows.append(Row(label, rate, "images/s", rate / base if rows else None))
     return rows
@@ -108,7 +108,7 @@ def against_first(seconds: dict, count: int, gaps: dict | None = None) -> list[R
 
 # ---------------------------------------------------------------- engines
 
-TODAY = "eager torch fp32 NCHW (today)"
+TODAY = "eager torch fp32 NCHW (today)"  # ORT below: ONNX Runtime
 
 
 def engines_part(
@@ -122,11 +122,11 @@ def engines_part(
     export_s = timed(lambda: export_onnx(build_backbone(cfg), cfg.image_size, onnx))
     made = {
         TODAY: TorchEngine(build_backbone(cfg), "cpu"),
-        "eager torch fp32 channels_last": TorchEngine(
+        "eager torch channels_last": TorchEngine(
             build_backbone(cfg), "cpu", channels_last=True
         ),
-        "ONNX Runtime, 1 thread": OnnxEngine(onnx, 1),
-        f"ONNX Runtime, {cfg.num_threads} threads": OnnxEngine(onnx, cfg.num_threads),
+        "ORT 1 thread": OnnxEngine(onnx, 1),
+        f"ORT {cfg.num_threads} threads": OnnxEngine(onnx, cfg.num_threads),
     }
     jobs = {
         name: partial(run_batches, engine, batches) for name, engine in made.items()
@@ -135,7 +135,8 @@ def engines_part(
         seconds = interleaved(jobs, rounds)
         expected = made[TODAY](images)
         gaps = {n: float(np.abs(e(images) - expected).max()) for n, e in made.items()}
-    rows = against_first(seconds, len(paths), gaps)
+    rates = {name: best_rate(runs, len(paths)) for name, runs in seconds.items()}
+    rows = against_first(rates, gaps)
     rows[-1] = replace(rows[-1], name=f"{rows[-1].name}, export {export_s:.1f} s")
     return rows, made
 
@@ -172,11 +173,11 @@ def pil_numpy(path: Path, cfg: VisualConfig) -> np.ndarray:
 def decoding_part(paths: list, cfg: VisualConfig, rounds: int) -> list[Row]:
     """Per-photo decode + resize + crop + normalise rates, one process, one thread."""
     decoders = {
-        "PIL + torchvision transform (today)": partial(
+        "decode PIL + torchvision (today)": partial(
             pil_transform, transform=image_transform(cfg)
         ),
-        "PIL + numpy (engines.eval_array)": partial(pil_numpy, cfg=cfg),
-        "torchvision.io.decode_jpeg + tensor resize": partial(decode_tensor, cfg=cfg),
+        "decode PIL + numpy (eval_array)": partial(pil_numpy, cfg=cfg),
+        "decode_jpeg + tensor resize": partial(decode_tensor, cfg=cfg),
     }
     jobs = {name: partial(map_list, d, paths) for name, d in decoders.items()}
     with torch_threads(1):  # as in a loader worker
@@ -186,7 +187,8 @@ def decoding_part(paths: list, cfg: VisualConfig, rounds: int) -> list[Row]:
         }
     today = next(iter(outputs.values()))
     gaps = {n: float(np.abs(x - today).max()) for n, x in outputs.items()}
-    return against_first(seconds, len(paths), gaps)
+    rates = {name: best_rate(runs, len(paths)) for name, runs in seconds.items()}
+    return against_first(rates, gaps)
 
 
 def map_list(function, items: list) -> list:
@@ -214,14 +216,22 @@ def features_read_ahead(engine, paths: list, cfg: VisualConfig) -> np.ndarray:
     )
 
 
-def end_to_end_part(paths: list, cfg: VisualConfig, rounds: int, made: dict) -> list:
+def end_to_end_part(
+    paths: list, cfg: VisualConfig, rounds: int, made: dict, baseline_images: int
+) -> list:
     """Files-to-features rates of engine x where decoding runs, against today's path.
 
-    The engines are warm from the engines part, so there is no warm-up round here."""
-    today = partial(features_through_loader, made[TODAY], paths, cfg, 0)
+    Today's path has no pipeline to fill, so its rate is steady on fewer photos (the
+    first `baseline_images`). The engines are warm from the engines part: no warm-up."""
+    today = "e2e eager NCHW, decode: main process (today)"
     jobs = {
-        "eager torch fp32 NCHW, decode in main process (today)": partial(
-            today, image_transform(cfg)
+        today: partial(
+            features_through_loader,
+            made[TODAY],
+            paths[:baseline_images],
+            cfg,
+            0,
+            image_transform(cfg),
         )
     }
     as_array = partial(eval_array, cfg=cfg)
@@ -229,15 +239,16 @@ def end_to_end_part(paths: list, cfg: VisualConfig, rounds: int, made: dict) -> 
         if isinstance(engine, OnnxEngine):
             for workers in (0, 1):
                 place = "1 loader worker" if workers else "main process"
-                jobs[f"{name}, decode in {place}"] = partial(
+                jobs[f"e2e {name}, decode: {place}"] = partial(
                     features_through_loader, engine, paths, cfg, workers, as_array
                 )
-            jobs[f"{name}, decode in a thread (batches_read_ahead)"] = partial(
+            jobs[f"e2e {name}, decode: thread, read ahead"] = partial(
                 features_read_ahead, engine, paths, cfg
             )
     with torch_threads(cfg.num_threads):
         seconds = interleaved(jobs, rounds, warm_up=False)
-    return against_first(seconds, len(paths))
+    counts = {name: len(paths) for name in jobs} | {today: len(paths[:baseline_images])}
+    return against_first({n: best_rate(runs, counts[n]) for n, runs in seconds.items()})
 
 
 # ---------------------------------------------------------------- report
@@ -261,13 +272,13 @@ def engine_rows(
     with tempfile.TemporaryDirectory() as folder:
         rows, made = engines_part(paths[:n_images], cfg, rounds, Path(folder))
         rows += decoding_part(paths[:n_images], cfg, rounds)
-        rows += end_to_end_part(paths[:end_to_end_images], cfg, rounds, made)
+        rows += end_to_end_part(paths[:end_to_end_images], cfg, rounds, made, n_images)
     return [r.cells() for r in rows]
 
 
 def print_row(name: str, value: float, unit: str, ratio: float | None = None) -> None:
     shown = "baseline" if ratio is None else f"{ratio:.2f}x"
-    print(f"  {name:<62}{value:>9,.1f} {unit:<9}{shown:>9}")
+    print(f"  {name:<44}{value:>10,.1f} {unit:<9}{shown:>9}")
 
 
 def main() -> None:
