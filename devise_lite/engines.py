@@ -218,8 +218,8 @@ class OnnxEngine:
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        # Idle threads that spin for work take the cores a decoding worker or another
-        # job needs; on 2 shared cores that costs more than waking up does.
+        # Idle threads that spin for work take the cores that the decoding thread and
+        # other jobs need; on 2 shared cores that costs more than waking up does.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3  # errors only: no notes on the console
         session = ort.InferenceSession(
@@ -266,18 +266,19 @@ def onnx_cache_path(
 
 
 def export_onnx(module: Any, image_size: int, path: Path | str) -> Path:
-    """Export `module` (in eval mode, on the CPU) for (N, 3, S, S) images to `path`.
+    """Export `module`, in eval mode, for (N, 3, S, S) images to the ONNX file `path`.
 
-    The legacy TorchScript exporter is used: it needs no package beyond torch (the
-    dynamo exporter needs onnxscript). Tracing freezes the TF-"same" padding that
-    EfficientNet-Lite computes from each input's size, so the file is exported with a
-    fixed image size (ONNX Runtime refuses any other) and a dynamic batch axis. The file
-    is written under a temporary name and renamed, so no half-written export is trusted.
+    The legacy TorchScript exporter is used: it needs the onnx package only (the
+    dynamo exporter needs onnxscript as well, which is not installed). Tracing freezes
+    the TF-"same" padding that EfficientNet-Lite computes from each input's size, so
+    the file is exported for one image size (ONNX Runtime refuses any other) with a
+    dynamic batch axis. It is written under a temporary name and renamed, so no
+    half-written export is ever trusted.
     """
     import torch
 
     path = Path(path)
-    dummy = torch.zeros(2, 3, image_size, image_size)
+    dummy = torch.zeros(2, 3, image_size, image_size, device=_device_of(module))
     was_training = module.training
     module.eval()
     try:
@@ -313,10 +314,18 @@ def max_difference(engine: Engine, module: Any, image_size: int) -> float:
     module.eval()
     try:
         with torch.inference_mode():
-            expected = module(torch.from_numpy(batch)).float().numpy()
+            x = torch.from_numpy(batch).to(_device_of(module))
+            expected = module(x).float().cpu().numpy()
     finally:
         module.train(was_training)
     return float(np.abs(engine(batch) - expected).max())
+
+
+def _device_of(module: Any):
+    """The device of the module's first parameter (the CPU for one without any)."""
+    import torch
+
+    return next(iter(module.parameters()), torch.empty(0)).device
 
 
 def _onnx_engine(cfg: VisualConfig, module: Any, cache_dir: Path | None) -> OnnxEngine:
