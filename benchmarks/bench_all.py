@@ -44,6 +44,7 @@ sys.path[:0] = [
     str(BENCHMARKS),
 ]  # run from a checkout; import the sibling benchmarks
 
+from bench_engines import engine_rows
 from bench_features import (
     batched_images_per_second,
     caltech_sample,
@@ -373,7 +374,7 @@ def main() -> None:
         "--skip",
         nargs="*",
         default=[],
-        choices=["skipgram", "features", "training", "neighbours"],
+        choices=["skipgram", "features", "engines", "training", "neighbours"],
         help="parts to leave out",
     )
     parser.add_argument(
@@ -406,6 +407,9 @@ def main() -> None:
         "features": lambda: features(
             args.images, args.naive_images, args.batch_size, args.device
         ),
+        "engines": lambda: [
+            row(*cells) for cells in engine_rows(args.images, args.batch_size)
+        ],
         "training": lambda: training(args.steps, 64, args.labels, args.device),
         "neighbours": lambda: neighbour_queries(args.queries, args.k),
     }
