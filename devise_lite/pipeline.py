@@ -455,6 +455,7 @@ def _build_finetune(cfg: Config, out: Path | None, group: Group) -> dict:
         ImageFiles,
         LabelledImages,
         build_backbone,
+        feature_engine,
         forward_images,
         image_transform,
         loader_workers,
@@ -494,13 +495,14 @@ def _build_finetune(cfg: Config, out: Path | None, group: Group) -> dict:
             [image.path for image in test.images][group.rank :: group.world],
             image_transform(visual),
         )
+        tuned = feature_engine(visual, device, module=model.eval())
         with progress_bar(
             total=len(test_files),
             desc="embed test images (tuned net)",
             unit="img",
             progress=group.is_main,
         ) as bar:
-            local = forward_images(model, test_files, visual, device, bar)
+            local = forward_images(tuned, test_files, visual, device, bar)
     from .ddp import gather_rows
 
     embeddings = gather_rows(local, len(test.images), group)

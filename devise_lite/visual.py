@@ -31,15 +31,13 @@ from torchvision import transforms as T
 
 from .config import VisualConfig
 from .ddp import SINGLE, Group, all_objects, barrier, gather_rows
+from .engines import EVAL_RESIZE_RATIO, batches_read_ahead, make_engine, normalisation
 from .errors import UserError
 from .progress import progress_bar
 from .storage import atomic_path
 
 # torchvision's ImageNet models expect these; EfficientNet-Lite was trained in TensorFlow on
 # (pixel - 127) / 128 with 0-255 pixels, i.e. mean 127/255 and std 128/255 after ToTensor.
-IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
-LITE_MEAN, LITE_STD = (127 / 255,) * 3, (128 / 255,) * 3
-EVAL_RESIZE_RATIO = 256 / 224  # the usual ImageNet eval crop: resize to 256, crop 224
 CHUNK_IMAGES = 1024  # extraction saves its progress every this many images
 IMAGENET_CLASSES = 1000
 _LITE_NAME = re.compile(r"efficientnet_lite(\d)")
@@ -84,15 +82,6 @@ class VisualBackbone(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.net(images).flatten(1)
-
-
-def normalisation(backbone: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """(mean, std) per RGB channel on 0-1 pixels that the named backbone was trained with."""
-    return (
-        (LITE_MEAN, LITE_STD)
-        if _LITE_NAME.fullmatch(backbone)
-        else (IMAGENET_MEAN, IMAGENET_STD)
-    )
 
 
 def build_backbone(cfg: VisualConfig) -> VisualBackbone:
@@ -411,7 +400,7 @@ def extract_features(
         "seconds": round(slowest, 3),
         "images_per_second": round(total_computed / slowest, 2) if slowest else None,
         "device": f"{group.world} x {device.type}" if group.world > 1 else str(device),
-        "engine": engine_name(cfg, device),
+        "engine": engine.name if todo else None,
         "batch_size": cfg.batch_size,
         "num_threads": cfg.num_threads,
         "world_size": group.world,
@@ -445,32 +434,38 @@ def features_of(
 
 
 def forward_images(
-    model, images: Dataset, cfg: VisualConfig, device: torch.device, bar
+    engine, images: Dataset, cfg: VisualConfig, device: torch.device, bar
 ) -> np.ndarray:
-    """`model`'s outputs for a dataset of image tensors, in batches of
-    `cfg.batch_size`, advancing `bar` (an engine over the backbone for features;
-    phase 2 passes the tuned backbone + projection)."""
+    """`engine`'s outputs for a dataset of image tensors, in batches of
+    `cfg.batch_size`, advancing `bar` (a feature engine over the backbone; phase 2
+    passes the tuned backbone + projection). On a CPU a thread decodes the next batch
+    while this one runs; beside a GPU, loader worker processes decode."""
+    blocks = []
+    for batch in _batches(images, cfg, device):
+        out = engine(batch)
+        blocks.append(
+            out.float().cpu().numpy() if isinstance(out, torch.Tensor) else out
+        )
+        bar.update(len(batch))
+    return np.concatenate(blocks).astype(np.float32, copy=False)
+
+
+def _batches(images: Dataset, cfg: VisualConfig, device: torch.device):
+    workers = loader_workers(device)
+    if workers == 0:
+        yield from batches_read_ahead(images, cfg.batch_size)
+        return
     loader = DataLoader(
         _Values(images),
         batch_size=cfg.batch_size,
-        shuffle=False,
-        num_workers=loader_workers(device),
-        pin_memory=device.type == "cuda",
+        num_workers=workers,
+        pin_memory=True,
         collate_fn=_collate_or_error,
     )
-    if isinstance(model, nn.Module):
-        model.eval()
-    blocks = []
-    with torch.inference_mode():
-        for batch in loader:
-            if isinstance(batch, ImageError):
-                raise batch.exception()
-            out = model(batch.to(device, non_blocking=True))
-            if isinstance(out, torch.Tensor):
-                out = out.float().cpu().numpy()
-            blocks.append(out)
-            bar.update(len(batch))
-    return np.concatenate(blocks).astype(np.float32, copy=False)
+    for batch in loader:
+        if isinstance(batch, ImageError):
+            raise batch.exception()
+        yield batch
 
 
 class _Values(Dataset):
@@ -497,15 +492,22 @@ def _collate_or_error(items: list):
 
 
 def loader_workers(device: torch.device) -> int:
-    """Loader worker processes for decoding images: none on a CPU, where they would
-    only take cycles from the network; up to 8 beside a GPU, which needs them."""
-    return 0 if device.type == "cpu" else min(8, max(1, (os.cpu_count() or 2) - 1))
+    """Loader worker processes for decoding images (`engines.loader_workers`: none
+    on a CPU, up to 8 beside a GPU), with this machine's cores."""
+    from .engines import loader_workers as rule
+
+    return rule(device, os.cpu_count())
 
 
-def feature_engine(cfg: VisualConfig, device: torch.device):
-    """The fastest engine that gives the backbone's features on this device."""
-    return build_backbone(cfg).to(device).eval()
+def engine_cache() -> Path:
+    """Where exported engines are kept (one file per backbone, image size, weights)."""
+    from .storage import data_root
+
+    return data_root() / "cache" / "engines"
 
 
-def engine_name(cfg: VisualConfig, device: torch.device) -> str:
-    return f"torch eager ({device.type})"
+def feature_engine(cfg: VisualConfig, device: torch.device, module=None):
+    """The fastest engine that gives `module`'s (default: the pretrained backbone's)
+    features on this device, exact to 1e-4 (`engines.make_engine`)."""
+    module = build_backbone(cfg).to(device) if module is None else module
+    return make_engine(cfg, module, device, engine_cache(), cfg.engine)

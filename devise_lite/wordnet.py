@@ -6,10 +6,11 @@ An ImageNet wnid is "n" + the WordNet 3.0 noun offset in 8 digits: n01491361 is 
 from __future__ import annotations
 
 import functools
-from importlib import resources
+import importlib.util
 from pathlib import Path
 
 from .datasets import locate
+from .errors import UserError
 
 
 @functools.lru_cache(maxsize=1)
@@ -74,6 +75,13 @@ def imagenet1k_wnids() -> list[str]:
     return _timm_list("imagenet_synsets.txt")
 
 
+@functools.lru_cache(maxsize=4)
 def _timm_list(name: str) -> list[str]:
-    path = Path(str(resources.files("timm.data._info").joinpath(name)))
+    # Found without importing timm, which imports torch (seconds): `predict` reads
+    # these lists and answers without torch.
+    spec = importlib.util.find_spec("timm")
+    if spec is None or spec.origin is None:
+        raise UserError("the ImageNet synset lists come with the PyPI package timm: "
+                        "pip install timm")
+    path = Path(spec.origin).parent / "data" / "_info" / name
     return [line.strip() for line in path.read_text().splitlines() if line.strip()]
