@@ -30,6 +30,8 @@ SOFTMAX = "softmax baseline"
 PHASE2 = "DeViSE + phase 2"
 CONSE = "ConSE"
 CHANCE = "chance"
+DEVISE_1K = "DeViSE-1K"  # the paper's setting: trained toward the 1,000 ILSVRC labels
+RANDOM_1K = "DeViSE-1K, random embeddings"
 
 TABLE1_COLUMNS = (
     ["model", "dim"]

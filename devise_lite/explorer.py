@@ -32,8 +32,8 @@ import pandas as pd
 
 from .config import Config, LabelConfig
 from .labels import LabelSpace, lemma_vector
-from .vectors import nearest
 from .text import tokenize
+from .vectors import nearest
 
 QUERY_KINDS = ("word", "label", "image")
 _WNID_AT_END = re.compile(r"\((n\d{8})\)\s*$")
@@ -126,7 +126,9 @@ class Explorer:
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
         rows, vectors = self._candidates(candidates, model)
-        skip = [i for i, row in enumerate(rows) if view.space.wnids[row] in set(exclude)]
+        skip = [
+            i for i, row in enumerate(rows) if view.space.wnids[row] in set(exclude)
+        ]
         found, cosines = nearest(vectors, query, k, skip)
         wnids = [view.space.wnids[rows[i]] for i in found]
         return pd.DataFrame(

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .conse import conse_embedding
+from .evaluation import DEVISE_1K, RANDOM_1K
 from .vectors import softmax, unit
 
 
@@ -102,10 +103,6 @@ class ModelSpec:
     extra_photos: int = 0
 
 
-DEVISE_1K = "DeViSE-1K"
-RANDOM_1K = "DeViSE-1K, random embeddings"
-
-
 def model_specs(cfg, seen: Sequence[str]) -> list[ModelSpec]:
     """The DeViSE-1K models of Tables 2 and 3 and their ablations (`cfg`: an
     ImageNetConfig); each name says what differs from DeViSE-1K."""
@@ -129,44 +126,3 @@ def model_specs(cfg, seen: Sequence[str]) -> list[ModelSpec]:
         if n < len(seen)
     ]
     return specs
-
-
-def shark_specs(
-    cfg, seen: Sequence[str], sharks: dict[str, str], photographed: Sequence[str]
-) -> list[ModelSpec]:
-    """The models of the shark experiment: DeViSE-1K without one shark species (then
-    without all of ILSVRC's sharks: `sharks`, {wnid: name}), and without one species
-    but with `cfg.shark_extra_photos` mirror photos of another (`photographed`: the
-    species the mirror has photos of)."""
-    seen = tuple(seen)
-    specs = []
-    for wnid, name in sharks.items():
-        if wnid not in seen:  # no vector: it cannot be left out
-            continue
-        without = tuple(w for w in seen if w != wnid)
-        specs.append(ModelSpec(without_name(name), without, cfg.views))
-        for extra in photographed:
-            usable = extra in seen and wnid in photographed
-            if extra != wnid and usable and cfg.shark_extra_photos:
-                specs.append(
-                    ModelSpec(
-                        f"{without_name(name)}, + {cfg.shark_extra_photos} "
-                        f"{sharks[extra]} photos",
-                        without,
-                        cfg.views,
-                        extra_species=extra,
-                        extra_photos=cfg.shark_extra_photos,
-                    )
-                )
-    specs.append(
-        ModelSpec(
-            without_name("the three sharks"),
-            tuple(w for w in seen if w not in sharks),
-            cfg.views,
-        )
-    )
-    return specs
-
-
-def without_name(species: str) -> str:
-    return f"{DEVISE_1K} without {species}"

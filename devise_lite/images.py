@@ -189,7 +189,9 @@ def caltech_split(cfg: ImageConfig) -> ImageSplit:
     if cfg.labels is not None:
         unknown = sorted(set(cfg.labels) - set(by_label))
         if unknown:
-            raise BadInputError(f"ImageConfig.labels has labels Caltech-101 lacks: {unknown}")
+            raise BadInputError(
+                f"ImageConfig.labels has labels Caltech-101 lacks: {unknown}"
+            )
         wnids = sorted(cfg.labels)
     else:
         wnids = choose_labels(list(by_label), cfg.max_classes, cfg.seed)

@@ -28,8 +28,8 @@ import numpy as np
 from .config import Config, stage_key
 from .ddp import SINGLE, Group, barrier, broadcast
 from .storage import (
-    checkpoint_dir,
     cached_dir,
+    checkpoint_dir,
     is_done,
     read_info,
     results_dir,
@@ -589,10 +589,9 @@ def shark_features(cfg: Config) -> dict:
 def sample_images(cfg: Config) -> list:
     """The ImageNet sample: one photo of each ILSVRC class, in the classifier's order."""
     from .datasets import locate
+    from .imagenet1k import seeded_subset
     from .images import LabelledImage
     from .wordnet import imagenet1k_wnids
-
-    from .imagenet1k import seeded_subset
 
     root = locate(cfg.imagenet.sample)
     by_wnid = {p.name.split("_")[0]: p for p in sorted(root.glob("n*_*.*"))}
@@ -788,10 +787,12 @@ def _build_imagenet1k(cfg: Config, out: Path, _group: Group) -> dict:
 
 def _build_shark_models(cfg: Config, out: Path, _group: Group) -> dict:
     from .imagenet1k import shark_specs
-    from .sharks import SHARK_SPECIES
+    from .sharks import DIRECTIONS, SHARK_SPECIES
 
     photographed = list(shark_features(cfg))
-    specs = shark_specs(cfg.imagenet, seen_1k(cfg), SHARK_SPECIES, photographed)
+    specs = shark_specs(
+        cfg.imagenet, seen_1k(cfg), DIRECTIONS, SHARK_SPECIES, photographed
+    )
     return _train_specs(cfg, "shark_models", specs, out)
 
 
@@ -912,8 +913,8 @@ def conse_name(top_t: int) -> str:
 
 def placed_1k(cfg: Config, features: np.ndarray, models: dict | None = None) -> dict:
     """Where DeViSE-1K, its random control and ConSE-1K (each T) put photos."""
-    from .evaluation import DEVISE, RANDOM
-    from .imagenet1k import DEVISE_1K, RANDOM_1K, conse_points, seen_columns
+    from .evaluation import DEVISE, DEVISE_1K, RANDOM, RANDOM_1K
+    from .imagenet1k import conse_points, seen_columns
     from .labels import random_label_space
     from .zeroshot import Placed
 
@@ -940,8 +941,9 @@ def _build_zeroshot(cfg: Config, out: Path, _group: Group) -> dict:
     import pandas as pd
 
     from .candidates import standard_lists, standard_sets
+    from .evaluation import DEVISE_1K
     from .hierarchy import Hierarchy
-    from .imagenet1k import DEVISE_1K, seen_columns
+    from .imagenet1k import seen_columns
     from .zeroshot import Placed, zero_shot_tables
 
     space, sample = label_space(cfg), sample_features(cfg)
@@ -1131,7 +1133,7 @@ def _seen_labels_table(cfg: Config, models: dict, caltech: dict):
     seen_by): the projection's labels, the classifier's, the backbone's."""
     import pandas as pd
 
-    from .imagenet1k import DEVISE_1K, RANDOM_1K
+    from .evaluation import DEVISE_1K, RANDOM_1K
     from .wordnet import imagenet1k_wnids
 
     ilsvrc = imagenet1k_wnids()
@@ -1188,9 +1190,9 @@ def _build_predictor(cfg: Config, out: Path, _group: Group) -> dict:
 
     from .candidates import hop_sets, standard_lists, standard_sets
     from .engines import make_engine
-    from .evaluation import DEVISE, model_file
+    from .evaluation import DEVISE, DEVISE_1K, model_file
     from .hierarchy import Hierarchy
-    from .imagenet1k import DEVISE_1K, seen_columns
+    from .imagenet1k import seen_columns
     from .vectors import LinearProjection
     from .visual import build_backbone
 

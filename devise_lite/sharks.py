@@ -15,13 +15,17 @@ from .datasets import IMAGE_SUFFIXES, SHARK_FOLDERS, locate
 from .images import LabelledImage
 
 SHARK = "shark.n.01"
-GREAT_WHITE, TIGER_SHARK, HAMMERHEAD = "n01484850", "n01491361", "n01494475"
+GREAT_WHITE_WNID, TIGER_SHARK_WNID, HAMMERHEAD_WNID = (
+    "n01484850",
+    "n01491361",
+    "n01494475",
+)
 # ILSVRC-2012's shark classes; hammerhead.n.03 is the shark (n.01 is a dunce, n.02 the
 # striking part of a hammer), which is why labels are synsets, never words.
 SHARK_SPECIES = {
-    GREAT_WHITE: "great white shark",
-    TIGER_SHARK: "tiger shark",
-    HAMMERHEAD: "hammerhead",
+    GREAT_WHITE_WNID: "great white shark",
+    TIGER_SHARK_WNID: "tiger shark",
+    HAMMERHEAD_WNID: "hammerhead",
 }
 
 
@@ -110,123 +114,173 @@ def chance_share_in_top(n_candidates: int, n_members: int, k: int) -> float:
     return 1.0 - none
 
 
+# Which species each direction of the experiment leaves out, by its name in the tables.
+DIRECTIONS = {
+    "great white shark": (GREAT_WHITE_WNID,),
+    "hammerhead": (HAMMERHEAD_WNID,),
+    "all three sharks": tuple(SHARK_SPECIES),
+}
+
+
+def without_name(held_out: str) -> str:
+    """The name of the DeViSE-1K model trained without `held_out` (a direction)."""
+    from .evaluation import DEVISE_1K
+
+    left_out = "the three sharks" if held_out == "all three sharks" else held_out
+    return f"{DEVISE_1K} without {left_out}"
+
+
+def shark_specs(cfg, seen, photographed) -> list:
+    """The models of the shark experiment (`imagenet1k.ModelSpec`s): DeViSE-1K without
+    the species of each direction, and, where one species is left out, also with
+    `cfg.shark_extra_photos` mirror photos of another (`photographed`: the species
+    the mirror has photos of) among its training rows. `cfg`: an ImageNetConfig."""
+    from .imagenet1k import ModelSpec
+
+    seen, specs = tuple(seen), []
+    for held_out, left_out in DIRECTIONS.items():
+        if not set(left_out) & set(seen):  # no vector: nothing to leave out
+            continue
+        without = tuple(w for w in seen if w not in left_out)
+        specs.append(ModelSpec(without_name(held_out), without, cfg.views))
+        for extra in photographed if len(left_out) == 1 else ():
+            if extra in without and cfg.shark_extra_photos:
+                name = (
+                    f"{without_name(held_out)}, + {cfg.shark_extra_photos} "
+                    f"{SHARK_SPECIES[extra]} photos"
+                )
+                specs.append(
+                    ModelSpec(
+                        name,
+                        without,
+                        cfg.views,
+                        extra_species=extra,
+                        extra_photos=cfg.shark_extra_photos,
+                    )
+                )
+    return specs
+
+
 def shark_experiment(space, classifier, models: dict, photos: dict, conse_top_t: int):
     """The paper's shark story in its own setting: the network saw some shark species,
-    never the one shown. For each model trained without a species (`models`: name ->
-    a trained DeViSE-1K projection whose name says what it left out), the mirror's
-    photos of the left-out species are labelled over every label that is not seen
-    ("21k"); ConSE uses the backbone's classifier renormalised over the same seen
-    labels, the softmax baseline names seen labels only. Returns (summary, top-5
-    lists)."""
+    never the one shown. For each direction (`DIRECTIONS`), the mirror's photos of the
+    left-out species are labelled over every label that is not seen ("21k") by
+    DeViSE-1K trained without them (and its variants with extra photos of another
+    species), by ConSE over the backbone's classifier renormalised to the same seen
+    labels, by the softmax baseline (seen labels only), and by chance. Returns
+    (summary, top-5 lists); a direction a preset cannot run gets rows with a note."""
     import numpy as np
     import pandas as pd
 
-    from .imagenet1k import DEVISE_1K, conse_points, seen_columns
-    from .vectors import cosine_scores, top_k
-    from .wordnet import synset_of
+    from .imagenet1k import conse_points, seen_columns
 
     summary, lists = [], []
-    for name, model in models.items():
-        if model.random_vectors:
-            continue
-        left_out = [w for w in SHARK_SPECIES if w not in set(model.seen)]
+    for held_out, left_out in DIRECTIONS.items():
         tested = [w for w in left_out if w in photos]
-        if not tested:
+        base = models.get(without_name(held_out))
+        if not tested or base is None:
+            missing = [SHARK_SPECIES[w] for w in left_out if w not in space]
+            note = (
+                f"no label vector for {', '.join(missing)} in this preset"
+                if missing
+                else "no photos of this species"
+            )
+            summary += [
+                {
+                    "held_out": held_out,
+                    "model": m,
+                    "note": note,
+                    "seen_labels": "imagenet1k",
+                }
+                for m in ("DeViSE", "chance")
+            ]
             continue
-        held_out = (
-            "all three sharks"
-            if len(left_out) == len(SHARK_SPECIES)
-            else SHARK_SPECIES[left_out[0]]
-        )
-        images = [im for w in tested for im in photos[w][0]]
+        images = [image for w in tested for image in photos[w][0]]
         features = np.concatenate([photos[w][1] for w in tested])
-        truth = np.array([im.wnid for im in images], dtype=object)
-        seen = list(model.seen)
+        seen = list(base.seen)
         candidates = [w for w in space.wnids if w not in set(seen)]
-        sharks = set(shark_wnids(candidates))
+        vectors = space.subset(candidates).vectors
         logits = classifier.logits(features)
         columns = seen_columns(classifier, seen)
-        points = {"DeViSE": model.project(features)}
-        if name.startswith(DEVISE_1K) and model.extra_species is None:
-            seen_vectors = space.subset(seen).vectors
-            points[f"ConSE (T={conse_top_t})"] = conse_points(
-                logits, columns, seen_vectors, conse_top_t
-            )
-        base = {
+        conse = conse_points(logits, columns, space.subset(seen).vectors, conse_top_t)
+        ranked = {
+            "DeViSE": (base.project(features) @ vectors.T, candidates, "21k"),
+            f"ConSE (T={conse_top_t})": (conse @ vectors.T, candidates, "21k"),
+            "softmax baseline": (logits[:, columns], seen, "seen"),
+        }
+        for variant in models.values():
+            if variant.extra_species and tuple(variant.seen) == tuple(seen):
+                scores = variant.project(features) @ vectors.T
+                ranked[variant.name] = (scores, candidates, "21k")
+        base_row = {
             "held_out": held_out,
             "seen_labels": "imagenet1k",
+            "n_images": len(images),
             "seen_species": ", ".join(
                 SHARK_SPECIES[w] for w in SHARK_SPECIES if w in set(seen)
             ),
-            "n_images": len(images),
-            "note": ""
-            if model.extra_species is None
-            else f"+ {model.rows - len(seen) * model.views} mirror photos of "
-            f"the {SHARK_SPECIES[model.extra_species]} in training",
         }
-        label = "DeViSE" if model.extra_species is None else name
-        ranked_all = {}
-        for model_name, where in points.items():
-            scores = cosine_scores(where, space.subset(candidates).vectors)
-            ranked_all[label if model_name == "DeViSE" else model_name] = (
-                scores,
-                candidates,
-                "21k",
-            )
-        if model.extra_species is None:
-            ranked_all["softmax baseline"] = (logits[:, columns], seen, "seen")
-        for model_name, (scores, cands, cands_name) in ranked_all.items():
-            idx = top_k(scores, 5)
-            ranked = np.asarray(cands, dtype=object)[idx]
-            members = sharks if cands_name == "21k" else set(shark_wnids(cands))
-            top1 = pd.Series([synset_of(w).name() for w in ranked[:, 0]]).value_counts()
-            summary.append(
-                {
-                    **base,
-                    "model": model_name,
-                    "candidates": cands_name,
-                    "n_candidates": len(cands),
-                    "share_shark_in_top5": share_with_member_in_top(ranked, members, 5),
-                    "share_shark_top1": share_with_member_in_top(ranked, members, 1),
-                    "share_true_in_top5": float(
-                        np.mean(
-                            [t in row for t, row in zip(truth, ranked, strict=True)]
-                        )
-                    ),
-                    "top1_most_common": f"{top1.index[0]}: {top1.iloc[0]}/{len(ranked)}",
-                }
-            )
-            for i, image in enumerate(images):
-                lists += [
-                    {
-                        "held_out": held_out,
-                        "image": str(image.path),
-                        "model": model_name,
-                        "candidates": cands_name,
-                        "rank": r + 1,
-                        "wnid": w,
-                        "name": space.names[space.index([w])[0]],
-                        "synset": synset_of(w).name(),
-                        "score": float(scores[i, idx[i, r]]),
-                        "is_shark": w in members,
-                    }
-                    for r, w in enumerate(ranked[i])
-                ]
-        if model.extra_species is None:
-            summary.append(
-                {
-                    **base,
-                    "model": "chance",
-                    "candidates": "21k",
-                    "n_candidates": len(candidates),
-                    "share_shark_in_top5": chance_share_in_top(
-                        len(candidates), len(sharks), 5
-                    ),
-                    "share_shark_top1": len(sharks) / len(candidates),
-                    "share_true_in_top5": 5 / len(candidates),
-                }
-            )
+        for model, (scores, cands, which) in ranked.items():
+            row, top5 = _top5_rows(scores, cands, images, space)
+            summary.append({**base_row, **row, "model": model, "candidates": which})
+            lists += [
+                {**r, "held_out": held_out, "model": model, "candidates": which}
+                for r in top5
+            ]
+        sharks = shark_wnids(candidates)
+        summary.append(
+            {
+                **base_row,
+                "model": "chance",
+                "candidates": "21k",
+                "n_candidates": len(candidates),
+                "share_shark_in_top5": chance_share_in_top(
+                    len(candidates), len(sharks), 5
+                ),
+                "share_shark_top1": len(sharks) / len(candidates),
+                "share_true_in_top5": min(5, len(candidates)) / len(candidates),
+            }
+        )
     return (
         pd.DataFrame(summary).reindex(columns=SUMMARY_COLUMNS),
         pd.DataFrame(lists, columns=TOP5_COLUMNS),
     )
+
+
+def _top5_rows(scores, candidates: list[str], images: list, space):
+    """One summary row (shares of the top 5) and the top-5 lists of each photo."""
+    import numpy as np
+    import pandas as pd
+
+    from .vectors import top_k
+    from .wordnet import synset_of
+
+    best = top_k(scores, min(5, len(candidates)))
+    ranked = np.asarray(candidates, dtype=object)[best]
+    members = set(shark_wnids(candidates))
+    truth = [image.wnid for image in images]
+    top1 = pd.Series([synset_of(w).name() for w in ranked[:, 0]]).value_counts()
+    row = {
+        "n_candidates": len(candidates),
+        "share_shark_in_top5": share_with_member_in_top(ranked, members, 5),
+        "share_shark_top1": share_with_member_in_top(ranked, members, 1),
+        "share_true_in_top5": float(
+            np.mean([t in r for t, r in zip(truth, ranked, strict=True)])
+        ),
+        "top1_most_common": f"{top1.index[0]}: {top1.iloc[0]}/{len(ranked)}",
+    }
+    names = dict(zip(space.wnids, space.names, strict=True))
+    lists = [
+        {
+            "image": str(image.path),
+            "rank": r + 1,
+            "wnid": w,
+            "name": names[w],
+            "synset": synset_of(w).name(),
+            "score": float(scores[i, best[i, r]]),
+            "is_shark": w in members,
+        }
+        for i, image in enumerate(images)
+        for r, w in enumerate(ranked[i])
+    ]
+    return row, lists

@@ -81,7 +81,9 @@ def _timm_list(name: str) -> list[str]:
     # these lists and answers without torch.
     spec = importlib.util.find_spec("timm")
     if spec is None or spec.origin is None:
-        raise UserError("the ImageNet synset lists come with the PyPI package timm: "
-                        "pip install timm")
+        raise UserError(
+            "the ImageNet synset lists come with the PyPI package timm: "
+            "pip install timm"
+        )
     path = Path(spec.origin).parent / "data" / "_info" / name
     return [line.strip() for line in path.read_text().splitlines() if line.strip()]

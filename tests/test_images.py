@@ -13,14 +13,11 @@ from devise_lite import images
 from devise_lite.config import ImageConfig
 from devise_lite.datasets import count_images
 from devise_lite.images import (
-    GREAT_WHITE_WNID,
-    HAMMERHEAD_WNID,
     LabelledImage,
     caltech_mapping,
     caltech_split,
     choose_labels,
     excluded_caltech_classes,
-    shark_photos,
     split_label,
     split_summary,
 )
@@ -241,15 +238,16 @@ def test_unknown_folder_in_the_dataset_is_reported(tmp_path, monkeypatch):
 
 
 def test_shark_photos_load_with_their_wnids(wn):
+    from devise_lite.sharks import GREAT_WHITE_WNID, HAMMERHEAD_WNID, shark_photos
     from devise_lite.wordnet import descends_from, synset_of
 
     sharks = shark_photos()
     assert {k: len(v) for k, v in sharks.items()} == {
-        "great_white_shark": 218,
-        "hammerhead": 184,
+        GREAT_WHITE_WNID: 218,
+        HAMMERHEAD_WNID: 184,
     }
-    assert {im.wnid for im in sharks["great_white_shark"]} == {GREAT_WHITE_WNID}
-    assert {im.wnid for im in sharks["hammerhead"]} == {HAMMERHEAD_WNID}
+    assert {im.wnid for im in sharks[GREAT_WHITE_WNID]} == {GREAT_WHITE_WNID}
+    assert {im.source for im in sharks[HAMMERHEAD_WNID]} == {"hammerhead"}
     assert all(im.path.is_file() for ims in sharks.values() for im in ims)
     assert synset_of(GREAT_WHITE_WNID).name() == "great_white_shark.n.01"
     assert synset_of(HAMMERHEAD_WNID).name() == "hammerhead.n.03"
