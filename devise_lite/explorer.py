@@ -312,18 +312,18 @@ class Explorer:
     def _first_set(self) -> str:
         return next(iter(self.candidate_sets))
 
-    def _sets(self, model: str) -> Mapping[str, Sequence[str]]:
+    def sets_of(self, model: str) -> Mapping[str, Sequence[str]]:
         """The candidate sets of `model`: its own (relative to its seen labels), else
         the explorer's."""
         return self._model(model).sets or self.candidate_sets
 
     def _seen(self, model: str) -> set[str]:
-        return set(self._sets(model).get("seen", ()))
+        return set(self.sets_of(model).get("seen", ()))
 
     def _candidates(self, candidates: str, model: str) -> tuple[np.ndarray, np.ndarray]:
         """(rows in the model's space, their vectors) of a candidate set, memoised: the
         21k set's matrix is gathered once per model, not once per query."""
-        sets = self._sets(model)
+        sets = self.sets_of(model)
         if candidates not in sets:
             raise ValueError(
                 f"unknown candidate set {candidates!r}; choose one of {list(sets)}"
@@ -358,100 +358,78 @@ EXPLORER_SETS = ("seen", "2-hop", "3-hop", "21k", "21k+seen")
 
 
 class FileFeatures:
-    """Backbone features of image files the gallery does not hold (the backbone is built on first use)."""
+    """Backbone features of image files the gallery does not hold."""
 
     def __init__(self, cfg):
-        self.cfg, self._backbone = cfg, None
+        self.cfg = cfg
 
     def __call__(self, paths: list[Path]) -> np.ndarray:
-        import torch
+        from .visual import UnreadableImageError, features_of
 
-        from .visual import (
-            ImageFiles,
-            UnreadableImageError,
-            build_backbone,
-            image_transform,
-            torch_threads,
-        )
-
-        files = ImageFiles(paths, image_transform(self.cfg))
         try:
-            batch = torch.stack([files[i] for i in range(len(files))])
+            return features_of(paths, self.cfg)
         except UnreadableImageError as error:
             raise UnknownQueryError(str(error)) from None
-        if self._backbone is None:
-            self._backbone = build_backbone(self.cfg).eval()
-        with torch_threads(self.cfg.num_threads), torch.inference_mode():
-            return self._backbone(batch).float().numpy()
 
 
 def explorer_for(cfg: Config) -> Explorer:
-    """The book's explorer: chapter 6's zero-shot models (trained on the seen labels only), the
-    label space, the word vectors, and a gallery of the Caltech test photos and the shark photos."""
-    from . import pipeline, zeroshot
-    from .conse import conse_embedding, softmax
+    """The book's explorer: the trained models of `predict` (the best zero-shot model
+    first), DeViSE-1K's random-embedding control, the label space, the word vectors,
+    and a gallery of the Caltech test photos and the shark photos."""
+    from . import pipeline
     from .datasets import DatasetUnavailableError
-    from .devise import embed, logits
-    from .hierarchy import Hierarchy
-    from .images import SHARK_FOLDERS, shark_photos
+    from .evaluation import RANDOM_1K
     from .labels import random_label_space
-    from .visual import extract_features
+    from .predict import load_predictor
+    from .sharks import SHARK_SPECIES
 
     space = pipeline.label_space(cfg)
-    trained = zeroshot.zero_shot_models(cfg)
-    seen, unseen = list(trained["seen"]), list(trained["unseen"])
-    hierarchy = Hierarchy.wordnet()
-    sets = {
-        name: seen
-        if name == "seen"
-        else zeroshot.candidate_set(name, seen, space.wnids, hierarchy)
-        for name in EXPLORER_SETS
-    }
-    seen_vectors, top_t = space.subset(seen).vectors, cfg.zeroshot.conse_top_t
-    models = {
-        "DeViSE": ModelView(space, lambda f: embed(trained["DeViSE"], f)),
-        "ConSE": ModelView(
-            space,
-            lambda f: conse_embedding(
-                softmax(logits(trained["softmax baseline"], f)), seen_vectors, top_t
-            ),
-        ),
-        "DeViSE, random embeddings": ModelView(
-            random_label_space(space, cfg.zeroshot.seed),
-            lambda f: embed(trained["DeViSE, random embeddings"], f),
-            has_words=False,
-        ),
-    }
-    keep = set(pipeline.experiment_labels(cfg)[0])
-    test = [
-        i for i in pipeline.image_split(cfg).test if i.wnid in keep
-    ]  # the features' row order
+    pipeline.ensure(cfg, "predictor")
+    predictor = load_predictor(cfg)
+    names = [predictor.default] + [
+        m for m in predictor.models if m != predictor.default
+    ]
+
+    def view(name: str) -> ModelView:
+        sets = {
+            s: [predictor.wnids[r] for r in predictor.models[name]["sets"][s]]
+            for s in EXPLORER_SETS
+        }
+        return ModelView(space, lambda f: predictor.points(name, f), sets=sets)
+
+    models = {name: view(name) for name in names}
+    control = pipeline.get(cfg, "imagenet1k")[RANDOM_1K]
+    models[RANDOM_1K] = ModelView(
+        random_label_space(space, cfg.imagenet.seed),
+        control.project,
+        has_words=False,
+        sets=models[predictor.default].sets,
+    )
+    test = pipeline.experiment_images(cfg, "test")
     features, _ = pipeline.image_features(cfg, "test")
     gallery = {
         f"test/{i.source}/{i.path.name}": GalleryImage(i.path, f, i.wnid)
-        for i, f in zip(test, features)
+        for i, f in zip(test.images, features, strict=True)
     }
     try:
-        for folder, photos in shark_photos().items():
-            rows = extract_features(
-                [p.path for p in photos], cfg.visual, f"sharks-{folder}"
-            )
+        for wnid, (photos, rows) in pipeline.shark_features(cfg).items():
             gallery.update(
                 {
-                    f"sharks/{folder}/{p.path.name}": GalleryImage(p.path, f, p.wnid)
-                    for p, f in zip(photos, rows)
+                    f"sharks/{p.source}/{p.path.name}": GalleryImage(p.path, f, wnid)
+                    for p, f in zip(photos, rows, strict=True)
                 }
             )
     except DatasetUnavailableError:
         pass  # no shark photos here: the gallery holds Caltech only
-    sharks = [w for w in SHARK_FOLDERS.values() if w in space]
+    sharks = [w for w in SHARK_SPECIES if w in space]
+    first_sets = models[predictor.default].sets
     return Explorer(
         space,
-        sets,
+        first_sets,
         models,
         words=pipeline.word_vectors(cfg),
         images=gallery,
         featurize=FileFeatures(cfg.visual),
         label_config=cfg.labels,
-        featured=sharks + seen + unseen,
+        featured=sharks + list(test.labels),
     )

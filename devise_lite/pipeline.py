@@ -786,13 +786,9 @@ def _build_imagenet1k(cfg: Config, out: Path, _group: Group) -> dict:
 
 
 def _build_shark_models(cfg: Config, out: Path, _group: Group) -> dict:
-    from .imagenet1k import shark_specs
-    from .sharks import DIRECTIONS, SHARK_SPECIES
+    from .sharks import shark_specs
 
-    photographed = list(shark_features(cfg))
-    specs = shark_specs(
-        cfg.imagenet, seen_1k(cfg), DIRECTIONS, SHARK_SPECIES, photographed
-    )
+    specs = shark_specs(cfg.imagenet, seen_1k(cfg), list(shark_features(cfg)))
     return _train_specs(cfg, "shark_models", specs, out)
 
 

@@ -266,26 +266,26 @@ def test_side_by_side_puts_queries_in_columns():
 
 @pytest.mark.slow
 def test_tiny_explorer_from_the_cached_stages():
-    """The real explorer: the zero-shot models of chapter 6 (reuses the session's tiny caches)."""
+    """The real explorer: the trained models of `predict` and the random control
+    (reuses the session's tiny caches)."""
     from devise_lite.config import get_preset
     from devise_lite.explorer import EXPLORER_SETS, explorer_for
+    from devise_lite.predict import MODELS
 
     mirror()
     explorer = explorer_for(get_preset("tiny"))
     assert list(explorer.candidate_sets) == list(EXPLORER_SETS)
-    assert list(explorer.models) == ["DeViSE", "ConSE", "DeViSE, random embeddings"]
-    seen = set(explorer.candidate_sets["seen"])
-    assert seen.isdisjoint(explorer.candidate_sets["21k"])
-    fish = explorer.neighbours_of_text(
-        "fish", 5, "21k+seen", "DeViSE"
-    )  # the tiny corpus has no "shark"
-    assert fish["name"].iloc[0] == "fish" and fish["cosine"].iloc[0] == pytest.approx(
-        1.0, abs=1e-4
-    )
-    photo = next(
-        name for name in explorer.images if name.startswith("sharks/hammerhead/")
-    )
+    assert set(explorer.models) == {*MODELS.values(), "DeViSE-1K, random embeddings"}
+    first = next(iter(explorer.models))
+    for model in explorer.models:
+        seen = set(explorer.sets_of(model)["seen"])
+        assert seen and seen.isdisjoint(explorer.sets_of(model)["21k"])
+    fish = explorer.neighbours_of_text("fish", 5, "21k+seen", first)  # no "shark"
+    assert fish["name"].iloc[0] == "fish"
+    assert fish["cosine"].iloc[0] == pytest.approx(1.0, abs=1e-4)
+    photo = next(n for n in explorer.images if n.startswith("sharks/hammerhead/"))
     for model in explorer.models:
         table = explorer.neighbours_of_image(photo, 5, "21k", model)
+        seen = set(explorer.sets_of(model)["seen"])
         assert len(table) == 5 and not set(table["wnid"]) & seen
         assert table["cosine"].is_monotonic_decreasing

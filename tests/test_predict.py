@@ -16,7 +16,7 @@ TINY = get_preset("tiny")
 def trained():
     """The tiny stages `predict` needs (label space, features, phase-1 model), in the session's data root."""
     mirror()
-    pipeline.trained_models(TINY)
+    pipeline.ensure(TINY, "predictor")
     return pipeline.experiment_labels(TINY)
 
 
@@ -54,7 +54,8 @@ def test_predict_answers_good_files_and_reports_bad_ones(
 
 
 def test_predict_json_ranks_the_seen_labels(trained, photo, capsys):
-    assert main(["predict", photo, "--preset", "tiny", "--top", "5", "--json"]) == 0
+    caltech = ["--model", "devise-caltech", "--candidates", "seen"]
+    assert main(["predict", photo, "--preset", "tiny", "--json", *caltech]) == 0
     answers = json.loads(capsys.readouterr().out)
     assert (
         len(answers) == 1
@@ -72,7 +73,8 @@ def test_predict_json_ranks_the_seen_labels(trained, photo, capsys):
 
 def test_predict_zero_shot_candidates_exclude_the_seen_labels(trained, photo, capsys):
     assert (
-        main(["predict", photo, "--preset", "tiny", "--candidates", "2-hop", "--json"])
+        main(["predict", photo, "--preset", "tiny", "--candidates", "2-hop", "--json",
+              "--model", "devise-caltech"])
         == 0
     )
     labels = json.loads(capsys.readouterr().out)[0]["labels"]
@@ -87,9 +89,9 @@ def test_predict_without_a_trained_model_names_the_command(
     def no_training(*args, **kwargs):
         raise AssertionError("predict must not start a stage")
 
-    for stage in ("label_space", "word_vectors", "trained_models", "image_features"):
+    for stage in ("ensure", "get", "label_space", "trained_models", "image_features"):
         monkeypatch.setattr(pipeline, stage, no_training)
-    assert main(["predict", "anything.jpg", "--preset", "tiny"]) == 1
+    assert main(["predict", "anything.jpg", "--preset", "tiny"]) == 2  # bad input
     err = capsys.readouterr().err
     assert "python -m devise_lite run --preset tiny" in err
     assert not (tmp_path / "cache").exists()

@@ -22,7 +22,10 @@ from devise_lite.visual import (
     resolve_device,
 )
 
-SMALL = VisualConfig(image_size=128, batch_size=2, num_threads=2, device="cpu")
+# Eager torch: the tests count the backbone's forward calls (batches).
+SMALL = VisualConfig(
+    image_size=128, batch_size=2, num_threads=2, device="cpu", engine="torch"
+)
 # ImageNet-1k classes a side view of an aeroplane may fairly get.
 AIRCRAFT_WNIDS = {
     "n02690373": "airliner",
