@@ -59,6 +59,10 @@ log = logging.getLogger(__name__)
 # give about 490 k tokens (5x the minimum); not-Wikipedia text (a README) gives 0.
 MIN_CORPUS_TOKENS = 100_000
 
+# Put into the corpus stage's cache key: it changes whenever the same text and config
+# give another corpus. 2: letters of every script, NFKC (text.tokenize); 1 was [a-z0-9].
+CORPUS_FORMAT = 2
+
 # Markup per XML work item: big enough to amortise the hand-over, small enough that
 # `processes` x `_AHEAD` items in flight stay a few hundred MB.
 _XML_BATCH_CHARS = 4_000_000
@@ -230,13 +234,15 @@ def score_phrases(
     return phrasegrams
 
 
-def new_keys(masks: list[np.ndarray]) -> int:
-    """How many keys of a share are in no earlier share: `masks[j]` marks, for each key
-    of this share, whether earlier share j holds it."""
-    if not masks:
-        raise ValueError("new_keys needs the masks of at least one earlier share")
-    seen = np.logical_or.reduce(masks) if len(masks) > 1 else masks[0]
-    return int(len(seen) - np.count_nonzero(seen))
+def key_parts(keys: Iterable[str], parts: int) -> list[list[str]]:
+    """`keys` dealt into `parts` lists by length modulo `parts`.
+
+    Any rule that every process computes alike would do; a length is one (str hashes
+    differ between processes unless forked) and costs nothing to compute."""
+    dealt: list[list[str]] = [[] for _ in range(parts)]
+    for key in keys:
+        dealt[len(key) % parts].append(key)
+    return dealt
 
 
 # ---------------------------------------------------------------- gensim
@@ -333,27 +339,56 @@ def write_pieces(pieces: Iterable[Piece], path: Path, bar) -> tuple[list[Block],
 class Counted(NamedTuple):
     """What a share's counting worker reports first."""
 
-    keys_file: Path  # every key it counted, one a line
-    keys: int
     words: int  # gensim's corpus_word_count of the share
     min_reduce: int  # 1 unless gensim pruned the share's counts
     heavy: list[str]  # its multi-word keys counted at least `heavy_count` times
 
 
 def _count_worker(
-    conn: Connection, path: Path, blocks: list[Block], cfg: PhraseConfig, work: Path
+    conn: Connection,
+    index: int,
+    path: Path,
+    blocks: list[Block],
+    cfg: PhraseConfig,
+    work: Path,
 ) -> None:
-    """One share of step 2, in its own process: count, then answer the parent.
+    """Share `index` of step 2, in its own process: count, then answer the parent.
 
-    1. receive `heavy_count`; count the share with gensim; send `Counted`;
-    2. receive (the key files of later shares, keys whose counts the parent needs);
-       send (per later share, which of its keys this share holds; those counts)."""
+    Keys are dealt into as many parts as there are shares (`key_parts`); this worker
+    unites part `index` of every share's keys, the others write theirs to `work`.
+
+    1. receive (shares, `heavy_count`); count the share with gensim; write the key
+       parts other workers unite; send `Counted`;
+    2. once every share has written its parts, the parent says "unite": unite part
+       `index` of all shares (while the parent works out which counts it needs);
+    3. receive the keys whose counts the parent needs; send (the number of distinct
+       keys in part `index` over all shares, those counts)."""
     try:
-        heavy = conn.recv()
-        vocab, counted = _count_share(path, blocks, cfg, work, heavy, conn)
-        conn.send(("counted", counted))
-        later_files, wanted = conn.recv()
-        conn.send(("answered", _answer(vocab, later_files, wanted)))
+        shares, heavy = conn.recv()
+
+        def sentences():
+            for block in blocks:
+                yield from read_block(path, block)
+                conn.send(("progress", block.end - block.start))
+
+        model = count_sentences(sentences(), cfg)
+        vocab = model.vocab
+        parts = key_parts(vocab, shares)
+        for part, keys in enumerate(parts):
+            if part != index:
+                _part_file(work, index, part).write_text("\n".join(keys), "utf-8")
+        heavy_keys = [k for k, c in vocab.items() if c >= heavy and JOIN in k]
+        conn.send(
+            ("counted", Counted(model.corpus_word_count, model.min_reduce, heavy_keys))
+        )
+        conn.recv()  # "unite": every part file is written
+        united = set(parts[index])
+        for other in range(shares):
+            if other != index:
+                united.update(_read_keys(_part_file(work, other, index)))
+        wanted = conn.recv()
+        counts = np.fromiter(map(vocab.get, wanted, repeat(0)), np.int64, len(wanted))
+        conn.send(("answered", (len(united), counts)))
     except EOFError:  # the parent stopped asking (it learns in one process instead)
         pass
     except BaseException as err:  # noqa: BLE001 - the parent re-raises it
@@ -361,36 +396,14 @@ def _count_worker(
             conn.send(("error", err))
         except Exception:  # unpicklable, or the parent is gone
             conn.send(("error", RuntimeError(repr(err))))
-    finally:
-        conn.close()
+    conn.close()
+    # Freeing a vocabulary of millions of keys one by one takes seconds that the parent
+    # would wait for; the operating system takes the memory back at once.
+    os._exit(0)
 
 
-def _count_share(path, blocks, cfg, work, heavy, conn):
-    """The share's gensim vocabulary, and its `Counted` report (keys file written)."""
-
-    def sentences():
-        for block in blocks:
-            yield from read_block(path, block)
-            conn.send(("progress", block.end - block.start))
-
-    model = count_sentences(sentences(), cfg)
-    vocab = model.vocab
-    keys_file = work / f"keys-{blocks[0].start}.txt"
-    keys_file.write_text("\n".join(vocab), encoding="utf-8")
-    heavy_keys = [k for k, c in vocab.items() if c >= heavy and JOIN in k]
-    return vocab, Counted(
-        keys_file, len(vocab), model.corpus_word_count, model.min_reduce, heavy_keys
-    )
-
-
-def _answer(vocab: dict, later_files: list[Path], wanted: list[str]):
-    """(per later share: a mask of its keys held in `vocab`; the counts of `wanted`)."""
-    masks = []
-    for other in later_files:
-        keys = _read_keys(other)
-        masks.append(np.fromiter(map(vocab.__contains__, keys), bool, len(keys)))
-    counts = np.fromiter(map(vocab.get, wanted, repeat(0)), np.int64, len(wanted))
-    return masks, counts
+def _part_file(work: Path, share: int, part: int) -> Path:
+    return work / f"keys-{share}-part-{part}.txt"
 
 
 def _read_keys(path: Path) -> list[str]:
@@ -432,8 +445,8 @@ def learn_phrases(
     Exact without moving vocabularies: a key must count > min_count in all to score, so
     it reaches `heavy_count` in some share (pigeonhole); the parent collects those keys
     and asks every share for their counts and their end words' counts. The vocabulary
-    size (the scorer's `len_vocab`) is counted exactly too: each share tells, for every
-    later share's keys, which it holds, and a key is new where no earlier share has it.
+    size (the scorer's `len_vocab`) is counted exactly too: the keys are dealt into one
+    part per share, and each worker unites one part of every share's keys.
     Returns (FrozenPhrases, info)."""
     model = phrases_model(cfg)
     _check_default_scoring(model)
@@ -459,7 +472,9 @@ def learn_phrases(
                 yield from read_block(path, block)
                 bar.update(block.end - block.start)
 
+        start = time.perf_counter()
         vocab = count_sentences(sentences(), cfg)
+        seconds = {"count": time.perf_counter() - start}
         phrasegrams = score_phrases(
             phrase_candidates(vocab.vocab, cfg.min_count),
             vocab.vocab,
@@ -467,8 +482,13 @@ def learn_phrases(
             vocab.corpus_word_count,
             model,
         )
+        seconds["score"] = time.perf_counter() - start - seconds["count"]
     info = {"vocabulary": len(vocab.vocab), "shares": 1, "phrases": len(phrasegrams)}
-    return frozen_phrases(phrasegrams, cfg), info
+    return frozen_phrases(phrasegrams, cfg), {**info, "seconds": _rounded(seconds)}
+
+
+def _rounded(seconds: dict[str, float]) -> dict[str, float]:
+    return {step: round(value, 2) for step, value in seconds.items()}
 
 
 def _learn_in_shares(path, shares, cfg, model, bar):
@@ -476,28 +496,32 @@ def _learn_in_shares(path, shares, cfg, model, bar):
     context = multiprocessing.get_context()
     work = path.parent / f".{path.name}.counts"
     work.mkdir(exist_ok=True)
-    workers = []
+    workers, start = [], time.perf_counter()
     try:
-        for share in shares:
+        for index, share in enumerate(shares):
             parent_end, child_end = context.Pipe()
             process = context.Process(
                 target=_count_worker,
-                args=(child_end, path, share, cfg, work),
+                args=(child_end, index, path, share, cfg, work),
                 daemon=True,
             )
             process.start()
             child_end.close()
             workers.append((parent_end, process))
         for conn, _ in workers:
-            conn.send(heavy_count(cfg.min_count, len(shares)))
+            conn.send((len(shares), heavy_count(cfg.min_count, len(shares))))
         counted: list[Counted] = _gather(workers, "counted", bar)
+        seconds = {"count": time.perf_counter() - start}
         if any(c.min_reduce > 1 for c in counted):
             return None
+        for conn, _ in workers:
+            conn.send("unite")
         candidates = set().union(*(c.heavy for c in counted))
-        wanted = sorted(candidates | end_words(candidates))
-        for i, (conn, _) in enumerate(workers):
-            conn.send(([c.keys_file for c in counted[i + 1 :]], wanted))
+        wanted = list(candidates | end_words(candidates))
+        for conn, _ in workers:
+            conn.send(wanted)
         answers = _gather(workers, "answered")
+        seconds["merge"] = time.perf_counter() - start - seconds["count"]
     finally:
         for conn, process in workers:
             conn.close()
@@ -505,11 +529,7 @@ def _learn_in_shares(path, shares, cfg, model, bar):
             if process.is_alive():
                 process.terminate()
         shutil.rmtree(work, ignore_errors=True)
-    # answers[j][0][i - j - 1]: which keys of share i share j holds (j < i).
-    vocabulary = counted[0].keys + sum(
-        new_keys([answers[j][0][i - j - 1] for j in range(i)])
-        for i in range(1, len(shares))
-    )
+    vocabulary = sum(united for united, _ in answers)  # the parts are disjoint
     if vocabulary > model.max_vocab_size:
         return None
     summed = np.sum([counts for _, counts in answers], axis=0).tolist()
@@ -521,12 +541,13 @@ def _learn_in_shares(path, shares, cfg, model, bar):
         sum(c.words for c in counted),
         model,
     )
+    seconds["score"] = time.perf_counter() - start - sum(seconds.values())
     info = {
         "vocabulary": vocabulary,
         "shares": len(shares),
         "phrases": len(phrasegrams),
     }
-    return frozen_phrases(phrasegrams, cfg), info
+    return frozen_phrases(phrasegrams, cfg), {**info, "seconds": _rounded(seconds)}
 
 
 # ---------------------------------------------------------------- the stage
@@ -575,6 +596,8 @@ def build_corpus(
                 current, blocks, phrases, processes, progress, f"learn phrases {label}"
             )
             seconds[f"learn phrases {label}"] = round(time.perf_counter() - start, 2)
+            for step, value in info.pop("seconds").items():
+                seconds[f"learn phrases {label}: {step}"] = value
             start = time.perf_counter()
             target = work / f"pass{round_ + 1}.txt"
             with progress_bar(
@@ -616,6 +639,9 @@ def _tokenise(source, text, lexicon, joined, processes, progress):
     """Step 1: the source's paragraphs, tokenised and label-joined, into `joined`."""
     state = {"lexicon": lexicon, "min_tokens": text.min_sentence_tokens}
     if is_xml_dump(source):
+        # Imported before the pool forks, so that its workers need not import it.
+        from gensim.corpora import wikicorpus  # noqa: F401
+
         fn, items, total, unit = (
             tokenise_pages,
             page_batches(xml_pages(source)),

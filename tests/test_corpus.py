@@ -3,7 +3,6 @@ import logging
 import random
 from pathlib import Path
 
-import numpy as np
 import pytest
 from conftest import mirror
 from gensim.models.phrases import ENGLISH_CONNECTOR_WORDS, Phrases
@@ -17,9 +16,10 @@ from devise_lite.corpus import (
     build_corpus,
     end_words,
     heavy_count,
+    key_parts,
     learn_phrases,
     lines_bytes,
-    new_keys,
+    ordered_map,
     page_batches,
     phrase_candidates,
     phrases_model,
@@ -160,17 +160,32 @@ def test_candidates_and_their_end_words():
     }
 
 
-def test_new_keys_counts_keys_no_earlier_share_holds():
-    held_by_0 = np.array([True, False, False, True])
-    held_by_1 = np.array([False, False, True, True])
-    assert new_keys([held_by_0]) == 2
-    assert new_keys([held_by_0, held_by_1]) == 1  # only the second key is new
+def test_key_parts_deal_keys_by_length():
+    keys = ["a", "bb", "cc", "ddd", "new_york"]
+    assert key_parts(keys, 2) == [["bb", "cc", "new_york"], ["a", "ddd"]]
+    assert key_parts(keys, 1) == [keys]
+    assert key_parts([], 3) == [[], [], []]
 
 
 def test_page_batches_group_consecutive_pages_by_markup_size():
     pages = [("a", "x" * 3), ("b", "x" * 3), ("c", "x" * 3)]
     assert list(page_batches(pages, chars=5)) == [pages[:2], pages[2:]]
     assert list(page_batches([], chars=5)) == []
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_ordered_map_keeps_order_and_reads_only_a_few_items_ahead(processes):
+    read = []
+
+    def items():
+        for i in range(40):
+            read.append(i)
+            yield "x" * i
+
+    results = ordered_map(len, items(), processes)
+    assert next(results) == 0
+    assert len(read) <= 2 * processes + 1  # a stream is not read ahead whole
+    assert list(results) == list(range(1, 40))
 
 
 def test_score_phrases_is_gensims_export_phrases():
