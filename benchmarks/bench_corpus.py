@@ -90,6 +90,9 @@ def child(run: str, files: int, processes: int, passes: int, lemmas_file: Path):
                 source, text, phrases, lemmas, out, processes, progress=False
             )
             tokens, steps = info["tokens_before_phrases"], info["step_seconds"]
+            steps["phrase vocabulary"] = [
+                p["vocabulary"] for p in info["phrase_passes"]
+            ]
         seconds = time.perf_counter() - start
         digest = hashlib.sha256((out / "corpus.txt").read_bytes()).hexdigest()
     usage = [
@@ -259,7 +262,13 @@ def main() -> None:
     same = report(speeds, args.processes)
     for name, r in speeds.items():
         if r["steps"]:
-            print(f"  {name}: " + ", ".join(f"{k} {v}s" for k, v in r["steps"].items()))
+            steps = dict(r["steps"])
+            keys = steps.pop("phrase vocabulary")
+            print(
+                f"  {name}: "
+                + ", ".join(f"{k} {v}s" for k, v in steps.items())
+                + f"; phrase vocabulary {keys} keys (gensim prunes over 40,000,000)"
+            )
     print(load_note(before, after))
     if not same:
         raise SystemExit("the runs gave different corpora")

@@ -392,14 +392,23 @@ def _count_worker(
     except EOFError:  # the parent stopped asking (it learns in one process instead)
         pass
     except BaseException as err:  # noqa: BLE001 - the parent re-raises it
-        try:
-            conn.send(("error", err))
-        except Exception:  # unpicklable, or the parent is gone
-            conn.send(("error", RuntimeError(repr(err))))
+        _send_error(conn, err)
     conn.close()
     # Freeing a vocabulary of millions of keys one by one takes seconds that the parent
     # would wait for; the operating system takes the memory back at once.
     os._exit(0)
+
+
+def _send_error(conn: Connection, err: BaseException) -> None:
+    """Tell the parent what went wrong: the error itself, else its text."""
+    for message in (err, RuntimeError(repr(err))):
+        try:
+            conn.send(("error", message))
+            return
+        except OSError:  # the parent is gone: nobody to tell
+            return
+        except Exception:  # noqa: BLE001 - it did not pickle: send its text instead
+            continue
 
 
 def _part_file(work: Path, share: int, part: int) -> Path:

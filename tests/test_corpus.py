@@ -1,5 +1,6 @@
 import bz2
 import logging
+import multiprocessing
 import random
 from pathlib import Path
 
@@ -293,6 +294,25 @@ def test_where_gensim_would_prune_phrases_are_learnt_in_one_process(
         frozen, info = learn_phrases(path, blocks, cfg, 2, progress=False)
     assert "max_vocab_size" in caplog.text
     assert info["shares"] == 1 and frozen.phrasegrams == expected
+
+
+@pytest.mark.skipif(
+    multiprocessing.get_start_method() != "fork",
+    reason="the broken counter reaches the workers only by forking",
+)
+def test_an_error_in_a_counting_worker_reaches_the_parent(tmp_path, monkeypatch):
+    lines = _synthetic_lines(seed=3, n=600)
+    path, blocks = _corpus_file(
+        tmp_path, [lines[i : i + 100] for i in range(0, 600, 100)]
+    )
+
+    def broken(sentences, cfg):
+        raise ValueError("no counting today")
+
+    monkeypatch.setattr(corpus, "count_sentences", broken)  # forked workers see it
+    with pytest.raises(ValueError, match="no counting today"):
+        learn_phrases(path, blocks, PhraseConfig(), 2, progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["joined.txt"]
 
 
 # ---------------------------------------------------------------- build_corpus

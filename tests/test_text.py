@@ -240,6 +240,7 @@ def test_the_dataset_check_names_an_empty_or_cut_file(tmp_path, monkeypatch, dat
     with pytest.raises(BadTextError) as err:
         locate("wikipedia")
     assert _one_line(err).startswith(str(bad))
+    assert not (tmp_path / "data" / "datasets").exists()  # nothing copied or made
 
 
 def test_a_text_source_that_does_not_exist_is_one_clear_line(tmp_path):
