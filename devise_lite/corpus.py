@@ -161,7 +161,10 @@ def read_block(path: Path, block: Block) -> list[list[str]]:
 
 
 def split_blocks(blocks: list[Block], parts: int) -> list[list[Block]]:
-    """At most `parts` runs of consecutive blocks, of about equal bytes, none empty."""
+    """At most `parts` runs of consecutive blocks, of about equal bytes, none empty.
+
+    A block's run never comes before the previous block's, so the runs, joined, are the
+    blocks in order."""
     if not blocks:
         return []
     total = blocks[-1].end - blocks[0].start
@@ -173,9 +176,7 @@ def split_blocks(blocks: list[Block], parts: int) -> list[list[Block]]:
         share = min(int(middle * len(runs) / max(total, 1)), len(runs) - 1)
         share = max(share, len(runs) - (len(blocks) - i))
         runs[share].append(block)
-    runs = [run for run in runs if run]
-    # Runs must be contiguous in order: a run index only grows along the blocks.
-    return runs
+    return [run for run in runs if run]
 
 
 def heavy_count(min_count: int, parts: int) -> int:

@@ -140,6 +140,17 @@ def test_split_blocks_makes_contiguous_runs_of_about_equal_bytes():
     assert split_blocks([], 2) == []
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_split_blocks_keeps_every_block_in_order(seed):
+    rng = random.Random(seed)
+    ends = sorted(rng.sample(range(1, 10_000), rng.randint(1, 30)))
+    blocks = [Block(a, b) for a, b in zip([0, *ends], ends, strict=False)]
+    parts = rng.randint(1, 8)
+    runs = split_blocks(blocks, parts)
+    assert [b for run in runs for b in run] == blocks
+    assert 1 <= len(runs) <= parts and all(runs)
+
+
 def test_heavy_count_is_the_pigeonhole_bound():
     # Total > 5 over 2 shares: one share has at least 3 (2 + 2 = 4 is not > 5).
     assert heavy_count(5, 2) == 3
