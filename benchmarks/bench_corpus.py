@@ -84,12 +84,13 @@ def child(run: str, files: int, processes: int, passes: int, lemmas_file: Path):
         start = time.perf_counter()
         if run == RUNS[0]:
             tokens = old_stage(source, text, phrases, lemmas, out)
-            steps = {}
+            steps, estimate = {}, None
         else:
             info = build_corpus(
                 source, text, phrases, lemmas, out, processes, progress=False
             )
             tokens, steps = info["tokens_before_phrases"], info["step_seconds"]
+            estimate = idle_estimate(info["step_cpu_seconds"], processes)
             steps["phrase vocabulary"] = [
                 p["vocabulary"] for p in info["phrase_passes"]
             ]
@@ -106,6 +107,7 @@ def child(run: str, files: int, processes: int, passes: int, lemmas_file: Path):
         "tokens": tokens,
         "sha256": digest,
         "steps": steps,
+        "idle_estimate": estimate,
     }
 
 
@@ -117,6 +119,23 @@ def busy_cpu_seconds() -> float | None:
         return None
     user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def idle_estimate(step_cpu: dict, processes: int) -> float:
+    """Seconds the run would take on `processes` idle cores, from its CPU seconds.
+
+    Each step's workers share their CPU seconds evenly (files and blocks are handed out
+    as workers free up; phrase-counting shares are of equal bytes). While tokenising and
+    applying, the parent writes what workers send, at the same time; its merging of
+    phrase counts mostly waits for them, or they for it, so it adds."""
+    total = 0.0
+    for step, cpu in step_cpu.items():
+        per_worker = cpu["workers"] / processes
+        if step.startswith("learn"):
+            total += per_worker + cpu["own"]
+        else:
+            total += max(per_worker, cpu["own"])
+    return total
 
 
 def run_child(run: str, files: int, processes: int, passes: int, lemmas: Path) -> dict:
@@ -214,6 +233,14 @@ def report(speeds: dict, processes: int, row=None) -> bool:
         + ", ".join(f"{c:.2f}x" for c in ceilings)
         + f" ({ratio / many['ceiling']:.0%} of it reached)"
     )
+    if one.get("idle_estimate") and many.get("idle_estimate"):
+        print(
+            f"  estimated from CPU seconds, on {processes} idle cores: 1 process "
+            f"{one['idle_estimate']:.1f} s, {processes} processes "
+            f"{many['idle_estimate']:.1f} s: "
+            f"{one['idle_estimate'] / many['idle_estimate']:.2f}x "
+            f"({base['cpu'] / many['idle_estimate']:.2f}x the old stage's CPU seconds)"
+        )
     same = len({r["sha256"] for r in speeds.values()}) == 1
     print(f"  output identical in all runs: {same}")
     return same

@@ -24,6 +24,7 @@ the workers do the rest (markup stripping, tokenising, joining) on batches of pa
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import multiprocessing
@@ -32,6 +33,7 @@ import shutil
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from itertools import repeat
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -292,7 +294,16 @@ _WORKER_STATE: dict = {}
 
 
 def _init_worker(state: dict) -> None:
+    _settle_forked_worker()
     _WORKER_STATE.update(state)
+
+
+def _settle_forked_worker() -> None:
+    """Keep the garbage collector off the objects a forked worker inherited.
+
+    Its sweeps would write to every inherited object's header, and each such write
+    copies a page the worker shares with the parent (copy-on-write)."""
+    gc.freeze()
 
 
 def _with_worker_state(fn: Callable, item):
@@ -364,6 +375,7 @@ def _count_worker(
        `index` of all shares (while the parent works out which counts it needs);
     3. receive the keys whose counts the parent needs; send (the number of distinct
        keys in part `index` over all shares, those counts)."""
+    _settle_forked_worker()
     try:
         shares, heavy = conn.recv()
 
@@ -583,53 +595,53 @@ def build_corpus(
     The same bytes for any `processes` (default: every core). `lexicon_lemmas` (WordNet
     lemma names) are read only when `phrases.label_lexicon` is set. Raises
     `BadTextError` for an unreadable source or one giving under `min_corpus_tokens`
-    tokens; then no `corpus.txt` is left. Returns the counts and seconds per step."""
+    tokens; then no `corpus.txt` is left. Returns counts, and seconds and CPU seconds
+    (this process's, its worker processes') per step."""
     processes = max(1, processes or default_processes())
     source, out_dir = Path(source), Path(out_dir)
     work = out_dir / ".corpus-work"
     work.mkdir(parents=True, exist_ok=True)
-    seconds: dict[str, float] = {}
+    clock = StepClock()
     try:
-        start = time.perf_counter()
-        lexicon = LabelLexicon(lexicon_lemmas if phrases.label_lexicon else [])
-        joined = work / "joined.txt"
-        blocks, totals = _tokenise(source, text, lexicon, joined, processes, progress)
-        seconds["tokenise"] = round(time.perf_counter() - start, 2)
+        with clock.step("tokenise"):
+            lexicon = LabelLexicon(lexicon_lemmas if phrases.label_lexicon else [])
+            current = work / "joined.txt"
+            blocks, totals = _tokenise(
+                source, text, lexicon, current, processes, progress
+            )
         if totals.tokens < min_corpus_tokens:
             raise _too_small(source, text, totals, min_corpus_tokens)
-        current, learnt = joined, []
-        final = totals
+        learnt, final = [], totals
         for round_ in range(phrases.passes):
             label = f"({round_ + 1}/{phrases.passes})"
-            start = time.perf_counter()
-            frozen, info = learn_phrases(
-                current, blocks, phrases, processes, progress, f"learn phrases {label}"
-            )
-            seconds[f"learn phrases {label}"] = round(time.perf_counter() - start, 2)
-            for step, value in info.pop("seconds").items():
-                seconds[f"learn phrases {label}: {step}"] = value
-            start = time.perf_counter()
-            target = work / f"pass{round_ + 1}.txt"
-            with progress_bar(
-                total=len(blocks),
-                desc=f"apply phrases {label}",
-                unit="block",
-                progress=progress,
-            ) as bar:
-                blocks, final = write_pieces(
-                    ordered_map(
-                        apply_block,
-                        ((current, b) for b in blocks),
-                        processes,
-                        frozen=frozen,
-                    ),
-                    target,
-                    bar,
+            with clock.step(f"learn phrases {label}"):
+                frozen, info = learn_phrases(
+                    current,
+                    blocks,
+                    phrases,
+                    processes,
+                    progress,
+                    f"learn phrases {label}",
                 )
-            current.unlink()
-            current = target
+            for part, value in info.pop("seconds").items():
+                clock.seconds[f"learn phrases {label}: {part}"] = value
             learnt.append(info)
-            seconds[f"apply phrases {label}"] = round(time.perf_counter() - start, 2)
+            with clock.step(f"apply phrases {label}"):
+                target = work / f"pass{round_ + 1}.txt"
+                with progress_bar(
+                    total=len(blocks),
+                    desc=f"apply phrases {label}",
+                    unit="block",
+                    progress=progress,
+                ) as bar:
+                    jobs = ((current, b) for b in blocks)
+                    blocks, final = write_pieces(
+                        ordered_map(apply_block, jobs, processes, frozen=frozen),
+                        target,
+                        bar,
+                    )
+                current.unlink()
+                current = target
         os.replace(current, out_dir / "corpus.txt")
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -641,8 +653,42 @@ def build_corpus(
         "label_phrases": len(lexicon),
         "phrase_passes": learnt,
         "processes": processes,
-        "step_seconds": seconds,
+        "step_seconds": clock.seconds,
+        "step_cpu_seconds": clock.cpu,
     }
+
+
+class StepClock:
+    """Seconds per step, and CPU seconds of this process and of the worker processes
+    that finished during the step (Unix; on Windows, seconds only)."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self.cpu: dict[str, dict[str, float]] = {}
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        wall, cpu = time.perf_counter(), _cpu_seconds()
+        yield
+        self.seconds[name] = round(time.perf_counter() - wall, 2)
+        if cpu is not None:
+            (own, workers), (own_then, workers_then) = _cpu_seconds(), cpu
+            self.cpu[name] = {
+                "own": round(own - own_then, 2),
+                "workers": round(workers - workers_then, 2),
+            }
+
+
+def _cpu_seconds() -> tuple[float, float] | None:
+    """(this process's, its finished children's) user + system CPU seconds."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    own, children = map(
+        resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def _tokenise(source, text, lexicon, joined, processes, progress):
