@@ -11,6 +11,8 @@ Default parts (small samples; each part's own script takes larger ones):
   (`bench_features.py`; in a throw-away data root);
 * projection training steps/s, the vectorised hinge rank loss against its per-example loop
   (`bench_training.py`; random data of the book's shapes);
+* corpus tokens/s, `corpus.build_corpus` on every core against the old one-process
+  stage and against itself on one process (`bench_corpus.py`; 10 mirror files);
 * neighbour queries/s over the book preset's label space (the ImageNet-21K synsets with a vector):
   one matrix product and `metrics.top_k` for a batch of queries, against a per-query loop, and the
   two per-query paths the book calls, `LabelSpace.nearest` (chapters 2 and 6) and `Explorer.rank`
@@ -245,6 +247,12 @@ def training(steps: int, batch: int, n_labels: int, device: str) -> None:
     row("vectorised loss (the package)", fast, "steps/s", fast / naive)
 
 
+def corpus_stage() -> None:
+    from bench_corpus import corpus_part  # a sibling, like the imports above
+
+    corpus_part(row)
+
+
 # ---------------------------------------------------------------- the whole run
 
 
@@ -374,7 +382,7 @@ def main() -> None:
         "--skip",
         nargs="*",
         default=[],
-        choices=["skipgram", "features", "engines", "training", "neighbours"],
+        choices=["skipgram", "features", "engines", "training", "neighbours", "corpus"],
         help="parts to leave out",
     )
     parser.add_argument(
@@ -412,6 +420,7 @@ def main() -> None:
         ],
         "training": lambda: training(args.steps, 64, args.labels, args.device),
         "neighbours": lambda: neighbour_queries(args.queries, args.k),
+        "corpus": corpus_stage,
     }
     for name, part in parts.items():
         if name not in args.skip:

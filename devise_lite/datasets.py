@@ -1,8 +1,10 @@
-"""The registry of external datasets, and `locate()`: mirror first, then download, else a clear error.
+"""The registry of external datasets, and `locate()`: mirror first, then download, else
+a clear error.
 
-Each dataset names its real download location (for users with a network), its checksum where the
-publisher fixes one, and a check of the extracted folder. A mirror ($DEVISE_MIRROR) may hold a
-dataset already extracted, possibly re-encoded, so there only the folder check can apply.
+Each dataset names its real download location (for users with a network), its checksum
+where the publisher fixes one, and a check of the extracted folder. A mirror
+($DEVISE_MIRROR) may hold a dataset already extracted, possibly re-encoded, so there
+only the folder check can apply.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"}
 
 
 class DatasetUnavailableError(UserError):
-    """A dataset is neither in the data root nor in a mirror, and could not be downloaded."""
+    """A dataset is in neither the data root nor a mirror, and cannot be downloaded."""
 
 
 class DatasetIntegrityError(UserError):
@@ -60,10 +62,12 @@ def _verify_wikipedia(folder: Path) -> None:
         raise DatasetIntegrityError(
             f"{folder} holds no WikiExtractor files (wiki_00, wiki_00.bz2, ...)"
         )
-    from .text import open_text  # local import: text.py imports this module
+    # local import: text.py imports this module (for a bad file's advice)
+    from .text import check_bz2_header, read_head
 
-    with open_text(files[0]) as handle:
-        head = handle.read(200)
+    for path in files:  # 3 bytes each: an empty or non-bzip2 file names itself here
+        check_bz2_header(path)
+    head = read_head(files[0])
     if "<doc " not in head:
         raise DatasetIntegrityError(
             f"{files[0]} does not start with a WikiExtractor <doc ...> header"
@@ -85,8 +89,9 @@ def _verify_caltech(folder: Path) -> None:
     thin = {k: v for k, v in counts.items() if v < CALTECH_MIN_PER_CLASS}
     if thin or sum(counts.values()) < CALTECH_MIN_IMAGES:
         raise DatasetIntegrityError(
-            f"{folder} looks incomplete: {sum(counts.values())} images (expected >= {CALTECH_MIN_IMAGES}), "
-            f"classes under {CALTECH_MIN_PER_CLASS} images: {sorted(thin)}"
+            f"{folder} looks incomplete: {sum(counts.values())} images (expected >= "
+            f"{CALTECH_MIN_IMAGES}), classes under {CALTECH_MIN_PER_CLASS} images: "
+            f"{sorted(thin)}"
         )
 
 
@@ -186,7 +191,7 @@ def _verify_wordnet(folder: Path) -> None:
 
 
 def _extract_any(archive: Path, target: Path) -> None:
-    """Unpack a zip or tar archive into `target`; archives inside it (.tar.gz, .zip) too."""
+    """Unpack a zip or tar archive into `target`; archives inside it (.tar.gz) too."""
     target.mkdir(parents=True, exist_ok=True)
     if zipfile.is_zipfile(archive):
         with zipfile.ZipFile(archive) as z:
@@ -212,7 +217,7 @@ def _find_dir(root: Path, name: str) -> Path:
 
 
 def _unpack_folder(name: str) -> Callable[[Path, Path], None]:
-    """Unpack an archive and keep only the (shallowest) folder called `name` as the target."""
+    """Unpack an archive; keep only its (shallowest) folder called `name`, as target."""
 
     def unpack(archive: Path, target: Path) -> None:
         scratch = target.parent / (target.name + ".unpack")
@@ -227,7 +232,7 @@ def _unpack_folder(name: str) -> Callable[[Path, Path], None]:
 
 
 def _unpack_sharks(archive: Path, target: Path) -> None:
-    """The shark repository keeps `images/gw_*.jpg` and `images/hh_*.jpg` in one folder."""
+    """The shark repository keeps `images/gw_*.jpg` and `images/hh_*.jpg` together."""
     scratch = target.parent / (target.name + ".unpack")
     shutil.rmtree(scratch, ignore_errors=True)
     try:
@@ -267,20 +272,24 @@ REGISTRY: dict[str, Dataset] = {
         Dataset(
             name="wikipedia",
             title="English Wikipedia text (2015 dump, WikiExtractor output)",
-            url="https://github.com/jason-feng/wikiVisual/archive/1c0fac92f29f17c1603bfffbe864e0dfdff66897.zip",
+            url="https://github.com/jason-feng/wikiVisual/archive/"
+            "1c0fac92f29f17c1603bfffbe864e0dfdff66897.zip",
             archive="wikiVisual-1c0fac92.zip",
-            checksum=None,  # GitHub builds archives on demand and does not promise stable bytes
+            # GitHub builds archives on demand and does not promise stable bytes
+            checksum=None,
             folder="wikipedia/enwiki-2015-extracted",
             verify=_verify_wikipedia,
             unpack=_unpack_folder("text"),
-            credit="Wikipedia contributors, CC BY-SA; extracted by jason-feng/wikiVisual",
+            credit="Wikipedia contributors, CC BY-SA; "
+            "extracted by jason-feng/wikiVisual",
         ),
         Dataset(
             name="caltech101",
             title="Caltech-101 object categories",
             url="https://data.caltech.edu/records/mzrjq-6wc02/files/caltech-101.zip",
             archive="caltech-101.zip",
-            checksum="md5:3138e1922a9193bfa496528edbbc45d0",  # the value torchvision checks too
+            # the value torchvision checks too
+            checksum="md5:3138e1922a9193bfa496528edbbc45d0",
             folder="caltech101/101_ObjectCategories",
             verify=_verify_caltech,
             unpack=_unpack_folder("101_ObjectCategories"),
@@ -289,20 +298,24 @@ REGISTRY: dict[str, Dataset] = {
         Dataset(
             name="sharks",
             title="Underwater photos of great white and hammerhead sharks",
-            url="https://github.com/BrennoR/shark-classifier/archive/eca0c4957fd2c7cce776417105dc258cf01324b7.zip",
+            url="https://github.com/BrennoR/shark-classifier/archive/"
+            "eca0c4957fd2c7cce776417105dc258cf01324b7.zip",
             archive="shark-classifier-eca0c495.zip",
             checksum=None,  # GitHub archive, see above
             folder="sharks",
             verify=_verify_sharks,
             unpack=_unpack_sharks,
-            credit="Flickr photos collected by BrennoR/shark-classifier; evaluation use only",
+            credit="Flickr photos collected by BrennoR/shark-classifier; "
+            "evaluation use only",
         ),
         Dataset(
             name="wordnet",
             title="Princeton WordNet 3.0 (NLTK corpus layout)",
-            url="https://raw.githubusercontent.com/nltk/nltk_data/gh-pages/packages/corpora/wordnet.zip",
+            url="https://raw.githubusercontent.com/nltk/nltk_data/gh-pages/packages/"
+            "corpora/wordnet.zip",
             archive="wordnet.zip",
-            checksum=None,  # nltk.download() checks NLTK's own index; the zip here is only tested
+            # nltk.download() checks NLTK's own index; the zip here is only tested
+            checksum=None,
             folder="nltk_data",
             verify=_verify_wordnet,
             unpack=_unpack_wordnet,
@@ -349,7 +362,8 @@ def file_checksum(path: Path, algorithm: str) -> str:
 
 
 def verify_checksum(path: Path, expected: str | None) -> None:
-    """Raise DatasetIntegrityError if `path` does not match `expected` ("md5:..." / "sha256:...")."""
+    """Raise DatasetIntegrityError if `path` does not match `expected` ("md5:<hex>",
+    "sha256:<hex>")."""
     if expected is None:
         return
     algorithm, _, want = expected.partition(":")
@@ -358,8 +372,9 @@ def verify_checksum(path: Path, expected: str | None) -> None:
         corrupt = path.with_name(path.name + ".corrupt")
         path.replace(corrupt)
         raise DatasetIntegrityError(
-            f"{path.name}: {algorithm} checksum is {got}, expected {want}. The file is corrupt or "
-            f"incomplete; it was moved to {corrupt} and the next run downloads it again."
+            f"{path.name}: {algorithm} checksum is {got}, expected {want}. The file is "
+            f"corrupt or incomplete; it was moved to {corrupt} and the next run "
+            "downloads it again."
         )
 
 
@@ -390,14 +405,15 @@ def _unavailable(dataset: Dataset, reason: str) -> DatasetUnavailableError:
     )
     return DatasetUnavailableError(
         f"dataset {dataset.name!r} ({dataset.title}) is not available: it is not in "
-        f"{data_root() / 'datasets' / dataset.folder}, {where}, and downloading {dataset.url} "
-        f"failed ({reason}). Connect to the network, or set {MIRROR_ENV} to a folder that holds "
-        f"{dataset.folder}/, or save the archive yourself as {data_root() / 'downloads' / dataset.archive}."
+        f"{data_root() / 'datasets' / dataset.folder}, {where}, and downloading "
+        f"{dataset.url} failed ({reason}). Connect to the network, or set {MIRROR_ENV} "
+        f"to a folder that holds {dataset.folder}/, or save the archive yourself as "
+        f"{data_root() / 'downloads' / dataset.archive}."
     )
 
 
 def locate(name: str, *, allow_download: bool = True) -> Path:
-    """The folder of dataset `name`: from the data root, the mirror, or a fresh download."""
+    """The folder of dataset `name`: from the data root, the mirror, or a download."""
     try:
         dataset = REGISTRY[name]
     except KeyError:

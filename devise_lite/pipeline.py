@@ -174,28 +174,15 @@ def label_vocabulary(cfg: Config) -> list[str]:
 
 
 def _build_corpus(cfg: Config, out: Path, _group: Group) -> dict:
-    from .phrases import LabelLexicon, apply_phrases, write_lines
-    from .text import read_documents, sentences
+    from .corpus import build_corpus
     from .wordnet import lemma_names, synset_of
 
-    lexicon = LabelLexicon([], 0)
-    if cfg.phrases.label_lexicon:
-        lemmas = (
-            lemma for w in label_vocabulary(cfg) for lemma in lemma_names(synset_of(w))
-        )
-        lexicon = LabelLexicon(lemmas)
-    joined = out / "joined.txt"
-    docs = read_documents(text_source(cfg), cfg.text.max_files)
-    paragraphs = sentences(docs, cfg.text.min_sentence_tokens)
-    n_par, n_tok = write_lines(
-        (lexicon.join(s) for s in paragraphs), joined, desc="tokenise + label phrases"
+    lemmas = (
+        lemma for w in label_vocabulary(cfg) for lemma in lemma_names(synset_of(w))
     )
-    if cfg.phrases.passes:
-        apply_phrases(joined, out / "corpus.txt", cfg.phrases, total=n_par)
-        joined.unlink()
-    else:
-        joined.rename(out / "corpus.txt")
-    return {"paragraphs": n_par, "tokens": n_tok, "label_phrases": len(lexicon)}
+    return build_corpus(
+        text_source(cfg), cfg.text, cfg.phrases, lemmas, out, cfg.text.processes
+    )
 
 
 def _build_word2vec(cfg: Config, out: Path, _group: Group) -> dict:

@@ -2,25 +2,41 @@
 
 - WikiExtractor output: folders `AA/wiki_00` ... (plain or `.bz2`), articles wrapped in
   `<doc id=... url=... title=...>` ... `</doc>`, one paragraph a line.
-- MediaWiki XML dumps (`*.xml.bz2`): pages are streamed with gensim's `extract_pages` and their
-  wiki markup stripped with gensim's `filter_wiki`.
+- MediaWiki XML dumps (`*.xml.bz2`): pages are streamed with gensim's `extract_pages`
+  and their wiki markup stripped with gensim's `filter_wiki`.
 
-Both yield `Document(title, paragraphs)` one article at a time; nothing holds the whole corpus.
+Both yield `Document(title, paragraphs)` one article at a time; nothing holds the whole
+corpus. A file that cannot be read (a truncated or corrupt `.bz2`, an empty file, a path
+that does not exist) raises `BadTextError`: one line naming the file, with advice that
+fits where the file lives (the read-only mirror, the data root, or the user's own text).
 """
 
 from __future__ import annotations
 
 import bz2
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+import regex
+
+from .errors import BadInputError
 from .progress import progress_bar
 
-_TOKEN = re.compile(r"[a-z0-9]+")
+# A token is a letter or digit of any script, then letters, digits or combining marks:
+# marks carry vowels (Devanagari), stress (Russian) and points (Hebrew), so a word keeps
+# them, but a mark cannot start a token. "_" is no token character: WordNet lemma names
+# join words with it ("great_white_shark" -> great, white, shark).
+_TOKEN = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}\p{M}]*")
 _DOC_START = re.compile(r'<doc id="[^"]*"(?: url="[^"]*")? title="([^"]*)">')
+_BZ2_MAGIC = b"BZh"
+
+
+class BadTextError(BadInputError):
+    """A text source that cannot be read, or holds too little text to train on."""
 
 
 @dataclass
@@ -30,8 +46,93 @@ class Document:
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-case alphanumeric runs. Labels go through the same function, so "T-shirt" -> t, shirt."""
+    """NFKC-normalised, lower-cased runs of letters and digits of any script.
+
+    Labels go through the same function, so "T-shirt" -> t, shirt and "café" -> café.
+    NFKC (not NFC) folds compatibility forms to their plain letters: "ﬁ" -> "fi",
+    full-width "Ａ" -> "a", "²" -> "2"."""
+    if not text.isascii():  # NFKC leaves ASCII as it is; most paragraphs are ASCII
+        text = unicodedata.normalize("NFKC", text)
     return _TOKEN.findall(text.lower())
+
+
+# ---------------------------------------------------------------- bad files
+
+
+def refetch_advice(path: Path) -> str:
+    """What a user can do about a bad text file, by where it lives.
+
+    A file in the read-only mirror cannot be deleted as a fix; one in the data root can,
+    with the dataset folder, so that the next run downloads it again."""
+    from .datasets import REGISTRY
+    from .storage import DATA_ENV, MIRROR_ENV, data_root, mirror_root
+
+    wikipedia = REGISTRY["wikipedia"]
+    path = Path(path).resolve()
+    mirror = mirror_root()
+    if mirror is not None and path.is_relative_to(mirror.resolve()):
+        local = data_root() / "datasets" / wikipedia.folder
+        return (
+            f"it is in the read-only mirror ${MIRROR_ENV}={mirror}: have the mirror "
+            f"re-fetched from {wikipedia.url}, or unpack that archive's text/ folder "
+            f"to {local} (read before the mirror), or set DEVISE_TEXT to intact text"
+        )
+    root = data_root().resolve()
+    if path.is_relative_to(root):
+        dataset = root / "datasets" / wikipedia.folder
+        if path.is_relative_to(dataset):
+            archive = root / "downloads" / wikipedia.archive
+            return (
+                f"delete {dataset} and {archive} and run again: the next run "
+                f"downloads {wikipedia.url} anew (the data root ${DATA_ENV})"
+            )
+        return f"delete it and run again (it is in the data root ${DATA_ENV}={root})"
+    return (
+        "re-fetch or re-extract it, or set DEVISE_TEXT to other text (the package's "
+        f"own Wikipedia text comes from {wikipedia.url})"
+    )
+
+
+def bad_file_error(path: Path, problem: str) -> BadTextError:
+    """`BadTextError("<path> <problem>: <advice>")`, one line."""
+    return BadTextError(f"{path} {problem}: {refetch_advice(path)}")
+
+
+def _read_problem(path: Path, err: Exception) -> str:
+    """What a reading error says about the file, in words."""
+    if Path(path).suffix == ".bz2" and isinstance(err, (EOFError, OSError)):
+        return f"is not a complete bzip2 file (truncated or corrupt: {err})"
+    return f"could not be read ({type(err).__name__}: {err})"
+
+
+def check_bz2_header(path: Path) -> None:
+    """Raise `BadTextError` if `path` is empty, or a `.bz2` without bzip2's magic bytes.
+
+    Reads 3 bytes: cheap enough to run over every file of a dataset. A truncated file
+    starts well and is caught only when read (`read_wikiextractor_file`)."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size == 0:
+        raise bad_file_error(path, "is empty (0 bytes)")
+    if path.suffix == ".bz2":
+        with open(path, "rb") as handle:
+            if handle.read(len(_BZ2_MAGIC)) != _BZ2_MAGIC:
+                raise bad_file_error(
+                    path, "is not a bzip2 file (it does not start with 'BZh')"
+                )
+
+
+def read_head(path: Path, chars: int = 200) -> str:
+    """The first `chars` characters of a text file (bzip2 or plain); or BadTextError."""
+    check_bz2_header(path)
+    try:
+        with open_text(path) as handle:
+            return handle.read(chars)
+    except (EOFError, OSError) as err:
+        raise bad_file_error(path, _read_problem(path, err)) from err
+
+
+# ---------------------------------------------------------------- sources
 
 
 def open_text(path: Path | str) -> TextIO:
@@ -47,7 +148,62 @@ def wikiextractor_files(folder: Path | str, max_files: int | None = None) -> lis
     return files[:max_files] if max_files is not None else files
 
 
+def is_xml_dump(path: Path) -> bool:
+    return path.is_file() and ".xml" in path.name
+
+
+def text_files(source: Path | str, max_files: int | None = None) -> list[Path]:
+    """The files a read of `source` opens, in reading order; `BadTextError` if none.
+
+    An XML dump or a single file is itself; a folder gives its first `max_files`
+    WikiExtractor files (XML dumps ignore `max_files`)."""
+    source = Path(source)
+    if not source.exists():
+        raise BadTextError(
+            f"the text source {source} does not exist: set DEVISE_TEXT to a "
+            "WikiExtractor folder, one wiki_NN[.bz2] file or a *.xml.bz2 dump"
+        )
+    if source.is_file():
+        return [source]
+    files = wikiextractor_files(source, max_files)
+    if not files:
+        raise BadTextError(
+            f"{source} holds no WikiExtractor files (wiki_NN or wiki_NN.bz2) "
+            f"and is not an XML dump (*.xml or *.xml.bz2)"
+        )
+    return files
+
+
+def text_fingerprint(
+    source: Path | str, max_files: int | None = None
+) -> list[tuple[str, int, int]]:
+    """(name relative to `source`, bytes, modification time in ns) of each file read.
+
+    Put into a cache key, it changes whenever a file is replaced, grows, shrinks or is
+    touched, or another file joins the first `max_files`; it reads no file's content."""
+    source = Path(source)
+    base = source.parent if source.is_file() else source
+    return [
+        (path.relative_to(base).as_posix(), stat.st_size, stat.st_mtime_ns)
+        for path in text_files(source, max_files)
+        for stat in [path.stat()]
+    ]
+
+
+# ---------------------------------------------------------------- WikiExtractor
+
+
 def read_wikiextractor_file(path: Path | str) -> Iterator[Document]:
+    """The articles of one WikiExtractor file; BadTextError naming a file cut short."""
+    path = Path(path)
+    check_bz2_header(path)
+    try:
+        yield from _parse_wikiextractor(path)
+    except (EOFError, OSError) as err:  # bz2: truncated (EOF) or garbled (OSError)
+        raise bad_file_error(path, _read_problem(path, err)) from err
+
+
+def _parse_wikiextractor(path: Path) -> Iterator[Document]:
     title, paragraphs = None, []
     with open_text(path) as handle:
         for line in handle:
@@ -65,26 +221,44 @@ def read_wikiextractor_file(path: Path | str) -> Iterator[Document]:
                 paragraphs.append(line)
 
 
+# ---------------------------------------------------------------- XML dumps
+
+
+def xml_pages(path: Path | str) -> Iterator[tuple[str, str]]:
+    """(title, wiki markup) of each article page (namespace 0) of a MediaWiki dump."""
+    from xml.etree.ElementTree import ParseError
+
+    from gensim.corpora.wikicorpus import extract_pages
+
+    path = Path(path)
+    check_bz2_header(path)
+    try:
+        with bz2.open(path, "rb") if path.suffix == ".bz2" else open(path, "rb") as f:
+            for title, text, _pageid in extract_pages(f, filter_namespaces=("0",)):
+                yield title, text
+    except ParseError as err:
+        raise bad_file_error(path, f"is not a MediaWiki XML dump ({err})") from err
+    except (EOFError, OSError) as err:
+        raise bad_file_error(path, _read_problem(path, err)) from err
+
+
+def page_document(title: str, markup: str) -> Document | None:
+    """An XML page's article without markup; None for a redirect or an empty page."""
+    from gensim.corpora.wikicorpus import filter_wiki
+
+    if markup.lstrip().lower().startswith("#redirect"):
+        return None
+    paragraphs = [p.strip() for p in filter_wiki(markup).split("\n") if p.strip()]
+    return Document(title, paragraphs) if paragraphs else None
+
+
 def read_xml_dump(path: Path | str) -> Iterator[Document]:
-    """Articles of a MediaWiki XML dump, markup stripped, redirects and non-article pages skipped."""
-    from gensim.corpora.wikicorpus import extract_pages, filter_wiki
-
-    with (
-        bz2.open(path, "rb")
-        if str(path).endswith(".bz2")
-        else open(path, "rb") as handle
-    ):
-        for title, text, _pageid in extract_pages(handle, filter_namespaces=("0",)):
-            if text.lstrip().lower().startswith("#redirect"):
-                continue
-            plain = filter_wiki(text)
-            paragraphs = [p.strip() for p in plain.split("\n") if p.strip()]
-            if paragraphs:
-                yield Document(title, paragraphs)
-
-
-def is_xml_dump(path: Path) -> bool:
-    return path.is_file() and ".xml" in path.name
+    """Articles of a MediaWiki XML dump, markup stripped, redirects and other pages
+    skipped."""
+    for title, markup in xml_pages(path):
+        doc = page_document(title, markup)
+        if doc is not None:
+            yield doc
 
 
 def read_documents(
@@ -95,32 +269,27 @@ def read_documents(
     if is_xml_dump(source):
         yield from read_xml_dump(source)
         return
-    files = [source] if source.is_file() else wikiextractor_files(source, max_files)
-    if not files:
-        raise FileNotFoundError(
-            f"{source} holds no WikiExtractor files (wiki_NN or wiki_NN.bz2) "
-            f"and is not an XML dump (*.xml or *.xml.bz2)"
-        )
+    files = text_files(source, max_files)
     for path in progress_bar(
         files, desc="read wikipedia", unit="file", progress=progress
     ):
         yield from read_wikiextractor_file(path)
 
 
+def paragraph_tokens(
+    paragraphs: Iterable[str], min_tokens: int = 3
+) -> Iterator[list[str]]:
+    """The token list of each paragraph with at least `min_tokens` tokens."""
+    for paragraph in paragraphs:
+        tokens = tokenize(paragraph)
+        if len(tokens) >= min_tokens:
+            yield tokens
+
+
 def sentences(
     documents: Iterable[Document], min_tokens: int = 3
 ) -> Iterator[list[str]]:
-    """One token list per paragraph. Paragraphs, not sentences: the paper's window of 20 words
-    runs across sentence ends, and a paragraph keeps that context."""
+    """One token list per paragraph. Paragraphs, not sentences: the paper's window of 20
+    words runs across sentence ends, and a paragraph keeps that context."""
     for doc in documents:
-        for paragraph in doc.paragraphs:
-            tokens = tokenize(paragraph)
-            if len(tokens) >= min_tokens:
-                yield tokens
-
-
-def text_fingerprint(source: Path | str, max_files: int | None = None) -> list:
-    """What identifies the text's content: names, sizes and modification times."""
-    source = Path(source)
-    files = [source] if source.is_file() else wikiextractor_files(source, max_files)
-    return [(p.name, p.stat().st_size, int(p.stat().st_mtime)) for p in files]
+        yield from paragraph_tokens(doc.paragraphs, min_tokens)
