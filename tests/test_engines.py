@@ -257,20 +257,27 @@ def test_normalisation_is_the_visual_modules():
         assert normalisation(backbone) == visual_normalisation(backbone)
 
 
-def test_importing_engines_and_preprocessing_leave_torch_unimported():
+def test_a_saved_export_answers_without_importing_torch(batches, backbone, cache):
+    """What `predict` needs: an exported file, eval_array and ONNX Runtime, no torch."""
+    engine = make_engine(VisualConfig(), backbone, CPU, cache)
     photo = real_photos()[0]
     code = (
-        "import sys; from PIL import Image; "
+        "import sys; from pathlib import Path; import numpy as np; "
+        "from PIL import Image; "
         "from devise_lite.config import VisualConfig; "
-        "from devise_lite.engines import batches_read_ahead, eval_array, "
+        "from devise_lite.engines import OnnxEngine, batches_read_ahead, eval_array, "
         "loader_workers; "
         f"x = eval_array(Image.open({str(photo)!r}), VisualConfig()); "
         "(batch,) = batches_read_ahead([x, x], 2); "
-        "assert batch.shape == (2, 3, 224, 224), batch.shape; "
+        f"features = OnnxEngine(Path({str(engine.onnx_path)!r}), 2)(batch); "
+        "np.save(sys.argv[1], features); "
         "assert loader_workers('cuda', 4) == 3; "
         "assert 'torch' not in sys.modules, 'torch was imported'"
     )
-    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
+    out = cache / "features-without-torch.npy"
+    subprocess.run([sys.executable, "-c", code, str(out)], cwd=REPO, check=True)
+    expected = eager(backbone, batches[224][:1])
+    assert np.abs(np.load(out) - expected).max() <= MATCH_ATOL
 
 
 def test_loader_workers_rule():
