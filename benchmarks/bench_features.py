@@ -30,7 +30,6 @@ from devise_lite.datasets import IMAGE_SUFFIXES, locate
 from devise_lite.visual import (
     build_backbone,
     extract_features,
-    extraction_stats,
     image_transform,
     resolve_device,
     torch_threads,
@@ -64,9 +63,14 @@ def naive_images_per_second(paths: list, cfg: VisualConfig) -> float:
 
 
 def batched_images_per_second(paths: list, cfg: VisualConfig) -> float:
-    """The computing run's images/s as `extract_features` records it (model loading excluded)."""
-    extract_features(paths, cfg, set_name=f"bench-b{cfg.batch_size}", progress=False)
-    return extraction_stats(paths, cfg, f"bench-b{cfg.batch_size}")["images_per_second"]
+    """The computing run's images/s as `extract_features` records it (model loading
+    excluded), through the configured engine."""
+    root = Path(os.environ["DEVISE_DATA"])
+    name = f"bench-b{cfg.batch_size}-{cfg.engine}"
+    stats = extract_features(
+        paths, cfg, root / f"{name}.npy", root / name, progress=False
+    )
+    return stats["images_per_second"]
 
 
 def main() -> None:
