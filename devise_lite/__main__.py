@@ -60,16 +60,26 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     debug = args.debug or os.environ.get(DEBUG_ENV) == "1"
+    return guarded(lambda: _command(args), debug)
+
+
+def _command(args: argparse.Namespace) -> int:
+    cfg = get_preset(args.preset or preset_name())
+    if args.command == "predict":
+        from . import predict
+
+        return predict.command(args, cfg)
+    from .pipeline import STAGES
+
+    run_stages(cfg, list(STAGES) if args.command == "run" else [args.command])
+    return 0
+
+
+def guarded(action, debug: bool = False) -> int:
+    """Run `action()` and turn a user-fixable error into one line and its exit code,
+    Ctrl-C into 130; `debug` prints the traceback as well."""
     try:
-        cfg = get_preset(args.preset or preset_name())
-        if args.command == "predict":
-            from . import predict
-
-            return predict.command(args, cfg)
-        from .pipeline import STAGES
-
-        names = list(STAGES) if args.command == "run" else [args.command]
-        run_stages(cfg, names)
+        return action() or 0
     except UserError as err:
         if debug:
             traceback.print_exc()
@@ -83,38 +93,64 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return INTERRUPTED
-    return 0
 
 
 def run_stages(cfg, names: list[str]) -> None:
-    """Build (or load) the named stages in order, on every torchrun process if any."""
+    """Build (or load) the named stages in order, on every torchrun process if any.
+
+    A stage that fails with a user-fixable error is reported and the run goes on with
+    every stage that does not need it (a missing shark-photo folder costs the shark
+    experiment, not Tables 2 and 3); the run then ends with one error naming them."""
     from . import ddp, pipeline
 
     group = ddp.start(cfg.visual.device)
     say = print if group.is_main else (lambda *a, **k: None)
-    todo = [n for n in pipeline.upstream_all(names) if not pipeline.is_built(cfg, n)]
+    todo = [n for n in pipeline.upstream_all(names) if not _built(cfg, n)]
+    plan = f"{len(todo)} stage(s) to build: {', '.join(todo)}" if todo else "all cached"
     say(
-        f"[devise-lite] preset {cfg.name} ({PRESET_HELP[cfg.name]}); "
-        + (
-            f"{len(todo)} stage(s) to build: {', '.join(todo)}"
-            if todo
-            else "everything is cached"
-        ),
-        flush=True,
+        f"[devise-lite] preset {cfg.name} ({PRESET_HELP[cfg.name]}); {plan}", flush=True
     )
+    failed: dict[str, str] = {}
     try:
         for name in names:
+            blocked = [n for n in pipeline.upstream(name) if n in failed]
+            if blocked:
+                failed[name] = f"needs {blocked[0]}"
+                say(f"[devise-lite] {name}: skipped, it needs {blocked[0]}", flush=True)
+                continue
             start = time.perf_counter()
             say(f"[devise-lite] {name}: {pipeline.STAGES[name].help}", flush=True)
-            pipeline.ensure(cfg, name, group)
+            try:
+                pipeline.ensure(cfg, name, group)
+            except UserError as err:
+                if len(names) == 1:
+                    raise
+                failed[name] = str(err)
+                say(f"[devise-lite] {name} failed: {err}", file=sys.stderr, flush=True)
+                continue
             for path in pipeline.publish(cfg, name) if group.is_main else []:
                 say(f"[devise-lite]   -> {path}", flush=True)
-            say(
-                f"[devise-lite] {name} done in {time.perf_counter() - start:.1f}s",
-                flush=True,
-            )
+            seconds = time.perf_counter() - start
+            say(f"[devise-lite] {name} done in {seconds:.1f}s", flush=True)
     finally:
         ddp.stop()
+    if failed:
+        first = next(iter(failed))
+        raise UserError(
+            f"{len(failed)} stage(s) not built ({', '.join(failed)}); the others are. "
+            f"First: {first}: {failed[first]}"
+        )
+
+
+def _built(cfg, name: str) -> bool:
+    """Whether a stage is cached; False if even its key cannot be computed (a dataset
+    missing): the stage itself will then say what is wrong."""
+    from . import pipeline
+
+    try:
+        return pipeline.is_built(cfg, name)
+    except UserError:
+        return False
 
 
 if __name__ == "__main__":

@@ -101,3 +101,49 @@ def standard_sets(
         base, _, plus = name.partition("+")
         sets[name] = with_seen(lists[base], seen, bool(plus), vocabulary)
     return sets
+
+
+# ---------------------------------------------------------------- the paper's wording
+
+TREE_RULES = ("within n edges", "ancestors or descendants within n edges")
+
+
+def imagenet_tree(wnids: Iterable[str]):
+    """The ImageNet is-a tree as a `hierarchy.Hierarchy`: the WordNet 3.0 hypernym
+    edges (instance hypernyms too) between two synsets of `wnids`, the ImageNet 2011
+    release's. (Not quite a tree: a synset may have two hypernyms.)"""
+    from .hierarchy import Hierarchy
+    from .wordnet import synset_of, wnid_of
+
+    members = set(wnids)
+    parents = {}
+    for wnid in members:
+        synset = synset_of(wnid)
+        above = synset.hypernyms() + synset.instance_hypernyms()
+        parents[wnid] = sorted({wnid_of(s) for s in above} & members)
+    return Hierarchy.from_parents(parents, name="imagenet-2011-is-a")
+
+
+def tree_hop_set(tree, seen: Iterable[str], hops: int, rule: str) -> set[str]:
+    """The labels within `hops` tree hops of a seen label, minus the seen ones, by one
+    reading of the paper's words (`TREE_RULES`):
+
+    * "within n edges": at most n edges up or down, in any order (siblings are 2 hops);
+    * "ancestors or descendants within n edges": only up, or only down, at most n
+      edges (a parent or grandparent, a child or grandchild; no siblings).
+    """
+    from .hierarchy import distances_from
+
+    seen = set(seen)
+    if rule == TREE_RULES[0]:
+        return set(distances_from(tree, seen, hops)) - seen
+    if rule != TREE_RULES[1]:
+        raise ValueError(f"unknown rule {rule!r}; choose one of {TREE_RULES}")
+    near: set[str] = set()
+    for start in seen:
+        for step in (tree.parents, tree.children):
+            layer = {start}
+            for _ in range(hops):
+                layer = {n for node in layer for n in step(node)}
+                near |= layer
+    return near - seen

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tqdm.auto import tqdm
 
 from .errors import UserError
+from .progress import progress_bar
 from .storage import MIRROR_ENV, atomic_path, data_root, mirror_root
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"}
@@ -387,7 +387,7 @@ def download(url: str, target: Path, timeout: float = 30.0) -> Path:
             open(tmp, "wb") as out,
         ):
             total = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(
+            with progress_bar(
                 total=total, unit="B", unit_scale=True, desc=f"download {target.name}"
             ) as bar:
                 for block in iter(lambda: response.read(1 << 20), b""):

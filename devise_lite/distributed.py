@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .__main__ import guarded, run_stages
 from .__main__ import main as stages_main
-from .__main__ import run_stages
 from .config import PRESETS, get_preset
 
 VISUAL_STAGES = ("features", "train", "finetune")
@@ -25,8 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.stage != "all":
         return stages_main([args.stage, "--preset", args.preset])
-    run_stages(get_preset(args.preset), list(VISUAL_STAGES))
-    return 0
+    return guarded(lambda: run_stages(get_preset(args.preset), list(VISUAL_STAGES)))
 
 
 if __name__ == "__main__":

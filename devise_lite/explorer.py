@@ -77,6 +77,7 @@ class Explorer:
         label_config: LabelConfig = LabelConfig(),
         featured: Sequence[str] | None = None,
         suggestion_pool: int = 50_000,
+        missing: Mapping[str, str] | None = None,
     ):
         if not candidate_sets or not models:
             raise ValueError(
@@ -99,6 +100,8 @@ class Explorer:
         self.featured = list(
             featured if featured is not None else self.candidate_sets.get("seen", [])
         )
+        self.missing = dict(missing or {})  # wnid -> name, labels without a vector
+        self._missing_names = {_plain(n): w for w, n in self.missing.items()}
         self._by_name: dict[str, list[str]] = {}
         for wnid, name in zip(space.wnids, space.names):
             self._by_name.setdefault(_plain(name), []).append(wnid)
@@ -270,6 +273,15 @@ class Explorer:
         found = self._by_name.get(_plain(label))
         if found:
             return found[0]
+        unmade = (
+            wnid if wnid in self.missing else self._missing_names.get(_plain(label))
+        )
+        if unmade:
+            raise UnknownQueryError(
+                f"{unmade} ({self.missing[unmade]}) is a label of the vocabulary "
+                "without a label vector: none of its words is known well enough; the "
+                "missing-labels report says why (pipeline.missing_labels(cfg))"
+            )
         raise UnknownQueryError(f"no label named {label!r}{self._label_hint(label)}")
 
     def image_features(self, image: str | Path) -> tuple[np.ndarray, str | None]:
@@ -384,6 +396,7 @@ def explorer_for(cfg: Config) -> Explorer:
     from .sharks import SHARK_SPECIES
 
     space = pipeline.label_space(cfg)
+    missing = pipeline.missing_labels(cfg)
     pipeline.ensure(cfg, "predictor")
     predictor = load_predictor(cfg)
     names = [predictor.default] + [
@@ -432,4 +445,5 @@ def explorer_for(cfg: Config) -> Explorer:
         featurize=FileFeatures(cfg.visual),
         label_config=cfg.labels,
         featured=sharks + list(test.labels),
+        missing=dict(zip(missing["wnid"], missing["name"], strict=True)),
     )

@@ -40,10 +40,28 @@ class Hierarchy:
     tests) never share state, and a WordNet hierarchy only expands the synsets a search visits.
     """
 
-    def __init__(self, expand: Callable[[str], Iterable[str]], name: str = "hierarchy"):
+    def __init__(
+        self,
+        expand: Callable[[str], Iterable[str]],
+        name: str = "hierarchy",
+        up: Callable[[str], Iterable[str]] | None = None,
+    ):
         self._expand = expand
+        self._up = up
         self._cache: dict[str, tuple[str, ...]] = {}
         self.name = name
+
+    def parents(self, node: str) -> tuple[str, ...]:
+        """The hypernyms of `node` (for a hierarchy that knows its directions)."""
+        if self._up is None:
+            raise ValueError(f"{self.name} knows its edges, not their directions")
+        return tuple(sorted(self._up(node)))
+
+    def children(self, node: str) -> tuple[str, ...]:
+        """The hyponyms of `node`: its neighbours that are not its parents."""
+        return tuple(
+            n for n in self.neighbours(node) if n not in set(self.parents(node))
+        )
 
     def neighbours(self, node: str) -> tuple[str, ...]:
         """Parents and children of `node` (hypernyms and hyponyms), in a fixed order."""
@@ -61,6 +79,7 @@ class Hierarchy:
     ) -> Hierarchy:
         """A hierarchy from a `{child: [parent, ...]}` mapping; every name used becomes a node."""
         adjacency: dict[str, set[str]] = {}
+        up: dict[str, set[str]] = {}
         for child, its_parents in parents.items():
             if isinstance(its_parents, str):
                 raise TypeError(
@@ -72,6 +91,7 @@ class Hierarchy:
                     raise ValueError(f"{child!r} is listed as its own parent")
                 adjacency[child].add(parent)
                 adjacency.setdefault(parent, set()).add(child)
+                up.setdefault(child, set()).add(parent)
 
         def expand(node: str) -> set[str]:
             if node not in adjacency:
@@ -81,7 +101,11 @@ class Hierarchy:
                 )
             return adjacency[node]
 
-        return cls(expand, name)
+        def parents_of(node: str) -> set[str]:
+            expand(node)  # a KeyError naming an unknown node
+            return up.get(node, set())
+
+        return cls(expand, name, up=parents_of)
 
     @classmethod
     def wordnet(cls) -> Hierarchy:

@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from tqdm.auto import tqdm
 
 from .config import PhraseConfig
+from .progress import progress_bar
 from .text import tokenize
 
 JOIN = "_"
@@ -80,7 +80,7 @@ def write_lines(
     """Write one space-separated sentence per line; returns (sentences, tokens)."""
     n_sentences = n_tokens = 0
     with open(path, "w", encoding="utf-8") as out:
-        for tokens in tqdm(
+        for tokens in progress_bar(
             sentences, total=total, desc=desc, unit="par", mininterval=2
         ):
             out.write(" ".join(tokens))
@@ -95,7 +95,7 @@ def learn_phrases(corpus: Path, cfg: PhraseConfig, total: int | None = None):
     from gensim.models.phrases import ENGLISH_CONNECTOR_WORDS, Phrases
 
     model = Phrases(
-        tqdm(
+        progress_bar(
             read_lines(corpus),
             total=total,
             desc="learn phrases",

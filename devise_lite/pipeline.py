@@ -974,6 +974,7 @@ def _build_zeroshot(cfg: Config, out: Path, _group: Group) -> dict:
         out / "zero_shot_gallery.csv", index=False
     )
     _write_candidate_sets(lists, out / "candidate_sets_imagenet1k.csv")
+    _hop_rules(lists, space).to_csv(out / "hop_rules.csv", index=False)
     _seen_labels_table(cfg, models, caltech).to_csv(
         out / "seen_labels.csv", index=False
     )
@@ -1109,6 +1110,35 @@ def _write_candidate_sets(lists: dict, path: Path) -> None:
         )
         rows += [{"candidate_set": name, "wnid": w} for w in members]
     pd.DataFrame(rows).to_csv(path, index=False)
+
+
+def _hop_rules(lists: dict, space):
+    """The paper's "within two (three) tree hops" read as rules over the ImageNet is-a
+    tree: each rule's set sizes and overlaps with the published lists (the chapter
+    prints the paper's counts beside them, from `paper.py`)."""
+    import pandas as pd
+
+    from .candidates import TREE_RULES, imagenet_tree, tree_hop_set
+    from .wordnet import imagenet21k_wnids
+
+    # ILSVRC's teddy bear (n04399382) is missing from the fall-2011 list: add the 1K.
+    tree = imagenet_tree(set(imagenet21k_wnids()) | set(lists["seen"]))
+    rows = []
+    for rule in TREE_RULES:
+        for hops in (1, 2, 3):
+            found = tree_hop_set(tree, lists["seen"], hops, rule)
+            row = {
+                "rule": rule,
+                "hops": hops,
+                "size": len(found),
+                "with a vector": sum(w in space for w in found),
+            }
+            for name in ("2-hop", "3-hop"):
+                published = set(lists[name])
+                row[f"in {name} list"] = len(found & published)
+                row[f"{name} list not in rule"] = len(published - found)
+            rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def _seen_labels_table(cfg: Config, models: dict, caltech: dict):
@@ -1278,6 +1308,7 @@ ZERO_SHOT_RESULTS = (
     "zero_shot_ablation.csv",
     "zero_shot_seen_count.csv",
     "zero_shot_gallery.csv",
+    "hop_rules.csv",
 )
 
 

@@ -1,16 +1,24 @@
-"""Progress bars that a caller can turn off, and that $TQDM_DISABLE=1 turns off everywhere.
+"""Progress bars, one style for every long step, which $TQDM_DISABLE=1 turns off.
 
-tqdm reads $TQDM_DISABLE only for calls that do not pass `disable` themselves, so functions with a
-`progress` flag go through `progress_bar` instead of passing `disable=not progress`.
+tqdm reads $TQDM_DISABLE once, when it is imported, and only for calls that pass no
+`disable` of their own; `progress_bar` reads it on every call, so a notebook or a test
+that sets it later is obeyed too, and a function's own `progress=False` still wins.
 """
 
 from __future__ import annotations
 
+import os
+
 from tqdm.auto import tqdm
+
+DISABLE_ENV = "TQDM_DISABLE"
 
 
 def progress_bar(iterable=None, *, progress: bool = True, **kwargs) -> tqdm:
-    """`tqdm(iterable, **kwargs)`, disabled outright when `progress` is False."""
-    if not progress:
+    """`tqdm(iterable, **kwargs)`, off when `progress` is False or $TQDM_DISABLE is set."""
+    off = os.environ.get(DISABLE_ENV, "").lower() in ("1", "true", "yes")
+    if off or not progress:
         kwargs["disable"] = True
+    kwargs.setdefault("mininterval", 1.0)  # one refresh a second: readable in logs
+    kwargs.setdefault("dynamic_ncols", True)
     return tqdm(iterable, **kwargs)
