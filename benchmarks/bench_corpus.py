@@ -13,7 +13,9 @@ idle cores), so three things say how busy the machine was: the CPU seconds other
 processes took during each run, the load average before and after, and a "ceiling"
 measured just before each run: how much faster N processes do N shares of plain
 Python work than one process does them all (2.0x for 2 processes on 2 idle cores).
-The N-process ratio is also shown as a share of the ceiling before its run.
+The N-process ratio is also shown as a share of the ceiling before its run, and an
+estimate of it on idle cores from each step's CPU seconds (`idle_estimate`); under
+contention CPU seconds grow too (shared caches), so that estimate errs low.
 """
 
 from __future__ import annotations

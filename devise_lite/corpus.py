@@ -34,7 +34,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from itertools import repeat
+from itertools import filterfalse, repeat
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import NamedTuple
@@ -248,6 +248,34 @@ def key_parts(keys: Iterable[str], parts: int) -> list[list[str]]:
     return dealt
 
 
+def part_size(own: int, vocab: Mapping[str, int], others: list[list[str]]) -> int:
+    """Distinct keys of one part over all shares: the `own` this share holds, and those
+    of the other shares' lists that it does not hold, each counted once."""
+    extra: set[str] = set()
+    for keys in others[:-1]:
+        extra.update(filterfalse(vocab.__contains__, keys))
+    last = others[-1] if others else []
+    # The last list only needs counting: no set to grow (the only list, for 2 shares).
+    unseen = filterfalse(extra.__contains__, filterfalse(vocab.__contains__, last))
+    return own + len(extra) + len(list(unseen))
+
+
+def known_counts(vocab: Mapping[str, int], heavy: int) -> dict[str, int]:
+    """A share's counts the parent gets unasked: its multi-word keys counted at least
+    `heavy` times (the candidates), and the first and last words of those keys."""
+    keys = {k: c for k, c in vocab.items() if c >= heavy and JOIN in k}
+    return {**keys, **{w: vocab.get(w, 0) for w in end_words(keys)}}
+
+
+def summed_counts(keys: Iterable[str], parts: Iterable[Mapping[str, int]]) -> dict:
+    """Each key's count summed over the shares' (partial) count mappings."""
+    totals = dict.fromkeys(keys, 0)
+    for counts in parts:
+        for key, count in counts.items():
+            totals[key] += count
+    return totals
+
+
 # ---------------------------------------------------------------- gensim
 
 
@@ -353,7 +381,7 @@ class Counted(NamedTuple):
 
     words: int  # gensim's corpus_word_count of the share
     min_reduce: int  # 1 unless gensim pruned the share's counts
-    heavy: list[str]  # its multi-word keys counted at least `heavy_count` times
+    known: dict[str, int]  # `known_counts`: candidates and their end words
 
 
 def _count_worker(
@@ -367,14 +395,14 @@ def _count_worker(
     """Share `index` of step 2, in its own process: count, then answer the parent.
 
     Keys are dealt into as many parts as there are shares (`key_parts`); this worker
-    unites part `index` of every share's keys, the others write theirs to `work`.
+    sizes part `index` over all shares, the others write theirs to `work` for it.
 
     1. receive (shares, `heavy_count`); count the share with gensim; write the key
-       parts other workers unite; send `Counted`;
-    2. once every share has written its parts, the parent says "unite": unite part
-       `index` of all shares (while the parent works out which counts it needs);
-    3. receive the keys whose counts the parent needs; send (the number of distinct
-       keys in part `index` over all shares, those counts)."""
+       parts other workers size; send `Counted`;
+    2. once every share has written its parts, the parent says "size": size part
+       `index` (while the parent works out which counts it still lacks);
+    3. receive the keys whose counts the parent lacks from this share; send (the size
+       of part `index`, those counts)."""
     _settle_forked_worker()
     try:
         shares, heavy = conn.recv()
@@ -390,18 +418,21 @@ def _count_worker(
         for part, keys in enumerate(parts):
             if part != index:
                 _part_file(work, index, part).write_text("\n".join(keys), "utf-8")
-        heavy_keys = [k for k, c in vocab.items() if c >= heavy and JOIN in k]
+        known = known_counts(vocab, heavy)
         conn.send(
-            ("counted", Counted(model.corpus_word_count, model.min_reduce, heavy_keys))
+            ("counted", Counted(model.corpus_word_count, model.min_reduce, known))
         )
-        conn.recv()  # "unite": every part file is written
-        united = set(parts[index])
-        for other in range(shares):
-            if other != index:
-                united.update(_read_keys(_part_file(work, other, index)))
-        wanted = conn.recv()
-        counts = np.fromiter(map(vocab.get, wanted, repeat(0)), np.int64, len(wanted))
-        conn.send(("answered", (len(united), counts)))
+        conn.recv()  # "size": every part file is written
+        others = [
+            _read_keys(_part_file(work, other, index))
+            for other in range(shares)
+            if other != index
+        ]
+        size = part_size(len(parts[index]), vocab, others)
+        del others
+        asked = conn.recv()
+        counts = np.fromiter(map(vocab.get, asked, repeat(0)), np.int64, len(asked))
+        conn.send(("answered", (size, counts)))
     except EOFError:  # the parent stopped asking (it learns in one process instead)
         pass
     except BaseException as err:  # noqa: BLE001 - the parent re-raises it
@@ -468,7 +499,7 @@ def learn_phrases(
     it reaches `heavy_count` in some share (pigeonhole); the parent collects those keys
     and asks every share for their counts and their end words' counts. The vocabulary
     size (the scorer's `len_vocab`) is counted exactly too: the keys are dealt into one
-    part per share, and each worker unites one part of every share's keys.
+    part per share, and each worker sizes one part over every share's keys.
     Returns (FrozenPhrases, info)."""
     model = phrases_model(cfg)
     _check_default_scoring(model)
@@ -537,11 +568,12 @@ def _learn_in_shares(path, shares, cfg, model, bar):
         if any(c.min_reduce > 1 for c in counted):
             return None
         for conn, _ in workers:
-            conn.send("unite")
-        candidates = set().union(*(c.heavy for c in counted))
-        wanted = list(candidates | end_words(candidates))
-        for conn, _ in workers:
-            conn.send(wanted)
+            conn.send("size")
+        # A candidate is heavy in some share, whose known counts hold its end words.
+        wanted = set().union(*(c.known.keys() for c in counted))
+        asked = [list(wanted.difference(c.known)) for c in counted]
+        for (conn, _), keys in zip(workers, asked, strict=True):
+            conn.send(keys)
         answers = _gather(workers, "answered")
         seconds["merge"] = time.perf_counter() - start - seconds["count"]
     finally:
@@ -551,13 +583,19 @@ def _learn_in_shares(path, shares, cfg, model, bar):
             if process.is_alive():
                 process.terminate()
         shutil.rmtree(work, ignore_errors=True)
-    vocabulary = sum(united for united, _ in answers)  # the parts are disjoint
+    vocabulary = sum(size for size, _ in answers)  # the parts are disjoint
     if vocabulary > model.max_vocab_size:
         return None
-    summed = np.sum([counts for _, counts in answers], axis=0).tolist()
-    counts = dict(zip(wanted, summed, strict=True))
+    counts = summed_counts(
+        wanted,
+        [c.known for c in counted]
+        + [
+            dict(zip(keys, answer.tolist(), strict=True))
+            for keys, (_, answer) in zip(asked, answers, strict=True)
+        ],
+    )
     phrasegrams = score_phrases(
-        {k: counts[k] for k in candidates if counts[k] > cfg.min_count},
+        phrase_candidates(counts, cfg.min_count),
         counts,
         vocabulary,
         sum(c.words for c in counted),

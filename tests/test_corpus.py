@@ -18,14 +18,17 @@ from devise_lite.corpus import (
     end_words,
     heavy_count,
     key_parts,
+    known_counts,
     learn_phrases,
     lines_bytes,
     ordered_map,
     page_batches,
+    part_size,
     phrase_candidates,
     phrases_model,
     score_phrases,
     split_blocks,
+    summed_counts,
     write_pieces,
 )
 from devise_lite.errors import UserError
@@ -177,6 +180,34 @@ def test_key_parts_deal_keys_by_length():
     assert key_parts(keys, 2) == [["bb", "cc", "new_york"], ["a", "ddd"]]
     assert key_parts(keys, 1) == [keys]
     assert key_parts([], 3) == [[], [], []]
+
+
+def test_part_size_counts_each_key_of_the_part_once_over_all_shares():
+    own = {"ab": 1, "cd": 2, "x": 5}  # this share's vocabulary; its part: ab, cd
+    assert part_size(2, own, []) == 2
+    assert part_size(2, own, [["ab", "ef"]]) == 3  # ef is new, ab is not
+    assert part_size(2, own, [["ab", "ef"], ["ef", "gh", "cd"]]) == 4  # ef once
+    assert part_size(0, {}, [[], ["ij"]]) == 1
+
+
+def test_known_counts_are_the_candidates_and_their_end_words():
+    vocab = {"new": 9, "york": 8, "new_york": 4, "of_the": 2, "a_of_b": 3, "a": 1}
+    assert known_counts(vocab, 3) == {
+        "new_york": 4,
+        "a_of_b": 3,
+        "new": 9,
+        "york": 8,
+        "a": 1,
+        "b": 0,  # an end word this share never saw alone
+    }
+
+
+def test_summed_counts_add_the_shares_partial_counts():
+    assert summed_counts(["a", "b", "c"], [{"a": 2, "b": 1}, {"a": 3}, {}]) == {
+        "a": 5,
+        "b": 1,
+        "c": 0,
+    }
 
 
 def test_page_batches_group_consecutive_pages_by_markup_size():
