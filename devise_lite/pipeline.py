@@ -1277,7 +1277,9 @@ def _build_predictor(cfg: Config, out: Path, _group: Group) -> dict:
 def _reads_corpus(cfg: Config):
     from .text import text_fingerprint
 
-    fingerprint = text_fingerprint(text_source(cfg), cfg.text.max_files)
+    from .corpus import CORPUS_FORMAT
+
+    fingerprint = text_fingerprint(text_source(cfg), cfg.text.max_files), CORPUS_FORMAT
     # the number of processes changes only the speed: the output is the same
     text = replace(cfg.text, processes=None)
     return fingerprint, text, cfg.phrases, cfg.labels.vocabulary
