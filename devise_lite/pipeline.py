@@ -177,9 +177,10 @@ def _build_corpus(cfg: Config, out: Path, _group: Group) -> dict:
     from .corpus import build_corpus
     from .wordnet import lemma_names, synset_of
 
-    lemmas = (
-        lemma for w in label_vocabulary(cfg) for lemma in lemma_names(synset_of(w))
-    )
+    lemmas = []
+    if cfg.phrases.label_lexicon:  # only then is WordNet needed
+        vocabulary = label_vocabulary(cfg)
+        lemmas = [lemma for w in vocabulary for lemma in lemma_names(synset_of(w))]
     return build_corpus(
         text_source(cfg), cfg.text, cfg.phrases, lemmas, out, cfg.text.processes
     )
@@ -1277,9 +1278,7 @@ def _build_predictor(cfg: Config, out: Path, _group: Group) -> dict:
 def _reads_corpus(cfg: Config):
     from .text import text_fingerprint
 
-    from .corpus import CORPUS_FORMAT
-
-    fingerprint = text_fingerprint(text_source(cfg), cfg.text.max_files), CORPUS_FORMAT
+    fingerprint = text_fingerprint(text_source(cfg), cfg.text.max_files)
     # the number of processes changes only the speed: the output is the same
     text = replace(cfg.text, processes=None)
     return fingerprint, text, cfg.phrases, cfg.labels.vocabulary
