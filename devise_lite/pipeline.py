@@ -141,6 +141,11 @@ def missing_for(cfg: Config, name: str) -> list[str]:
     return [stage for stage in upstream(name) if not is_built(cfg, stage)]
 
 
+def _load_tables(_cfg: Config, done: Path) -> dict:
+    """A results stage's tables by name: {"table2_zero_shot": DataFrame, ...}."""
+    return {path.stem: read_csv(path) for path in sorted(done.glob("*.csv"))}
+
+
 def read_csv(path: Path):
     """A CSV of a stage folder as a DataFrame (pandas is imported only when needed:
     `predict` reads stage keys and answers without it)."""
@@ -1437,6 +1442,7 @@ STAGES: dict[str, Stage] = {
             needs=("imagenet1k", "zeroshot_caltech", "sample_features"),
             reads=lambda cfg: cfg.imagenet,
             build=_build_zeroshot,
+            load=_load_tables,
             results=ZERO_SHOT_RESULTS,
         ),
         Stage(
@@ -1445,6 +1451,7 @@ STAGES: dict[str, Stage] = {
             needs=("shark_models", "sample_features", "shark_features"),
             reads=lambda cfg: cfg.imagenet.conse_t,
             build=_build_zeroshot_sharks,
+            load=_load_tables,
             results=("sharks_zero_shot.csv", "sharks_zero_shot_top5.csv"),
         ),
         Stage(
