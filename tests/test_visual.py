@@ -17,9 +17,12 @@ from devise_lite.visual import (
     build_backbone,
     extract_features,
     features_of,
+    head_verdict,
     image_transform,
     imagenet_predict,
+    parameter_count,
     resolve_device,
+    untrained_backbone,
 )
 
 # Eager torch: the tests count the backbone's forward calls (batches).
@@ -200,3 +203,25 @@ def test_unknown_backbone_and_device_are_refused():
         assert resolve_device(VisualConfig()) == torch.device("cpu")
         with pytest.raises(RuntimeError, match="CUDA is not available"):
             resolve_device(VisualConfig(device="cuda"))
+
+
+def test_untrained_alexnet_has_the_papers_shape_and_no_weights_to_download():
+    alexnet = untrained_backbone("alexnet")
+    assert alexnet.feature_dim == 4096 and alexnet.imagenet_head.out_features == 1000
+    # AlexNet's 61,100,840 weights, less its 4096 x 1000 classifier and 1000 biases.
+    assert parameter_count(alexnet.net) == 61_100_840 - (4096 * 1000 + 1000)
+    assert parameter_count(torch.nn.Linear(3, 2)) == 3 * 2 + 2
+
+
+@pytest.mark.parametrize(
+    "truth, top1, verdict",
+    [
+        ("n02110341", "n02110341", "ImageNet-1K class, top-1 correct"),  # dalmatian
+        ("n02110341", "n02690373", "ImageNet-1K class, top-1 wrong"),  # an airliner
+        ("n02691156", "n02690373", "not in ImageNet-1K, top-1 is a kind of it"),
+        ("n02691156", "n02110341", "not in ImageNet-1K, top-1 is not"),
+    ],
+)
+def test_head_verdict(truth, top1, verdict):
+    mirror()  # WordNet comes from the mirror
+    assert head_verdict(truth, top1) == verdict
