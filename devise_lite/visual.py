@@ -161,6 +161,17 @@ def parameter_count(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
+def architecture(backbone: VisualBackbone) -> dict[str, int]:
+    """A backbone's size: its feature dimension and its weights below and in the
+    cut-off classifier."""
+    head = backbone.imagenet_head
+    return {
+        "feature dimension": backbone.feature_dim,
+        "weights below the classifier": parameter_count(backbone.net),
+        "weights of the classifier": 0 if head is None else parameter_count(head),
+    }
+
+
 def _cut_classifier(net: nn.Module, name: str) -> nn.Linear:
     """Replace the net's last nn.Linear (its 1000-way classifier) by Identity and
     return it.
@@ -226,7 +237,34 @@ def head_verdict(truth: str, top1: str) -> str:
         outcome = "top-1 correct" if top1 == truth else "top-1 wrong"
         return f"ImageNet-1K class, {outcome}"
     kind = descends_from(synset_of(top1), synset_of(truth))
-    return "not in ImageNet-1K, top-1 " + ("is a kind of it" if kind else "is not")
+    return "not in ImageNet-1K, top-1 " + ("is a kind of it" if kind else "is another")
+
+
+def head_check(backbone: VisualBackbone, photos: Sequence, cfg: VisualConfig):
+    """The cut-off ImageNet head's answers for labelled photos (`LabelledImage`s), a
+    row each: the photo, its label, the head's top-1 answer and its probability, the
+    `head_verdict`, and the top-3 (wnid, probability) answers."""
+    import pandas as pd
+
+    from .wordnet import synset_of
+
+    files = ImageFiles([photo.path for photo in photos], image_transform(cfg))
+    batch = torch.stack([files[i] for i in range(len(files))])
+    answers = imagenet_predict(backbone, batch, top=3)
+    top1 = [answer[0][0] for answer in answers]
+    return pd.DataFrame(
+        {
+            "photo": [f"{photo.source}/{photo.path.name}" for photo in photos],
+            "label": [synset_of(photo.wnid).name() for photo in photos],
+            "head's top-1": [synset_of(wnid).name() for wnid in top1],
+            "probability": [answer[0][1] for answer in answers],
+            "verdict": [
+                head_verdict(photo.wnid, wnid)
+                for photo, wnid in zip(photos, top1, strict=True)
+            ],
+            "top-3": answers,
+        }
+    )
 
 
 # ---------------------------------------------------------------- images
@@ -270,7 +308,7 @@ class ImageFiles(Dataset):
         """The image tensor, or an `ImageError` saying why there is none."""
         path = self.paths[index]
         if not path.is_file():
-            message = f"image file {path} does not exist: {_advice(path)}"
+            message = f"image file {path} does not exist: {image_advice(path)}"
             return ImageError(message, missing=True)
         try:
             with Image.open(path) as image:
@@ -278,7 +316,7 @@ class ImageFiles(Dataset):
         except (UnidentifiedImageError, OSError, ValueError) as err:
             reason = str(err).split("\n")[0]
             return ImageError(
-                f"{path} is not a readable image ({reason}): {_advice(path)}"
+                f"{path} is not a readable image ({reason}): {image_advice(path)}"
             )
         return self.transform(rgb)
 
@@ -296,7 +334,7 @@ class ImageError:
         )
 
 
-def _advice(path: Path) -> str:
+def image_advice(path: Path) -> str:
     """What to do about a bad image file, given where it lies."""
     from .storage import data_root, in_mirror
 
