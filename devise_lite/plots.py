@@ -13,9 +13,11 @@ def wordnet_groups(
     exclude_below: dict[str, str] | None = None,
     seed: int = 0,
 ) -> dict[str, list[str]]:
-    """Labels of the space grouped by WordNet ancestor: `{"sharks": ("shark.n.01", 40)}` takes up to
-    40 labels below shark.n.01 (a seeded sample if there are more). `exclude_below` drops a sub-tree
-    from a group (other fish without the sharks). A label joins only the first group that claims it."""
+    """Labels of the space grouped by WordNet ancestor.
+
+    `{"sharks": ("shark.n.01", 40)}` takes up to 40 labels below shark.n.01 (a seeded
+    sample if there are more). `exclude_below` drops a sub-tree from a group (other
+    fish without the sharks). A label joins only the first group that claims it."""
     from .wordnet import descends_from, synset_of, wordnet
 
     wn = wordnet()
@@ -61,12 +63,15 @@ def label_map(
     annotate=(),
     seed: int = 0,
 ):
-    """Scatter of the grouped labels after UMAP; `annotate` names labels (display names) to write."""
+    """Scatter of the grouped labels after UMAP, the legend outside the axes.
+
+    `annotate` names labels (display names) to write next to their points, placed so
+    that no two names overlap (`_place_labels`); names not on the map are skipped."""
     import matplotlib.pyplot as plt
 
     wnids = [w for members in groups.values() for w in members]
     xy = umap_2d(space.vectors[space.index(wnids)], seed=seed)
-    fig, ax = plt.subplots(figsize=(8, 6.5))
+    fig, ax = plt.subplots(figsize=(9.5, 6.5))
     start = 0
     for name, members in groups.items():
         part = xy[start : start + len(members)]
@@ -75,18 +80,84 @@ def label_map(
         )
         start += len(members)
     names = [space.names[i] for i in space.index(wnids)]
-    for label in annotate:
-        if label in names:
-            i = names.index(label)
-            ax.annotate(
-                label, xy[i], xytext=(4, 4), textcoords="offset points", fontsize=9
-            )
+    shown = [(label, names.index(label)) for label in annotate if label in names]
+    if shown:
+        chosen = xy[[row for _, row in shown]]
+        ax.scatter(
+            chosen[:, 0],
+            chosen[:, 1],
+            s=40,
+            facecolors="none",
+            lw=1,
+            edgecolors="black",
+        )
+        _place_labels(ax, chosen, [label for label, _ in shown], obstacles=xy)
     ax.set_title(title)
-    ax.set_xlabel("UMAP 1")
+    ax.set_xlabel("UMAP 1 (no units: only neighbourhoods are kept)")
     ax.set_ylabel("UMAP 2")
-    ax.legend(fontsize=9, loc="best")
+    ax.legend(
+        title="WordNet group (labels)",
+        fontsize=9,
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+        borderaxespad=0.0,
+    )
     fig.tight_layout()
     return fig
+
+
+# Where a name may go, in points from its point: near first, then farther out, in 8
+# directions each time (right, above, left, below, then the diagonals).
+_DIRECTIONS = [(1, 0), (0, 1), (-1, 0), (0, -1), (1, 1), (-1, 1), (-1, -1), (1, -1)]
+_RADII = (5, 14, 26, 40)
+
+
+def _place_labels(ax, points: np.ndarray, texts: list[str], obstacles: np.ndarray):
+    """Write each text near its point, greedily: of the candidate offsets, the one whose
+    text box overlaps no text placed before, stays inside the axes and covers the
+    fewest other points wins (nearest first on ties). A name set away from its point
+    gets a thin leader line."""
+    fig = ax.figure
+    fig.canvas.draw()  # fixes the axes limits, so boxes can be measured
+    renderer = fig.canvas.get_renderer()
+    inside = ax.get_window_extent(renderer)
+    dots = ax.transData.transform(obstacles)
+    placed = []
+    for point, text in zip(points, texts, strict=True):
+        best = None  # (cost, offset, box)
+        for radius in _RADII:
+            for dx, dy in _DIRECTIONS:
+                offset = (dx * radius, dy * radius)
+                note = _note(ax, text, point, offset)
+                box = note.get_window_extent(renderer).expanded(1.05, 1.15)
+                note.remove()
+                clash = any(box.overlaps(other) for other in placed)
+                corners = [(box.x0, box.y0), (box.x1, box.y1)]
+                out = not all(inside.contains(x, y) for x, y in corners)
+                cost = (clash or out, int(box.contains_points(dots).sum()), radius)
+                if best is None or cost < best[0]:
+                    best = (cost, offset, box)
+            if best[0][:2] == (False, 0):
+                break  # a free place at this distance: no need to look farther
+        cost, offset, box = best
+        _note(ax, text, point, offset, leader=cost[2] > _RADII[0])
+        placed.append(box)
+
+
+def _note(ax, text: str, point, offset, leader: bool = False):
+    """One name at `offset` points from `point`, aligned away from it."""
+    dx, dy = offset
+    return ax.annotate(
+        text,
+        point,
+        xytext=(dx, dy),
+        textcoords="offset points",
+        fontsize=9,
+        ha="left" if dx > 0 else "right" if dx < 0 else "center",
+        va="bottom" if dy > 0 else "top" if dy < 0 else "center",
+        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "alpha": 0.8, "lw": 0},
+        arrowprops={"arrowstyle": "-", "lw": 0.6, "color": "0.3"} if leader else None,
+    )
 
 
 # ---------------------------------------------------------------- chapters 3-5: photos, curves, Table 1
