@@ -232,3 +232,54 @@ def objective(cfg: Word2VecConfig) -> str:
     if cfg.hs:
         return "hierarchical softmax"
     return f"negative sampling ({cfg.negative} noise words)"
+
+
+def beside_paper(cfg: Word2VecConfig, words: int, vocabulary: int) -> pd.DataFrame:
+    """The paper's skip-gram (`paper_skipgram`) beside one of ours: `cfg` trained on
+    `words` words of text into a `vocabulary` of terms. One row per setting, counts
+    written as "5.4 B", "41.2 M", "155 K"."""
+    paper = paper_skipgram()
+    rows = {
+        "words of Wikipedia": (_short(paper["words"]), _short(words)),
+        "vocabulary (terms with a vector)": (
+            _short(paper["vocabulary"]),
+            _short(vocabulary),
+        ),
+        "objective": (paper["objective"], objective(cfg)),
+        "window (words each side)": (paper["window"], cfg.window),
+        "passes over the text": (paper["passes"], cfg.epochs),
+        "vector size": (
+            " or ".join(f"{d}-d" for d in paper["dimensions"]),
+            f"{cfg.vector_size}-d",
+        ),
+    }
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["the paper", "ours"])
+
+
+def _short(count: float) -> str:
+    """A count in the paper's style: 5.4 B, 41.2 M, 155 K (3 significant digits)."""
+    for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if count >= size:
+            return f"{count / size:.3g} {unit}"
+    return f"{count:,.0f}"
+
+
+def corpus_record(info: dict) -> pd.Series:
+    """What a reader needs of the corpus stage's record (`pipeline.info(cfg,
+    "corpus")`): counts, then the seconds of each step (not of its parts) and in all."""
+    record = {
+        "articles": info["documents"],
+        "paragraphs (lines of the corpus)": info["paragraphs"],
+        "tokens before phrases": info["tokens_before_phrases"],
+        "tokens after phrases": info["tokens"],
+        "multi-word lemmas in the label lexicon": info["label_phrases"],
+        "phrases found by statistics": sum(p["phrases"] for p in info["phrase_passes"]),
+        "processes": info["processes"],
+    }
+    counts = {name: f"{value:,}" for name, value in record.items()}
+    steps = {  # "learn phrases (1/1): count" is a part of "learn phrases (1/1)"
+        f"seconds: {step}": f"{seconds:.1f}"
+        for step, seconds in info["step_seconds"].items()
+        if ":" not in step
+    }
+    return pd.Series({**counts, **steps, "seconds in all": f"{info['seconds']:.1f}"})

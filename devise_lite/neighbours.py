@@ -91,6 +91,17 @@ def share_per_query(table: pd.DataFrame) -> pd.DataFrame:
     return summary.sort_values("share", kind="stable").reset_index(drop=True)
 
 
+def check_summary(table: pd.DataFrame, enough: int = 7) -> dict:
+    """A neighbour check in three numbers: the mean number of group members among a
+    query's neighbours, the queries with at least `enough` of them, and the queries."""
+    summary = share_per_query(table)
+    return {
+        "members (mean)": float(summary["sharks"].mean()),
+        f"queries with {enough} or more": int((summary["sharks"] >= enough).sum()),
+        "queries": len(summary),
+    }
+
+
 def falling_short(
     table: pd.DataFrame, below: float = 0.7, shown: int = 5
 ) -> pd.DataFrame:
@@ -121,6 +132,24 @@ def hub_counts(space: LabelSpace, k: int = 10, queries=None) -> pd.DataFrame:
     return table.sort_values("times", ascending=False, kind="stable").reset_index(
         drop=True
     )
+
+
+def hub_summary(counts: pd.DataFrame) -> dict:
+    """What a `hub_counts` table says about hubs: the most frequent neighbour, its
+    times and how many times the average that is, the skewness of the times (0 when
+    the places are shared out evenly; large when a few labels take many), and the
+    share of labels that are nobody's neighbour."""
+    times = counts["times"].to_numpy(dtype=np.float64)
+    spread = times.std()
+    skewness = ((times - times.mean()) ** 3).mean() / spread**3 if spread else 0.0
+    top = counts.loc[counts["times"].idxmax()]
+    return {
+        "most frequent": top["name"],
+        "times": int(top["times"]),
+        "x average": float(top["times"] / times.mean()),
+        "skewness": float(skewness),
+        "never a neighbour": float((times == 0).mean()),
+    }
 
 
 def shark_neighbours(space: LabelSpace, k: int = 9) -> pd.DataFrame:

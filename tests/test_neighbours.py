@@ -1,11 +1,14 @@
 import numpy as np
+import pandas as pd
 
 from devise_lite import neighbours
 from devise_lite.labels import LabelSpace
 from devise_lite.neighbours import (
     NEIGHBOUR_COLUMNS,
+    check_summary,
     falling_short,
     hub_counts,
+    hub_summary,
     label_neighbours,
     nearest_others,
     share_per_query,
@@ -94,3 +97,30 @@ def test_falling_short_lists_the_outsiders_of_the_weak_queries():
     assert short["sharks"].tolist() == [1, 1, 1]
     assert short["others"].tolist() == ["C", "C", "C"]
     assert falling_short(table, below=0.5).empty  # 1/2 is not under 1/2
+
+
+def test_hub_summary_by_hand():
+    counts = pd.DataFrame(
+        {"wnid": list("abcd"), "name": list("ABCD"), "times": [3, 1, 0, 0]}
+    )
+    # mean 1; deviations 2, 0, -1, -1: second moment 6/4, third 6/4, so the skewness
+    # is 1.5 / 1.5 ** 1.5 = 1 / sqrt(1.5).
+    summary = hub_summary(counts)
+    assert summary["most frequent"] == "A" and summary["times"] == 3
+    assert summary["x average"] == 3.0 and summary["never a neighbour"] == 0.5
+    assert np.isclose(summary["skewness"], 1 / np.sqrt(1.5))
+    even = counts.assign(times=[1, 1, 1, 1])
+    assert hub_summary(even)["skewness"] == 0.0
+
+
+def test_check_summary_by_hand():
+    members = {"b", "c"}
+    table = label_neighbours(
+        CIRCLE, ["a", "b", "d"], k=2, is_member=members.__contains__
+    )
+    # a: b, c -> 2 members; b: c, a -> 1; d: c, b -> 2.
+    assert check_summary(table, enough=2) == {
+        "members (mean)": 5 / 3,
+        "queries with 2 or more": 2,
+        "queries": 3,
+    }
