@@ -27,6 +27,7 @@ def wordnet_groups(
     wn = wordnet()
     rng = np.random.default_rng(seed)
     exclude_below = exclude_below or {}
+    keep_set = set(keep)
     taken: set[str] = set()
     groups = {}
     for name, (ancestor, limit) in spec.items():
@@ -40,7 +41,7 @@ def wordnet_groups(
             and not (skip and descends_from(synset_of(w), skip))
         ]
         if len(members) > limit:
-            kept = [w for w in members if w in set(keep)][:limit]
+            kept = [w for w in members if w in keep_set][:limit]
             rest = [w for w in members if w not in set(kept)]
             drawn = rng.choice(rest, size=limit - len(kept), replace=False).tolist()
             members = sorted(kept + drawn)

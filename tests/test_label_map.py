@@ -46,3 +46,20 @@ def test_a_lone_point_gets_its_name_right_beside_it_without_a_leader():
     (note,) = ax.texts
     assert note.xyann == (5, 0) and note.arrow_patch is None  # first choice: right
     plt.close(fig)
+
+
+def test_wordnet_groups_keep_the_labels_a_figure_names():
+    from devise_lite.labels import LabelSpace
+    from devise_lite.plots import wordnet_groups
+    from devise_lite.sharks import shark_wnids
+    from devise_lite.wordnet import imagenet21k_wnids
+
+    sharks = shark_wnids(imagenet21k_wnids())
+    space = LabelSpace(sharks, sharks, np.eye(len(sharks), dtype=np.float32))
+    tiger = "n01491361"
+    spec = {"sharks": ("shark.n.01", 3)}
+    kept = wordnet_groups(space, spec, seed=0, keep=[tiger])["sharks"]
+    assert tiger in kept and len(kept) == 3 and kept == sorted(kept)
+    # Without `keep`, the seeded sample is the one it always was.
+    drawn = np.random.default_rng(0).choice(sharks, size=3, replace=False)
+    assert wordnet_groups(space, spec, seed=0)["sharks"] == sorted(drawn.tolist())
