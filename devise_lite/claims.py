@@ -594,6 +594,27 @@ def _comparable(name: str, paper_side: Side, ours: Side) -> str:
     return f"{name}: {'; '.join(parts)}" if name else "; ".join(parts)
 
 
+# The verdicts table in two views narrow enough for a page: the numbers, the words.
+NUMBER_COLUMNS = ["claim", "paper", "ours", "comparable", "holds"]
+WORD_COLUMNS = ["claim", "paper says", "test"]
+
+
+def styled(table: pd.DataFrame, columns: list[str]):
+    """Some columns of a verdicts table for printing: no index, text left-aligned and
+    at the top of its cell, a rule between rows (the cells run over several lines)."""
+    return (
+        table[columns]
+        .style.hide(axis="index")
+        .set_properties(**{"text-align": "left", "vertical-align": "top"})
+        .set_table_styles(
+            [
+                {"selector": "td", "props": "border-bottom: 1px solid #ddd;"},
+                {"selector": "th", "props": "text-align: left;"},
+            ]
+        )
+    )
+
+
 def verdict_word(holds: bool | None) -> str:
     """A finding's verdict as the table prints it: "yes", "no" or "n/a"."""
     return "n/a" if holds is None else ("yes" if holds else "no")

@@ -196,6 +196,19 @@ def table1_beside_paper(ours: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def table1_halves(beside: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """table1_beside_paper's table in two halves narrow enough for a page: DeViSE and
+    the softmax baseline with their ratio, paper then ours; and the other models
+    (random embeddings, chance, phase 2 when run), each half with its metric."""
+    versus = [
+        f"{who} {model}"
+        for who in ("paper", "ours")
+        for model in ("softmax", "DeViSE", "DeViSE / softmax")
+    ]
+    others = [c for c in beside.columns if c not in versus and c != "metric"]
+    return beside[["metric", *versus]], beside[["metric", *others]]
+
+
 def _cell(table: pd.DataFrame, model: str, column: str) -> float:
     """table.loc[model, column] as a float; NaN where the column is absent."""
     if column not in table.columns:

@@ -315,3 +315,12 @@ def test_sharks_prefer_the_papers_experiment():
     both = pd.concat([handmade.sharks(), other], ignore_index=True)
     assert holds("sharks, zero-shot", sharks=both) == "yes"
     assert holds("sharks, zero-shot", sharks=other) == "no"  # the only experiment run
+
+
+def test_styled_views_show_their_columns_without_an_index():
+    table = claims.verdicts(Results(table1=handmade.table1()))
+    html = claims.styled(table, claims.NUMBER_COLUMNS).to_html()
+    assert "row_heading" not in html and "paper says" not in html
+    assert "0.977" in html  # the paper's DeViSE / softmax on hit@5
+    words = claims.styled(table, claims.WORD_COLUMNS).to_html()
+    assert "paper says" in words and "comparable" not in words

@@ -297,3 +297,27 @@ def test_format_comparison_counts_the_stage_tables_n_columns():
     )
     html = paper.format_comparison(sharks).to_html()
     assert ">40<" in html and "75.0%" in html and "4000" not in html
+
+
+def test_table1_halves_split_the_comparison_in_two():
+    versus, others = paper.table1_halves(
+        paper.table1_beside_paper(handmade.table1(phase2=True))
+    )
+    assert list(versus.columns) == [
+        "metric",
+        "paper softmax",
+        "paper DeViSE",
+        "paper DeViSE / softmax",
+        "ours softmax",
+        "ours DeViSE",
+        "ours DeViSE / softmax",
+    ]
+    assert list(others.columns) == [
+        "metric",
+        "paper random emb.",
+        "paper chance",
+        "ours DeViSE + phase 2",
+        "ours random emb.",
+        "ours chance",
+    ]
+    assert len(versus) == len(others) == 8
