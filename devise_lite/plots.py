@@ -259,7 +259,8 @@ def prediction_gallery(
             )
             ax.axis("off")
     fig.suptitle(title)
-    fig.tight_layout()
+    # Half an inch above the first row for the title, whatever the number of rows.
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))
     return fig
 
 
