@@ -309,14 +309,20 @@ def paper_beside_ours(
     """One panel per comparison: for each category (a row of the panel's DataFrame,
     its index on the x axis) the paper's bar beside ours (columns "paper", "ours").
 
-    Panels named in `log` get a log y axis; `lines` draws one dashed reference line per
-    panel ({panel: (y, label)}). A value the axis cannot show (missing, or 0 on a log
-    axis) is written at the foot of its bar instead."""
+    Panels named in `log` get a log y axis; `lines` draws one reference line per
+    panel ({panel: (y, label)}), one line style per label. A value the axis cannot
+    show (missing, or 0 on a log axis) is written at the foot of its bar instead.
+    Panels are as wide as their number of categories."""
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(
-        1, len(panels), figsize=(4.6 * len(panels), 3.9), squeeze=False
+        1,
+        len(panels),
+        figsize=(9.2, 4.2),
+        squeeze=False,
+        gridspec_kw={"width_ratios": [max(len(f), 1) for f in panels.values()]},
     )
+    labels = list(dict.fromkeys(label for _, label in (lines or {}).values()))
     colours = {"paper": "0.6", "ours": "tab:blue"}
     for ax, (panel, frame) in zip(axes[0], panels.items(), strict=True):
         x = np.arange(len(frame))
@@ -342,7 +348,7 @@ def paper_beside_ours(
             ax.set_yscale("log")
         if lines and panel in lines:
             y, label = lines[panel]
-            style = ("--", ":", "-.")[list(lines).index(panel) % 3]  # one per line
+            style = ("--", ":", "-.")[labels.index(label) % 3]
             ax.axhline(y, color="black", linestyle=style, linewidth=1, label=label)
         ax.set_xticks(x, list(frame.index), rotation=30, ha="right")
         ax.set_xlabel(frame.index.name or "")
