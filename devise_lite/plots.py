@@ -273,20 +273,29 @@ def training_curves(
     return fig
 
 
-def metric_bars(table, panels: dict[str, list[str]], title: str, models=None):
-    """Grouped bars, one panel per group of metric columns (e.g. flat hit@k, hp@k), one bar per model.
+def metric_bars(
+    table,
+    panels: dict[str, list[str]],
+    title: str,
+    models=None,
+    ylabels: dict[str, str] | None = None,
+):
+    """Grouped bars, one panel per group of metric columns (e.g. flat hit@k, hp@k), one
+    bar per model.
 
-    `table` has a "model" column and the metric columns (as `pipeline.table1(cfg)`); columns absent
-    from the table (hp@20 with fewer than 20 candidates) are skipped."""
+    `table` has a "model" column and the metric columns (as `pipeline.table1(cfg)`);
+    columns absent from the table (hp@20 with fewer than 20 candidates) are skipped.
+    `ylabels` names each panel's y axis (by default the panel's name)."""
     import matplotlib.pyplot as plt
 
     models = list(table["model"]) if models is None else list(models)
     rows = table.set_index("model").loc[models]
-    # Narrow panels: the book's text column is about 750 px, and a wider figure shrinks its text.
+    # Narrow panels: the book's text column is about 750 px, and a wider figure shrinks
+    # its text.
     fig, axes = plt.subplots(
         1, len(panels), figsize=(4.4 * len(panels), 3.6), squeeze=False
     )
-    for ax, (panel, columns) in zip(axes[0], panels.items()):
+    for ax, (panel, columns) in zip(axes[0], panels.items(), strict=True):
         columns = [c for c in columns if c in rows.columns]
         x = np.arange(len(columns))
         width = 0.8 / max(len(models), 1)
@@ -299,7 +308,8 @@ def metric_bars(table, panels: dict[str, list[str]], title: str, models=None):
             )
         ax.set_xticks(x, columns)
         ax.set_ylim(0, 1)
-        ax.set_ylabel(panel)
+        ax.set_xlabel("metric at k")
+        ax.set_ylabel((ylabels or {}).get(panel, panel))
         ax.set_title(panel)
         ax.grid(axis="y", alpha=0.3)
     handles, names = axes[0][0].get_legend_handles_labels()
@@ -359,12 +369,14 @@ def prediction_gallery(
             )
             ax.axis("off")
     fig.suptitle(title)
-    fig.tight_layout()
+    # Half an inch above the first row for the title, whatever the number of rows.
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))
     return fig
 
 
 def hop_histogram(hops: dict, title: str, max_hops: int | None = None):
-    """Side-by-side histograms of WordNet hop distances, one bar series per model (`{model: [hops]}`)."""
+    """Side-by-side histograms of WordNet hop distances, one bar series per model
+    (`{model: [hops]}`); the x axis starts at 1 hop, the nearest a mistake can be."""
     import matplotlib.pyplot as plt
 
     top = (
@@ -372,7 +384,7 @@ def hop_histogram(hops: dict, title: str, max_hops: int | None = None):
         if max_hops is not None
         else max((max(h) for h in hops.values() if len(h)), default=1)
     )
-    bins = np.arange(0, top + 2)
+    bins = np.arange(1, top + 2)
     width = 0.8 / max(len(hops), 1)
     fig, ax = plt.subplots(figsize=(7, 3.6))
     for i, (model, values) in enumerate(hops.items()):
@@ -391,6 +403,77 @@ def hop_histogram(hops: dict, title: str, max_hops: int | None = None):
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------- chapter 8: the paper beside us
+
+
+def paper_beside_ours(
+    panels: dict,
+    title: str,
+    ylabels: dict[str, str],
+    log: tuple[str, ...] = (),
+    lines: dict[str, tuple[float, str]] | None = None,
+):
+    """One panel per comparison: for each category (a row of the panel's DataFrame,
+    its index on the x axis) the paper's bar beside ours (columns "paper", "ours").
+
+    Panels named in `log` get a log y axis; `lines` draws one reference line per
+    panel ({panel: (y, label)}), one line style per label. A value the axis cannot
+    show (missing, or 0 on a log axis) is written at the foot of its bar instead.
+    Panels are as wide as their number of categories."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(
+        1,
+        len(panels),
+        figsize=(9.2, 4.2),
+        squeeze=False,
+        gridspec_kw={"width_ratios": [max(len(f), 1) for f in panels.values()]},
+    )
+    labels = list(dict.fromkeys(label for _, label in (lines or {}).values()))
+    colours = {"paper": "0.6", "ours": "tab:blue"}
+    for ax, (panel, frame) in zip(axes[0], panels.items(), strict=True):
+        x = np.arange(len(frame))
+        on_log = panel in log
+        for i, side in enumerate(("paper", "ours")):
+            values = frame[side].astype(float).to_numpy()
+            shown = np.isfinite(values) & ((values > 0) if on_log else True)
+            where = x + (i - 0.5) * 0.4
+            ax.bar(where[shown], values[shown], 0.4, color=colours[side], label=side)
+            for xi, v in zip(where[~shown], values[~shown], strict=True):
+                text = "0" if v == 0 else "n/a"
+                ax.annotate(
+                    text,
+                    (xi, 0),
+                    xytext=(0, 2),
+                    textcoords="offset points",
+                    xycoords=("data", "axes fraction"),
+                    ha="center",
+                    fontsize=8,
+                    color=colours[side],
+                )
+        if on_log:
+            ax.set_yscale("log")
+        if lines and panel in lines:
+            y, label = lines[panel]
+            style = ("--", ":", "-.")[labels.index(label) % 3]
+            ax.axhline(y, color="black", linestyle=style, linewidth=1, label=label)
+        ax.set_xticks(x, list(frame.index), rotation=30, ha="right")
+        ax.set_xlabel(frame.index.name or "")
+        ax.set_ylabel(ylabels.get(panel, panel))
+        ax.set_title(panel)
+        ax.grid(axis="y", alpha=0.3)
+    handles, names = axes[0][0].get_legend_handles_labels()
+    for ax in axes[0][1:]:  # the other panels' reference lines
+        for handle, name in zip(*ax.get_legend_handles_labels(), strict=True):
+            if name not in names:
+                handles.append(handle)
+                names.append(name)
+    fig.legend(handles, names, loc="lower center", ncol=len(names), frameon=False)
+    fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
 
 
