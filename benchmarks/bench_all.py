@@ -1,7 +1,9 @@
-"""Every speed figure of the project on this machine, each against a baseline run in the same process.
+"""Every speed figure of the project on this machine, each against a baseline run in the
+same process.
 
-    python benchmarks/bench_all.py                 # a few minutes: small samples of every stage
-    python benchmarks/bench_all.py --whole-run     # + the whole book run, cold and warm (~30 min)
+    python benchmarks/bench_all.py                 # a few minutes: small samples of
+    every stage python benchmarks/bench_all.py --whole-run     # + the whole book run,
+    cold and warm (~30 min)
 
 Default parts (small samples; each part's own script takes larger ones):
 
@@ -9,19 +11,20 @@ Default parts (small samples; each part's own script takes larger ones):
   (`bench_word2vec.py`; needs the book preset's corpus cache);
 * backbone feature images/s, batched `extract_features` against one image at a time
   (`bench_features.py`; in a throw-away data root);
-* projection training steps/s, the vectorised hinge rank loss against its per-example loop
-  (`bench_training.py`; random data of the book's shapes);
+* projection training steps/s, the vectorised hinge rank loss against its per-example
+  loop (`bench_training.py`; random data of the book's shapes);
 * corpus tokens/s, `corpus.build_corpus` on every core against the old one-process
   stage and against itself on one process (`bench_corpus.py`; 10 mirror files);
-* neighbour queries/s over the book preset's label space (the ImageNet-21K synsets with a vector):
-  one matrix product and `metrics.top_k` for a batch of queries, against a per-query loop, and the
-  two per-query paths the book calls, `LabelSpace.nearest` (chapters 2 and 6) and `Explorer.rank`
-  (chapter 7's explorer).
+* neighbour queries/s over the book preset's label space (the ImageNet-21K synsets with
+  a vector): one matrix product and `metrics.top_k` for a batch of queries, against a
+  per-query loop, and the two per-query paths the book calls, `LabelSpace.nearest`
+  (chapters 2 and 6) and `Explorer.rank` (chapter 7's explorer).
 
-`--whole-run` times what a reader runs: `python -m devise_lite run --preset book`, then the strict
-book build, in a fresh data root (`DEVISE_DATA`; the read-only mirror `DEVISE_MIRROR` is kept) and
-a fresh copy of the book sources (so a fresh `_build` and execution cache), cold, then again warm,
-against the targets (cold <= 30 min, warm <= 3 min). `pip install` is not timed.
+`--whole-run` times what a reader runs: `python -m devise_lite run --preset book`, then
+the strict book build, in a fresh data root (`DEVISE_DATA`; the read-only mirror
+`DEVISE_MIRROR` is kept) and a fresh copy of the book sources (so a fresh `_build` and
+execution cache), cold, then again warm, against the targets (cold <= 30 min, warm <= 3
+min). `pip install` is not timed.
 """
 
 from __future__ import annotations
@@ -65,7 +68,8 @@ from devise_lite.losses import (
 from devise_lite.vectors import top_k
 
 COLD_TARGET_S, WARM_TARGET_S = 30 * 60, 3 * 60
-# What `make all` runs after installing (see the Makefile): every stage, then the strict book build.
+# What `make all` runs after installing (see the Makefile): every stage, then the strict
+# book build.
 RUN_COMMAND = [sys.executable, "-m", "devise_lite", "run", "--preset"]
 BUILD_COMMAND = ["jupyter-book", "build", ".", "-W", "-n", "--keep-going"]
 # Book sources copied for the whole run; outputs, caches and git history are not.
@@ -81,7 +85,8 @@ COPY_IGNORE = shutil.ignore_patterns(
 
 
 def row(name: str, value: float, unit: str, ratio: float | None = None) -> None:
-    """One line of the report: figure, unit, and its ratio against the part's baseline."""
+    """One line of the report: figure, unit, and its ratio against the part's
+    baseline."""
     shown = "baseline" if ratio is None else f"{ratio:.2f}x"
     print(f"  {name:<44}{value:>14,.1f} {unit:<10}{shown:>10}")
 
@@ -97,7 +102,8 @@ def per_query_loop(vectors: np.ndarray, queries: np.ndarray, k: int) -> np.ndarr
 def batched_top_k(
     vectors: np.ndarray, queries: np.ndarray, k: int, chunk: int = 1024
 ) -> np.ndarray:
-    """All queries at once: one matrix product per chunk, then a partial sort (`metrics.top_k`)."""
+    """All queries at once: one matrix product per chunk, then a partial sort
+    (`metrics.top_k`)."""
     return np.concatenate(
         [
             top_k(queries[i : i + chunk] @ vectors.T, k)
@@ -109,15 +115,17 @@ def batched_top_k(
 def same_neighbours(
     vectors: np.ndarray, queries: np.ndarray, found, expected: np.ndarray
 ) -> bool:
-    """Whether each query's `found` rows score like the `expected` ones, best first (in float64).
+    """Whether each query's `found` rows score like the `expected` ones, best first (in
+    float64).
 
-    Matrix products and matrix-vector products add in different orders, so labels with equal
-    vectors (or nearly equal cosines) may swap places; the scores of the picks may not differ."""
+    Matrix products and matrix-vector products add in different orders, so labels with
+    equal vectors (or nearly equal cosines) may swap places; the scores of the picks may
+    not differ."""
     found = np.asarray(found)
     v, q = vectors.astype(np.float64), queries.astype(np.float64)
     return all(
         np.allclose(v[f] @ x, v[e] @ x, atol=1e-5)
-        for f, e, x in zip(found, expected, q)
+        for f, e, x in zip(found, expected, q, strict=False)
     )
 
 
@@ -140,7 +148,8 @@ def neighbour_queries(n_queries: int, k: int, seed: int = 0) -> None:
     queries = picked + 0.05 * rng.standard_normal(picked.shape).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     print(
-        f"neighbour queries: top-{k} of {len(space):,} labels x {vectors.shape[1]}-d (book preset), "
+        f"neighbour queries: top-{k} of {len(space):,} labels x {vectors.shape[1]}-d "
+        f"(book preset), "
         f"{n_queries} queries, {torch.get_num_threads()} BLAS/torch threads"
     )
 
@@ -191,14 +200,16 @@ def neighbour_queries(n_queries: int, k: int, seed: int = 0) -> None:
     )
 
 
-# ---------------------------------------------------------------- the three stage benchmarks
+# ---------------------------------------------------------------- the three stage
+# benchmarks
 
 
 def skipgram(paragraphs: int) -> None:
     speeds = skipgram_speeds(get_preset("book"), paragraphs)
     w2v = speeds["word2vec"]
     print(
-        f"skip-gram: {paragraphs:,} paragraphs of the book corpus ({speeds['words']:,} words), one epoch, "
+        f"skip-gram: {paragraphs:,} paragraphs of the book corpus "
+        f"({speeds['words']:,} words), one epoch, "
         f"{w2v.vector_size}-d, window {w2v.window}, {w2v.workers} workers"
     )
     row("gensim fed a list in memory", speeds["in_memory"], "words/s")
@@ -214,7 +225,8 @@ def features(n_images: int, n_naive: int, batch_size: int, device: str) -> None:
     paths = caltech_sample(n_images)
     cfg = VisualConfig(num_threads=2, device=device, batch_size=batch_size)
     print(
-        f"features: {cfg.backbone} at {cfg.image_size} px, {len(paths)} Caltech-101 images "
+        f"features: {cfg.backbone} at {cfg.image_size} px, {len(paths)} Caltech-101 "
+        f"images "
         f"({n_naive} for the baseline), device {device}"
     )
     previous = os.environ.get("DEVISE_DATA")
@@ -236,7 +248,8 @@ def features(n_images: int, n_naive: int, batch_size: int, device: str) -> None:
 
 def training(steps: int, batch: int, n_labels: int, device: str) -> None:
     print(
-        f"projection training (phase 1): {steps} steps, batch {batch}, {n_labels} labels, "
+        f"projection training (phase 1): {steps} steps, batch {batch}, {n_labels} "
+        f"labels, "
         f"1280 -> 500, device {device}"
     )
     naive = steps_per_second(
@@ -259,8 +272,8 @@ def corpus_stage() -> None:
 def timed(command: list[str], cwd: Path, env: dict, log: Path) -> tuple[float, bool]:
     """Seconds `command` took and whether it succeeded; its output goes to `log`.
 
-    A failure is reported (its warnings and the end of the log) but does not stop the benchmark: a
-    cold run costs half an hour, and its time is still worth having."""
+    A failure is reported (its warnings and the end of the log) but does not stop the
+    benchmark: a cold run costs half an hour, and its time is still worth having."""
     start = time.perf_counter()
     with open(log, "w") as out:
         code = subprocess.run(
@@ -276,8 +289,8 @@ def timed(command: list[str], cwd: Path, env: dict, log: Path) -> tuple[float, b
             and "IPKernelApp" not in line
         ]
         print(
-            f"  FAILED: {' '.join(command)} (exit {code}) after {seconds:.0f}s; from {log}:\n    "
-            + "\n    ".join(problems[:10] + ["..."] + lines[-8:]),
+            f"  FAILED: {' '.join(command)} (exit {code}) after {seconds:.0f}s; from "
+            f"{log}:\n    " + "\n    ".join(problems[:10] + ["..."] + lines[-8:]),
             flush=True,
         )
     return seconds, code == 0
@@ -291,7 +304,8 @@ def whole_run(preset: str, keep: bool) -> None:
     scratch = Path(tempfile.mkdtemp(prefix="devise-whole-run-"))
     book, data = scratch / "book-copy", scratch / "data"
     shutil.copytree(REPO, book, ignore=COPY_IGNORE)
-    # PYTHONPATH: the CLI and the chapters' kernels import the copied package, not an installed one.
+    # PYTHONPATH: the CLI and the chapters' kernels import the copied package, not an
+    # installed one.
     env = {
         **os.environ,
         "DEVISE_DATA": str(data),
@@ -303,7 +317,8 @@ def whole_run(preset: str, keep: bool) -> None:
     }
     run_command = RUN_COMMAND + [preset]
     print(
-        f"whole run: `{' '.join(['python'] + run_command[1:])}` then `{' '.join(BUILD_COMMAND)}`, "
+        f"whole run: `{' '.join(['python'] + run_command[1:])}` then "
+        f"`{' '.join(BUILD_COMMAND)}`, "
         f"in {scratch} (logs there)"
     )
     times, failed = {}, []
@@ -315,7 +330,8 @@ def whole_run(preset: str, keep: bool) -> None:
         times[phase] = run_s + build_s
         failed += [phase] if not (run_ok and build_ok) else []
         print(
-            f"  {phase}: stages {run_s / 60:.1f} min + book build {build_s / 60:.1f} min"
+            f"  {phase}: stages {run_s / 60:.1f} min + book build {build_s / 60:.1f} "
+            f"min"
             f"{'' if phase not in failed else ' (FAILED: not a valid time)'}",
             flush=True,
         )
@@ -337,7 +353,9 @@ def whole_run(preset: str, keep: bool) -> None:
             else "MISSES the target"
         )
         print(
-            f"  {phase:<20}{times[phase] / 60:>10.1f}{target / 60:>10.0f}{ratio:>10.2f}  {verdict}"
+            f"  "
+            f"{phase:<20}{times[phase] / 60:>10.1f}{target / 60:>10.0f}{ratio:>10.2f} "
+            f" {verdict}"
         )
     keep = keep or bool(failed)  # keep the logs of a failed run
     if keep:
@@ -403,11 +421,14 @@ def main() -> None:
     args = parser.parse_args()
 
     print(
-        f"devise-lite benchmarks on {platform.node()}: {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, torch {torch.__version__}, "
+        f"devise-lite benchmarks on {platform.node()}: "
+        f"{platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, torch "
+        f"{torch.__version__}, "
         f"numpy {np.__version__}"
     )
-    # Other work on the machine slows every figure; the ratios, measured side by side, suffer less.
+    # Other work on the machine slows every figure; the ratios, measured side by side,
+    # suffer less.
     print(f"  load average before starting: {os.getloadavg()[0]:.2f} (1 min)")
     print(f"  {'':<44}{'figure':>14} {'unit':<10}{'x baseline':>10}")
     parts = {

@@ -1,11 +1,13 @@
 """Feature-extraction speed: batched `extract_features` against one image at a time.
 
-    python benchmarks/bench_features.py [--images 128] [--batch-sizes 8 32 64] [--device auto]
+    python benchmarks/bench_features.py [--images 128] [--batch-sizes 8 32 64] [--device
+    auto]
 
-Every run goes through the real code path (decode, resize, forward, atomic cache writes) in a
-throw-away data root, so nothing is read from or left in the user's cache. The naive baseline runs
-in the same process on the same images, model and threads: it decodes one image and runs the
-network on a batch of one, which is what a loop written without a DataLoader does.
+Every run goes through the real code path (decode, resize, forward, atomic cache writes)
+in a throw-away data root, so nothing is read from or left in the user's cache. The
+naive baseline runs in the same process on the same images, model and threads: it
+decodes one image and runs the network on a batch of one, which is what a loop written
+without a DataLoader does.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ from devise_lite.visual import (
 
 
 def caltech_sample(n: int) -> list:
-    """`n` Caltech-101 images spread evenly over the sorted file list (so over many classes)."""
+    """`n` Caltech-101 images spread evenly over the sorted file list (so over many
+    classes)."""
     files = sorted(
         p for p in locate("caltech101").rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES
     )
@@ -99,9 +102,9 @@ def main() -> None:
         device=args.device,
     )
     device = resolve_device(cfg)
+    gpu = f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""
     print(
-        f"{args.backbone} at {args.image_size} px on {device}"
-        f"{' (' + torch.cuda.get_device_name(device) + ')' if device.type == 'cuda' else ''}, "
+        f"{args.backbone} at {args.image_size} px on {device}{gpu}, "
         f"{args.threads} threads, {len(paths)} Caltech-101 images"
     )
 
@@ -114,9 +117,8 @@ def main() -> None:
             speed = batched_images_per_second(
                 paths, replace(cfg, batch_size=batch_size)
             )
-            print(
-                f"{'batched, batch ' + str(batch_size):<22}{speed:>10.2f}{speed / naive:>10.2f}"
-            )
+            mode = f"batched, batch {batch_size}"
+            print(f"{mode:<22}{speed:>10.2f}{speed / naive:>10.2f}")
 
 
 if __name__ == "__main__":

@@ -1,15 +1,18 @@
-"""Text reader memory: streaming Wikipedia through `devise_lite.text` stays flat as the corpus grows.
+"""Text reader memory: streaming Wikipedia through `devise_lite.text` stays flat as the
+corpus grows.
 
     python benchmarks/bench_text_memory.py [--files 50] [--times 4]
 
-Streams the mirror's WikiExtractor files (the first `--files` of them) and gensim's small real XML
-dump through the package's readers and tokeniser, once (1x) and `--times` times over (4x: the same
-file list read again, nothing copied), and reports words, seconds, words/s and peak memory of each.
-The baseline, run in the same benchmark on the same 1x text, is what a reader that is not streamed
-does: it keeps every tokenised paragraph in a list, so its memory grows with the corpus.
+Streams the mirror's WikiExtractor files (the first `--files` of them) and gensim's
+small real XML dump through the package's readers and tokeniser, once (1x) and `--times`
+times over (4x: the same file list read again, nothing copied), and reports words,
+seconds, words/s and peak memory of each. The baseline, run in the same benchmark on the
+same 1x text, is what a reader that is not streamed does: it keeps every tokenised
+paragraph in a list, so its memory grows with the corpus.
 
-Each run is a fresh child process, so its peak resident memory (ru_maxrss) is its own; "growth" is
-that peak minus the child's memory after its imports, i.e. what reading the text added.
+Each run is a fresh child process, so its peak resident memory (ru_maxrss) is its own;
+"growth" is that peak minus the child's memory after its imports, i.e. what reading the
+text added.
 """
 
 from __future__ import annotations
@@ -55,7 +58,8 @@ def rss_mb() -> float:
 
 
 def child(kind: str, files: int, times: int, keep: bool) -> dict:
-    """Read the text `times` over; with `keep`, hold every paragraph's tokens in a list (baseline)."""
+    """Read the text `times` over; with `keep`, hold every paragraph's tokens in a list
+    (baseline)."""
     from devise_lite.text import read_documents, sentences
 
     paths = sources(kind, files)
@@ -121,7 +125,8 @@ def main() -> None:
         return
 
     print(
-        f"{'source':<28}{'run':<20}{'words':>13}{'seconds':>9}{'words/s':>11}{'peak MB':>9}{'growth MB':>11}"
+        f"{'source':<28}{'run':<20}{'words':>13}{'seconds':>9}{'words/s':>11}"
+        f"{'peak MB':>9}{'growth MB':>11}"
     )
     for kind, label in (
         ("wikiextractor", f"WikiExtractor, {args.files} files"),
@@ -134,7 +139,8 @@ def main() -> None:
         }
         for name, r in rows.items():
             print(
-                f"{label:<28}{name:<20}{r['words']:>13,}{r['seconds']:>9.1f}{r['words'] / r['seconds']:>11,.0f}"
+                f"{label:<28}{name:<20}{r['words']:>13,}{r['seconds']:>9.1f}"
+                f"{r['words'] / r['seconds']:>11,.0f}"
                 f"{r['peak_mb']:>9.0f}{r['growth_mb']:>11.1f}"
             )
         one, many, held = (
@@ -143,8 +149,10 @@ def main() -> None:
             rows["1x held in a list"],
         )
         print(
-            f"{'':<28}{args.times}x/1x: words {many['words'] / one['words']:.2f}x, peak memory "
-            f"{many['peak_mb'] / one['peak_mb']:.2f}x; held list/streamed at 1x: peak memory "
+            f"{'':<28}{args.times}x/1x: words {many['words'] / one['words']:.2f}x, "
+            f"peak memory "
+            f"{many['peak_mb'] / one['peak_mb']:.2f}x; held list/streamed at 1x: peak "
+            f"memory "
             f"{held['peak_mb'] / one['peak_mb']:.2f}x"
         )
 

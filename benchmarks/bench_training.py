@@ -1,11 +1,13 @@
-"""Projection training speed (phase 1): steps/s with the package's vectorised truncated hinge rank
-loss against the naive per-example loop of the same loss, on the same batches, in the same process.
+"""Projection training speed (phase 1): steps/s with the package's vectorised truncated
+hinge rank loss against the naive per-example loop of the same loss, on the same
+batches, in the same process.
 
-    python benchmarks/bench_training.py [--steps 50] [--batch-size 64] [--labels 91] [--device cpu]
+    python benchmarks/bench_training.py [--steps 50] [--batch-size 64] [--labels 91]
+    [--device cpu]
 
-Features and label vectors are random (seeded) with the book preset's shapes (1280-d features,
-500-d unit label vectors), so the benchmark needs no data; the loss does the same work whatever
-the values.
+Features and label vectors are random (seeded) with the book preset's shapes (1280-d
+features, 500-d unit label vectors), so the benchmark needs no data; the loss does the
+same work whatever the values.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def steps_per_second(
     features = torch.randn(steps, batch, 1280, device=device)
     targets = torch.randint(0, n_labels, (steps, batch), device=device)
     start = time.perf_counter()
-    for x, y in zip(features, targets):
+    for x, y in zip(features, targets, strict=False):
         loss = loss_fn(model(x), labels, y, generator=generator)
         optimizer.zero_grad()
         loss.backward()
@@ -69,7 +71,8 @@ def main() -> None:
         hinge_rank_loss_truncated, args.steps, args.batch_size, args.labels, args.device
     )
     print(
-        f"phase-1 training, batch {args.batch_size}, {args.labels} labels, {args.device}, "
+        f"phase-1 training, batch {args.batch_size}, {args.labels} labels, "
+        f"{args.device}, "
         f"{torch.get_num_threads()} threads"
     )
     print(f"naive loop loss (baseline): {naive:8.1f} steps/s")

@@ -1,8 +1,9 @@
 """Skip-gram throughput: the project's streaming pipeline against gensim fed in memory.
 
-Both train the same skip-gram settings on the same sentences (the first N paragraphs of the
-`book` preset's phrase-joined corpus). "streaming" is what the package does (`corpus_file=`: gensim's
-workers read the file themselves); the baseline is gensim given a Python list of token lists.
+Both train the same skip-gram settings on the same sentences (the first N paragraphs of
+the `book` preset's phrase-joined corpus). "streaming" is what the package does
+(`corpus_file=`: gensim's workers read the file themselves); the baseline is gensim
+given a Python list of token lists.
 
     python benchmarks/bench_word2vec.py [--paragraphs 60000] [--preset book]
 """
@@ -24,7 +25,8 @@ from devise_lite.phrases import read_lines, write_lines
 
 
 def skipgram_speeds(cfg, paragraphs: int) -> dict:
-    """Words/s of one skip-gram epoch on the first `paragraphs` of `cfg`'s corpus, both ways."""
+    """Words/s of one skip-gram epoch on the first `paragraphs` of `cfg`'s corpus, both
+    ways."""
     w2v = replace(cfg.word2vec, epochs=1)
     corpus = pipeline.corpus(cfg)
 
@@ -69,10 +71,12 @@ def main() -> None:
         f"skip-gram {w2v.vector_size}-d window {w2v.window}, {w2v.workers} workers"
     )
     print(
-        f"in memory (baseline): {in_memory:10,.0f} words/s  (sentences held: {speeds['held_bytes'] / 2**20:.0f} MiB)"
+        f"in memory (baseline): {in_memory:10,.0f} words/s  (sentences held: "
+        f"{speeds['held_bytes'] / 2**20:.0f} MiB)"
     )
     print(
-        f"streaming corpus_file: {streaming:10,.0f} words/s  ratio {streaming / in_memory:.2f}x"
+        f"streaming corpus_file: {streaming:10,.0f} words/s  ratio "
+        f"{streaming / in_memory:.2f}x"
     )
 
 

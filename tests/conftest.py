@@ -1,4 +1,5 @@
-"""Test-wide settings: the read-only data mirror, and a throw-away data root per test session."""
+"""Test-wide settings: the read-only data mirror, and a throw-away data root per test
+session."""
 
 import os
 from pathlib import Path
@@ -11,10 +12,11 @@ DEFAULT_MIRROR = REPO.parent / "shared" / "data"
 
 @pytest.fixture(autouse=True, scope="session")
 def _mirror_and_data_root(tmp_path_factory):
-    """Point the package at the mirror (unless $DEVISE_MIRROR is set) and at a fresh data root.
+    """Point the package at the mirror (unless $DEVISE_MIRROR is set) and at a fresh
+    data root.
 
-    A fresh data root keeps the tests from reading or overwriting the user's `data/`; stages run on
-    the `tiny` preset are still cached within the session.
+    A fresh data root keeps the tests from reading or overwriting the user's `data/`;
+    stages run on the `tiny` preset are still cached within the session.
     """
     saved = {k: os.environ.get(k) for k in ("DEVISE_MIRROR", "DEVISE_DATA")}
     if not os.environ.get("DEVISE_MIRROR") and DEFAULT_MIRROR.exists():

@@ -39,8 +39,13 @@ def test_book_builds_strictly_on_the_tiny_preset(tmp_path):
         assert (tmp_path / "_build" / "html" / f"{page}.html").exists(), page
 
 
+def _cells(notebook) -> list[tuple[str, str]]:
+    return [(c.cell_type, c.source.strip()) for c in notebook.cells]
+
+
 def test_notebook_copies_for_colab_match_their_chapters():
-    """`make notebooks` writes book/*.ipynb for Colab; an edited chapter must be copied again."""
+    """`make notebooks` writes book/*.ipynb for Colab; an edited chapter must be copied
+    again."""
     import jupytext
 
     toc = yaml.safe_load((REPO / "_toc.yml").read_text())
@@ -50,8 +55,7 @@ def test_notebook_copies_for_colab_match_their_chapters():
             continue  # a plain Markdown page has no notebook
         copy = REPO / f"{page}.ipynb"
         assert copy.exists(), f"{copy.name} is missing: run `make notebooks`"
-        cells = lambda nb: [(c.cell_type, c.source.strip()) for c in nb.cells]
-        assert cells(jupytext.read(copy)) == cells(jupytext.read(source)), (
+        assert _cells(jupytext.read(copy)) == _cells(jupytext.read(source)), (
             f"{copy.name} differs from {source.name}: run `make notebooks`"
         )
         assert all(not c.get("outputs") for c in jupytext.read(copy).cells), (

@@ -72,7 +72,8 @@ def test_corrupted_download_fails_its_checksum_and_is_set_aside(tmp_path):
 
 
 def test_download_path_verifies_checksum_then_unpacks_atomically(monkeypatch, tmp_path):
-    # A registry entry whose "download" is a local zip: the whole non-mirror path runs for real.
+    # A registry entry whose "download" is a local zip: the whole non-mirror path runs
+    # for real.
     payload = tmp_path / "src.zip"
     with zipfile.ZipFile(payload, "w") as z:
         z.writestr("repo-abc/images/gw_1.jpg", b"x")

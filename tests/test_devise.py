@@ -1,4 +1,5 @@
-"""Tests of DeViSE training (devise.py) and of the Table 1 rows (evaluation.py) on small hand-made data."""
+"""Tests of DeViSE training (devise.py) and of the Table 1 rows (evaluation.py) on small
+hand-made data."""
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,8 @@ N_CLASSES, FEATURE_DIM, LABEL_DIM = 6, 20, 8
 
 
 def _clusters(per_class: int, seed: int, spread: float = 0.3):
-    """Features drawn around one fixed centre per class (the same centres for every seed)."""
+    """Features drawn around one fixed centre per class (the same centres for every
+    seed)."""
     centres = np.random.default_rng(123).standard_normal((N_CLASSES, FEATURE_DIM)) * 2
     rng = np.random.default_rng(seed)
     y = np.repeat(np.arange(N_CLASSES), per_class)
@@ -112,7 +114,8 @@ def test_fit_resumes_from_a_checkpoint_with_the_uninterrupted_result(
         x_train, y_train, vectors, _cfg(phase1_epochs=6, loss=loss), progress=False
     )
     checkpoint = tmp_path / "phase1.pt"
-    # "Interrupted" after 2 epochs: the checkpoint holds epoch 2; the rerun asks for all 6.
+    # "Interrupted" after 2 epochs: the checkpoint holds epoch 2; the rerun asks for all
+    # 6.
     train_projection(
         x_train,
         y_train,
@@ -187,7 +190,8 @@ def test_ranking_row_by_hand(zoo):
     assert (
         row["hit@5"] == row["hit@10"] == row["hit@20"] == 1.0
     )  # k past 4 candidates: the whole list
-    # Correct sets for k=2 among the candidates: {great_white, hammerhead} and {whale, dolphin}.
+    # Correct sets for k=2 among the candidates: {great_white, hammerhead} and {whale,
+    # dolphin}.
     assert row["hp@2"] == pytest.approx((1 / 2 + 2 / 2) / 2)
     assert not any(
         k in row for k in ("hp@5", "hp@10", "hp@20")
@@ -200,7 +204,8 @@ def test_ranking_row_never_hits_a_label_that_is_not_a_candidate(zoo):
         scores, ["tiger_shark"], CANDIDATES, zoo, flat_ks=(1, 4), hp_ks=(2,)
     )
     assert row["hit@1"] == row["hit@4"] == 0.0
-    # Its correct set for k=2 is still grown from it: {great_white, hammerhead} at radius 2.
+    # Its correct set for k=2 is still grown from it: {great_white, hammerhead} at
+    # radius 2.
     assert row["hp@2"] == 1.0
 
 
@@ -218,7 +223,8 @@ def test_chance_row_values(zoo):
     assert row["hit@1"] == pytest.approx(1 / 4)
     assert row["hit@2"] == pytest.approx(2 / 4)
     assert row["hit@10"] == 1.0
-    # Correct sets have 2 labels for k=2 and all 4 for k=4: 2 * (2/4) / 2 and 4 * (4/4) / 4.
+    # Correct sets have 2 labels for k=2 and all 4 for k=4: 2 * (2/4) / 2 and 4 * (4/4)
+    # / 4.
     assert row["hp@2"] == pytest.approx(0.5)
     assert row["hp@4"] == pytest.approx(1.0)
     assert "hp@20" not in row

@@ -1,10 +1,12 @@
-"""The distributed path on CPU: `torchrun` with 2 gloo processes against the single-process code.
+"""The distributed path on CPU: `torchrun` with 2 gloo processes against the
+single-process code.
 
-One torchrun launch (this file run as a script, `worker` below) trains phase 1 and phase 2 with DDP,
-extracts features of real photos sharded, and gathers rows; the tests compare what it saved with the
-package's single-process functions run here. The truncated rank loss draws a random order of false
-labels; the DDP path draws it for the whole global batch from the same seeded generator on every
-rank, so the two runs see the same draws and must agree to float rounding, not just statistically.
+One torchrun launch (this file run as a script, `worker` below) trains phase 1 and phase
+2 with DDP, extracts features of real photos sharded, and gathers rows; the tests
+compare what it saved with the package's single-process functions run here. The
+truncated rank loss draws a random order of false labels; the DDP path draws it for the
+whole global batch from the same seeded generator on every rank, so the two runs see the
+same draws and must agree to float rounding, not just statistically.
 """
 
 from __future__ import annotations
@@ -68,7 +70,8 @@ def image_tensors():
 
 
 def worker(out: Path) -> None:
-    """One torchrun process: the package's own trainers and extractor, given the group."""
+    """One torchrun process: the package's own trainers and extractor, given the
+    group."""
     from dataclasses import replace
 
     from devise_lite import ddp
@@ -185,7 +188,8 @@ def test_ddp_phase1_equals_the_single_process_run(ddp_run, loss):
     assert close(
         ranks[1][f"phase1_{loss}"][0], state, atol=0
     )  # DDP keeps the ranks identical
-    # The comparison can fail: a run that differs only in its seed is far outside the tolerance.
+    # The comparison can fail: a run that differs only in its seed is far outside the
+    # tolerance.
     other, _ = train_projection(
         x, y, v, replace(PHASE1, loss=loss, seed=4), progress=False
     )

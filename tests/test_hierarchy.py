@@ -11,7 +11,8 @@ from devise_lite.hierarchy import (
     within_hops,
 )
 
-# animal -> {fish -> {shark -> {great_white, hammerhead, tiger_shark}, ray}, mammal -> {whale, dolphin}}
+# animal -> {fish -> {shark -> {great_white, hammerhead, tiger_shark}, ray}, mammal ->
+# {whale, dolphin}}
 PARENTS = {
     "fish": ["animal"],
     "mammal": ["animal"],
@@ -90,7 +91,8 @@ def test_within_hops_and_hop_candidates(zoo):
         "hammerhead",
         "tiger_shark",
     }
-    # The "2-hop" zero-shot set of seen {great_white}: leaves within 2 hops, minus the seen one,
+    # The "2-hop" zero-shot set of seen {great_white}: leaves within 2 hops, minus the
+    # seen one,
     # reached through the non-label node "shark".
     assert hop_candidates(zoo, ["great_white"], 2, LEAVES) == {
         "hammerhead",
@@ -104,7 +106,8 @@ def test_within_hops_and_hop_candidates(zoo):
 
 
 def test_correct_set_grows_whole_rings_of_valid_labels(zoo):
-    # From great_white, valid labels by radius: 0 {gw}, 2 {hammerhead, tiger}, 3 {ray}, 5 {whale, dolphin}.
+    # From great_white, valid labels by radius: 0 {gw}, 2 {hammerhead, tiger}, 3 {ray},
+    # 5 {whale, dolphin}.
     assert hierarchical_correct_set(zoo, "great_white", 1, LEAVES) == {"great_white"}
     assert hierarchical_correct_set(zoo, "great_white", 2, LEAVES) == {
         "great_white",
@@ -136,7 +139,8 @@ def test_correct_set_grows_whole_rings_of_valid_labels(zoo):
 
 
 def test_correct_set_with_inner_nodes_valid_and_short_graphs(zoo):
-    # When inner nodes are labels too, "shark" (1 hop) counts before the sibling species.
+    # When inner nodes are labels too, "shark" (1 hop) counts before the sibling
+    # species.
     valid = LEAVES | {"shark", "mammal"}
     assert hierarchical_correct_set(zoo, "great_white", 2, valid) == {
         "great_white",
@@ -179,7 +183,8 @@ def test_wordnet_shark_distances():
     wn = Hierarchy.wordnet()
     great_white, tiger_shark, hammerhead = "n01484850", "n01491361", "n01494475"
     shark, mackerel_shark, requiem_shark = "n01482330", "n01483522", "n01488918"
-    # WordNet 3.0: great_white_shark -> mackerel_shark -> shark <- requiem_shark <- tiger_shark,
+    # WordNet 3.0: great_white_shark -> mackerel_shark -> shark <- requiem_shark <-
+    # tiger_shark,
     # and hammerhead hangs directly under shark.
     assert mackerel_shark in wn.neighbours(great_white)
     assert set(wn.neighbours(shark)) >= {mackerel_shark, requiem_shark, hammerhead}

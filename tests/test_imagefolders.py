@@ -1,6 +1,8 @@
-"""ImageNet-style folders -> ImageSplit: the ILSVRC-2012 layouts, wnid trees, and bad folder names.
+"""ImageNet-style folders -> ImageSplit: the ILSVRC-2012 layouts, wnid trees, and bad
+folder names.
 
-The trees are tiny fakes built in tmp_path (real wnids, real JPEG files); WordNet comes from the mirror.
+The trees are tiny fakes built in tmp_path (real wnids, real JPEG files); WordNet comes
+from the mirror.
 """
 
 from __future__ import annotations
@@ -65,7 +67,8 @@ def test_val_subfolders_give_the_official_split(tmp_path):
 def devkit(
     root, id_order: list[str], truth_ids: list[int], where="ILSVRC2012_devkit_t12/data"
 ):
-    """A devkit folder: meta.mat with leaf classes numbered in `id_order`, plus one inner node."""
+    """A devkit folder: meta.mat with leaf classes numbered in `id_order`, plus one
+    inner node."""
     from scipy.io import savemat
 
     folder = root / where
@@ -93,7 +96,8 @@ def test_flat_val_is_labelled_by_the_devkit_in_its_own_class_order(tmp_path):
     make_images(
         tmp_path / "val", [f"ILSVRC2012_val_{i:08d}.JPEG" for i in (1, 2, 3, 4)]
     )
-    # The devkit numbers the great white 1: its order is not the sorted order of the wnids.
+    # The devkit numbers the great white 1: its order is not the sorted order of the
+    # wnids.
     devkit(tmp_path, [GREAT_WHITE, TENCH, GOLDFISH], [1, 3, 2, 1])
     split = folder_split(cfg_for(tmp_path))
     by_file = {im.path.name: im.wnid for im in split.test}
@@ -124,7 +128,8 @@ def test_flat_val_from_a_csv_or_kaggle_solution(tmp_path):
     train_tree(kaggle, {TENCH: 2})
     make_images(kaggle / "val", ["ILSVRC2012_val_00000007.JPEG"])
     (kaggle / "LOC_val_solution.csv").write_text(
-        f"ImageId,PredictionString\nILSVRC2012_val_00000007,{TENCH} 1 2 30 40 {TENCH} 5 6 7 8\n"
+        f"ImageId,PredictionString\nILSVRC2012_val_00000007,{TENCH} 1 2 30 40 {TENCH} "
+        f"5 6 7 8\n"
     )
     assert [im.wnid for im in folder_split(cfg_for(kaggle)).test] == [TENCH]
 

@@ -1,4 +1,5 @@
-"""The Caltech-101 -> WordNet mapping, the fixed split, and the shark photos (real data, mirror)."""
+"""The Caltech-101 -> WordNet mapping, the fixed split, and the shark photos (real data,
+mirror)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from devise_lite.images import (
     split_summary,
 )
 
-# The read-only data mirror: ../shared/data beside the repository, unless $DEVISE_MIRROR says otherwise.
+# The read-only data mirror: ../shared/data beside the repository, unless $DEVISE_MIRROR
+# says otherwise.
 MIRROR = Path(
     os.environ.get("DEVISE_MIRROR")
     or Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -76,12 +78,15 @@ def test_excluded_rows_have_notes_and_empty_labels():
     assert (excluded["note"].str.len() > 20).all()
     rows = mapping[mapping["class"].isin(excluded["class"])]
     assert (rows["synset"] == "").all()
-    # A mapped row never has an empty synset: wnid and synset are both set or both empty.
+    # A mapped row never has an empty synset: wnid and synset are both set or both
+    # empty.
     assert ((mapping["wnid"] == "") == (mapping["synset"] == "")).all()
 
 
 def test_folders_showing_the_same_thing_share_one_synset():
-    wnid = dict(zip(caltech_mapping()["class"], caltech_mapping()["wnid"]))
+    wnid = dict(
+        zip(caltech_mapping()["class"], caltech_mapping()["wnid"], strict=False)
+    )
     for a, b, expected in [
         ("Faces", "Faces_easy", FACE),
         ("cougar_body", "cougar_face", COUGAR),
@@ -93,10 +98,13 @@ def test_folders_showing_the_same_thing_share_one_synset():
 
 
 def test_mapped_synsets_descend_from_what_the_folder_says(wn):
-    # Spot checks of senses that are easy to get wrong: the animal, not the food or the sign.
+    # Spot checks of senses that are easy to get wrong: the animal, not the food or the
+    # sign.
     from devise_lite.wordnet import descends_from, synset_of
 
-    wnid = dict(zip(caltech_mapping()["class"], caltech_mapping()["wnid"]))
+    wnid = dict(
+        zip(caltech_mapping()["class"], caltech_mapping()["wnid"], strict=False)
+    )
     animal, artifact = wn.synset("animal.n.01"), wn.synset("artifact.n.01")
     for folder in [
         "bass",
@@ -237,7 +245,9 @@ def test_labels_and_summary():
     assert list(summary.columns) == ["wnid", "synset", "folders", "n_train", "n_test"]
     assert list(summary["wnid"]) == split.wnids
     assert (summary["n_train"] == 5).all() and (summary["n_test"] == 5).all()
-    names = dict(zip(caltech_mapping()["wnid"], caltech_mapping()["synset"]))
+    names = dict(
+        zip(caltech_mapping()["wnid"], caltech_mapping()["synset"], strict=False)
+    )
     assert list(summary["synset"]) == [names[w] for w in split.wnids]
 
 

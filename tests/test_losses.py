@@ -29,7 +29,8 @@ def test_full_loss_by_hand():
     assert hinge_rank_loss_full(e, LABELS, torch.tensor([1])).item() == pytest.approx(
         0.0
     )
-    # Same embedding, true label "west" (2): east 0.1 + 0.5 + 0.5 = 1.1; north 0.1 + 0.5 + 0.866 = 1.466.
+    # Same embedding, true label "west" (2): east 0.1 + 0.5 + 0.5 = 1.1; north 0.1 + 0.5
+    # + 0.866 = 1.466.
     assert hinge_rank_loss_full(e, LABELS, torch.tensor([2])).item() == pytest.approx(
         1.1 + 0.1 + 0.5 + math.sqrt(3) / 2
     )
@@ -47,19 +48,22 @@ def test_embeddings_are_normalised_inside():
 
 
 def test_margin_is_respected_exactly():
-    # At 45 degrees, east and north score equally (0.7071): with true label east, north's term is the
+    # At 45 degrees, east and north score equally (0.7071): with true label east,
+    # north's term is the
     # margin itself (0.1) and west's is 0.1 - 1.414 < 0.
     e = _at_angle(45)
     assert hinge_rank_loss_full(e, LABELS, torch.tensor([0])).item() == pytest.approx(
         0.1
     )
-    # Just past the margin (cos a - sin a > 0.1 from about 40.9 degrees down) the loss is zero.
+    # Just past the margin (cos a - sin a > 0.1 from about 40.9 degrees down) the loss
+    # is zero.
     assert hinge_rank_loss_full(_at_angle(40), LABELS, torch.tensor([0])).item() == 0.0
     assert hinge_rank_loss_full(_at_angle(42), LABELS, torch.tensor([0])).item() > 0.0
 
 
 def test_truncated_takes_the_first_violator_in_the_given_order():
-    # True label west (2) at 60 degrees: both false labels violate, east by 1.1, north by 1.466.
+    # True label west (2) at 60 degrees: both false labels violate, east by 1.1, north
+    # by 1.466.
     e = _at_angle(60)
     target = torch.tensor([2])
     east_first = torch.tensor([[0.1, 0.5, 0.0]])  # key of the true label is ignored
@@ -77,7 +81,8 @@ def test_truncated_takes_the_first_violator_in_the_given_order():
 
 
 def test_truncated_skips_non_violators():
-    # True label north (1) at 80 degrees: east scores 0.174 (term 0.1 - 0.985 + 0.174 < 0, no violation);
+    # True label north (1) at 80 degrees: east scores 0.174 (term 0.1 - 0.985 + 0.174 <
+    # 0, no violation);
     # add a fourth label close to the embedding (at 85 degrees) that does violate.
     labels = torch.cat([LABELS, _at_angle(85)])
     e = _at_angle(80)
@@ -165,7 +170,8 @@ def test_truncated_is_deterministic_given_a_generator_and_varies_with_the_seed()
 
 
 def test_truncated_sampling_matches_the_expected_first_violator():
-    # Two violators (1.1 for east, 1.466 for north); a uniform order picks each half the time.
+    # Two violators (1.1 for east, 1.466 for north); a uniform order picks each half the
+    # time.
     e = _at_angle(60).repeat(4000, 1)
     target = torch.full((4000,), 2)
     per_example = hinge_rank_loss_truncated(

@@ -77,7 +77,8 @@ def test_hierarchical_precision_by_hand(zoo):
 
 
 def test_hierarchical_precision_gives_credit_flat_hit_does_not(zoo):
-    # A model that always ranks the true label's sibling first: flat hit@2 = 0 but hp@2 = 1/2.
+    # A model that always ranks the true label's sibling first: flat hit@2 = 0 but hp@2
+    # = 1/2.
     ranked = np.array([["hammerhead", "whale"], ["tiger_shark", "dolphin"]])
     true = ["great_white", "hammerhead"]
     assert hierarchical_precision_at_k(ranked, true, zoo, LEAVES, ks=(2,)) == {2: 0.5}

@@ -1,4 +1,5 @@
-"""The stages end to end on the tiny preset (real data from the mirror), caching and the CLI."""
+"""The stages end to end on the tiny preset (real data from the mirror), caching and the
+CLI."""
 
 import time
 
@@ -8,8 +9,8 @@ import pytest
 from devise_lite import datasets, language_model, pipeline
 from devise_lite.__main__ import main
 from devise_lite.config import get_preset, stage_key, with_overrides
-from devise_lite.neighbours import NEIGHBOUR_COLUMNS
 from devise_lite.evaluation import TABLE1_COLUMNS
+from devise_lite.neighbours import NEIGHBOUR_COLUMNS
 from devise_lite.storage import cached_dir, read_info, results_dir, stage_dir
 
 TINY = get_preset("tiny")
@@ -68,7 +69,9 @@ def test_a_failing_stage_leaves_no_artifact(tmp_path):
 
 
 def test_stage_keys_follow_the_config():
-    assert pipeline.key(TINY, "word2vec") == pipeline.key(get_preset("tiny"), "word2vec")
+    assert pipeline.key(TINY, "word2vec") == pipeline.key(
+        get_preset("tiny"), "word2vec"
+    )
     changed = with_overrides(TINY, word2vec={"epochs": 4})
     assert pipeline.key(changed, "corpus") == pipeline.key(TINY, "corpus")  # reused
     assert pipeline.key(changed, "word2vec") != pipeline.key(TINY, "word2vec")

@@ -1,4 +1,5 @@
-"""`python -m devise_lite predict` on the tiny preset: real images, bad files, and no model yet."""
+"""`python -m devise_lite predict` on the tiny preset: real images, bad files, and no
+model yet."""
 
 import json
 
@@ -14,7 +15,8 @@ TINY = get_preset("tiny")
 
 @pytest.fixture(scope="module")
 def trained():
-    """The tiny stages `predict` needs (label space, features, phase-1 model), in the session's data root."""
+    """The tiny stages `predict` needs (label space, features, phase-1 model), in the
+    session's data root."""
     mirror()
     pipeline.ensure(TINY, "predictor")
     return pipeline.experiment_labels(TINY)
@@ -73,8 +75,19 @@ def test_predict_json_ranks_the_seen_labels(trained, photo, capsys):
 
 def test_predict_zero_shot_candidates_exclude_the_seen_labels(trained, photo, capsys):
     assert (
-        main(["predict", photo, "--preset", "tiny", "--candidates", "2-hop", "--json",
-              "--model", "devise-caltech"])
+        main(
+            [
+                "predict",
+                photo,
+                "--preset",
+                "tiny",
+                "--candidates",
+                "2-hop",
+                "--json",
+                "--model",
+                "devise-caltech",
+            ]
+        )
         == 0
     )
     labels = json.loads(capsys.readouterr().out)[0]["labels"]

@@ -1,11 +1,13 @@
-"""The zero-shot split: families on a hand-made hierarchy, one held out per family, seeded."""
+"""The zero-shot split: families on a hand-made hierarchy, one held out per family,
+seeded."""
 
 import pytest
 
 from devise_lite.hierarchy import Hierarchy
 from devise_lite.splits import label_families, split_seen_unseen
 
-# animal -> {fish -> {shark -> {great_white, hammerhead}, ray}, mammal -> {whale -> {orca}},
+# animal -> {fish -> {shark -> {great_white, hammerhead}, ray}, mammal -> {whale ->
+# {orca}},
 #            bird -> {ibis}, reptile -> {snake -> {cobra}}}
 PARENTS = {
     "fish": ["animal"],

@@ -1,4 +1,5 @@
-"""The pretrained backbone on real photos, and the cached, resumable feature extraction."""
+"""The pretrained backbone on real photos, and the cached, resumable feature
+extraction."""
 
 import urllib.error
 
@@ -63,7 +64,8 @@ def data_root(tmp_path, monkeypatch):
 
 @pytest.fixture
 def count_forward(monkeypatch):
-    """Count VisualBackbone.forward calls (batches); optionally fail after `fail_after` of them."""
+    """Count VisualBackbone.forward calls (batches); optionally fail after `fail_after`
+    of them."""
     calls = {"n": 0, "fail_after": None}
     original = VisualBackbone.forward
 
