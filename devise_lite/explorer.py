@@ -36,7 +36,7 @@ import pandas as pd
 from .config import Config, LabelConfig
 from .labels import LabelSpace, lemma_vector
 from .text import tokenize
-from .vectors import nearest
+from .vectors import nearest, unit
 
 QUERY_KINDS = ("word", "label", "image")
 _WNID_AT_END = re.compile(r"\((n\d{8})\)\s*$")
@@ -370,12 +370,66 @@ class Explorer:
         return space.vectors[space.index(list(wnids))]
 
     def photo_points(self, names: Sequence[str], model: str) -> np.ndarray:
-        """Where `model` puts these gallery photos, (len(names), d)."""
+        """Where `model` puts these gallery photos, (len(names), d) unit rows (the
+        points' cosines are dot products)."""
         view = self._model(model)
         if not names:
             return np.zeros((0, view.space.vectors.shape[1]), np.float32)
         features = np.stack([self.images[n].features for n in names])
-        return np.asarray(view.embed_images(features), dtype=np.float32)
+        return unit(np.asarray(view.embed_images(features), dtype=np.float32))
+
+    def nearest_label_table(
+        self,
+        photos: Mapping[str, Sequence[str]],
+        labels: Sequence[str],
+        members: Collection[str],
+    ) -> pd.DataFrame:
+        """For each model that embeds photos and each non-empty group of gallery
+        photos: the share of photos whose nearest label among `labels` is one of
+        `members`, and their most common nearest label (`nearest_label_summary`)."""
+        names = [self.space.names[i] for i in self.space.index(list(labels))]
+        rows = []
+        for model, view in self.models.items():
+            if view.embed_images is None:
+                continue
+            vectors = self.label_points(labels, model)
+            for group, gallery_names in photos.items():
+                if gallery_names:
+                    points = self.photo_points(gallery_names, model)
+                    summary = nearest_label_summary(
+                        points, vectors, labels, names, members
+                    )
+                    rows.append({"model": model, "group": group, **summary})
+        return pd.DataFrame(rows)
+
+    def map_points(
+        self,
+        label_groups: Mapping[str, Sequence[str]],
+        photo_groups: Mapping[str, Sequence[str]],
+        model: str,
+    ) -> dict[str, np.ndarray]:
+        """The points of a map under `model`: its label vectors of each label group
+        (wnids), then where it puts each group of gallery photos (names)."""
+        points = {g: self.label_points(w, model) for g, w in label_groups.items()}
+        for group, names in photo_groups.items():
+            points[group] = self.photo_points(names, model)
+        return points
+
+    def gap_table(self, photos: Sequence[str]) -> pd.DataFrame:
+        """`photo_label_gap` of these gallery photos (each with its true label) under
+        each model that embeds photos, the nearest label taken among all the labels
+        of the model's "21k+seen" set: a row per median, a column per model."""
+        truth = [self.images[name].wnid for name in photos]
+        gaps = {}
+        for model, view in self.models.items():
+            if view.embed_images is not None:
+                every = self.sets_of(model)["21k+seen"]
+                gaps[model] = photo_label_gap(
+                    self.photo_points(photos, model),
+                    self.label_points(truth, model),
+                    self.label_points(every, model),
+                )
+        return pd.DataFrame(gaps)
 
     def _seen(self, model: str) -> set[str]:
         return set(self.sets_of(model).get("seen", ()))
@@ -558,6 +612,25 @@ def gallery_sample(
     return [name for name in images if name in chosen]
 
 
+def map_photo_groups(
+    images: Mapping[str, GalleryImage],
+    per_label: int = 5,
+    per_species: int = 80,
+    seed: int = 0,
+) -> dict[str, list[str]]:
+    """The photo groups of chapter 7's map: `per_label` Caltech test photos of each
+    label, `per_species` photos of each shark species (seeded `gallery_sample`s)."""
+    return {
+        "Caltech test photos": gallery_sample(images, "test/", per_label, seed),
+        "great white photos": gallery_sample(
+            images, "sharks/great_white", per_species, seed
+        ),
+        "hammerhead photos": gallery_sample(
+            images, "sharks/hammerhead", per_species, seed
+        ),
+    }
+
+
 GAP_ROWS = (
     "photo to its true label",
     "photo to its nearest label",
@@ -584,17 +657,42 @@ def photo_label_gap(
 def nearest_label_summary(
     points: np.ndarray,
     labels: np.ndarray,
+    wnids: Sequence[str],
     names: Sequence[str],
     members: Collection[str],
 ) -> dict:
-    """Of these points (photos), how many have their nearest label (a row of `labels`,
-    named by `names`) in `members`, and which nearest label is the most common."""
+    """Of these points (photos), the share whose nearest label (a row of `labels`, the
+    label `wnids[i]` named `names[i]`) is one of `members` (wnids), and the most
+    common nearest label with its count."""
     if not len(points):
         raise ValueError("no points to summarise")
-    nearest_names = [names[i] for i in (points @ labels.T).argmax(axis=1)]
-    counts = pd.Series(nearest_names).value_counts()
+    nearest_rows = (points @ labels.T).argmax(axis=1)
+    counts = pd.Series([names[i] for i in nearest_rows]).value_counts()
     return {
         "photos": len(points),
-        "nearest label among them": float(np.isin(nearest_names, list(members)).mean()),
+        "nearest label among them": float(
+            np.mean([wnids[i] in set(members) for i in nearest_rows])
+        ),
         "most common nearest label": f"{counts.index[0]} ({counts.iloc[0]})",
     }
+
+
+def map_distance_to_truth(
+    coords: Mapping[str, np.ndarray],
+    groups: Mapping[str, Sequence[str]],
+    photos: np.ndarray,
+    truth: Sequence[str],
+) -> float:
+    """On a map, the median distance from each photo (a row of `photos`, map
+    coordinates) to its true label's point, as a share of the map's width. The
+    labels are those of `groups` (wnids), placed at `coords[group]` row by row."""
+    where = {
+        wnid: coords[group][row]
+        for group, wnids in groups.items()
+        if group in coords
+        for row, wnid in enumerate(wnids)
+    }
+    every = np.concatenate(list(coords.values()))
+    width = every[:, 0].max() - every[:, 0].min()
+    own = np.array([where[w] for w in truth])
+    return float(np.median(np.linalg.norm(photos - own, axis=1)) / width)

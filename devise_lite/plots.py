@@ -300,7 +300,8 @@ def joint_map(
     vectors and image embeddings alike), drawn by `draw_map`.
 
     `groups[name]` is an (n, d) array (empty groups are skipped); `styles` and `notes`
-    are `draw_map`'s. Returns (figure, {group: (n, 2) map coordinates})."""
+    are `draw_map`'s. Returns (figure, {group: (n, 2) map coordinates}), the groups
+    in the order given."""
     names = [name for name, points in groups.items() if len(points)]
     if not names:
         raise ValueError("joint_map needs at least one non-empty group of points")
@@ -425,14 +426,14 @@ def annotate_apart(ax, points, texts, fontsize: float = 8, mark: float = 3.0) ->
     return written
 
 
-def draw_map(coords: dict, title: str, styles=None, notes=None, legend_columns=2):
+def draw_map(coords: dict, title: str, styles=None, notes=(), legend_columns=2):
     """A 2-d map of groups of points, group by group in the order given (later groups
     on top), the legend under the axes, and labels that do not collide.
 
     `coords[name]` is an (n, 2) array; `styles[name]` are scatter keyword arguments
-    (marker, color, s, alpha); `notes[name]` is a list of (row, text) to write next to
-    those points, placed by `annotate_apart` in the order given across the groups
-    (the first placed first). Returns the figure."""
+    (marker, color, s, alpha); `notes` is a list of (group, row, text) to write next to
+    those points, most important first: `annotate_apart` places them in that order
+    and leaves out those with no free place. Returns the figure."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 7.6))
@@ -456,12 +457,7 @@ def draw_map(coords: dict, title: str, styles=None, notes=None, legend_columns=2
     ax.set_xlim(ax.get_xlim())  # fixed now: the labels are placed in pixels
     ax.set_ylim(ax.get_ylim())
     fig.tight_layout()
-    items = [
-        (coords[name][row], text)
-        for name, rows in (notes or {}).items()
-        if name in coords
-        for row, text in rows
-    ]
+    items = [(coords[g][row], text) for g, row, text in notes or () if g in coords]
     if items:
         annotate_apart(ax, [p for p, _ in items], [t for _, t in items])
     return fig

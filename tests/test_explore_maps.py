@@ -11,7 +11,9 @@ import pytest
 from devise_lite.explorer import (
     GalleryImage,
     gallery_sample,
+    map_distance_to_truth,
     map_label_groups,
+    map_photo_groups,
     nearest_label_summary,
     photo_label_gap,
 )
@@ -58,6 +60,29 @@ def test_gallery_sample_takes_up_to_n_photos_per_label_in_gallery_order(tmp_path
     assert gallery_sample(images, "c/", per_label=2) == []
 
 
+def test_map_photo_groups_sample_caltech_photos_and_each_species(tmp_path):
+    def photo(wnid):
+        return GalleryImage(tmp_path / "x.jpg", np.zeros(2), wnid)
+
+    images = {
+        "test/crab/1.jpg": photo("crab"),
+        "test/crab/2.jpg": photo("crab"),
+        "test/ibis/1.jpg": photo("ibis"),
+        "sharks/great_white_shark/1.jpg": photo("white"),
+        "sharks/great_white_shark/2.jpg": photo("white"),
+        "sharks/hammerhead/1.jpg": photo("hammer"),
+    }
+    groups = map_photo_groups(images, per_label=1, per_species=1)
+    assert list(groups) == [
+        "Caltech test photos",
+        "great white photos",
+        "hammerhead photos",
+    ]
+    assert [images[n].wnid for n in groups["Caltech test photos"]] == ["crab", "ibis"]
+    assert len(groups["great white photos"]) == 1
+    assert groups["hammerhead photos"] == ["sharks/hammerhead/1.jpg"]
+
+
 def test_photo_label_gap_medians_by_hand():
     true = np.array([[1, 0], [-1, 0], [1, 0]])  # cosines 1, 0 (orthogonal), 0.6
     labels = np.array([[-0.6, 0.8]])  # cosines -0.6, 0.8, 0.28
@@ -75,9 +100,11 @@ def test_photo_label_gap_medians_by_hand():
 
 
 def test_nearest_label_summary_by_hand():
-    labels = np.array([[1, 0], [0, 1]])  # "a" at 0 degrees, "b" at 90
+    labels = np.array([[1, 0], [0, 1]])  # n1 "a" at 0 degrees, n2 "b" at 90
     # p1 -> a (1 > 0), p2 -> b, p3 -> b (0.8 > 0.6)
-    summary = nearest_label_summary(PHOTOS, labels, ["a", "b"], members={"b"})
+    summary = nearest_label_summary(
+        PHOTOS, labels, ["n1", "n2"], ["a", "b"], members={"n2"}
+    )
     assert summary == {
         "photos": 3,
         "nearest label among them": pytest.approx(2 / 3),
@@ -119,13 +146,14 @@ def test_placed_labels_never_overlap():
 def test_draw_map_writes_labels_apart_and_the_legend_off_the_points():
     rng = np.random.default_rng(0)
     coords = {"labels": rng.normal(0, 1, (30, 2)), "photos": rng.normal(3, 1, (20, 2))}
-    notes = {"labels": [(i, f"label number {i}") for i in range(30)]}  # crowded
+    notes = [("labels", i, f"label number {i}") for i in range(30)]  # crowded
     fig = draw_map(coords, "a map", styles={"photos": {"marker": "x"}}, notes=notes)
     fig.canvas.draw()
     ax = fig.axes[0]
     renderer = fig.canvas.get_renderer()
     written = [t for t in ax.texts]
-    assert 0 < len(written) <= 30
+    assert 0 < len(written) < 30  # some left out, the first (most important) kept
+    assert written[0].get_text() == "label number 0"
     boxes = [t.get_bbox_patch().get_window_extent(renderer).extents for t in written]
     assert not any(overlap(a, b) for a, b in itertools.combinations(boxes, 2))
     assert ax.get_title() == "a map" and ax.get_xlabel() and ax.get_ylabel()
@@ -135,3 +163,14 @@ def test_draw_map_writes_labels_apart_and_the_legend_off_the_points():
         "labels (30)",
         "photos (20)",
     ]
+
+
+def test_map_distance_to_truth_by_hand():
+    coords = {
+        "labels": np.array([[0.0, 0.0], [10.0, 0.0]]),  # a at 0, b at 10: width 10
+        "photos": np.array([[0.0, 3.0], [10.0, 4.0], [6.0, 0.0]]),
+    }
+    groups = {"labels": ["a", "b"]}
+    # distances to the own label: 3 (to a), 4 (to b), 6 (to a): median 4, width 10
+    share = map_distance_to_truth(coords, groups, coords["photos"], ["a", "b", "a"])
+    assert share == pytest.approx(0.4)

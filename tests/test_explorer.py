@@ -281,8 +281,43 @@ def test_overview_and_the_points_of_labels_and_photos(explorer):
         RANDOM.vectors[[2]]
     )
     points = explorer.photo_points(["photo of a cat", "photo of a fish"], "word model")
-    assert points == pytest.approx(np.array([[0, 0.9, 0.2], [0.95, 0.3, 0]]))
+    assert points == pytest.approx(unit(np.array([[0, 0.9, 0.2], [0.95, 0.3, 0]])))
     assert explorer.photo_points([], "word model").shape == (0, 3)
+
+
+def test_nearest_label_table_per_model_and_photo_group(explorer):
+    labels = [WNIDS[0], WNIDS[3]]  # shark (1, 0, 0) and dog (0, 1, 0)
+    groups = {"fish": ["photo of a fish"], "cat": ["photo of a cat"], "none": []}
+    table = explorer.nearest_label_table(groups, labels, members={WNIDS[0]})
+    # The fish photo (0.95, 0.3, 0) is nearest to shark, the cat (0, 0.9, 0.2) to dog,
+    # under both models: the random control embeds photos the same toy way.
+    assert table[["model", "group"]].values.tolist() == [
+        ["word model", "fish"],
+        ["word model", "cat"],
+        ["random", "fish"],
+        ["random", "cat"],
+    ]
+    word = table[table.model == "word model"]
+    assert word["nearest label among them"].tolist() == [1.0, 0.0]
+    assert word["most common nearest label"].tolist() == ["shark (1)", "dog (1)"]
+
+
+def test_map_points_and_the_gap_table(explorer):
+    points = explorer.map_points(
+        {"pets": [WNIDS[3], WNIDS[4]]}, {"photos": ["photo of a cat"]}, "random"
+    )
+    assert list(points) == ["pets", "photos"]
+    assert points["pets"] == pytest.approx(RANDOM.vectors[[3, 4]])
+    assert points["photos"] == pytest.approx(unit(np.array([[0, 0.9, 0.2]])))
+    explorer.candidate_sets["21k+seen"] = WNIDS  # the gap's "every label"
+    gap = explorer.gap_table(["photo of a fish", "photo of a cat"])
+    assert list(gap.columns) == ["word model", "random"]
+    fish, cat = unit(np.array([0.95, 0.3, 0])), unit(np.array([0, 0.9, 0.2]))
+    true = [cosine(fish, VECTORS[1]), cosine(cat, VECTORS[4])]  # tiger shark, cat
+    # the nearest labels are these true labels too (fish: tiger shark 0.98 > shark)
+    assert gap["word model"].tolist() == pytest.approx(
+        [np.median(true), np.median(true), cosine(fish, cat)], abs=1e-5
+    )
 
 
 def test_each_model_ranks_and_counts_its_own_candidate_sets(explorer):
