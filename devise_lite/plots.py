@@ -332,7 +332,7 @@ LABEL_DIRECTIONS = (
     (1, -1),
     (-1, -1),
 )
-LABEL_DISTANCES = (4.0, 14.0, 28.0, 46.0)  # pixels between the point and its label
+LABEL_DISTANCES = (4.0, 12.0, 24.0)  # pixels between the point and its label
 
 
 def _overlap(a, b) -> bool:
@@ -346,6 +346,7 @@ def place_labels(
     bounds=None,
     obstacles=(),
     distances=LABEL_DISTANCES,
+    mark: float = 0.0,
 ) -> list:
     """Boxes for text labels next to their points, no two overlapping (greedy).
 
@@ -353,11 +354,14 @@ def place_labels(
     first position around its anchor (`LABEL_DIRECTIONS`, ring after ring of
     `distances`) whose box (its `sizes` entry: width, height) overlaps no box placed
     before it nor an `obstacles` box, and stays inside `bounds` (x0, y0, x1, y1).
-    Returns one box (x0, y0, x1, y1) per label, or None for a label left out because
-    every position collides. Any units, the same for all (the figure uses pixels)."""
+    With `mark` > 0, a placed label's point (a square of half-side `mark`) becomes an
+    obstacle too, so later labels do not cover it. Returns one box (x0, y0, x1, y1)
+    per label, or None for a label left out because every position collides. Any
+    units, the same for all (the figure uses pixels)."""
     taken = [tuple(box) for box in obstacles]
     boxes = []
     for (x, y), (width, height) in zip(anchors, sizes, strict=True):
+        point = (x - mark, y - mark, x + mark, y + mark)
         found = None
         for distance in distances:
             for dx, dy in LABEL_DIRECTIONS:
@@ -372,20 +376,22 @@ def place_labels(
                     and box[2] <= bounds[2]
                     and box[3] <= bounds[3]
                 )
-                if inside and not any(_overlap(box, other) for other in taken):
+                clear = not any(_overlap(box, other) for other in taken)
+                if inside and clear and not (mark and _overlap(box, point)):
                     found = box
                     break
             if found:
                 break
         boxes.append(found)
         if found:
-            taken.append(found)
+            taken += [found, point] if mark else [found]
     return boxes
 
 
 def annotate_apart(ax, points, texts, fontsize: float = 8, mark: float = 3.0) -> int:
-    """Write `texts` next to `points` (data coordinates) so that no two overlap nor
-    cover another annotated point; a label with no free place is left out. Call it
+    """Write `texts` next to `points` (data coordinates), in that order, so that no
+    two overlap nor cover the point of a label written before; a label with no free
+    place is left out. Call it
     once the axes' layout and limits are final. Returns how many were written."""
     fig = ax.figure
     renderer = fig.canvas.get_renderer()
@@ -399,8 +405,7 @@ def annotate_apart(ax, points, texts, fontsize: float = 8, mark: float = 3.0) ->
         sizes.append((extent.width + 2 * pad, extent.height + 2 * pad))
         probe.remove()
     frame = ax.get_window_extent(renderer)
-    marks = [(x - mark, y - mark, x + mark, y + mark) for x, y in anchors]
-    boxes = place_labels(anchors, sizes, frame.extents, marks)
+    boxes = place_labels(anchors, sizes, frame.extents, mark=mark)
     to_points = 72.0 / fig.dpi  # offsets are given in points, the boxes are pixels
     written = 0
     for point, (x, y), box, text in zip(points, anchors, boxes, texts, strict=True):

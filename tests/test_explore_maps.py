@@ -131,6 +131,15 @@ def test_place_labels_leaves_out_a_label_with_no_free_place():
     assert blocked == [None]
 
 
+def test_place_labels_keeps_the_points_of_labels_placed_before_clear():
+    # The first label's point at (0, 0); the second anchor at (-10, 0): its first
+    # choice, right of it (-6, -2, 4, 2), would cover the first point: left instead.
+    boxes = place_labels([(0, 0), (-10, 0)], [(10, 4)] * 2, distances=(4,), mark=1)
+    assert boxes == [(4, -2, 14, 2), (-24, -2, -14, 2)]
+    unmarked = place_labels([(0, 0), (-10, 0)], [(10, 4)] * 2, distances=(4,))
+    assert unmarked[1] == (-6, -2, 4, 2)
+
+
 def overlap(a, b):
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
