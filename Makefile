@@ -1,34 +1,47 @@
-# The two commands of the README. Both install what they need first (quick when already installed).
+# The README's commands. Each installs what it needs first, once: pip runs again only
+# when requirements.txt or pyproject.toml changed (the stamp file records the install).
 PYTHON ?= python3
 PRESET ?= book
 # A read-only data mirror: $DEVISE_MIRROR if set, else ../shared/data when it exists.
 DEVISE_MIRROR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
 export DEVISE_MIRROR
+STAMP := .install.stamp
+LINTED := devise_lite tests benchmarks
 
-.PHONY: all install run book test bench bench-whole notebooks clean-book
+.PHONY: all install run book test test-fast lint bench bench-whole notebooks clean-book
 
 all: install run book        ## every stage, then the rendered book in _build/html
 
-install:
-	$(PYTHON) -m pip install -q -r requirements.txt
+install: $(STAMP)
 
-run:
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m pip install -q -r requirements.txt
+	touch $@
+
+run: install
 	$(PYTHON) -m devise_lite run --preset $(PRESET)
 
-book:
-	# Progress bars would land in the pages (as widgets or stderr); the stages print their own.
+book: install
+	# Progress bars would land in the pages (as widgets or stderr); stages print their own.
 	TQDM_DISABLE=1 DEVISE_PRESET=$(PRESET) jupyter-book build . -W -n --keep-going
 
-test: install                ## the test suite (tiny preset, real data from the mirror)
+test: install                ## every test (tiny preset, real data from the mirror)
 	$(PYTHON) -m pytest -q
 
-bench:                       ## every speed figure on this machine, each against a baseline (a few minutes)
+test-fast: install           ## the tests not marked slow: under 90 seconds
+	$(PYTHON) -m pytest -q -m "not slow"
+
+lint: install                ## ruff: lint and format, the package, tests, benchmarks
+	$(PYTHON) -m ruff check $(LINTED)
+	$(PYTHON) -m ruff format --check $(LINTED)
+
+bench: install               ## every speed figure, each against a baseline (minutes)
 	$(PYTHON) benchmarks/bench_all.py
 
-bench-whole:                 ## cold + warm `book` run in a fresh copy, against the 30 / 3 min targets
+bench-whole: install         ## cold + warm `book` run in a fresh copy, against targets
 	$(PYTHON) benchmarks/bench_all.py --whole-run
 
-notebooks:                   ## output-free .ipynb copies of the chapters (Colab opens only .ipynb)
+notebooks:                   ## output-free .ipynb copies of the chapters (for Colab)
 	jupytext --to ipynb --update-metadata '{"jupytext": null}' book/intro.md book/0*.md
 
 clean-book:

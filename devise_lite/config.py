@@ -294,7 +294,8 @@ def preset_from_env(default: str = "book") -> Config:
 
 
 def with_overrides(cfg: Config, **parts) -> Config:
-    """`with_overrides(cfg, word2vec={"epochs": 3})`: a copy with those fields changed."""
+    """`with_overrides(cfg, word2vec={"epochs": 3})`: a copy with those fields
+    changed."""
     changes = {
         name: replace(getattr(cfg, name), **values) for name, values in parts.items()
     }

@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from .errors import UserError
 from .progress import progress_bar
 from .storage import MIRROR_ENV, atomic_path, data_root, mirror_root

@@ -1,4 +1,4 @@
-"""The process group: one process, or one per GPU under `torchrun` (DistributedDataParallel).
+"""The process group: one process, or one per GPU under `torchrun` (PyTorch DDP).
 
 Every trainer and the feature extractor take a `Group`; its default, `SINGLE`, is one
 process, and the same code runs on N processes when `torchrun` starts them (the model is
@@ -7,11 +7,11 @@ world size, the main process alone writing files).
 
 **One global batch, split across ranks.** The batch size in the config is the *global*
 batch: each step every rank takes the rows `rank::world` of the same global batch. The
-permutation and the truncated loss's random visiting order are drawn for the whole global
-batch from generators every rank seeds alike, and each rank's loss is its rows' sum
-divided by the global batch size, so DDP's gradient average is exactly the one-process
-mean: N processes follow the one-process trajectory (up to float summation order), and
-the learning rates keep their meaning whatever the number of GPUs.
+permutation and the truncated loss's random visiting order are drawn for the whole
+global batch from generators every rank seeds alike, and each rank's loss is its rows'
+sum divided by the global batch size, so DDP's gradient average is exactly the
+one-process mean: N processes follow the one-process trajectory (up to float summation
+order), and the learning rates keep their meaning whatever the number of GPUs.
 """
 
 from __future__ import annotations
@@ -97,7 +97,8 @@ def barrier(group: Group) -> None:
 
 
 def broadcast(obj, group: Group):
-    """Rank 0's `obj` on every rank (a picklable object: a flag, a checkpoint, a list)."""
+    """Rank 0's `obj` on every rank (a picklable object: a flag, a checkpoint, a
+    list)."""
     if group.world == 1:
         return obj
     import torch.distributed as dist
@@ -130,7 +131,8 @@ def sum_over_ranks(value: float, group: Group) -> float:
 
 
 def wrap(model, group: Group):
-    """`model` in DDP when there is a process group (gradients averaged), else itself."""
+    """`model` in DDP when there is a process group (gradients averaged), else
+    itself."""
     if group.world == 1:
         return model
     from torch.nn.parallel import DistributedDataParallel
@@ -152,10 +154,10 @@ def global_batches(n: int, batch_size: int, generator) -> Iterator:
 
 
 class ShardedBatches:
-    """A DataLoader batch sampler: this rank's indices of each global batch, in the order
-    a one-process `DataLoader(shuffle=True, generator=...)` visits them. A last global
-    batch smaller than the number of ranks is skipped (at most world-1 examples an
-    epoch), because a rank with no rows cannot run a BatchNorm network forward."""
+    """A DataLoader batch sampler: this rank's indices of each global batch, in the
+    order a one-process `DataLoader(shuffle=True, generator=...)` visits them. A last
+    global batch smaller than the number of ranks is skipped (at most world-1 examples
+    an epoch), because a rank with no rows cannot run a BatchNorm network forward."""
 
     def __init__(self, n: int, batch_size: int, generator, group: Group):
         if batch_size < group.world:

@@ -1,4 +1,5 @@
-"""`python -m devise_lite.distributed`: the old name of the visual stages on N processes.
+"""`python -m devise_lite.distributed`: the old name of the visual stages on N
+processes.
 
     torchrun --nproc_per_node=8 -m devise_lite.distributed {features,train,finetune,all}
 

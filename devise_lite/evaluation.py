@@ -1,8 +1,11 @@
-"""Turning model outputs into the paper's table rows: rank candidates, then score the rankings.
+"""Turning model outputs into the paper's table rows: rank candidates, then score the
+rankings.
 
-Every model is reduced to a score matrix (test images x candidate labels): cosine similarity for
-the embedding models, logits for the softmax baseline. One function then produces a row of flat
-hit@k and hierarchical precision@k, so all models are measured by the same code.
+Every model is reduced to a score matrix (test images x candidate labels): cosine
+similarity for the embedding models, logits for the softmax baseline. One function then
+produces a row of flat hit@k and hierarchical precision@k, so all models are measured
+by the same code. The top-1 mistakes behind a row, and how far in WordNet they fall
+from the truth, are measured here too.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .hierarchy import Hierarchy
+from .hierarchy import Hierarchy, pair_hops
 from .metrics import (
     FLAT_KS,
     HIERARCHICAL_KS,
@@ -54,10 +57,12 @@ def ranking_row(
     flat_ks=FLAT_KS,
     hp_ks=HIERARCHICAL_KS,
 ) -> dict:
-    """flat hit@k and (with a hierarchy) hierarchical precision@k of one model over `candidates`.
+    """flat hit@k and (with a hierarchy) hierarchical precision@k of one model over
+    `candidates`.
 
-    `scores[i, j]` scores candidate `candidates[j]` for test image i, whose label is `true_wnids[i]`
-    (which need not be a candidate: then it can never be hit, as in the paper's zero-shot sets).
+    `scores[i, j]` scores candidate `candidates[j]` for test image i, whose label is
+    `true_wnids[i]` (which need not be a candidate: then it can never be hit, as in
+    the paper's zero-shot sets).
     """
     k_max = min(max((*flat_ks, *hp_ks)), len(candidates))
     ranked = top_k(scores, k_max)
@@ -76,7 +81,8 @@ def ranking_row(
 
 
 def _flat(ranked_wnids: np.ndarray, true_wnids: Sequence[str], ks) -> dict[int, float]:
-    """flat hit@k on wnids; k beyond the number of candidates counts as the whole list."""
+    """flat hit@k on wnids; k beyond the number of candidates counts as the whole
+    list."""
     k_max = ranked_wnids.shape[1]
     hits = flat_hit_at_k(
         ranked_wnids, np.asarray(true_wnids, dtype=object), [min(k, k_max) for k in ks]
@@ -91,7 +97,8 @@ def chance_row(
     flat_ks=FLAT_KS,
     hp_ks=HIERARCHICAL_KS,
 ) -> dict:
-    """The expected row of a uniformly random ranking of the candidates (exact, not sampled)."""
+    """The expected row of a uniformly random ranking of the candidates (exact, not
+    sampled)."""
     in_set = (
         np.mean([w in set(candidates) for w in true_wnids]) if len(true_wnids) else 0.0
     )
@@ -111,7 +118,8 @@ def chance_row(
 
 
 def results_table(rows: dict[str, dict], **columns) -> pd.DataFrame:
-    """A DataFrame with one row per model: `columns` (e.g. dim=...) map model -> value first."""
+    """A DataFrame with one row per model: `columns` (e.g. dim=...) map model -> value
+    first."""
     records = [
         {
             "model": model,
@@ -123,24 +131,36 @@ def results_table(rows: dict[str, dict], **columns) -> pd.DataFrame:
     return pd.DataFrame(records)
 
 
-def table1_rows(labels, space, models, test, tuned=None, seed: int = 0) -> pd.DataFrame:
-    """The paper's Table 1: every model ranks the same training `labels` for the test
-    images `test` = (features, class indices); `tuned` are phase 2's test embeddings."""
+def table1_scores(
+    labels, space, models, features, tuned=None, seed: int = 0
+) -> dict[str, np.ndarray]:
+    """Every Table 1 model's scores of the test images `features` against the same
+    training `labels`: logits for the softmax baseline, cosines to the label vectors
+    for DeViSE and to random ones for its control; `tuned` are phase 2's test
+    embeddings (its row is left out without them)."""
     from .devise import embed, logits
     from .labels import random_label_space
 
-    features, targets = test
-    true = [labels[t] for t in targets]
-    vectors = space.subset(labels)
-    random_vectors = random_label_space(vectors, seed).vectors
-    h = Hierarchy.wordnet()
+    vectors = space.subset(labels).vectors
+    random_vectors = random_label_space(space.subset(labels), seed).vectors
     scores = {
         SOFTMAX: logits(models[SOFTMAX], features),
-        DEVISE: cosine_scores(embed(models[DEVISE], features), vectors.vectors),
+        DEVISE: cosine_scores(embed(models[DEVISE], features), vectors),
         RANDOM: cosine_scores(embed(models[RANDOM], features), random_vectors),
     }
     if tuned is not None:
-        scores[PHASE2] = cosine_scores(tuned, vectors.vectors)
+        scores[PHASE2] = cosine_scores(tuned, vectors)
+    return scores
+
+
+def table1_rows(labels, space, models, test, tuned=None, seed: int = 0) -> pd.DataFrame:
+    """The paper's Table 1: every model ranks the same training `labels` for the test
+    images `test` = (features, class indices); `tuned` are phase 2's test embeddings."""
+    features, targets = test
+    true = [labels[t] for t in targets]
+    vectors = space.subset(labels)
+    h = Hierarchy.wordnet()
+    scores = table1_scores(labels, space, models, features, tuned, seed)
     rows = {name: ranking_row(s, true, labels, h) for name, s in scores.items()}
     rows[CHANCE] = chance_row(true, labels, h)
     dim = vectors.vectors.shape[1]
@@ -148,3 +168,56 @@ def table1_rows(labels, space, models, test, tuned=None, seed: int = 0) -> pd.Da
     # hp@k beyond the number of candidates (tiny preset) is undefined: the column stays.
     extra = [c for c in table.columns if c not in TABLE1_COLUMNS]
     return table.reindex(columns=TABLE1_COLUMNS + extra)
+
+
+# ------------------------------------------------------------ the mistakes behind a row
+
+
+def top1_mistakes(
+    scores: np.ndarray, true_wnids: Sequence[str], candidates: Sequence[str]
+) -> list[tuple[str, str]]:
+    """(true label, top-1 label) of every test image whose top-1 label is wrong, in
+    the images' order."""
+    if len(scores) != len(true_wnids):
+        raise ValueError(
+            f"{len(scores)} rows of scores for {len(true_wnids)} true labels"
+        )
+    best = np.asarray(candidates, dtype=object)[top_k(scores, 1)[:, 0]]
+    return [
+        (truth, guess)
+        for truth, guess in zip(true_wnids, best, strict=True)
+        if guess != truth
+    ]
+
+
+def mistake_hops(
+    scores: dict[str, np.ndarray],
+    true_wnids: Sequence[str],
+    candidates: Sequence[str],
+    hierarchy: Hierarchy,
+) -> dict[str, list[int]]:
+    """{model: the hop distance from the true label to the top-1 label of each of its
+    top-1 mistakes} (2 hops: a sibling; see the hop rule in `hierarchy`)."""
+    return {
+        model: pair_hops(hierarchy, top1_mistakes(s, true_wnids, candidates))
+        for model, s in scores.items()
+    }
+
+
+def mistake_summary(hops: dict[str, list[int]], near: int = 4) -> pd.DataFrame:
+    """Per model (the index): how many top-1 mistakes, their mean and median hop
+    distance, and the share within `near` hops; NaN for a model without mistakes."""
+    rows = {}
+    for model, distances in hops.items():
+        d = np.asarray(distances, dtype=float)
+        rows[model] = [len(d)] + (
+            [d.mean(), np.median(d), np.mean(d <= near)] if len(d) else [np.nan] * 3
+        )
+    columns = [
+        "top-1 mistakes",
+        "mean hops",
+        "median hops",
+        f"share within {near} hops",
+    ]
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
+    return table.astype({"top-1 mistakes": int}).rename_axis("model")

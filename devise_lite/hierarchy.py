@@ -1,27 +1,34 @@
-"""A label hierarchy as an undirected graph, hop distances on it, and the hierarchical-precision sets.
+"""A label hierarchy as an undirected graph, hop distances on it, and the
+hierarchical-precision sets.
 
-THE HOP RULE. The distance between two labels is the number of hypernym/hyponym edges on the
-shortest path between them in the WordNet 3.0 noun graph (instance hypernyms count as hypernyms),
-walking through any synset, not only through labels of the vocabulary. The "n-hop" candidates of a
-set of seen labels are the vocabulary labels at distance <= n from some seen label, minus the seen
-labels themselves. Example: great_white_shark -> mackerel_shark -> shark -> requiem_shark ->
-tiger_shark, so great white and tiger shark are 4 hops apart, although they are both sharks.
+THE HOP RULE. The distance between two labels is the number of hypernym/hyponym edges
+on the shortest path between them in the WordNet 3.0 noun graph (instance hypernyms
+count as hypernyms), walking through any synset, not only through labels of the
+vocabulary. The "n-hop" candidates of a set of seen labels are the vocabulary labels at
+distance <= n from some seen label, minus the seen labels themselves. Example:
+great_white_shark -> mackerel_shark -> shark -> requiem_shark -> tiger_shark, so great
+white and tiger shark are 4 hops apart, although they are both sharks.
 
-HIERARCHICAL PRECISION@k (the ground-truth set). DeViSE's appendix (Frome et al. 2013) scores the
-k predictions of a test image against a list of labels grown from the true label over the
-hierarchy: radiate out over hypernym and hyponym edges, radius R = 0, 1, 2, ..., keeping only
-valid labels, until the list holds at least k of them; precision@k is the share of the k
-predictions found in the list. ConSE (Norouzi et al. 2014) reuses the metric unchanged. We follow
-that description; we could not retrieve the appendix text itself here, so the wording above is a
-paraphrase, cross-checked against a public re-implementation of the metric that grows the same
-hypernym/hyponym rings through non-label synsets and adds only candidate labels. Choices where the
+HIERARCHICAL PRECISION@k (the ground-truth set). DeViSE's supplementary material (Frome
+et al. 2013) scores the k predictions of a test image against a list of labels grown
+from the true label over the hierarchy: radiate out over hypernym and hyponym edges,
+radius R = 0, 1, 2, ..., keeping only valid labels, until the list holds at least k of
+them; precision@k is the share of the k predictions found in the list. ConSE (Norouzi et
+al. 2014) reuses the metric unchanged. We follow that description; we could not
+retrieve the supplementary text itself here, so the wording above is a paraphrase,
+cross-checked against a public re-implementation of the metric that grows the same
+hypernym/hyponym rings through non-label synsets and adds only candidate labels. The
+paper grows its list over "the semantic hierarchy", ImageNet's is-a tree as for its
+candidate sets; we grow ours over the WordNet 3.0 noun graph. Choices where the
 description leaves room, made explicit:
-* whole rings: the last radius is added entirely, so the set may hold more than k labels (and
-  precision@k can reach 1 with any k of them);
-* rings are walked through every node (any synset), but only labels in `valid` (the candidate set
-  being ranked) are collected, the true label included only if it is valid;
-* if the whole connected graph holds fewer than k valid labels, the set is all that it holds (the
-  WordNet noun graph is connected, so this happens only when fewer than k labels are candidates);
+* whole rings: the last radius is added entirely, so the set may hold more than k
+  labels (and precision@k can reach 1 with any k of them);
+* rings are walked through every node (any synset), but only labels in `valid` (the
+  candidate set being ranked) are collected, the true label included only if it is
+  valid;
+* if the whole connected graph holds fewer than k valid labels, the set is all that it
+  holds (the WordNet noun graph is connected, so this happens only when fewer than k
+  labels are candidates);
 * edges: hypernyms + instance hypernyms and their inverses, as in the hop rule.
 """
 
@@ -33,11 +40,13 @@ from .wordnet import synset_of, wnid_of
 
 
 class Hierarchy:
-    """A graph given by its neighbour function, whose expansions are cached in the instance.
+    """A graph given by its neighbour function, whose expansions are cached in the
+    instance.
 
-    `neighbours(node)` lists parents and children alike (the graph is undirected for distances).
-    The cache lives in the instance rather than in a module-level dict, so two hierarchies (or two
-    tests) never share state, and a WordNet hierarchy only expands the synsets a search visits.
+    `neighbours(node)` lists parents and children alike (the graph is undirected for
+    distances). The cache lives in the instance rather than in a module-level dict, so
+    two hierarchies (or two tests) never share state, and a WordNet hierarchy only
+    expands the synsets a search visits.
     """
 
     def __init__(
@@ -77,13 +86,15 @@ class Hierarchy:
     def from_parents(
         cls, parents: Mapping[str, Iterable[str]], name: str = "hand-made"
     ) -> Hierarchy:
-        """A hierarchy from a `{child: [parent, ...]}` mapping; every name used becomes a node."""
+        """A hierarchy from a `{child: [parent, ...]}` mapping; every name used becomes
+        a node."""
         adjacency: dict[str, set[str]] = {}
         up: dict[str, set[str]] = {}
         for child, its_parents in parents.items():
             if isinstance(its_parents, str):
                 raise TypeError(
-                    f"parents of {child!r} must be a list of names, not the string {its_parents!r}"
+                    f"parents of {child!r} must be a list of names, "
+                    f"not the string {its_parents!r}"
                 )
             adjacency.setdefault(child, set())
             for parent in its_parents:
@@ -95,9 +106,10 @@ class Hierarchy:
 
         def expand(node: str) -> set[str]:
             if node not in adjacency:
+                more = " ..." if len(adjacency) > 10 else ""
                 raise KeyError(
                     f"{node!r} is not a node of this hierarchy; known nodes: "
-                    f"{', '.join(sorted(adjacency)[:10])}{' ...' if len(adjacency) > 10 else ''}"
+                    f"{', '.join(sorted(adjacency)[:10])}{more}"
                 )
             return adjacency[node]
 
@@ -109,14 +121,14 @@ class Hierarchy:
 
     @classmethod
     def wordnet(cls) -> Hierarchy:
-        """The WordNet 3.0 noun graph on wnids ("n01491361"), expanded lazily through NLTK."""
+        """The WordNet 3.0 noun graph on wnids ("n01491361"), expanded lazily through
+        NLTK."""
         return cls(_wordnet_neighbours, "wordnet-3.0-nouns")
 
 
 def _wordnet_neighbours(wnid: str) -> list[str]:
-    synset = synset_of(
-        wnid
-    )  # ValueError naming the wnid if it is not a WordNet 3.0 noun
+    # A ValueError naming the wnid if it is not a WordNet 3.0 noun.
+    synset = synset_of(wnid)
     linked = (
         synset.hypernyms()
         + synset.instance_hypernyms()
@@ -127,7 +139,8 @@ def _wordnet_neighbours(wnid: str) -> list[str]:
 
 
 def rings(h: Hierarchy, sources: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
-    """Breadth-first layers: (0, sources), (1, nodes at distance 1), ... until the graph is spent."""
+    """Breadth-first layers: (0, sources), (1, nodes at distance 1), ... until the
+    graph is spent."""
     frontier = sorted(set(sources))
     seen = set(frontier)
     radius = 0
@@ -144,7 +157,8 @@ def rings(h: Hierarchy, sources: Iterable[str]) -> Iterator[tuple[int, list[str]
 def distances_from(
     h: Hierarchy, sources: Iterable[str], max_hops: int | None = None
 ) -> dict[str, int]:
-    """Multi-source BFS: {node: hops to the nearest source} for every node within `max_hops`."""
+    """Multi-source BFS: {node: hops to the nearest source} for every node within
+    `max_hops`."""
     if max_hops is not None and max_hops < 0:
         raise ValueError(
             f"max_hops must be >= 0 (or None for no limit), got {max_hops}"
@@ -158,8 +172,9 @@ def distances_from(
 
 
 def hops_to(h: Hierarchy, source: str, targets: Iterable[str]) -> dict[str, int]:
-    """{target: hops from `source`} for the reachable `targets`; the walk stops once all are found,
-    so it stays cheap for near targets in the 82,000-synset WordNet graph."""
+    """{target: hops from `source`} for the reachable `targets`; the walk stops once
+    all are found, so it stays cheap for near targets in the 82,000-synset WordNet
+    graph."""
     left, found = set(targets), {}
     for radius, layer in rings(h, [source]):
         for node in left.intersection(layer):
@@ -170,13 +185,29 @@ def hops_to(h: Hierarchy, source: str, targets: Iterable[str]) -> dict[str, int]
     return found
 
 
+def pair_hops(h: Hierarchy, pairs: Iterable[tuple[str, str]]) -> list[int]:
+    """The hop distance of each (a, b) pair, in order: one walk per distinct `a`,
+    stopped once it has found every `b` paired with it. A ValueError names a pair
+    whose labels are not connected."""
+    pairs = list(pairs)
+    targets: dict[str, set[str]] = {}
+    for a, b in pairs:
+        targets.setdefault(a, set()).add(b)
+    found = {a: hops_to(h, a, bs) for a, bs in targets.items()}
+    unreachable = [(a, b) for a, b in pairs if b not in found[a]]
+    if unreachable:
+        raise ValueError(f"no path between {unreachable[0]} in {h.name}")
+    return [found[a][b] for a, b in pairs]
+
+
 def within_hops(
     h: Hierarchy,
     sources: Iterable[str],
     hops: int,
     vocabulary: Collection[str] | None = None,
 ) -> set[str]:
-    """All nodes at distance <= `hops` from some source (sources included), optionally only those in `vocabulary`."""
+    """All nodes at distance <= `hops` from some source (sources included), optionally
+    only those in `vocabulary`."""
     near = set(distances_from(h, sources, hops))
     return near if vocabulary is None else near & set(vocabulary)
 
@@ -184,7 +215,8 @@ def within_hops(
 def hop_candidates(
     h: Hierarchy, seen: Iterable[str], hops: int, vocabulary: Collection[str]
 ) -> set[str]:
-    """The "n-hop" zero-shot label set: vocabulary labels within `hops` of a seen label, minus the seen ones."""
+    """The "n-hop" zero-shot label set: vocabulary labels within `hops` of a seen
+    label, minus the seen ones."""
     seen = set(seen)
     return within_hops(h, seen, hops, vocabulary) - seen
 
@@ -192,10 +224,12 @@ def hop_candidates(
 def hierarchical_correct_sets(
     h: Hierarchy, true_label: str, ks: Iterable[int], valid: Collection[str]
 ) -> dict[int, frozenset[str]]:
-    """The ground-truth set of hierarchical precision@k for several k from one breadth-first walk.
+    """The ground-truth set of hierarchical precision@k for several k, from one
+    breadth-first walk.
 
-    For each k: the valid labels within radius R of `true_label`, for the smallest R at which there
-    are at least k of them (see the module docstring for the rule and its source).
+    For each k: the valid labels within radius R of `true_label`, for the smallest R
+    at which there are at least k of them (see the module docstring for the rule and
+    its source).
     """
     ks = sorted(set(int(k) for k in ks))
     if not ks or ks[0] < 1:
@@ -218,5 +252,6 @@ def hierarchical_correct_sets(
 def hierarchical_correct_set(
     h: Hierarchy, true_label: str, k: int, valid: Collection[str]
 ) -> set[str]:
-    """The hierarchical-precision@k ground-truth set of one true label (see `hierarchical_correct_sets`)."""
+    """The hierarchical-precision@k ground-truth set of one true label (see
+    `hierarchical_correct_sets`)."""
     return set(hierarchical_correct_sets(h, true_label, [k], valid)[k])

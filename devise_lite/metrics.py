@@ -1,14 +1,18 @@
-"""Evaluation metrics of DeViSE: flat hit@k, hierarchical precision@k, and what chance scores.
+"""Evaluation metrics of DeViSE: flat hit@k, hierarchical precision@k, and what chance
+scores.
 
-* flat hit@k: the share of test images whose true label is among the model's k best labels.
+* flat hit@k: the share of test images whose true label is among the model's k best
+  labels.
 * hierarchical precision@k: the share of the k best labels that lie in the true label's
-  hierarchical ground-truth set (`hierarchy.hierarchical_correct_sets`: the valid labels within the
-  smallest radius of the true label that holds at least k of them), averaged over test images.
-  It gives credit for near misses ("mako" for a great white) that flat hit@k counts as wrong.
-* chance: the expected score of a ranking drawn uniformly at random from the candidates, computed
-  exactly, so a table can say how far above chance a model is.
+  hierarchical ground-truth set (`hierarchy.hierarchical_correct_sets`: the valid labels
+  within the smallest radius of the true label that holds at least k of them), averaged
+  over test images. It gives credit for near misses ("mako" for a great white) that flat
+  hit@k counts as wrong.
+* chance: the expected score of a ranking drawn uniformly at random from the
+  candidates, computed exactly, so a table can say how far above chance a model is.
 
-Scores are numpy arrays; labels in rankings are whatever the hierarchy's nodes are (wnids).
+Scores are numpy arrays; labels in rankings are whatever the hierarchy's nodes are
+(wnids).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 
 import numpy as np
+import pandas as pd
 
 from .hierarchy import Hierarchy, hierarchical_correct_sets
 from .progress import progress_bar
@@ -28,7 +33,8 @@ ZERO_SHOT_HP_KS = (1, 2, 5, 10, 20)  # Table 3 adds hp@1, which equals flat hit@
 def flat_hit_at_k(
     ranked: np.ndarray, true: np.ndarray, ks: Iterable[int] = FLAT_KS
 ) -> dict[int, float]:
-    """{k: share of rows whose true label is in the first k of `ranked`} (ranked: (N, >= max k) label indices)."""
+    """{k: share of rows whose true label is in the first k of `ranked`} (ranked:
+    (N, >= max k) label indices)."""
     ranked, true = np.asarray(ranked), np.asarray(true)
     ks = _check_ks(ks, ranked, len(true), "ranked")
     hits = ranked[:, : max(ks)] == true[:, None]
@@ -46,16 +52,16 @@ def hierarchical_precision_at_k(
 ) -> dict[int, float]:
     """{k: mean over examples of |top-k ∩ correct set(true, k)| / k}.
 
-    `ranked_labels` (N, >= max k) holds node ids best first, `valid` is the candidate label set
-    being ranked. Correct sets are built once per distinct true label (one walk serves every k),
-    since many test images share a label.
+    `ranked_labels` (N, >= max k) holds node ids best first, `valid` is the candidate
+    label set being ranked. Correct sets are built once per distinct true label (one
+    walk serves every k), since many test images share a label.
     """
     ranked_labels = np.asarray(ranked_labels, dtype=object)
     true_labels = list(true_labels)
     ks = _check_ks(ks, ranked_labels, len(true_labels), "ranked_labels")
     correct = _correct_sets(true_labels, h, valid, ks, progress)
     totals = dict.fromkeys(ks, 0.0)
-    for row, true in zip(ranked_labels, true_labels):
+    for row, true in zip(ranked_labels, true_labels, strict=True):
         for k in ks:
             totals[k] += len(set(row[:k]) & correct[true][k]) / k
     n = len(true_labels)
@@ -63,7 +69,8 @@ def hierarchical_precision_at_k(
 
 
 def chance_hit_at_k(n_candidates: int, ks: Iterable[int] = FLAT_KS) -> dict[int, float]:
-    """{k: k / n} (at most 1): the flat hit@k of a uniformly random ranking of n candidates."""
+    """{k: k / n} (at most 1): the flat hit@k of a uniformly random ranking of n
+    candidates."""
     if n_candidates < 1:
         raise ValueError(f"n_candidates must be >= 1, got {n_candidates}")
     return {int(k): min(1.0, int(k) / n_candidates) for k in ks}
@@ -76,11 +83,13 @@ def chance_hierarchical_precision_at_k(
     ks: Iterable[int] = HIERARCHICAL_KS,
     progress: bool = False,
 ) -> dict[int, float]:
-    """{k: expected hierarchical precision@k of a uniformly random ranking of the valid labels}.
+    """{k: expected hierarchical precision@k of a uniformly random ranking of the
+    valid labels}.
 
-    A random ranking's top k is a uniform k-subset of the n valid labels, so it holds on average
-    min(k, n) * |S| / n members of a correct set S (a subset of the valid labels); dividing by k
-    and averaging over the test examples' true labels gives the exact expectation, no sampling.
+    A random ranking's top k is a uniform k-subset of the n valid labels, so it holds
+    on average min(k, n) * |S| / n members of a correct set S (a subset of the valid
+    labels); dividing by k and averaging over the test examples' true labels gives the
+    exact expectation, no sampling.
     """
     valid = set(valid)
     n_valid = len(valid)
@@ -102,6 +111,28 @@ def chance_hierarchical_precision_at_k(
         )
         for k in ks
     }
+
+
+def correct_set_sizes(
+    true_labels: Iterable[str],
+    h: Hierarchy,
+    valid: Collection[str],
+    ks: Iterable[int] = HIERARCHICAL_KS,
+) -> pd.DataFrame:
+    """Per k (the index, "hp@k"): the mean size of the distinct true labels'
+    hierarchical-precision sets, and that size as a share of the valid labels. A set
+    holding most candidates gives little credit a random ranking would not get too."""
+    valid = set(valid)
+    ks = sorted(set(int(k) for k in ks))
+    correct = _correct_sets(true_labels, h, valid, ks, progress=False)
+    if not correct:
+        raise ValueError("no true labels: there are no correct sets to measure")
+    sizes = {
+        f"hp@{k}": np.mean([len(sets[k]) for sets in correct.values()]) for k in ks
+    }
+    table = pd.DataFrame({"mean size": sizes})
+    table["share of candidates"] = table["mean size"] / len(valid)
+    return table.rename_axis("metric")
 
 
 def _correct_sets(

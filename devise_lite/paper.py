@@ -196,6 +196,19 @@ def table1_beside_paper(ours: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def table1_halves(beside: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """table1_beside_paper's table in two halves narrow enough for a page: DeViSE and
+    the softmax baseline with their ratio, paper then ours; and the other models
+    (random embeddings, chance, phase 2 when run), each half with its metric."""
+    versus = [
+        f"{who} {model}"
+        for who in ("paper", "ours")
+        for model in ("softmax", "DeViSE", "DeViSE / softmax")
+    ]
+    others = [c for c in beside.columns if c not in versus and c != "metric"]
+    return beside[["metric", *versus]], beside[["metric", *others]]
+
+
 def _cell(table: pd.DataFrame, model: str, column: str) -> float:
     """table.loc[model, column] as a float; NaN where the column is absent."""
     if column not in table.columns:
@@ -265,7 +278,9 @@ def zero_shot_beside_paper(
 
     Flat rows (hit@k) come from Table 2, hierarchical ones (hp@k) from Table 3 when it
     is given. Chance for the paper is k / n_candidates (it prints none); ours is our
-    chance row. Our numbers are NaN on a set with no photos."""
+    chance row. The hp rows add the softmax baseline and DeViSE / softmax, their
+    comparable number (the paper's hp has no chance). Our numbers are NaN on a set
+    with no photos."""
     experiment = paper_experiment(table2)
     ours2 = _indexed(experiment)
     ours3 = None if table3 is None else _indexed(paper_experiment(table3))
@@ -349,6 +364,7 @@ def _hp_row(ours2, ours3, our_set, paper_set, k: int, conse: str | None) -> dict
     photos = paper_set.removesuffix("+1K")
     model = "DeViSE+1K" if paper_set.endswith("+1K") else "DeViSE-0"
     paper = paper_value(3, photos, model, metric)
+    paper_softmax = paper_value(3, photos, "Softmax baseline", metric)
     scored = _scored(ours2, our_set)
 
     def mine(m):
@@ -371,12 +387,27 @@ def _hp_row(ours2, ours3, our_set, paper_set, k: int, conse: str | None) -> dict
         "best ConSE": conse,
         "ours ConSE": mine(conse),
         "ConSE x chance": ratio(mine(conse), chance),
-        "paper softmax": paper_value(3, photos, "Softmax baseline", metric),
+        "paper softmax": paper_softmax,
         "ours softmax": mine(SOFTMAX),
+        # hp's comparable number: the softmax baseline is on both sides.
+        "paper DeViSE / softmax": ratio(paper, paper_softmax),
+        "ours DeViSE / softmax": ratio(mine(DEVISE), mine(SOFTMAX)),
     }
 
 
 # -------------------------------------------------------------------------- display
+
+
+def two_sides(
+    table: pd.DataFrame, paper_column: str, ours_column: str, by: str | list[str]
+) -> pd.DataFrame:
+    """Two columns of a comparison table as "paper" and "ours", indexed by the column
+    `by` (several columns: their values joined by spaces, "2-hop hit@5"), as a
+    figure of the two sides takes them."""
+    by = [by] if isinstance(by, str) else list(by)
+    index = table[by].astype(str).agg(" ".join, axis=1).rename(" / ".join(by))
+    sides = table[[paper_column, ours_column]].set_axis(["paper", "ours"], axis=1)
+    return sides.set_axis(pd.Index(index), axis=0)
 
 
 def format_share(x: float) -> str:
@@ -420,7 +451,8 @@ def _column_format(column: str):
         return format_times
     if " / " in column:
         return format_ratio
-    if column.endswith(" n") or column.endswith("photos") or column in ("k", "dim"):
+    counts = ("k", "dim")
+    if column.endswith((" n", "photos")) or column.startswith("n_") or column in counts:
         return format_count
     if column.startswith("hp@"):
         return format_fraction

@@ -151,7 +151,8 @@ def read_csv(path: Path):
     `predict` reads stage keys and answers without it)."""
     import pandas as pd
 
-    return pd.read_csv(path)
+    # Only an empty cell is missing: the label named "nan" (the bread) is a name.
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
 
 
 # ---------------------------------------------------------------- language half
@@ -359,7 +360,8 @@ def image_features(cfg: Config, part: str) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(features[selection.rows]), selection.targets
 
 
-# ---------------------------------------------------------------- phase 1, phase 2, Table 1
+# ---------------------------------------------------------------- phase 1, phase 2,
+# Table 1
 
 
 def _build_train(cfg: Config, out: Path | None, group: Group) -> dict:
@@ -530,7 +532,8 @@ def _build_table1(cfg: Config, out: Path, _group: Group) -> dict:
     return {"test_images": len(test[1])}
 
 
-# ---------------------------------------------------------------- shark photos, ImageNet sample
+# ---------------------------------------------------------------- shark photos,
+# ImageNet sample
 
 
 def shark_images(cfg: Config) -> list:
@@ -580,7 +583,8 @@ def shark_features(cfg: Config) -> dict:
 
 
 def sample_images(cfg: Config) -> list:
-    """The ImageNet sample: one photo of each ILSVRC class, in the classifier's order."""
+    """The ImageNet sample: one photo of each ILSVRC class, in the classifier's
+    order."""
     from .datasets import locate
     from .imagenet1k import seeded_subset
     from .images import LabelledImage

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 
 from .labels import LabelSpace
@@ -12,15 +14,20 @@ def wordnet_groups(
     spec: dict[str, tuple[str, int]],
     exclude_below: dict[str, str] | None = None,
     seed: int = 0,
+    keep: Collection[str] = (),
 ) -> dict[str, list[str]]:
-    """Labels of the space grouped by WordNet ancestor: `{"sharks": ("shark.n.01", 40)}` takes up to
-    40 labels below shark.n.01 (a seeded sample if there are more). `exclude_below` drops a sub-tree
-    from a group (other fish without the sharks). A label joins only the first group that claims it."""
+    """Labels of the space grouped by WordNet ancestor.
+
+    `{"sharks": ("shark.n.01", 40)}` takes up to 40 labels below shark.n.01 (a seeded
+    sample if there are more; the wnids in `keep`, labels a figure names, are always
+    among them). `exclude_below` drops a sub-tree from a group (other fish without the
+    sharks). A label joins only the first group that claims it."""
     from .wordnet import descends_from, synset_of, wordnet
 
     wn = wordnet()
     rng = np.random.default_rng(seed)
     exclude_below = exclude_below or {}
+    keep_set = set(keep)
     taken: set[str] = set()
     groups = {}
     for name, (ancestor, limit) in spec.items():
@@ -34,7 +41,10 @@ def wordnet_groups(
             and not (skip and descends_from(synset_of(w), skip))
         ]
         if len(members) > limit:
-            members = sorted(rng.choice(members, size=limit, replace=False).tolist())
+            kept = [w for w in members if w in keep_set][:limit]
+            rest = [w for w in members if w not in set(kept)]
+            drawn = rng.choice(rest, size=limit - len(kept), replace=False).tolist()
+            members = sorted(kept + drawn)
         groups[name] = members
         taken.update(members)
     return groups
@@ -62,12 +72,17 @@ def label_map(
     annotate=(),
     seed: int = 0,
 ):
-    """Scatter of the grouped labels after UMAP; `annotate` names labels (display names) to write."""
+    """Scatter of the grouped labels after UMAP, the legend outside the axes.
+
+    `annotate` names labels (wnids, or display names) to write next to their points,
+    placed so that no two names overlap (`_place_labels`); labels not on the map are
+    skipped."""
     import matplotlib.pyplot as plt
 
     wnids = [w for members in groups.values() for w in members]
     xy = umap_2d(space.vectors[space.index(wnids)], seed=seed)
-    fig, ax = plt.subplots(figsize=(8, 6.5))
+    # The legend goes under the axes, so the map keeps the page's width.
+    fig, ax = plt.subplots(figsize=(7.5, 7.5))
     start = 0
     for name, members in groups.items():
         part = xy[start : start + len(members)]
@@ -76,18 +91,113 @@ def label_map(
         )
         start += len(members)
     names = [space.names[i] for i in space.index(wnids)]
-    for label in annotate:
-        if label in names:
-            i = names.index(label)
-            ax.annotate(
-                label, xy[i], xytext=(4, 4), textcoords="offset points", fontsize=9
-            )
+    shown = [
+        (names[wnids.index(label)], wnids.index(label))
+        if label in wnids
+        else (label, names.index(label))
+        for label in annotate
+        if label in wnids or label in names
+    ]
+    if shown:
+        chosen = xy[[row for _, row in shown]]
+        ax.scatter(
+            chosen[:, 0],
+            chosen[:, 1],
+            s=40,
+            facecolors="none",
+            lw=1,
+            edgecolors="black",
+        )
+        _place_labels(ax, chosen, [label for label, _ in shown], obstacles=xy)
     ax.set_title(title)
-    ax.set_xlabel("UMAP 1")
+    ax.set_xlabel("UMAP 1 (no units: only neighbourhoods are kept)")
     ax.set_ylabel("UMAP 2")
-    ax.legend(fontsize=9, loc="best")
+    ax.legend(
+        title="WordNet group (labels)",
+        fontsize=9,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.09),
+        ncol=3,
+    )
     fig.tight_layout()
     return fig
+
+
+# Where a name may go, in points from its point: near first, then farther out, in 8
+# directions each time (right, above, left, below, then the diagonals).
+_DIRECTIONS = [(1, 0), (0, 1), (-1, 0), (0, -1), (1, 1), (-1, 1), (-1, -1), (1, -1)]
+_RADII = (5, 14, 26, 40)
+
+
+def _place_labels(ax, points: np.ndarray, texts: list[str], obstacles: np.ndarray):
+    """Write each text near its point, greedily: of the candidate offsets, the one whose
+    text box overlaps no text placed before and no named point, whose leader line
+    crosses no text, that stays inside the axes and covers the fewest other points (and
+    leader lines) wins, nearest first on ties. A name set away from its point gets a
+    thin leader line."""
+    fig = ax.figure
+    fig.canvas.draw()  # fixes the axes limits, so boxes can be measured
+    renderer = fig.canvas.get_renderer()
+    inside = ax.get_window_extent(renderer)
+    dots = ax.transData.transform(obstacles)
+    marks = ax.transData.transform(points)
+    placed = []
+    for point, text in zip(points, texts, strict=True):
+        anchor = ax.transData.transform(point)
+        best = None  # (cost, offset, box, leader)
+        for radius in _RADII:
+            for dx, dy in _DIRECTIONS:
+                offset = (dx * radius, dy * radius)
+                note = _note(ax, text, point, offset)
+                box = note.get_window_extent(renderer).expanded(1.05, 1.15)
+                note.remove()
+                leader = _leader(anchor, box) if radius > _RADII[0] else anchor[None]
+                clash = _points_in(box, marks) > 0 or any(
+                    box.overlaps(other) or _points_in(other, leader) for other in placed
+                )
+                corners = [(box.x0, box.y0), (box.x1, box.y1)]
+                out = not all(inside.contains(x, y) for x, y in corners)
+                cost = (clash or out, _points_in(box, dots), radius)
+                if best is None or cost < best[0]:
+                    best = (cost, offset, box, leader)
+            if best[0][:2] == (False, 0):
+                break  # a free place at this distance: no need to look farther
+        cost, offset, box, leader = best
+        _note(ax, text, point, offset, leader=cost[2] > _RADII[0])
+        placed.append(box)
+        dots = np.concatenate([dots, leader])  # later names keep off this line
+
+
+def _leader(anchor: np.ndarray, box, samples: int = 12) -> np.ndarray:
+    """Points along the line from a point to the middle of its name's box (display
+    space), the part inside the box left out."""
+    centre = np.array([(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2])
+    line = anchor + np.linspace(0, 1, samples)[:, None] * (centre - anchor)
+    x, y = line[:, 0], line[:, 1]
+    outside = (x < box.x0) | (x > box.x1) | (y < box.y0) | (y > box.y1)
+    return line[outside]
+
+
+def _points_in(box, points: np.ndarray) -> int:
+    """How many of the (n, 2) display-space points lie inside the box."""
+    x, y = points[:, 0], points[:, 1]
+    return int(((x >= box.x0) & (x <= box.x1) & (y >= box.y0) & (y <= box.y1)).sum())
+
+
+def _note(ax, text: str, point, offset, leader: bool = False):
+    """One name at `offset` points from `point`, aligned away from it."""
+    dx, dy = offset
+    return ax.annotate(
+        text,
+        point,
+        xytext=(dx, dy),
+        textcoords="offset points",
+        fontsize=9,
+        ha="left" if dx > 0 else "right" if dx < 0 else "center",
+        va="bottom" if dy > 0 else "top" if dy < 0 else "center",
+        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "alpha": 0.8, "lw": 0},
+        arrowprops={"arrowstyle": "-", "lw": 0.6, "color": "0.3"} if leader else None,
+    )
 
 
 # ---------------------------------------------------------------- chapters 3-5: photos, curves, Table 1
@@ -164,20 +274,29 @@ def training_curves(
     return fig
 
 
-def metric_bars(table, panels: dict[str, list[str]], title: str, models=None):
-    """Grouped bars, one panel per group of metric columns (e.g. flat hit@k, hp@k), one bar per model.
+def metric_bars(
+    table,
+    panels: dict[str, list[str]],
+    title: str,
+    models=None,
+    ylabels: dict[str, str] | None = None,
+):
+    """Grouped bars, one panel per group of metric columns (e.g. flat hit@k, hp@k), one
+    bar per model.
 
-    `table` has a "model" column and the metric columns (as `pipeline.table1(cfg)`); columns absent
-    from the table (hp@20 with fewer than 20 candidates) are skipped."""
+    `table` has a "model" column and the metric columns (as `pipeline.table1(cfg)`);
+    columns absent from the table (hp@20 with fewer than 20 candidates) are skipped.
+    `ylabels` names each panel's y axis (by default the panel's name)."""
     import matplotlib.pyplot as plt
 
     models = list(table["model"]) if models is None else list(models)
     rows = table.set_index("model").loc[models]
-    # Narrow panels: the book's text column is about 750 px, and a wider figure shrinks its text.
+    # Narrow panels: the book's text column is about 750 px, and a wider figure shrinks
+    # its text.
     fig, axes = plt.subplots(
         1, len(panels), figsize=(4.4 * len(panels), 3.6), squeeze=False
     )
-    for ax, (panel, columns) in zip(axes[0], panels.items()):
+    for ax, (panel, columns) in zip(axes[0], panels.items(), strict=True):
         columns = [c for c in columns if c in rows.columns]
         x = np.arange(len(columns))
         width = 0.8 / max(len(models), 1)
@@ -190,7 +309,8 @@ def metric_bars(table, panels: dict[str, list[str]], title: str, models=None):
             )
         ax.set_xticks(x, columns)
         ax.set_ylim(0, 1)
-        ax.set_ylabel(panel)
+        ax.set_xlabel("metric at k")
+        ax.set_ylabel((ylabels or {}).get(panel, panel))
         ax.set_title(panel)
         ax.grid(axis="y", alpha=0.3)
     handles, names = axes[0][0].get_legend_handles_labels()
@@ -250,12 +370,14 @@ def prediction_gallery(
             )
             ax.axis("off")
     fig.suptitle(title)
-    fig.tight_layout()
+    # Half an inch above the first row for the title, whatever the number of rows.
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))
     return fig
 
 
 def hop_histogram(hops: dict, title: str, max_hops: int | None = None):
-    """Side-by-side histograms of WordNet hop distances, one bar series per model (`{model: [hops]}`)."""
+    """Side-by-side histograms of WordNet hop distances, one bar series per model
+    (`{model: [hops]}`); the x axis starts at 1 hop, the nearest a mistake can be."""
     import matplotlib.pyplot as plt
 
     top = (
@@ -263,7 +385,7 @@ def hop_histogram(hops: dict, title: str, max_hops: int | None = None):
         if max_hops is not None
         else max((max(h) for h in hops.values() if len(h)), default=1)
     )
-    bins = np.arange(0, top + 2)
+    bins = np.arange(1, top + 2)
     width = 0.8 / max(len(hops), 1)
     fig, ax = plt.subplots(figsize=(7, 3.6))
     for i, (model, values) in enumerate(hops.items()):
@@ -285,6 +407,77 @@ def hop_histogram(hops: dict, title: str, max_hops: int | None = None):
     return fig
 
 
+# ------------------------------------------------------- chapter 8: the paper beside us
+
+
+def paper_beside_ours(
+    panels: dict,
+    title: str,
+    ylabels: dict[str, str],
+    log: tuple[str, ...] = (),
+    lines: dict[str, tuple[float, str]] | None = None,
+):
+    """One panel per comparison: for each category (a row of the panel's DataFrame,
+    its index on the x axis) the paper's bar beside ours (columns "paper", "ours").
+
+    Panels named in `log` get a log y axis; `lines` draws one reference line per
+    panel ({panel: (y, label)}), one line style per label. A value the axis cannot
+    show (missing, or 0 on a log axis) is written at the foot of its bar instead.
+    Panels are as wide as their number of categories."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(
+        1,
+        len(panels),
+        figsize=(9.2, 4.2),
+        squeeze=False,
+        gridspec_kw={"width_ratios": [max(len(f), 1) for f in panels.values()]},
+    )
+    labels = list(dict.fromkeys(label for _, label in (lines or {}).values()))
+    colours = {"paper": "0.6", "ours": "tab:blue"}
+    for ax, (panel, frame) in zip(axes[0], panels.items(), strict=True):
+        x = np.arange(len(frame))
+        on_log = panel in log
+        for i, side in enumerate(("paper", "ours")):
+            values = frame[side].astype(float).to_numpy()
+            shown = np.isfinite(values) & ((values > 0) if on_log else True)
+            where = x + (i - 0.5) * 0.4
+            ax.bar(where[shown], values[shown], 0.4, color=colours[side], label=side)
+            for xi, v in zip(where[~shown], values[~shown], strict=True):
+                text = "0" if v == 0 else "n/a"
+                ax.annotate(
+                    text,
+                    (xi, 0),
+                    xytext=(0, 2),
+                    textcoords="offset points",
+                    xycoords=("data", "axes fraction"),
+                    ha="center",
+                    fontsize=8,
+                    color=colours[side],
+                )
+        if on_log:
+            ax.set_yscale("log")
+        if lines and panel in lines:
+            y, label = lines[panel]
+            style = ("--", ":", "-.")[labels.index(label) % 3]
+            ax.axhline(y, color="black", linestyle=style, linewidth=1, label=label)
+        ax.set_xticks(x, list(frame.index), rotation=30, ha="right")
+        ax.set_xlabel(frame.index.name or "")
+        ax.set_ylabel(ylabels.get(panel, panel))
+        ax.set_title(panel)
+        ax.grid(axis="y", alpha=0.3)
+    handles, names = axes[0][0].get_legend_handles_labels()
+    for ax in axes[0][1:]:  # the other panels' reference lines
+        for handle, name in zip(*ax.get_legend_handles_labels(), strict=True):
+            if name not in names:
+                handles.append(handle)
+                names.append(name)
+    fig.legend(handles, names, loc="lower center", ncol=len(names), frameon=False)
+    fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    return fig
+
+
 # ----------------------------------------------------------- chapter 7: the joint space
 
 
@@ -292,7 +485,7 @@ def joint_map(
     groups: dict,
     title: str,
     styles: dict | None = None,
-    notes: dict | None = None,
+    notes=(),
     seed: int = 0,
     n_neighbors: int = 15,
 ):

@@ -15,7 +15,8 @@ DISABLE_ENV = "TQDM_DISABLE"
 
 
 def progress_bar(iterable=None, *, progress: bool = True, **kwargs) -> tqdm:
-    """`tqdm(iterable, **kwargs)`, off when `progress` is False or $TQDM_DISABLE is set."""
+    """`tqdm(iterable, **kwargs)`, off when `progress` is False or $TQDM_DISABLE is
+    set."""
     off = os.environ.get(DISABLE_ENV, "").lower() in ("1", "true", "yes")
     if off or not progress:
         kwargs["disable"] = True

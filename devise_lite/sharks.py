@@ -44,7 +44,8 @@ def is_shark(wnid: str) -> bool:
 
 
 def shark_wnids(vocabulary: Iterable[str], species_only: bool = False) -> list[str]:
-    """The sharks of `vocabulary`, in its order; `species_only` leaves out shark.n.01."""
+    """The sharks of `vocabulary`, in its order; `species_only` leaves out
+    shark.n.01."""
     from .wordnet import wnid_of, wordnet
 
     top = wnid_of(wordnet().synset(SHARK))

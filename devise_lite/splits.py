@@ -1,22 +1,25 @@
-"""The seen/unseen split of the zero-shot chapter: a seeded share of the labels, one per family first.
+"""The seen/unseen split of the zero-shot chapter: a seeded share of the labels, one per
+family first.
 
 THE SPLIT PROTOCOL (fixed before any zero-shot model is trained; chapter 6 states it).
-The paper's unseen labels are ImageNet-21K classes: many of them are siblings or cousins of its
-1,000 training classes, and its "2-hop" test set consists, by construction, of classes with a
-training label within 2 hops. The Caltech-101 labels are far sparser in WordNet: only a fifth of
-them have another Caltech label within 2 hops, so a uniformly random held-out share leaves almost
-no unseen label in the 2-hop set (with seed 0: 2 of 18 labels, 50 photos). So the split mirrors
-the leave-one-shark-out experiment:
+The paper's unseen labels are ImageNet-21K classes: many of them are siblings or cousins
+of its 1,000 training classes, and its "2-hop" test set consists, by construction, of
+classes with a training label within 2 hops. The Caltech-101 labels are far sparser in
+WordNet: only a fifth of them have another Caltech label within 2 hops, so a uniformly
+random held-out share leaves almost no unseen label in the 2-hop set (with seed 0: 2 of
+18 labels, 50 photos). So the split mirrors the leave-one-shark-out experiment:
 
 1. FAMILIES: labels linked by chains of "within `family_hops` hops" (the hop rule of
-   `hierarchy.py`), e.g. {crab, lobster, crayfish} or {ketch, schooner}. Labels with no such
-   neighbour are singletons.
-2. One member of each family, drawn at random, is held out (a seeded random subset of families if
-   there are more families than the share allows). Every family keeps at least one seen member,
-   so each of these unseen labels has a seen relative within `family_hops` hops.
+   `hierarchy.py`), e.g. {crab, lobster, crayfish} or {ketch, schooner}. Labels with no
+   such neighbour are singletons.
+2. One member of each family, drawn at random, is held out (a seeded random subset of
+   families if there are more families than the share allows). Every family keeps at
+   least one seen member, so each of these unseen labels has a seen relative within
+   `family_hops` hops.
 3. The rest of the unseen share is drawn at random from the singletons.
 
-`family_hops=None` gives the plain uniform split (a seeded share of all labels), kept for comparison.
+`family_hops=None` gives the plain uniform split (a seeded share of all labels), kept
+for comparison.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ import numpy as np
 
 
 def label_families(labels: Iterable[str], hierarchy, hops: int) -> list[list[str]]:
-    """Groups (size >= 2, sorted, in sorted order) of labels joined by chains of <= `hops` hops."""
+    """Groups (size >= 2, sorted, in sorted order) of labels joined by chains of <=
+    `hops` hops."""
     from .hierarchy import distances_from
 
     labels = sorted(set(labels))
@@ -60,8 +64,9 @@ def split_seen_unseen(
     seed: int,
     families: Sequence[Sequence[str]] = (),
 ) -> tuple[list[str], list[str]]:
-    """(seen, unseen), both sorted: a seeded `unseen_share` of the labels (at least one) is held out,
-    one member of each family first (see the module docstring), the rest among the other labels."""
+    """(seen, unseen), both sorted: a seeded `unseen_share` of the labels (at least one)
+    is held out, one member of each family first (see the module docstring), the rest
+    among the other labels."""
     if not 0 < unseen_share < 1:
         raise ValueError(
             f"unseen_share must be between 0 and 1 (exclusive), got {unseen_share}"

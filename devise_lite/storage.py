@@ -34,8 +34,9 @@ def data_root() -> Path:
     root = Path(os.environ.get(DATA_ENV) or _REPO_ROOT / "data").expanduser()
     if root.exists() and not root.is_dir():
         raise UserError(
-            f"the data root {root} is a file, not a folder: set ${DATA_ENV} to a folder "
-            f"(it is created if missing), or unset it to use {_REPO_ROOT / 'data'}"
+            f"the data root {root} is a file, not a folder: set ${DATA_ENV} to a "
+            f"folder (it is created if missing), or unset it to use "
+            f"{_REPO_ROOT / 'data'}"
         )
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -54,7 +55,8 @@ def mirror_root() -> Path | None:
 
 
 def in_mirror(path: Path | str) -> bool:
-    """True when `path` lies in the read-only mirror (a fix there is not "delete it")."""
+    """True when `path` lies in the read-only mirror (a fix there is not "delete
+    it")."""
     mirror = mirror_root()
     if mirror is None:
         return False
@@ -155,7 +157,8 @@ def cached_dir(folder: Path, build: Callable[[Path], dict | None]) -> Path:
 
 @contextlib.contextmanager
 def stage_lock(path: Path) -> Iterator[None]:
-    """An exclusive advisory lock (POSIX `flock`); where there is none (Windows), none."""
+    """An exclusive advisory lock (POSIX `flock`); where there is none (Windows),
+    none."""
     try:
         import fcntl
     except ImportError:

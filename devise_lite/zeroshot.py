@@ -161,7 +161,8 @@ def zero_shot_tables(
     return table2, table3
 
 
-# ---------------------------------------------------------------- the Caltech experiment
+# ---------------------------------------------------------------- the Caltech
+# experiment
 
 
 @dataclass

@@ -35,7 +35,7 @@ def test_verdicts_has_one_row_per_claim_in_its_columns():
         "test",
         "holds",
     ]
-    assert len(table) == len(claims.CLAIMS) == 10
+    assert len(table) == len(claims.CLAIMS) == 11
     assert table["claim"].is_unique
     assert set(table["chapter"]) == {1, 2, 5, 6}
     assert table["chapter"].map(type).eq(int).all()
@@ -315,3 +315,36 @@ def test_sharks_prefer_the_papers_experiment():
     both = pd.concat([handmade.sharks(), other], ignore_index=True)
     assert holds("sharks, zero-shot", sharks=both) == "yes"
     assert holds("sharks, zero-shot", sharks=other) == "no"  # the only experiment run
+
+
+def test_styled_views_show_their_columns_without_an_index():
+    table = claims.verdicts(Results(table1=handmade.table1()))
+    html = claims.styled(table, claims.NUMBER_COLUMNS).to_html()
+    assert "row_heading" not in html and "paper says" not in html
+    assert "0.977" in html  # the paper's DeViSE / softmax on hit@5
+    words = claims.styled(table, claims.WORD_COLUMNS).to_html()
+    assert "paper says" in words and "comparable" not in words
+
+
+def test_table3_hierarchical_devise_above_softmax_on_hp20():
+    tables = {"table2": handmade.table2(), "table3": handmade.table3()}
+    row = verdict("Table 3, hierarchical", **tables)
+    assert row["holds"] == "yes"  # 0.30 vs 0.15 on every set
+    assert (
+        row["ours"] == "2-hop 0.300 vs 0.150, 3-hop 0.300 vs 0.150, 21k 0.300 vs 0.150"
+    )
+    assert (
+        row["paper"] == "2-hop 0.233 vs 0.179, 3-hop 0.236 vs 0.130, 21K 0.096 vs 0.065"
+    )
+    assert row["comparable"] == (
+        "DeViSE / softmax, hp@20: paper 2-hop 1.302, 3-hop 1.815, 21K 1.477; "
+        "ours 2-hop 2.000, 3-hop 2.000, 21k 2.000"
+    )
+    below = {"table2": handmade.table2(), "table3": handmade.table3(devise_hp5=0.1)}
+    assert holds("Table 3, hierarchical", **below) == "no"
+    assert holds("Table 3, hierarchical", table2=handmade.table2()) == "n/a"
+    no_photos = handmade.table2(sets={s: (10, 0) for s in handmade.SETS})
+    assert (
+        holds("Table 3, hierarchical", table2=no_photos, table3=handmade.table3())
+        == "n/a"
+    )

@@ -228,6 +228,9 @@ def test_zero_shot_beside_paper_adds_table_3():
     assert plain["ours DeViSE"] == 0.30 and plain["ours softmax"] == 0.15
     assert plain["ours x chance"] == pytest.approx(5)
     assert math.isnan(plain["paper chance"])  # not printed, not k / n for hp
+    assert plain["paper DeViSE / softmax"] == pytest.approx(0.192 / 0.181)
+    assert plain["ours DeViSE / softmax"] == pytest.approx(0.30 / 0.15)
+    assert math.isnan(flat(table, "2-hop", "hit@5")["ours DeViSE / softmax"])
     seen = flat(table, "2-hop+seen", "hp@5")
     assert seen["paper DeViSE"] == 0.196  # DeViSE+1K, same test photos
     assert seen["paper softmax"] == 0.181
@@ -271,3 +274,50 @@ def test_format_comparison_zero_shot():
     table = paper.zero_shot_beside_paper(handmade.table2(sets={"3-hop": (4000, 0)}))
     html = paper.format_comparison(table).to_html()
     assert "57.5x" in html and "1,589" in html and "–" in html
+
+
+def test_two_sides_by_one_and_by_two_columns():
+    table = paper.zero_shot_beside_paper(handmade.table2())
+    flat = table[table["metric"] == "hit@5"]
+    sides = paper.two_sides(flat, "paper x chance", "ours x chance", "candidate set")
+    assert list(sides.columns) == ["paper", "ours"]
+    assert sides.index.name == "candidate set" and sides.index[0] == "2-hop"
+    assert sides.loc["2-hop", "ours"] == pytest.approx(40)
+    both = paper.two_sides(
+        table, "paper DeViSE", "ours DeViSE", ["candidate set", "metric"]
+    )
+    assert both.index.name == "candidate set / metric"
+    assert both.loc["2-hop hit@5", "paper"] == pytest.approx(0.181)
+    assert len(both) == len(table)
+
+
+def test_format_comparison_counts_the_stage_tables_n_columns():
+    sharks = pd.DataFrame(
+        {"model": ["DeViSE"], "n_images": [40.0], "share_shark_in_top5": [0.75]}
+    )
+    html = paper.format_comparison(sharks).to_html()
+    assert ">40<" in html and "75.0%" in html and "4000" not in html
+
+
+def test_table1_halves_split_the_comparison_in_two():
+    versus, others = paper.table1_halves(
+        paper.table1_beside_paper(handmade.table1(phase2=True))
+    )
+    assert list(versus.columns) == [
+        "metric",
+        "paper softmax",
+        "paper DeViSE",
+        "paper DeViSE / softmax",
+        "ours softmax",
+        "ours DeViSE",
+        "ours DeViSE / softmax",
+    ]
+    assert list(others.columns) == [
+        "metric",
+        "paper random emb.",
+        "paper chance",
+        "ours DeViSE + phase 2",
+        "ours random emb.",
+        "ours chance",
+    ]
+    assert len(versus) == len(others) == 8
