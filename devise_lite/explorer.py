@@ -550,8 +550,7 @@ def explorer_for(cfg: Config) -> Explorer:
         featurize=FileFeatures(cfg.visual),
         label_config=cfg.labels,
         featured=sharks + list(test.labels),
-        # pipeline.read_csv takes the label "nan" (naan bread) for a missing value
-        missing=dict(zip(missing["wnid"], missing["name"].fillna("nan"), strict=True)),
+        missing=dict(zip(missing["wnid"], missing["name"], strict=True)),
     )
 
 
