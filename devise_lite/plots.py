@@ -51,7 +51,8 @@ def wordnet_groups(
 
 
 def umap_2d(points: np.ndarray, seed: int = 0, n_neighbors: int = 12):
-    """A seeded 2-d UMAP with cosine distance (seeded UMAP runs single-threaded, hence reproducible)."""
+    """A seeded 2-d UMAP with cosine distance (a seeded UMAP runs single-threaded,
+    hence the same map on every build)."""
     import umap
 
     reducer = umap.UMAP(
@@ -477,25 +478,23 @@ def paper_beside_ours(
     return fig
 
 
-# ---------------------------------------------------------------- chapter 7: the joint space
+# ----------------------------------------------------------- chapter 7: the joint space
 
 
 def joint_map(
     groups: dict,
     title: str,
     styles: dict | None = None,
-    notes: dict | None = None,
+    notes=(),
     seed: int = 0,
     n_neighbors: int = 15,
 ):
-    """One seeded UMAP of several groups of points that live in the same space (label vectors and
-    image embeddings alike), drawn group by group in the order given, later groups on top.
+    """One seeded UMAP of several groups of points that live in the same space (label
+    vectors and image embeddings alike), drawn by `draw_map`.
 
-    `groups[name]` is an (n, d) array (empty groups are skipped); `styles[name]` are scatter keyword
-    arguments (marker, color, s, alpha); `notes[name]` is a list of (row, text) written next to those
-    points. Returns (figure, {group: (n, 2) map coordinates})."""
-    import matplotlib.pyplot as plt
-
+    `groups[name]` is an (n, d) array (empty groups are skipped); `styles` and `notes`
+    are `draw_map`'s. Returns (figure, {group: (n, 2) map coordinates}), the groups
+    in the order given."""
     names = [name for name, points in groups.items() if len(points)]
     if not names:
         raise ValueError("joint_map needs at least one non-empty group of points")
@@ -505,34 +504,158 @@ def joint_map(
         n_neighbors=n_neighbors,
     )
     bounds = np.cumsum([0] + [len(groups[n]) for n in names])
-    coords = {n: xy[start:end] for n, start, end in zip(names, bounds[:-1], bounds[1:])}
-    fig, ax = plt.subplots(figsize=(9.5, 7.5))
-    for name in names:
-        style = {"s": 12, "alpha": 0.6, **(styles or {}).get(name, {})}
-        ax.scatter(
-            coords[name][:, 0],
-            coords[name][:, 1],
-            label=f"{name} ({len(coords[name])})",
-            **style,
+    coords = {
+        n: xy[start:end]
+        for n, start, end in zip(names, bounds[:-1], bounds[1:], strict=True)
+    }
+    return draw_map(coords, title, styles, notes), coords
+
+
+# --- chapter 7
+
+# Where a label may go around its point, tried in this order: right, left, above,
+# below, then the diagonals; each ring farther out than the one before.
+LABEL_DIRECTIONS = (
+    (1, 0),
+    (-1, 0),
+    (0, 1),
+    (0, -1),
+    (1, 1),
+    (-1, 1),
+    (1, -1),
+    (-1, -1),
+)
+LABEL_DISTANCES = (4.0, 12.0, 24.0)  # pixels between the point and its label
+
+
+def _overlap(a, b) -> bool:
+    """Whether two boxes (x0, y0, x1, y1) share any area."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def place_labels(
+    anchors,
+    sizes,
+    bounds=None,
+    obstacles=(),
+    distances=LABEL_DISTANCES,
+    mark: float = 0.0,
+) -> list:
+    """Boxes for text labels next to their points, no two overlapping (greedy).
+
+    Labels are placed in the order given, so the important ones first: each takes the
+    first position around its anchor (`LABEL_DIRECTIONS`, ring after ring of
+    `distances`) whose box (its `sizes` entry: width, height) overlaps no box placed
+    before it nor an `obstacles` box, and stays inside `bounds` (x0, y0, x1, y1).
+    With `mark` > 0, a placed label's point (a square of half-side `mark`) becomes an
+    obstacle too, so later labels do not cover it. Returns one box (x0, y0, x1, y1)
+    per label, or None for a label left out because every position collides. Any
+    units, the same for all (the figure uses pixels)."""
+    taken = [tuple(box) for box in obstacles]
+    boxes = []
+    for (x, y), (width, height) in zip(anchors, sizes, strict=True):
+        point = (x - mark, y - mark, x + mark, y + mark)
+        found = None
+        for distance in distances:
+            for dx, dy in LABEL_DIRECTIONS:
+                x0 = x + distance if dx > 0 else x - distance - width
+                y0 = y + distance if dy > 0 else y - distance - height
+                x0 = x - width / 2 if dx == 0 else x0
+                y0 = y - height / 2 if dy == 0 else y0
+                box = (x0, y0, x0 + width, y0 + height)
+                inside = bounds is None or (
+                    box[0] >= bounds[0]
+                    and box[1] >= bounds[1]
+                    and box[2] <= bounds[2]
+                    and box[3] <= bounds[3]
+                )
+                clear = not any(_overlap(box, other) for other in taken)
+                if inside and clear and not (mark and _overlap(box, point)):
+                    found = box
+                    break
+            if found:
+                break
+        boxes.append(found)
+        if found:
+            taken += [found, point] if mark else [found]
+    return boxes
+
+
+def annotate_apart(ax, points, texts, fontsize: float = 8, mark: float = 3.0) -> int:
+    """Write `texts` next to `points` (data coordinates), in that order, so that no
+    two overlap nor cover the point of a label written before; a label with no free
+    place is left out. Call it
+    once the axes' layout and limits are final. Returns how many were written."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    anchors = ax.transData.transform(np.asarray(points, dtype=float).reshape(-1, 2))
+    box_style = {"boxstyle": "round,pad=0.15", "fc": "white", "alpha": 0.8, "lw": 0}
+    pad = 0.15 * fontsize * fig.dpi / 72  # the box's padding, in pixels
+    sizes = []
+    for text in texts:  # measure each label as it will be drawn
+        probe = ax.text(0, 0, text, fontsize=fontsize)
+        extent = probe.get_window_extent(renderer)
+        sizes.append((extent.width + 2 * pad, extent.height + 2 * pad))
+        probe.remove()
+    frame = ax.get_window_extent(renderer)
+    boxes = place_labels(anchors, sizes, frame.extents, mark=mark)
+    to_points = 72.0 / fig.dpi  # offsets are given in points, the boxes are pixels
+    written = 0
+    for point, (x, y), box, text in zip(points, anchors, boxes, texts, strict=True):
+        if box is None:
+            continue
+        away = np.hypot(max(box[0] - x, 0, x - box[2]), max(box[1] - y, 0, y - box[3]))
+        ax.annotate(
+            text,
+            point,
+            xytext=((box[0] + pad - x) * to_points, (box[1] + pad - y) * to_points),
+            textcoords="offset points",
+            ha="left",
+            va="bottom",
+            fontsize=fontsize,
+            bbox=box_style,
+            arrowprops=(
+                {"arrowstyle": "-", "color": "0.4", "lw": 0.6, "shrinkA": 0}
+                if away > LABEL_DISTANCES[0] + 1  # a leader line from afar
+                else None
+            ),
         )
-    for name, items in (notes or {}).items():
-        for row, text in items if name in coords else ():
-            ax.annotate(
-                text,
-                coords[name][row],
-                xytext=(4, 3),
-                textcoords="offset points",
-                fontsize=8,
-                bbox={
-                    "boxstyle": "round,pad=0.15",
-                    "fc": "white",
-                    "alpha": 0.75,
-                    "lw": 0,
-                },
-            )
+        written += 1
+    return written
+
+
+def draw_map(coords: dict, title: str, styles=None, notes=(), legend_columns=2):
+    """A 2-d map of groups of points, group by group in the order given (later groups
+    on top), the legend under the axes, and labels that do not collide.
+
+    `coords[name]` is an (n, 2) array; `styles[name]` are scatter keyword arguments
+    (marker, color, s, alpha); `notes` is a list of (group, row, text) to write next to
+    those points, most important first: `annotate_apart` places them in that order
+    and leaves out those with no free place. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 7.6))
+    for name, xy in coords.items():
+        style = {"s": 12, "alpha": 0.6, **(styles or {}).get(name, {})}
+        ax.scatter(xy[:, 0], xy[:, 1], label=f"{name} ({len(xy)})", **style)
     ax.set_title(title)
-    ax.set_xlabel("UMAP 1")
+    ax.set_xlabel("UMAP 1 (no unit: only neighbourhoods carry meaning)")
     ax.set_ylabel("UMAP 2")
-    ax.legend(fontsize=8, loc="best", markerscale=1.5)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.06),
+        ncol=legend_columns,
+        fontsize=8,
+        markerscale=1.5,
+        frameon=False,
+    )
+    ax.margins(0.04)
+    ax.set_xlim(ax.get_xlim())  # fixed now: the labels are placed in pixels
+    ax.set_ylim(ax.get_ylim())
     fig.tight_layout()
-    return fig, coords
+    items = [(coords[g][row], text) for g, row, text in notes or () if g in coords]
+    if items:
+        annotate_apart(ax, [p for p, _ in items], [t for _, t in items])
+    return fig

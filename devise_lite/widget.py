@@ -14,11 +14,13 @@ from .explorer import QUERY_KINDS, Explorer
 
 
 def build_widget(explorer: Explorer, k: int = 10, word: str = "shark"):
-    """An ipywidgets panel: pick the query kind, type or pick the query, choose k, the candidate
-    set and the model; the table of nearest labels updates on every change.
+    """An ipywidgets panel: pick the query kind, type or pick the query, choose k,
+    the candidate set and the model; the table of nearest labels updates on every
+    change.
 
-    The controls are in `panel.controls` and the outputs in `panel.outputs` (both dicts), so a
-    test can drive the panel without a browser; the last table is also `explorer.last_table`."""
+    The controls are in `panel.controls` and the outputs in `panel.outputs` (both
+    dicts), so a test can drive the panel without a browser; the last table is also
+    `explorer.last_table`."""
     import html
 
     import ipywidgets as w
@@ -89,10 +91,11 @@ def build_widget(explorer: Explorer, k: int = 10, word: str = "shark"):
             ].value = f"<b style='color:#b00'>{html.escape(explorer.last_message)}</b>"
             outputs["table"].value = ""
         else:
-            size = len(explorer.candidate_sets[controls["candidates"].value])
+            model, candidates = controls["model"].value, controls["candidates"].value
+            size = len(explorer.sets_of(model)[candidates])  # each model's own sets
             outputs["message"].value = html.escape(
-                f"{len(table)} nearest of {size:,} labels in {controls['candidates'].value!r} "
-                f"under {controls['model'].value}, for {kind} {query()!r}"
+                f"{len(table)} nearest of {size:,} labels in {candidates!r} "
+                f"under {model}, for {kind} {query()!r}"
             )
             outputs["table"].value = table.to_html(
                 index=False, float_format=lambda x: f"{x:.3f}"
@@ -134,7 +137,8 @@ def _image_path(explorer: Explorer, image: str) -> Path | None:
 
 
 def _jpeg_thumbnail(path: Path | None, size: int = 180) -> bytes | None:
-    """JPEG bytes of a thumbnail for the preview, or None if there is no readable image."""
+    """JPEG bytes of a thumbnail for the preview, or None if there is no readable
+    image."""
     from PIL import Image, UnidentifiedImageError
 
     if path is None:

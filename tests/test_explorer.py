@@ -1,5 +1,5 @@
-"""The explorer on hand-made label spaces (ranking, candidate sets, messages, the widget driven
-without a browser), and once on the tiny preset's cached stages."""
+"""The explorer on hand-made label spaces (ranking, candidate sets, messages, the
+widget driven without a browser), and once on the tiny preset's cached stages."""
 
 import numpy as np
 import pandas as pd
@@ -83,7 +83,8 @@ def test_text_neighbours_are_ranked_by_cosine(explorer):
         "fish", k=3, candidates="all", model="word model"
     )
     assert list(table.columns) == ["rank", "name", "wnid", "cosine", "seen"]
-    # cos(fish, tiger shark) = 0.981 > cos(fish, shark) = 0.954 > cos(fish, whale) = 0.887
+    # cos(fish, tiger shark) = 0.981 > cos(fish, shark) = 0.954
+    #   > cos(fish, whale) = 0.887
     assert list(table["name"]) == ["tiger shark", "shark", "whale"]
     assert table["cosine"].tolist() == pytest.approx(
         [
@@ -114,7 +115,8 @@ def test_candidate_set_restricts_the_answers(explorer):
 
 
 def test_a_phrase_uses_the_label_rule_and_a_label_leaves_itself_out(explorer):
-    # "tiger fish": no phrase vector, so the words' unit mean with the head ("fish") counted twice.
+    # "tiger fish": no phrase vector, so the words' unit mean with the head ("fish")
+    # counted twice.
     expected = unit(WORDS["tiger"] + 2 * WORDS["fish"])
     table = explorer.neighbours_of_text(
         "tiger fish", k=6, candidates="all", model="word model"
@@ -199,7 +201,7 @@ def test_bad_settings_say_what_to_choose(explorer):
     small = LabelSpace(WNIDS[:2], NAMES[:2], VECTORS[:2])
     with pytest.raises(
         ValueError,
-        match=r"has no vector for 2 labels of candidate set 'seen' \(first: n00000004\)",
+        match=r"no vector for 2 labels of candidate set 'seen' \(first: n00000004\)",
     ):
         Explorer(SPACE, SETS, {"small": ModelView(small)})
 
@@ -262,6 +264,90 @@ def test_side_by_side_puts_queries_in_columns():
         and frame.loc[2, "b"] == ""
         and frame.loc[1, "b"] == "z (0.33)"
     )
+
+
+def test_overview_and_the_points_of_labels_and_photos(explorer):
+    overview = explorer.overview()
+    assert overview[["model", "words", "photos"]].to_dict("records") == [
+        {"model": "word model", "words": True, "photos": True},
+        {"model": "random", "words": False, "photos": True},
+    ]
+    assert overview[["seen", "unseen", "all"]].values.tolist() == [[3, 3, 6]] * 2
+    whale, car = WNIDS[2], WNIDS[5]
+    assert explorer.label_points([whale, car], "word model") == pytest.approx(
+        VECTORS[[2, 5]]
+    )
+    assert explorer.label_points([whale], "random") == pytest.approx(
+        RANDOM.vectors[[2]]
+    )
+    points = explorer.photo_points(["photo of a cat", "photo of a fish"], "word model")
+    assert points == pytest.approx(unit(np.array([[0, 0.9, 0.2], [0.95, 0.3, 0]])))
+    assert explorer.photo_points([], "word model").shape == (0, 3)
+
+
+def test_nearest_label_table_per_model_and_photo_group(explorer):
+    labels = [WNIDS[0], WNIDS[3]]  # shark (1, 0, 0) and dog (0, 1, 0)
+    groups = {"fish": ["photo of a fish"], "cat": ["photo of a cat"], "none": []}
+    table = explorer.nearest_label_table(groups, labels, members={WNIDS[0]})
+    # The fish photo (0.95, 0.3, 0) is nearest to shark, the cat (0, 0.9, 0.2) to dog,
+    # under both models: the random control embeds photos the same toy way.
+    assert table[["model", "group"]].values.tolist() == [
+        ["word model", "fish"],
+        ["word model", "cat"],
+        ["random", "fish"],
+        ["random", "cat"],
+    ]
+    word = table[table.model == "word model"]
+    assert word["nearest label among them"].tolist() == [1.0, 0.0]
+    assert word["most common nearest label"].tolist() == ["shark (1)", "dog (1)"]
+
+
+def test_map_points_and_the_gap_table(explorer):
+    points = explorer.map_points(
+        {"pets": [WNIDS[3], WNIDS[4]]}, {"photos": ["photo of a cat"]}, "random"
+    )
+    assert list(points) == ["pets", "photos"]
+    assert points["pets"] == pytest.approx(RANDOM.vectors[[3, 4]])
+    assert points["photos"] == pytest.approx(unit(np.array([[0, 0.9, 0.2]])))
+    explorer.candidate_sets["21k+seen"] = WNIDS  # the gap's "every label"
+    gap = explorer.gap_table(["photo of a fish", "photo of a cat"])
+    assert list(gap.columns) == ["word model", "random"]
+    fish, cat = unit(np.array([0.95, 0.3, 0])), unit(np.array([0, 0.9, 0.2]))
+    true = [cosine(fish, VECTORS[1]), cosine(cat, VECTORS[4])]  # tiger shark, cat
+    # the nearest labels are these true labels too (fish: tiger shark 0.98 > shark)
+    assert gap["word model"].tolist() == pytest.approx(
+        [np.median(true), np.median(true), cosine(fish, cat)], abs=1e-5
+    )
+
+
+def test_each_model_ranks_and_counts_its_own_candidate_sets(explorer):
+    own = {"seen": [WNIDS[1]], "unseen": [WNIDS[0], WNIDS[2]], "all": WNIDS}
+    explorer.models["caltech-like"] = ModelView(SPACE, first_three, sets=own)
+    table = explorer.neighbours_of_text("fish", 5, "unseen", "caltech-like")
+    assert table["name"].tolist() == ["shark", "whale"]  # its own "unseen" set
+    everything = explorer.neighbours_of_text("fish", 6, "all", "caltech-like")
+    assert everything.set_index("name")["seen"].to_dict() == {
+        "tiger shark": True,  # seen by this model only
+        "shark": False,
+        "whale": False,
+        "dog": False,
+        "cat": False,
+        "car": False,
+    }
+    panel = build_widget(explorer, k=3, word="fish")
+    panel.controls["candidates"].value = "unseen"
+    panel.controls["model"].value = "caltech-like"
+    message = panel.outputs["message"].value  # the size of its own "unseen" set
+    assert "2 nearest of 2 labels in" in message and "under caltech-like" in message
+
+
+def test_a_label_without_a_vector_points_at_the_missing_labels_report():
+    missing = {"n09999999": "benthos"}
+    explorer = Explorer(SPACE, SETS, {"m": ModelView(SPACE)}, missing=missing)
+    for typed in ("benthos", "n09999999"):
+        assert explorer.answer("label", typed, 3, "all", "m") is None
+        assert "without a label vector" in explorer.last_message
+        assert "missing-labels report" in explorer.last_message
 
 
 @pytest.mark.slow
