@@ -147,3 +147,30 @@ def tree_hop_set(tree, seen: Iterable[str], hops: int, rule: str) -> set[str]:
                 layer = {n for node in layer for n in step(node)}
                 near |= layer
     return near - seen
+
+
+def hop_rules_beside_paper(hop_rules, paper_counts: dict[int, int]):
+    """`hop_rules.csv` with the paper's count of the same number of hops beside each
+    rule's size (`paper_counts`: hops -> the paper's count; none for other hops) and
+    the difference, so that the closest rule can be read off."""
+    table = hop_rules.copy()
+    table["paper"] = table["hops"].map(paper_counts).astype("Int64")
+    table["size - paper"] = (table["size"] - table["paper"]).astype("Int64")
+    return table
+
+
+def closest_rule(beside, hops: int) -> dict:
+    """The rule whose set of `hops` hops is nearest to the paper's count in a table of
+    `hop_rules_beside_paper`, and any rule's set of any hops nearest to it."""
+    target = beside.loc[beside["hops"] == hops, "paper"].iloc[0]
+    same = beside[beside["hops"] == hops]
+    nearest = same.loc[(same["size"] - target).abs().idxmin()]
+    anyhops = beside.loc[(beside["size"] - target).abs().idxmin()]
+    return {
+        "paper": int(target),
+        "rule": nearest["rule"],
+        "size": int(nearest["size"]),
+        "any rule": anyhops["rule"],
+        "any hops": int(anyhops["hops"]),
+        "any size": int(anyhops["size"]),
+    }

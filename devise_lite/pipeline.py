@@ -657,7 +657,7 @@ def sample_features(cfg: Config) -> Sample:
 # ---------------------------------------------------------------- zero-shot: the models
 
 
-def _devise_1k_config(cfg: Config):
+def devise_1k_config(cfg: Config):
     """Phase 1's settings for the DeViSE-1K models (`ImageNetConfig` overrides)."""
     i = cfg.imagenet
     return replace(
@@ -698,7 +698,7 @@ def _train_specs(cfg: Config, stage: str, specs: list, out: Path) -> dict:
         if not file.exists():
             vectors = (random_space if spec.random_vectors else space).subset(spec.seen)
             model, _ = train_projection(
-                x, y, vectors.vectors, _devise_1k_config(cfg), progress=False
+                x, y, vectors.vectors, devise_1k_config(cfg), progress=False
             )
             with atomic_path(file) as tmp:
                 with open(tmp, "wb") as handle:
@@ -925,6 +925,68 @@ def placed_1k(cfg: Config, features: np.ndarray, models: dict | None = None) -> 
         points = conse_points(logits, columns, seen_vectors, top_t)
         placed[conse_name(top_t)] = Placed(points, space)
     return placed
+
+
+def zero_shot_sets(cfg: Config) -> dict[str, list[str]]:
+    """The six candidate sets of the paper's setting (Tables 2 and 3): the published
+    lists restricted to labels with a vector, the seen labels added for "+seen"."""
+    from .candidates import standard_lists, standard_sets
+
+    lists = standard_lists(cfg.imagenet.lists)
+    return standard_sets(seen_1k(cfg), label_space(cfg).wnids, lists)
+
+
+def zero_shot_test_labels(cfg: Config, names=("2-hop", "3-hop", "21k")):
+    """The zero-shot test labels (`zeroshot.test_labels`), with their synset names:
+    photos per label and the candidate sets that score them."""
+    from .wordnet import synset_of
+    from .zeroshot import test_labels
+
+    table = test_labels(zero_shot_photos(cfg).wnids, zero_shot_sets(cfg), names)
+    table.insert(1, "label", [synset_of(w).name() for w in table["wnid"]])
+    return table.replace({True: "✓", False: ""})
+
+
+def score_zero_shot(
+    cfg: Config, points: dict[str, np.ndarray], candidate_set: str = "2-hop"
+):
+    """Table 2's row for your own placements of the zero-shot test photos
+    (`points`: a name -> unit vectors, one per `zero_shot_photos(cfg)` row) on one
+    candidate set of the paper's setting: flat hit@k per photo and per label."""
+    from .zeroshot import Placed, zero_shot_tables
+
+    space, test = label_space(cfg), zero_shot_photos(cfg)
+    placed = {name: Placed(p, space) for name, p in points.items()}
+    sets = {candidate_set: zero_shot_sets(cfg)[candidate_set]}
+    table, _ = zero_shot_tables(placed, test.wnids, sets, None, None, progress=False)
+    return table
+
+
+def span_cases(cfg: Config) -> dict[str, tuple]:
+    """For `zeroshot.span_summary`: DeViSE's points for the zero-shot test photos, the
+    seen label vectors and the 2-hop candidates' vectors, in the first experiment
+    (Caltech labels seen) and in the paper's setting (DeViSE-1K)."""
+    from .candidates import hop_sets
+    from .devise import embed
+    from .evaluation import DEVISE, DEVISE_1K
+    from .hierarchy import Hierarchy
+
+    space = label_space(cfg)
+    data, caltech = caltech_zero_shot_data(cfg), get(cfg, "zeroshot_caltech")
+    two_hop = hop_sets(data.seen, space.wnids, Hierarchy.wordnet())["2-hop"]
+    test, model = zero_shot_photos(cfg), get(cfg, "imagenet1k")[DEVISE_1K]
+    return {
+        "Caltech (first experiment)": (
+            embed(caltech[DEVISE], data.test_features),
+            space.subset(data.seen).vectors,
+            space.subset(two_hop).vectors,
+        ),
+        "ILSVRC (paper's setting)": (
+            model.project(test.features),
+            space.subset(model.seen).vectors,
+            space.subset(zero_shot_sets(cfg)["2-hop"]).vectors,
+        ),
+    }
 
 
 def _build_zeroshot(cfg: Config, out: Path, _group: Group) -> dict:
@@ -1419,7 +1481,7 @@ STAGES: dict[str, Stage] = {
             "imagenet1k",
             "DeViSE-1K: phase 1 on the ImageNet sample, and its ablations",
             needs=("labels", "sample_features"),
-            reads=lambda cfg: (_devise_1k_config(cfg), cfg.imagenet),
+            reads=lambda cfg: (devise_1k_config(cfg), cfg.imagenet),
             build=_build_imagenet1k,
             load=_load_projections,
         ),
@@ -1427,7 +1489,7 @@ STAGES: dict[str, Stage] = {
             "shark_models",
             "DeViSE-1K without a shark species (the shark experiment's models)",
             needs=("labels", "sample_features", "shark_features"),
-            reads=lambda cfg: (_devise_1k_config(cfg), cfg.imagenet),
+            reads=lambda cfg: (devise_1k_config(cfg), cfg.imagenet),
             build=_build_shark_models,
             load=_load_projections,
         ),

@@ -343,3 +343,89 @@ def joint_map(
     ax.legend(fontsize=8, loc="best", markerscale=1.5)
     fig.tight_layout()
     return fig, coords
+
+
+# --- chapter 6
+
+
+def synset_label(name: str) -> str:
+    """A WordNet synset name as a figure shows it: "big_cat.n.01" -> "big cat", and
+    the sense number where it is not the first ("lamp.n.02" -> "lamp (2)")."""
+    lemma, _, number = name.rsplit(".", 2) if name.count(".") >= 2 else (name, "", "")
+    text = lemma.replace("_", " ")
+    return text if number in ("", "01") else f"{text} ({int(number)})"
+
+
+def figure2(photos: list[dict], models: dict[str, str], title: str):
+    """The paper's Figure 2: one row per photo (`zeroshot.figure2_rows`), the photo
+    with its true label, then each model's top 5 (`models`: the row's model name ->
+    the column's heading); a label equal to the true one is set in bold."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(
+        len(photos),
+        1 + len(models),
+        squeeze=False,
+        figsize=(8.5, 1.75 * len(photos) + 0.6),
+        gridspec_kw={"width_ratios": [1] + [1.45] * len(models)},
+    )
+    for row, photo in zip(axes, photos, strict=True):
+        row[0].imshow(_thumbnail(photo["image"]))
+        row[0].set_title(synset_label(photo["true"]), fontsize=10, pad=3)
+        for ax, model in zip(row[1:], models, strict=True):
+            for rank, name in enumerate(photo["top5"].get(model, []), start=1):
+                ax.text(
+                    0.02,
+                    0.92 - 0.19 * (rank - 1),
+                    f"{rank}. {synset_label(name)}",
+                    fontsize=10,
+                    va="top",
+                    weight="bold" if name == photo["true"] else "normal",
+                    transform=ax.transAxes,
+                )
+        for ax in row:
+            ax.axis("off")
+    for ax, heading in zip(axes[0][1:], models.values(), strict=True):
+        ax.set_title(heading, fontsize=10, loc="left", pad=3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def seen_count_figure(points, metric: str = "hit@5", title: str = ""):
+    """2-hop `metric` as a multiple of chance against the number of seen labels
+    (`zeroshot.seen_count_points`): one line per model of the paper's setting, and the
+    first experiment's points marked apart."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4.6))
+    colours = {}
+    paper_setting = points[points["experiment"] != "caltech"]
+    for model, mine in paper_setting.groupby("model", sort=False):
+        mine = mine.sort_values("n_seen")
+        (line,) = ax.plot(
+            mine["n_seen"], mine["x chance"], marker="o", label=f"{model}, 1K setting"
+        )
+        colours[model] = line.get_color()
+    first = points[points["experiment"] == "caltech"]
+    for row in first.to_dict("records"):
+        ax.scatter(
+            row["n_seen"],
+            row["x chance"],
+            marker="*",
+            s=180,
+            color=colours.get(row["model"], "black"),
+            edgecolor="black",
+            zorder=3,
+            label=f"{row['model']}, first experiment (Caltech seen labels, own "
+            f"{row['n_candidates']:,} candidates)",
+        )
+    ax.set_xscale("log")
+    ax.set_xlabel("number of seen labels (log scale)")
+    ax.set_ylabel(f"2-hop {metric} / chance")
+    ax.axhline(1, color="grey", lw=0.8, ls=":")
+    ax.set_ylim(bottom=0)
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1)
+    fig.tight_layout()
+    return fig
