@@ -10,6 +10,7 @@ which checkpoints after each epoch so an interrupted run resumes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -41,7 +42,7 @@ Batches = Callable[[], Iterable[tuple[torch.Tensor, torch.Tensor, int]]]
 
 
 class Projection(nn.Module):
-    """M: features (B, feature_dim) -> unit vectors (B, label_dim) in the label space."""
+    """M: features (B, feature_dim) -> unit vectors (B, label_dim), the label space."""
 
     def __init__(self, feature_dim: int, label_dim: int):
         super().__init__()
@@ -52,7 +53,7 @@ class Projection(nn.Module):
 
 
 class EndToEnd(nn.Module):
-    """Phase 2's model: the visual network with the projection (or a classifier) on top."""
+    """Phase 2's model: the visual network, the projection (or a classifier) on top."""
 
     def __init__(self, backbone: nn.Module, head: nn.Module):
         super().__init__()
@@ -62,7 +63,7 @@ class EndToEnd(nn.Module):
         return self.head(self.backbone(images))
 
 
-# ---------------------------------------------------------------- losses on a global batch
+# ------------------------------------------------------------ losses on a global batch
 
 
 def rank_loss(
@@ -114,8 +115,8 @@ def feature_batches(
     generator: torch.Generator,
     group: Group = SINGLE,
 ) -> Batches:
-    """Each epoch: this rank's rows of every global batch of in-memory (or memory-mapped)
-    features, in a fresh shuffled order."""
+    """Each epoch: this rank's rows of every global batch of in-memory (or
+    memory-mapped) features, in a fresh shuffled order."""
     y = torch.as_tensor(targets, dtype=torch.long)
 
     def epoch():
@@ -146,7 +147,7 @@ def fit(
     desc: str = "train",
     progress: bool = True,
 ) -> pd.DataFrame:
-    """Train `model` for `epochs` passes (or `max_steps` steps); one history row an epoch.
+    """Train `model` for `epochs` passes (or `max_steps` steps); a history row an epoch.
 
     On N processes the model is wrapped in DDP and each rank sees its rows of every
     global batch (`batches`). With `checkpoint`, the main process saves the unwrapped
@@ -217,7 +218,7 @@ def fit(
     return pd.DataFrame(history)
 
 
-# ---------------------------------------------------------------- phase 1 and the baseline
+# ------------------------------------------------------------ phase 1 and the baseline
 
 
 def train_projection(
@@ -347,6 +348,33 @@ def fine_tune(
         desc="phase 2 (whole net)",
         progress=progress,
     )
+
+
+def phase2_budget(
+    steps: int, batch_size: int, seconds_per_step: float, n_train: int
+) -> dict[str, float]:
+    """What `steps` steps of phase 2 covered, and what one full epoch costs at the
+    measured rate: the photos seen (an epoch's last batch may be smaller), their
+    share of one pass over the `n_train` training photos, the steps and seconds of
+    an epoch."""
+    steps_per_epoch = math.ceil(n_train / batch_size)
+    epochs, rest = divmod(steps, steps_per_epoch)
+    seen = epochs * n_train + min(rest * batch_size, n_train)
+    return {
+        "photos seen": seen,
+        "share of one epoch": seen / n_train,
+        "steps per epoch": steps_per_epoch,
+        "seconds per epoch": steps_per_epoch * seconds_per_step,
+    }
+
+
+def format_duration(seconds: float) -> str:
+    """A duration for prose: "40 s", "12.5 min", "3.2 h"."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 # ---------------------------------------------------------------- using trained models

@@ -1,13 +1,14 @@
-"""Labelled photos: Caltech-101 mapped to WordNet, its fixed train/test split, and the shark photos.
+"""Labelled photos: Caltech-101 mapped to WordNet, and its fixed train/test split.
 
-A label is a WordNet noun synset (its ImageNet-style wnid), never a folder name: folders that show
-the same thing (`cougar_body`, `cougar_face`) pool into one label, and folders that no synset
-honestly names (`BACKGROUND_Google`, the cartoon characters) are left out. The reviewed mapping is
-`resources/caltech101_wordnet.csv`, shipped inside the package.
+A label is a WordNet noun synset (its ImageNet-style wnid), never a folder name: folders
+that show the same thing (`cougar_body`, `cougar_face`) pool into one label, and folders
+that no synset honestly names (`BACKGROUND_Google`, the cartoon characters) are left
+out. The reviewed mapping is `resources/caltech101_wordnet.csv`, shipped inside the
+package.
 
-The split is drawn per label from a generator seeded by the label itself, so a label's train and
-test photos never change when other labels are added or removed (the tiny preset's 12 labels see
-exactly the photos they would see in the full run).
+The split is drawn per label from a generator seeded by the label itself, so a label's
+train and test photos never change when other labels are added or removed (the tiny
+preset's 12 labels see exactly the photos they would see in the full run).
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from .config import ImageConfig
 from .datasets import IMAGE_SUFFIXES, locate
 from .errors import BadInputError
 
-# Folders whose images are other crops of another folder's photos, under the same file names:
-# Faces_easy/image_0007.jpg is Faces/image_0007.jpg cut tight around the face. Pooled naively, one
-# photo could land in train and its crop in test, so each photo enters the split once.
+# Folders whose images are other crops of another folder's photos, under the same file
+# names: Faces_easy/image_0007.jpg is Faces/image_0007.jpg cut tight around the face.
+# Pooled naively, one photo could land in train and its crop in test, so each photo
+# enters the split once.
 SAME_PHOTOS = {"Faces_easy": "Faces"}
 
 _MAPPING_FILE = "caltech101_wordnet.csv"
@@ -72,7 +74,8 @@ def _photos_in(folder: Path) -> list[Path]:
 
 
 def caltech_images(dataset: str = "caltech101") -> dict[str, list[LabelledImage]]:
-    """Every mapped Caltech image, grouped by label (wnid); each list sorted by (folder, file)."""
+    """Every mapped Caltech image, grouped by label (wnid); each list sorted by
+    (folder, file)."""
     root = locate(dataset)
     wnid_of_folder = {row["class"]: row["wnid"] for row in mapping_rows()}
     folders = sorted(p.name for p in root.iterdir() if p.is_dir())
@@ -80,8 +83,9 @@ def caltech_images(dataset: str = "caltech101") -> dict[str, list[LabelledImage]
     if unknown:
         raise BadInputError(
             f"{root} has class folders the Caltech-101 mapping does not know: "
-            f"{', '.join(unknown)}; move them out of the dataset, or add a row for each "
-            f"to devise_lite/resources/{_MAPPING_FILE} (an empty wnid excludes one)"
+            f"{', '.join(unknown)}; move them out of the dataset, or add a row for "
+            f"each to devise_lite/resources/{_MAPPING_FILE} (an empty wnid excludes "
+            "one)"
         )
     by_label: dict[str, list[LabelledImage]] = {}
     for name in folders:
@@ -98,14 +102,16 @@ def caltech_images(dataset: str = "caltech101") -> dict[str, list[LabelledImage]
 
 @dataclass
 class ImageSplit:
-    """The train and test photos of the chosen labels, and the label order used for class indices."""
+    """The train and test photos of the chosen labels, and the label order used for
+    class indices."""
 
     train: list[LabelledImage]
     test: list[LabelledImage]
     wnids: list[str]  # sorted labels that occur; class index i means wnids[i]
 
     def labels(self, images: list[LabelledImage]) -> np.ndarray:
-        """Class indices into `wnids` of `images` (int64), e.g. `split.labels(split.train)`."""
+        """Class indices into `wnids` of `images` (int64), e.g.
+        `split.labels(split.train)`."""
         index = {wnid: i for i, wnid in enumerate(self.wnids)}
         missing = sorted({image.wnid for image in images} - index.keys())
         if missing:
@@ -120,36 +126,40 @@ class ImageSplit:
 
 
 def label_seed(seed: int, wnid: str) -> int:
-    """The per-label seed: the config seed plus the WordNet offset, which no other label shares."""
+    """The per-label seed: the config seed plus the WordNet offset, which no other
+    label shares."""
     return seed + int(wnid[1:])
 
 
-def _photo_key(image: LabelledImage) -> tuple[str, str]:
+def photo_key(image: LabelledImage) -> tuple[str, str]:
+    """Which photo an image shows: (folder, file name), where the folders of one set of
+    photos (`SAME_PHOTOS`: Faces_easy's crops of Faces) count as one folder."""
     return SAME_PHOTOS.get(image.source, image.source), image.path.name
 
 
 def split_label(
     images: list[LabelledImage], cfg: ImageConfig
 ) -> tuple[list[LabelledImage], list[LabelledImage]]:
-    """Split one label's images: group crops of one photo, shuffle the photos with the label's own
-    generator, pick one crop of each, and take the first `train_per_class` for training and the
-    next `test_per_class` (all the rest if None) for testing."""
+    """Split one label's images: group crops of one photo, shuffle the photos with the
+    label's own generator, pick one crop of each, and take the first `train_per_class`
+    for training and the next `test_per_class` (all the rest if None) for testing."""
     photos: dict[tuple[str, str], list[LabelledImage]] = {}
     for image in sorted(images, key=lambda im: (im.source, im.path.name)):
-        photos.setdefault(_photo_key(image), []).append(image)
+        photos.setdefault(photo_key(image), []).append(image)
     if not photos:
         raise ValueError("split_label needs at least one image")
     wnid = images[0].wnid
     if len(photos) < cfg.train_per_class + 1:
         raise ValueError(
-            f"label {wnid} ({', '.join(sorted({im.source for im in images}))}) has {len(photos)} "
-            f"photos, too few for {cfg.train_per_class} training photos and at least one test "
-            f"photo; lower ImageConfig.train_per_class or drop the label."
+            f"label {wnid} ({', '.join(sorted({im.source for im in images}))}) has "
+            f"{len(photos)} photos, too few for {cfg.train_per_class} training photos "
+            "and at least one test photo; lower ImageConfig.train_per_class or drop "
+            "the label."
         )
     rng = np.random.default_rng(label_seed(cfg.seed, wnid))
     groups = list(photos.values())
     order = rng.permutation(len(groups))
-    # Single-crop photos draw nothing here, so ordinary labels follow the plain shuffle exactly.
+    # Single-crop photos draw nothing, so ordinary labels follow the plain shuffle.
     chosen = [
         groups[i][rng.integers(len(groups[i]))] if len(groups[i]) > 1 else groups[i][0]
         for i in order
@@ -161,9 +171,9 @@ def split_label(
 
 
 def choose_labels(wnids: list[str], max_classes: int | None, seed: int) -> list[str]:
-    """A seeded subset of `max_classes` labels, spread over the whole list (not the first N
-    alphabetically, which would be mostly animals with low offsets); a larger subset contains
-    every smaller one for the same seed."""
+    """A seeded subset of `max_classes` labels, spread over the whole list (not the
+    first N alphabetically, which would be mostly animals with low offsets); a larger
+    subset contains every smaller one for the same seed."""
     wnids = sorted(wnids)
     if max_classes is None:
         return wnids
@@ -176,14 +186,16 @@ def choose_labels(wnids: list[str], max_classes: int | None, seed: int) -> list[
 
 
 def caltech_split(cfg: ImageConfig) -> ImageSplit:
-    """The fixed, seeded, per-label train/test split of Caltech-101 (see the module docstring)."""
+    """The fixed, seeded, per-label train/test split of Caltech-101 (see the module
+    docstring)."""
     if cfg.train_per_class is None or cfg.train_per_class < 1:
         raise ValueError(
             f"train_per_class must be at least 1, got {cfg.train_per_class}"
         )
     if cfg.test_per_class is not None and cfg.test_per_class < 1:
         raise ValueError(
-            f"test_per_class must be at least 1 or None (all the rest), got {cfg.test_per_class}"
+            "test_per_class must be at least 1 or None (all the rest), got "
+            f"{cfg.test_per_class}"
         )
     by_label = caltech_images(cfg.dataset)
     if cfg.labels is not None:
@@ -205,7 +217,8 @@ def caltech_split(cfg: ImageConfig) -> ImageSplit:
 
 
 def split_summary(split: ImageSplit):
-    """One row per label: wnid, synset, folders, n_train, n_test (for the book's tables)."""
+    """One row per label: wnid, synset, folders, n_train, n_test (for the book's
+    tables)."""
     names = _synset_names()
     rows = []
     for wnid in split.wnids:
@@ -228,8 +241,7 @@ def split_summary(split: ImageSplit):
 
 
 def _wordnet_name(wnid: str) -> str:
-    from .wordnet import (
-        synset_of,
-    )  # only for labels outside the shipped mapping: loads WordNet
+    # Only for labels outside the shipped mapping: this loads WordNet.
+    from .wordnet import synset_of
 
     return synset_of(wnid).name()

@@ -2,23 +2,27 @@
 
 The label-vector rule (chapter 2 states it, with the evidence for each part):
 1. A one-word lemma ("mako") is its word's vector.
-2. A multi-word lemma ("tiger shark") mixes two views: the phrase vector ("tiger_shark"), which says
-   what the corpus says about the whole name, and the *words* vector, the mean of its words' unit
-   vectors with the head, the last word, counted `head_weight` times, which says what kind of thing it
-   is (a tiger shark is a shark, not a tiger). With both, the lemma vector is the unit mean weighted
-   `phrase_weight` : 1 - `phrase_weight`; with only one, that one. Rare phrases (a shark species is
-   named a handful of times in 40 M words) get noisy vectors; the head word keeps them in place.
-   A lemma with an unknown word and no phrase vector is skipped rather than guessed from its other
-   words: "Carcharodon carcharias" has nothing to say, and "xyz shark" would just be "shark".
-3. The synset's vector is the mean of its usable lemma vectors ("mean"), or only the first usable
-   lemma ("first"), normalised to unit length.
+2. A multi-word lemma ("tiger shark") mixes two views: the phrase vector
+   ("tiger_shark"), which says what the corpus says about the whole name, and the
+   *words* vector, the mean of its words' unit vectors with the head, the last word,
+   counted `head_weight` times, which says what kind of thing it is (a tiger shark is a
+   shark, not a tiger). With both, the lemma vector is the unit mean weighted
+   `phrase_weight` : 1 - `phrase_weight`; with only one, that one. Rare phrases (a
+   shark species is named a handful of times in 40 M words) get noisy vectors; the head
+   word keeps them in place. A lemma with an unknown word and no phrase vector is
+   skipped rather than guessed from its other words: "Carcharodon carcharias" has
+   nothing to say, and "xyz shark" would just be "shark".
+3. The synset's vector is the mean of its usable lemma vectors ("mean"), or only the
+   first usable lemma ("first", close to the paper's "first term in each synset"),
+   normalised to unit length.
 4. A synset with no usable lemma gets no vector; it is reported, not silently dropped.
-5. Centring (`center=True`): the mean of all label vectors is subtracted and the rows are normalised
-   again. Skip-gram vectors share a common direction that grows with rarity, so without it rare
-   labels are near each other whatever they mean ("dragonfly" and "ketch" become everybody's
-   neighbours: hubs); removing the mean is the first step of Mu & Viswanath's "all-but-the-top"
-   post-processing. The mean is kept (`LabelSpace.offset`) so a free word typed as a query is
-   centred the same way (`LabelSpace.query_vector`).
+5. Centring (`center=True`): the mean of all label vectors is subtracted and the rows
+   are normalised again. Skip-gram vectors share a common direction that grows with
+   rarity, so without it rare labels are near each other whatever they mean
+   ("dragonfly" and "ketch" become everybody's neighbours: hubs); removing the mean is
+   the first step of Mu & Viswanath's "all-but-the-top" post-processing. The mean is
+   kept (`LabelSpace.offset`) so a free word typed as a query is centred the same way
+   (`LabelSpace.query_vector`).
 """
 
 from __future__ import annotations
@@ -37,31 +41,33 @@ from .storage import atomic_path
 from .vectors import nearest, unit
 from .wordnet import lemma_names, synset_of
 
+DEFAULT_RULE = LabelConfig()  # the rule's defaults (frozen, so one shared instance)
+
 
 def words_vector(words: list[str], vectors, head_weight: float) -> np.ndarray:
-    """Unit weighted mean of the words' unit vectors; the last word (the head) weighs `head_weight`."""
+    """Unit weighted mean of the words' unit vectors; the last word (the head) weighs
+    `head_weight`."""
     weights = [1.0] * (len(words) - 1) + [head_weight]
     return unit(np.average([unit(vectors[w]) for w in words], axis=0, weights=weights))
 
 
 def lemma_vector(
-    lemma: str, vectors, cfg: LabelConfig = LabelConfig()
+    lemma: str, vectors, cfg: LabelConfig = DEFAULT_RULE
 ) -> tuple[np.ndarray | None, str]:
-    """The vector of one lemma and how it was made ("word", "phrase", "words", "phrase+words"),
-    or None and why there is none."""
+    """The vector of one lemma and how it was made ("word", "phrase", "words",
+    "phrase+words"), or None and why there is none."""
     words = lemma_tokens(lemma)
     token = phrase_token(lemma)
     phrase = unit(vectors[token]) if token and token in vectors else None
     if len(words) == 1:
-        return (
-            (phrase, "word") if phrase is not None else (None, f"unknown word: {token}")
-        )
+        if phrase is None:
+            return None, f"unknown word: {token}"
+        return phrase, "word"
     unknown = [w for w in words if w not in vectors]
     composed = None if unknown else words_vector(words, vectors, cfg.head_weight)
     if phrase is not None and composed is not None:
-        return unit(
-            cfg.phrase_weight * phrase + (1 - cfg.phrase_weight) * composed
-        ), "phrase+words"
+        mixed = cfg.phrase_weight * phrase + (1 - cfg.phrase_weight) * composed
+        return unit(mixed), "phrase+words"
     if phrase is not None:
         return phrase, "phrase"
     if composed is not None:
@@ -70,9 +76,10 @@ def lemma_vector(
 
 
 def synset_vector(
-    lemmas: list[str], vectors, cfg: LabelConfig = LabelConfig()
+    lemmas: list[str], vectors, cfg: LabelConfig = DEFAULT_RULE
 ) -> tuple[np.ndarray | None, list[str]]:
-    """The unit vector of a synset from its lemmas, and a per-lemma note of what was used."""
+    """The unit vector of a synset from its lemmas, and a note per lemma of what was
+    used."""
     if cfg.lemma_weighting not in ("mean", "first"):
         raise ValueError(
             f"unknown lemma weighting {cfg.lemma_weighting!r}; use 'mean' or 'first'"
@@ -90,20 +97,27 @@ def synset_vector(
     return unit(np.mean(made, axis=0)), notes
 
 
+def wnid_vector(
+    wnid: str, vectors, cfg: LabelConfig = DEFAULT_RULE
+) -> tuple[np.ndarray | None, list[str]]:
+    """`synset_vector` of the synset an ImageNet wnid names: (vector or None, notes)."""
+    return synset_vector(lemma_names(synset_of(wnid)), vectors, cfg)
+
+
 def display_name(lemmas: list[str]) -> str:
     return lemmas[0].replace("_", " ")
 
 
 @dataclass
 class LabelSpace:
-    """Label vectors (unit rows) with their wnids and display names, in one fixed order."""
+    """Label vectors (unit rows) with their wnids and display names, in one fixed
+    order."""
 
     wnids: list[str]
     names: list[str]
     vectors: np.ndarray
-    offset: np.ndarray | None = (
-        None  # the mean removed by centring (rule 5), None if not centred
-    )
+    # the mean removed by centring (rule 5), None if not centred
+    offset: np.ndarray | None = None
 
     def __post_init__(self):
         self._row = {w: i for i, w in enumerate(self.wnids)}
@@ -127,8 +141,8 @@ class LabelSpace:
         return self.vectors[self.index([wnid])[0]]
 
     def query_vector(self, raw: np.ndarray) -> np.ndarray:
-        """A vector made by the label rule from words (not a label of the space), moved into the
-        space: normalised, then centred like the labels were."""
+        """A vector made by the label rule from words (not a label of the space), moved
+        into the space: normalised, then centred like the labels were."""
         vec = unit(np.asarray(raw, dtype=np.float32))
         return vec if self.offset is None else unit(vec - self.offset)
 
@@ -177,9 +191,10 @@ class LabelSpace:
 
 
 def build_label_space(
-    wnids: list[str], vectors, cfg: LabelConfig = LabelConfig(), progress: bool = True
+    wnids: list[str], vectors, cfg: LabelConfig = DEFAULT_RULE, progress: bool = True
 ) -> tuple[LabelSpace, pd.DataFrame]:
-    """Label vectors for `wnids` (duplicates dropped, order kept) and a report of those without one."""
+    """Label vectors for `wnids` (duplicates dropped, order kept) and a report of those
+    without one."""
     kept, names, rows, missing = [], [], [], []
     for wnid in progress_bar(
         list(dict.fromkeys(wnids)),
@@ -209,7 +224,8 @@ def build_label_space(
 
 
 def random_label_space(space: LabelSpace, seed: int = 0) -> LabelSpace:
-    """The same labels with random unit vectors: the paper's "random embeddings" control."""
+    """The same labels with random unit vectors: the paper's "random embeddings"
+    control."""
     rng = np.random.default_rng(seed)
     noise = rng.standard_normal(space.vectors.shape).astype(np.float32)
     return LabelSpace(list(space.wnids), list(space.names), unit(noise))

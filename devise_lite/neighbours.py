@@ -1,7 +1,11 @@
-"""The paper's sanity check of the label space: a shark's nearest labels should be sharks.
+"""The paper's sanity check of the label space, and its hubs.
 
-`label_neighbours` is pure (vectors in, table out) so it is tested on hand-made vectors;
-`shark_neighbours` applies it to the real label space with WordNet deciding what is a shark.
+A shark's nearest labels should be sharks (`label_neighbours`, `shark_neighbours`), and
+no label should be the nearest label of everybody (`hub_counts`). Both ask the same
+question, "the k nearest *other* labels by cosine", answered once by `nearest_others`
+on top of `vectors.top_k`. The functions are pure (vectors in, table out), so they are
+tested on hand-made vectors; `shark_neighbours` applies them to the real label space
+with WordNet deciding what is a shark.
 """
 
 from __future__ import annotations
@@ -24,21 +28,43 @@ NEIGHBOUR_COLUMNS = [
     "is_shark",
 ]
 
+# Query rows per block: bounds the (rows, labels) cosine block to about 70 MB at the
+# book's 16.8 k labels, so every label of the space can be a query.
+_QUERIES_PER_BLOCK = 1024
+
+
+def nearest_others(
+    space: LabelSpace, rows: Sequence[int], k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(neighbours, cosines), each (len(rows), k): the k labels nearest by cosine to
+    each query row, best first (ties: lower row), the query itself left out."""
+    rows = np.asarray(rows, dtype=np.int64)
+    neighbours, cosines = [], []
+    for start in range(0, len(rows), _QUERIES_PER_BLOCK):
+        block = rows[start : start + _QUERIES_PER_BLOCK]
+        scores = space.vectors[block] @ space.vectors.T
+        scores[np.arange(len(block)), block] = -np.inf  # not its own neighbour
+        top = top_k(scores, k)
+        neighbours.append(top)
+        cosines.append(np.take_along_axis(scores, top, axis=1))
+    if not neighbours:
+        return np.zeros((0, k), np.int64), np.zeros((0, k), np.float32)
+    return np.concatenate(neighbours), np.concatenate(cosines)
+
 
 def label_neighbours(
     space: LabelSpace, queries: Sequence[str], k: int, is_member: Callable[[str], bool]
 ) -> pd.DataFrame:
-    """For each query wnid, its k nearest *other* labels by cosine, one row per (query, rank).
-
-    `is_member(wnid)` marks the neighbours that belong to the query's group (e.g. "is a shark").
-    """
+    """For each query wnid, its k nearest *other* labels by cosine, one row per
+    (query, rank). `is_member(wnid)` marks the neighbours that belong to the query's
+    group (e.g. "is a shark")."""
     rows = space.index(queries)
-    cosines = space.vectors[rows] @ space.vectors.T
-    cosines[np.arange(len(rows)), rows] = -np.inf  # a label is not its own neighbour
-    top = top_k(cosines, k)
+    top, cosines = nearest_others(space, rows, k)
     records = []
-    for q, (row, near) in enumerate(zip(rows, top)):
-        for rank, j in enumerate(near, start=1):
+    for row, near, near_cosines in zip(rows, top, cosines, strict=True):
+        for rank, (j, cosine) in enumerate(
+            zip(near, near_cosines, strict=True), start=1
+        ):
             wnid = space.wnids[j]
             records.append(
                 {
@@ -47,7 +73,7 @@ def label_neighbours(
                     "rank": rank,
                     "neighbour_wnid": wnid,
                     "neighbour": space.names[j],
-                    "cosine": float(cosines[q, j]),
+                    "cosine": float(cosine),
                     "is_shark": bool(is_member(wnid)),
                 }
             )
@@ -65,8 +91,70 @@ def share_per_query(table: pd.DataFrame) -> pd.DataFrame:
     return summary.sort_values("share", kind="stable").reset_index(drop=True)
 
 
+def check_summary(table: pd.DataFrame, enough: int = 7) -> dict:
+    """A neighbour check in three numbers: the mean number of group members among a
+    query's neighbours, the queries with at least `enough` of them, and the queries."""
+    summary = share_per_query(table)
+    return {
+        "members (mean)": float(summary["sharks"].mean()),
+        f"queries with {enough} or more": int((summary["sharks"] >= enough).sum()),
+        "queries": len(summary),
+    }
+
+
+def falling_short(
+    table: pd.DataFrame, below: float = 0.7, shown: int = 5
+) -> pd.DataFrame:
+    """The queries whose share of group members is under `below`, worst first, with
+    their first `shown` neighbours that are not members (query_wnid, query, sharks,
+    share, others)."""
+    summary = share_per_query(table)
+    short = summary[summary["share"] < below].copy()
+    outsiders = table[~table["is_shark"]].sort_values(["query_wnid", "rank"])
+    first_outsiders = outsiders.groupby("query_wnid")["neighbour"].agg(
+        lambda names: ", ".join(names.head(shown))
+    )
+    short["others"] = short["query_wnid"].map(first_outsiders).fillna("")
+    return short.drop(columns="k").reset_index(drop=True)
+
+
+def hub_counts(space: LabelSpace, k: int = 10, queries=None) -> pd.DataFrame:
+    """How often each label is among the k nearest other labels of the queries (every
+    label of the space unless `queries`, a list of wnids, says otherwise): one row per
+    label (wnid, name, times), most frequent first, ties in the space's order.
+
+    Every query hands out k places, so `times` sums to k x queries and averages k over
+    the whole space: a label far above k is a *hub*, near to labels of every kind."""
+    rows = np.arange(len(space)) if queries is None else space.index(queries)
+    top, _ = nearest_others(space, rows, k)
+    times = np.bincount(top.ravel(), minlength=len(space))
+    table = pd.DataFrame({"wnid": space.wnids, "name": space.names, "times": times})
+    return table.sort_values("times", ascending=False, kind="stable").reset_index(
+        drop=True
+    )
+
+
+def hub_summary(counts: pd.DataFrame) -> dict:
+    """What a `hub_counts` table says about hubs: the most frequent neighbour, its
+    times and how many times the average that is, the skewness of the times (0 when
+    the places are shared out evenly; large when a few labels take many), and the
+    share of labels that are nobody's neighbour."""
+    times = counts["times"].to_numpy(dtype=np.float64)
+    spread = times.std()
+    skewness = ((times - times.mean()) ** 3).mean() / spread**3 if spread else 0.0
+    top = counts.loc[counts["times"].idxmax()]
+    return {
+        "most frequent": top["name"],
+        "times": int(top["times"]),
+        "x average": float(top["times"] / times.mean()),
+        "skewness": float(skewness),
+        "never a neighbour": float((times == 0).mean()),
+    }
+
+
 def shark_neighbours(space: LabelSpace, k: int = 9) -> pd.DataFrame:
-    """The paper's check on the real label space: each shark species' k nearest labels."""
+    """The paper's check on the real label space: each shark species' k nearest
+    labels."""
     from .sharks import is_shark, shark_wnids
 
     return label_neighbours(

@@ -2,19 +2,22 @@
 
 Two mechanisms, applied in this order to every tokenised paragraph:
 
-1. `LabelLexicon`: n-grams that spell a WordNet lemma of the label vocabulary are joined
-   ("great white shark" -> "great_white_shark"), longest match first. Label phrases are often too
-   rare for statistics to find them, yet they are exactly the words DeViSE needs.
-2. gensim `Phrases`: collocations found by co-occurrence statistics ("new_york", "world_war").
+1. `LabelLexicon`: n-grams that spell a WordNet lemma of the label vocabulary are
+   joined ("great white shark" -> "great_white_shark"), longest match first. Label
+   phrases are often too rare for statistics to find them, yet they are exactly the
+   words DeViSE needs.
+2. gensim `Phrases`: collocations found by co-occurrence statistics ("new_york",
+   "world_war").
 
-The joined token uses "_" as WordNet lemma names do, so a lemma's token is its lower-cased name.
+The joined token uses "_" as WordNet lemma names do, so a lemma's token is its
+lower-cased name. The corpus stage applies both on every core (`corpus.py`); the
+one-process versions below are the reference it is tested against.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-
 
 from .config import PhraseConfig
 from .progress import progress_bar
@@ -24,7 +27,7 @@ JOIN = "_"
 
 
 def lemma_tokens(lemma: str) -> list[str]:
-    """Tokens of a WordNet lemma name: "Great_White_Shark" -> ["great", "white", "shark"]."""
+    """Tokens of a WordNet lemma name: "Great_White_Shark" -> great, white, shark."""
     return tokenize(lemma.replace("_", " "))
 
 
@@ -91,7 +94,8 @@ def write_lines(
 
 
 def learn_phrases(corpus: Path, cfg: PhraseConfig, total: int | None = None):
-    """gensim `Phrases` over a one-sentence-per-line file, frozen for fast application."""
+    """gensim `Phrases` over a one-sentence-per-line file, frozen for fast
+    application."""
     from gensim.models.phrases import ENGLISH_CONNECTOR_WORDS, Phrases
 
     model = Phrases(
@@ -113,7 +117,8 @@ def learn_phrases(corpus: Path, cfg: PhraseConfig, total: int | None = None):
 def apply_phrases(
     source: Path, target: Path, cfg: PhraseConfig, total: int | None = None
 ) -> list:
-    """Run `cfg.passes` rounds of learn-then-apply (each can lengthen phrases by one word)."""
+    """Run `cfg.passes` rounds of learn-then-apply (each can lengthen phrases by one
+    word)."""
     frozen_models = []
     current = source
     for round_ in range(cfg.passes):

@@ -151,7 +151,8 @@ def read_csv(path: Path):
     `predict` reads stage keys and answers without it)."""
     import pandas as pd
 
-    return pd.read_csv(path)
+    # Only an empty cell is missing: the label named "nan" (the bread) is a name.
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
 
 
 # ---------------------------------------------------------------- language half

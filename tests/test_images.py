@@ -204,6 +204,21 @@ def test_merged_folders_pool_and_crops_of_one_photo_stay_together():
     assert len(faces) == 435 and len({im.path.name for im in faces}) == 435
 
 
+def test_photo_key_is_one_for_the_crops_of_one_photo():
+    face = LabelledImage(Path("/x/Faces/image_0007.jpg"), FACE, "Faces")
+    crop = LabelledImage(Path("/x/Faces_easy/image_0007.jpg"), FACE, "Faces_easy")
+    other = LabelledImage(Path("/x/Faces/image_0008.jpg"), FACE, "Faces")
+    same_name = LabelledImage(
+        Path("/y/cougar_body/image_0007.jpg"), COUGAR, "cougar_body"
+    )
+    assert (
+        images.photo_key(face) == images.photo_key(crop) == ("Faces", "image_0007.jpg")
+    )
+    assert images.photo_key(other) != images.photo_key(face)
+    # Another folder's photo of the same file name is another photo.
+    assert images.photo_key(same_name) == ("cougar_body", "image_0007.jpg")
+
+
 def test_too_few_photos_is_a_clear_error():
     with pytest.raises(ValueError, match="too few"):
         caltech_split(ImageConfig(train_per_class=31))  # inline_skate has 31 photos

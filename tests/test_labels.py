@@ -10,6 +10,7 @@ from devise_lite.labels import (
     random_label_space,
     synset_vector,
     unit,
+    wnid_vector,
 )
 
 
@@ -39,7 +40,8 @@ def test_one_word_lemma_is_its_word_vector():
 
 def test_multi_word_lemma_mixes_phrase_and_head_weighted_words():
     vec, how = lemma_vector("tiger_shark", KV)
-    # phrase: unit(0,1,1); words: (1 * tiger + 2 * shark) / 3 = (2,1,0)/3 -> unit(2,1,0); half and half.
+    # phrase: unit(0,1,1); words: (1 * tiger + 2 * shark) / 3 = (2,1,0)/3
+    # -> unit(2,1,0); half and half.
     assert how == "phrase+words"
     assert np.allclose(
         vec, unit(unit(np.array([0, 1, 1.0])) + unit(np.array([2, 1, 0.0])))
@@ -83,8 +85,8 @@ def test_synset_vector_averages_usable_lemmas():
 
 
 def test_build_label_space_reports_a_synset_with_no_known_word():
-    # n01484850 great_white_shark.n.01 (lemmas great_white_shark, white_shark, man-eater,
-    # man-eating_shark, Carcharodon_carcharias); n01491361 tiger_shark.n.01;
+    # n01484850 great_white_shark.n.01 (lemmas great_white_shark, white_shark,
+    # man-eater, man-eating_shark, Carcharodon_carcharias); n01491361 tiger_shark.n.01;
     # n02086240 Shih-Tzu: no word of it is known here.
     space, missing = build_label_space(
         ["n01484850", "n01491361", "n02086240", "n01484850"], KV, progress=False
@@ -117,7 +119,8 @@ def test_label_space_nearest_save_load_and_random_control(tmp_path):
 
 def test_centring_removes_the_shared_direction_and_queries_follow(tmp_path):
     # Two labels that share a big common component look alike until the mean is removed.
-    # Only the phrase tokens are known, so each synset's vector is its first lemma's phrase vector.
+    # Only the phrase tokens are known, so each synset's vector is its first lemma's
+    # phrase vector.
     kv = _vectors(
         {
             "great_white_shark": [5, 1, 0],
@@ -137,7 +140,8 @@ def test_centring_removes_the_shared_direction_and_queries_follow(tmp_path):
     )  # once removed, they differ
     assert np.allclose(np.linalg.norm(centred.vectors, axis=1), 1)
     assert np.allclose(centred.offset, raw.vectors.mean(axis=0))
-    # A free word's vector is moved like the labels were: the label's own raw vector lands on it.
+    # A free word's vector is moved like the labels were: the label's own raw vector
+    # lands on it.
     raw_great_white = kv["great_white_shark"]
     assert np.allclose(
         centred.query_vector(raw_great_white), centred.vectors[0], atol=1e-6
@@ -166,3 +170,13 @@ def test_nearest_matches_a_full_sort_with_ties_and_exclusions():
     ][:12]
     assert space.nearest(query, 12, exclude)["wnid"].tolist() == expected
     assert len(space.nearest(query, 500)) == 300
+
+
+def test_a_wnid_vector_is_the_vector_of_its_synsets_lemmas():
+    # n01491361 tiger_shark.n.01: lemmas tiger_shark, Galeocerdo_cuvieri.
+    vec, notes = wnid_vector("n01491361", KV)
+    assert notes == [
+        "tiger_shark: phrase+words",
+        "Galeocerdo_cuvieri: unknown word(s): galeocerdo cuvieri",
+    ]
+    assert np.allclose(vec, lemma_vector("tiger_shark", KV)[0])

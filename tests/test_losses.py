@@ -10,6 +10,7 @@ from devise_lite.losses import (
     label_scores,
     naive_hinge_rank_loss_truncated,
     random_order,
+    truncated_versus_full,
 )
 
 # Three unit label vectors in 2-d: east, north, west.
@@ -215,3 +216,30 @@ def test_bad_input_is_explained():
         hinge_rank_loss_full(e, LABELS.double(), torch.tensor([0]))
     with pytest.raises(ValueError, match="order must have shape"):
         hinge_rank_loss_truncated(e, LABELS, torch.tensor([0]), order=torch.zeros(1, 2))
+
+
+def test_truncated_versus_full_by_hand():
+    # Photo 0 points east with label east: no false label comes within the margin.
+    # Photo 1 points east with label west: scores east 1, north 0, west -1, so both
+    # false labels violate, by 0.1 + 1 + 1 = 2.1 (east) and 0.1 + 1 + 0 = 1.1 (north).
+    east = torch.tensor([[1.0, 0.0], [1.0, 0.0]])
+    targets = torch.tensor([0, 2])
+    found = truncated_versus_full(east, LABELS, targets, orders=400, seed=0)
+    assert found["full loss"] == pytest.approx((0 + 2.1 + 1.1) / 2)
+    assert found["violating labels per example"] == pytest.approx(1.0)
+    assert found["examples with no violator"] == pytest.approx(0.5)
+    # Photo 1's truncated loss is 2.1 or 1.1, each first in half of the orders.
+    mean = found["truncated loss (mean over orders)"]
+    assert mean == pytest.approx((2.1 + 1.1) / 2 / 2, abs=0.05)
+    again = truncated_versus_full(east, LABELS, targets, orders=400, seed=0)
+    assert again == found  # seeded
+
+
+def test_truncated_versus_full_with_a_wider_margin_finds_more_violators():
+    # At 80 degrees from east with label north: east scores 0.17, north 0.98.
+    photo, target = _at_angle(80), torch.tensor([1])
+    narrow = truncated_versus_full(photo, LABELS, target, margin=0.1, orders=10)
+    wide = truncated_versus_full(photo, LABELS, target, margin=0.9, orders=10)
+    assert narrow["violating labels per example"] == 0
+    assert wide["violating labels per example"] == 1
+    assert wide["full loss"] == pytest.approx(0.9 - 0.985 + 0.174, abs=1e-3)

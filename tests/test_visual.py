@@ -14,12 +14,17 @@ from devise_lite.visual import (
     ImageFiles,
     UnreadableImageError,
     VisualBackbone,
+    architecture,
     build_backbone,
     extract_features,
     features_of,
+    head_check,
+    head_verdict,
     image_transform,
     imagenet_predict,
+    parameter_count,
     resolve_device,
+    untrained_backbone,
 )
 
 # Eager torch: the tests count the backbone's forward calls (batches).
@@ -200,3 +205,54 @@ def test_unknown_backbone_and_device_are_refused():
         assert resolve_device(VisualConfig()) == torch.device("cpu")
         with pytest.raises(RuntimeError, match="CUDA is not available"):
             resolve_device(VisualConfig(device="cuda"))
+
+
+def test_head_check_on_an_airplane_and_a_great_white_shark():
+    from devise_lite.images import LabelledImage
+
+    root = mirror() / "caltech101" / "101_ObjectCategories" / "airplanes"
+    shark = sorted((mirror() / "sharks" / "great_white_shark").glob("*.jpg"))[0]
+    photos = [
+        LabelledImage(root / "image_0001.jpg", "n02691156", "airplanes"),
+        LabelledImage(shark, GREAT_WHITE_SHARK, "great_white_shark"),
+    ]
+    cfg = VisualConfig(image_size=224)
+    checks = head_check(build_backbone(cfg), photos, cfg)
+    assert list(checks["photo"]) == [
+        "airplanes/image_0001.jpg",
+        f"great_white_shark/{shark.name}",
+    ]
+    assert list(checks["label"]) == ["airplane.n.01", "great_white_shark.n.01"]
+    # A warplane (this photo's usual answer) is no airplane in WordNet, an airliner is.
+    plane, fish = checks["verdict"]
+    assert plane.startswith("not in ImageNet-1K, top-1 ")
+    assert fish == "ImageNet-1K class, top-1 correct"
+    assert [len(top) for top in checks["top-3"]] == [3, 3]
+    assert checks["probability"].iloc[1] == checks["top-3"].iloc[1][0][1] > 0.5
+
+
+def test_untrained_alexnet_has_the_papers_shape_and_no_weights_to_download():
+    alexnet = untrained_backbone("alexnet")
+    assert alexnet.feature_dim == 4096 and alexnet.imagenet_head.out_features == 1000
+    # AlexNet's 61,100,840 weights, less its 4096 x 1000 classifier and 1000 biases.
+    assert parameter_count(alexnet.net) == 61_100_840 - (4096 * 1000 + 1000)
+    assert parameter_count(torch.nn.Linear(3, 2)) == 3 * 2 + 2
+    assert architecture(alexnet) == {
+        "feature dimension": 4096,
+        "weights below the classifier": 61_100_840 - 4_097_000,
+        "weights of the classifier": 4_097_000,
+    }
+
+
+@pytest.mark.parametrize(
+    "truth, top1, verdict",
+    [
+        ("n02110341", "n02110341", "ImageNet-1K class, top-1 correct"),  # dalmatian
+        ("n02110341", "n02690373", "ImageNet-1K class, top-1 wrong"),  # an airliner
+        ("n02691156", "n02690373", "not in ImageNet-1K, top-1 is a kind of it"),
+        ("n02691156", "n02110341", "not in ImageNet-1K, top-1 is another"),
+    ],
+)
+def test_head_verdict(truth, top1, verdict):
+    mirror()  # WordNet comes from the mirror
+    assert head_verdict(truth, top1) == verdict

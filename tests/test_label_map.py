@@ -1,0 +1,65 @@
+"""The label names of the UMAP maps (plots.label_map) never overlap."""
+
+import itertools
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
+
+from devise_lite.plots import _place_labels  # noqa: E402
+
+
+def _text_boxes(ax):
+    """The boxes of the names' text (an annotation's own box includes its leader)."""
+    renderer = ax.figure.canvas.get_renderer()
+    return [Text.get_window_extent(t, renderer) for t in ax.texts]
+
+
+def test_names_of_crowded_points_are_placed_apart():
+    rng = np.random.default_rng(0)
+    crowd = rng.normal(0, 0.05, size=(8, 2))  # eight points on top of each other
+    others = rng.uniform(-3, 3, size=(200, 2))
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.scatter(*np.concatenate([crowd, others]).T)
+    names = [f"a long label name {i}" for i in range(len(crowd))]
+    _place_labels(ax, crowd, names, obstacles=np.concatenate([crowd, others]))
+    fig.canvas.draw()
+    boxes = _text_boxes(ax)
+    assert len(boxes) == len(names)
+    for first, second in itertools.combinations(boxes, 2):
+        assert not first.overlaps(second)
+    inside = ax.get_window_extent()
+    assert all(
+        inside.contains(b.x0, b.y0) and inside.contains(b.x1, b.y1) for b in boxes
+    )
+    plt.close(fig)
+
+
+def test_a_lone_point_gets_its_name_right_beside_it_without_a_leader():
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.scatter([0, 5], [0, 5])
+    _place_labels(ax, np.array([[0.0, 0.0]]), ["alone"], obstacles=np.zeros((1, 2)))
+    (note,) = ax.texts
+    assert note.xyann == (5, 0) and note.arrow_patch is None  # first choice: right
+    plt.close(fig)
+
+
+def test_wordnet_groups_keep_the_labels_a_figure_names():
+    from devise_lite.labels import LabelSpace
+    from devise_lite.plots import wordnet_groups
+    from devise_lite.sharks import shark_wnids
+    from devise_lite.wordnet import imagenet21k_wnids
+
+    sharks = shark_wnids(imagenet21k_wnids())
+    space = LabelSpace(sharks, sharks, np.eye(len(sharks), dtype=np.float32))
+    tiger = "n01491361"
+    spec = {"sharks": ("shark.n.01", 3)}
+    kept = wordnet_groups(space, spec, seed=0, keep=[tiger])["sharks"]
+    assert tiger in kept and len(kept) == 3 and kept == sorted(kept)
+    # Without `keep`, the seeded sample is the one it always was.
+    drawn = np.random.default_rng(0).choice(sharks, size=3, replace=False)
+    assert wordnet_groups(space, spec, seed=0)["sharks"] == sorted(drawn.tolist())
