@@ -149,13 +149,22 @@ def tree_hop_set(tree, seen: Iterable[str], hops: int, rule: str) -> set[str]:
     return near - seen
 
 
+HOP_RULE_COLUMNS = {
+    "rule": "rule",
+    "hops": "hops",
+    "size": "labels",
+    "with a vector": "with a vector",
+    "in 2-hop list": "in the 2-hop list",
+    "in 3-hop list": "in the 3-hop list",
+}
+
+
 def hop_rules_beside_paper(hop_rules, paper_counts: dict[int, int]):
-    """`hop_rules.csv` with the paper's count of the same number of hops beside each
-    rule's size (`paper_counts`: hops -> the paper's count; none for other hops) and
-    the difference, so that the closest rule can be read off."""
-    table = hop_rules.copy()
+    """`hop_rules.csv` as the chapter shows it: per rule and number of hops, its labels
+    (with a vector), how many of them the published lists hold, and the paper's count
+    for the same number of hops (`paper_counts`: hops -> count; none for other hops)."""
+    table = hop_rules[list(HOP_RULE_COLUMNS)].rename(columns=HOP_RULE_COLUMNS)
     table["paper"] = table["hops"].map(paper_counts).astype("Int64")
-    table["size - paper"] = (table["size"] - table["paper"]).astype("Int64")
     return table
 
 
@@ -164,13 +173,13 @@ def closest_rule(beside, hops: int) -> dict:
     `hop_rules_beside_paper`, and any rule's set of any hops nearest to it."""
     target = beside.loc[beside["hops"] == hops, "paper"].iloc[0]
     same = beside[beside["hops"] == hops]
-    nearest = same.loc[(same["size"] - target).abs().idxmin()]
-    anyhops = beside.loc[(beside["size"] - target).abs().idxmin()]
+    nearest = same.loc[(same["labels"] - target).abs().idxmin()]
+    anyhops = beside.loc[(beside["labels"] - target).abs().idxmin()]
     return {
         "paper": int(target),
         "rule": nearest["rule"],
-        "size": int(nearest["size"]),
+        "size": int(nearest["labels"]),
         "any rule": anyhops["rule"],
         "any hops": int(anyhops["hops"]),
-        "any size": int(anyhops["size"]),
+        "any size": int(anyhops["labels"]),
     }

@@ -255,6 +255,41 @@ def models_by_set(
     return wide
 
 
+def hits_with_chance(
+    table2: pd.DataFrame, seen_labels: str = PAPER_SETTING, metric: str = "hit@5"
+) -> pd.DataFrame:
+    """`models_by_set` for reading: one row per model, one column per candidate set,
+    each cell the share and its multiple of chance, "18.9% (46.8x)" ("–" on a set
+    without photos)."""
+    from .paper import format_share, format_times
+
+    wide = models_by_set(table2, seen_labels, metric)
+    models = [m for m in wide.columns if not m.endswith(" x chance")]
+
+    def cell(model: str, row: str) -> str:
+        value = wide.loc[row, model]
+        if pd.isna(value) or f"{model} x chance" not in wide:
+            return format_share(value)
+        times = wide.loc[row, f"{model} x chance"]
+        return f"{format_share(value)} ({format_times(times)})"
+
+    table = pd.DataFrame(
+        {model: [cell(model, row) for row in wide.index] for model in models},
+        index=wide.index,
+    ).T
+    table.index.name = "model"
+    return table
+
+
+def synset_label(name: str) -> str:
+    """A WordNet synset name as a figure or table shows it: "big_cat.n.01" ->
+    "big cat", and the sense number where it is not the first ("lamp.n.02" ->
+    "lamp (2)")."""
+    lemma, _, number = name.rsplit(".", 2) if name.count(".") >= 2 else (name, "", "")
+    text = lemma.replace("_", " ")
+    return text if number in ("", "01") else f"{text} ({int(number)})"
+
+
 def view_ablation(
     ablation: pd.DataFrame,
     table2: pd.DataFrame,
@@ -343,20 +378,14 @@ def test_labels(
 
 FLAT_COMPARISON = [
     "candidate set",
-    "metric",
     "paper n",
     "ours n",
-    "ours photos",
     "paper DeViSE",
     "paper x chance",
     "ours DeViSE",
     "ours x chance",
     "ours DeViSE per label",
     "per label x chance",
-    "ours random emb.",
-    "best ConSE",
-    "ours ConSE",
-    "ConSE x chance",
 ]
 HP_COMPARISON = [
     "candidate set",
@@ -364,11 +393,10 @@ HP_COMPARISON = [
     "paper DeViSE",
     "paper softmax",
     "ours DeViSE",
-    "ours x chance",
     "ours softmax",
-    "best ConSE",
     "ours ConSE",
     "ours chance",
+    "ours x chance",
 ]
 
 
@@ -422,7 +450,8 @@ def seen_count_points(
     `metric` on the 2-hop set and its multiple of chance; the seeded subsets of the
     paper's setting (`zero_shot_seen_count.csv`) and the first experiment's 2-hop row
     (`caltech_seen` Caltech labels seen; its own split and candidates), marked by
-    the `experiment` column. Rows without photos are left out."""
+    the `experiment` column; only the models of the curve). Rows without photos are left
+    out."""
     parts = []
     for experiment, rows, n_seen in (
         (PAPER_SETTING, curve[curve["candidate_set"] == "2-hop"], None),
@@ -448,7 +477,22 @@ def seen_count_points(
     points = pd.DataFrame(parts)
     if points.empty:
         return points
+    # the first experiment's point for the curve's models only (no random control)
+    curve_models = set(points.loc[points["experiment"] == PAPER_SETTING, "model"])
+    points = points[
+        (points["experiment"] == PAPER_SETTING) | points["model"].isin(curve_models)
+    ]
     return points[points["photos"] > 0].reset_index(drop=True)
+
+
+def seen_count_table(points: pd.DataFrame) -> pd.DataFrame:
+    """`seen_count_points` as the figure's numbers: one row per experiment and number of
+    seen labels, one column per model, each cell its multiple of chance."""
+    table = points.pivot_table(
+        index=["experiment", "n_seen"], columns="model", values="x chance", sort=False
+    )
+    table.columns.name = None
+    return table
 
 
 def share_in_span(rows: np.ndarray, basis: np.ndarray, tol: float = 1e-6) -> np.ndarray:
@@ -462,11 +506,21 @@ def share_in_span(rows: np.ndarray, basis: np.ndarray, tol: float = 1e-6) -> np.
     return inside / np.where(total == 0, 1, total)
 
 
+def spread_in_span(rows: np.ndarray, basis: np.ndarray) -> float:
+    """The share of the rows' spread (their squared distances to their mean) that lies
+    inside the span of `basis`'s rows: how much of what tells the rows apart a point in
+    that span can see."""
+    centred = np.asarray(rows, np.float64) - np.asarray(rows, np.float64).mean(axis=0)
+    lengths = (centred**2).sum(axis=1)
+    return float((share_in_span(centred, basis) * lengths).sum() / lengths.sum())
+
+
 def span_summary(cases: Mapping[str, tuple]) -> pd.DataFrame:
     """The first experiment's structural limit, measured: per case (name -> (the
     model's points for the test photos, the seen label vectors, the candidate label
-    vectors)), how many dimensions the seen vectors span, and the mean share of the
-    points and of the candidates that lies inside that span."""
+    vectors)), how many dimensions the seen vectors span, the mean share of each
+    point's squared length inside that span, and the share of the candidates' spread
+    inside it (`spread_in_span`)."""
     rows = []
     for name, (points, seen_vectors, candidate_vectors) in cases.items():
         seen_vectors = np.asarray(seen_vectors)
@@ -477,8 +531,8 @@ def span_summary(cases: Mapping[str, tuple]) -> pd.DataFrame:
                 "dimensions": seen_vectors.shape[1],
                 "span": int(np.linalg.matrix_rank(seen_vectors)),
                 "points in span": float(share_in_span(points, seen_vectors).mean()),
-                "candidates in span": float(
-                    share_in_span(candidate_vectors, seen_vectors).mean()
+                "candidates' spread in span": spread_in_span(
+                    candidate_vectors, seen_vectors
                 ),
             }
         )
@@ -504,7 +558,8 @@ def hubs(
     points: np.ndarray, candidates: list[str], space, true: Sequence[str], n: int = 5
 ) -> pd.DataFrame:
     """The `n` candidates that are the top-1 answer (by cosine to `points`) for the most
-    photos: per hub, its photos and the number of different true labels among them."""
+    photos: per hub (its wnid the index), its name, its photos and the number of
+    different true labels among them."""
     scores = cosine_scores(points, space.subset(candidates).vectors)
     answers = pd.DataFrame(
         {
@@ -516,5 +571,7 @@ def hubs(
     counted.columns = ["photos", "true labels"]
     ranked = counted.sort_values(
         ["photos", "true labels"], ascending=False, kind="stable"
-    )
-    return ranked.head(n)
+    ).head(n)
+    names = dict(zip(space.wnids, space.names, strict=True))
+    ranked.insert(0, "label", [names[w] for w in ranked.index])
+    return ranked

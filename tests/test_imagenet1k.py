@@ -180,11 +180,17 @@ def test_hop_rules_beside_the_paper_and_the_closest_rule():
             "rule": ["any", "any", "lines", "lines"],
             "hops": [1, 2, 1, 2],
             "size": [1548, 5910, 1548, 1909],
+            "with a vector": [1237, 4653, 1237, 1521],
+            "in 2-hop list": [1548, 1548, 1548, 1548],
+            "2-hop list not in rule": [1, 1, 1, 1],
+            "in 3-hop list": [1548, 5903, 1548, 1909],
+            "3-hop list not in rule": [6312, 1957, 6312, 5951],
         }
     )
     beside = hop_rules_beside_paper(rules, {2: 1589})
     assert beside["paper"].isna().tolist() == [True, False, True, False]
-    assert beside["size - paper"].tolist()[1::2] == [4321, 320]
+    assert beside["labels"].tolist() == [1548, 5910, 1548, 1909]
+    assert "2-hop list not in rule" not in beside
     found = closest_rule(beside, 2)
     assert (found["rule"], found["size"], found["paper"]) == ("lines", 1909, 1589)
     # Of every rule and hop count, one edge comes nearest (the first such row).
@@ -211,7 +217,7 @@ def test_shark_table_names_models_by_what_they_saw():
         "held_out": "hammerhead",
         "n_images": 184,
         "seen_species": "great white shark, tiger shark",
-        "top1_most_common": "x",
+        "top1_most_common": "whitetip_shark.n.01: 60/184",
         "share_true_in_top5": 0.1,
         "share_shark_top1": 0.5,
         "note": None,
@@ -236,7 +242,9 @@ def test_shark_table_names_models_by_what_they_saw():
     ]
     assert table["training rows"].tolist()[:2] == [8790, 8820]
     assert table["training rows"].isna().tolist()[2:] == [True, True]
-    assert table["a shark in the top 5"].tolist() == [0.8, 0.9, 0.99, 0.01]
+    assert table["shark in top 5"].tolist() == [0.8, 0.9, 0.99, 0.01]
+    assert table["held out"].iloc[0] == "hammerhead (184 photos)"
+    assert table["most common top 1"].iloc[0] == "whitetip shark (60)"
 
 
 def test_shark_goals_mark_each_bar():
@@ -248,10 +256,10 @@ def test_shark_goals_mark_each_bar():
         {
             "held out": ["hammerhead"] * 3,
             "model": ["DeViSE-1K", "DeViSE-1K, + 30 photos", "ConSE-1K (T=10)"],
-            "a shark in the top 5": [0.75, 0.9, 0.99],
+            "shark in top 5": [0.75, 0.9, 0.99],
         }
     )
     goals = shark_goals(table, {"60%": 0.6, "90%": 0.9})
     assert goals["model"].tolist() == ["DeViSE-1K", "DeViSE-1K, + 30 photos"]
-    assert goals["60%"].tolist() == [True, True]
-    assert goals["90%"].tolist() == [False, True]  # 0.9 reaches 90%
+    assert goals["60%"].tolist() == ["yes", "yes"]
+    assert goals["90%"].tolist() == ["no", "yes"]  # 0.9 reaches 90%

@@ -313,6 +313,11 @@ def test_models_by_set_pivots_one_metric_and_divides_by_chance():
     assert list(wide.columns) == ["DeViSE", "chance", "DeViSE x chance"]
     assert wide.loc["2-hop", "DeViSE x chance"] == pytest.approx(4.0)
     assert wide.loc["21k", "DeViSE x chance"] == pytest.approx(2.0)
+    readable = zeroshot.hits_with_chance(table2)
+    assert readable.loc["DeViSE", "2-hop"] == "20.0% (4.00x)"
+    assert readable.loc["chance", "21k"] == "0.5%"  # no multiple of itself
+    empty = table2.assign(**{"hit@5": np.nan})
+    assert zeroshot.hits_with_chance(empty).loc["DeViSE", "2-hop"] == "–"
     caltech = zeroshot.models_by_set(table2, "caltech")
     assert caltech.loc["2-hop", "DeViSE"] == 0.9 and "chance" not in caltech
 
@@ -414,6 +419,7 @@ def test_seen_count_points_join_both_experiments_over_chance():
                 "caltech",
             ),
             _table2([("21k", "DeViSE", 40, 5, 0.5)], "caltech"),
+            _table2([("2-hop", "random", 40, 5, 0.0)], "caltech"),  # not on the curve
             _table2([("2-hop", "DeViSE", 40, 5, 0.9)]),  # the paper's: not a point
         ]
     )
@@ -421,6 +427,9 @@ def test_seen_count_points_join_both_experiments_over_chance():
     assert points["experiment"].tolist() == ["imagenet1k", "imagenet1k", "caltech"]
     assert points["n_seen"].tolist() == [50, 880, 70]
     assert points["x chance"].tolist() == pytest.approx([4, 40, 4])
+    table = zeroshot.seen_count_table(points)
+    assert table.loc[("imagenet1k", 880), "DeViSE"] == pytest.approx(40)
+    assert table.index.tolist()[-1] == ("caltech", 70)
     empty = curve.assign(n_images=0)
     assert zeroshot.seen_count_points(empty, table2, 70)["experiment"].tolist() == [
         "caltech"
@@ -431,10 +440,16 @@ def test_share_in_span_by_hand():
     basis = np.array([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [2.0, 1.0, 0.0]])  # rank 2
     rows = np.array([[1.0, 1.0, 1.0], [0.0, 0.0, 3.0], [3.0, -4.0, 0.0]])
     assert zeroshot.share_in_span(rows, basis) == pytest.approx([2 / 3, 0, 1])
-    summary = zeroshot.span_summary({"toy": (rows, basis, rows[:2])})
+    # Two candidates (1, 1, 1) and (1, 1, 3): mean (1, 1, 2), both 1 away along z,
+    # so none of their spread is in the xy-plane; (0, 0, 0) and (2, 0, 0) all of it.
+    flat_pair = np.array([[1.0, 1.0, 1.0], [1.0, 1.0, 3.0]])
+    assert zeroshot.spread_in_span(flat_pair, basis) == pytest.approx(0.0)
+    in_plane = np.array([[0.0, 0.0, 0.0], [2.0, 0.0, 0.0]])
+    assert zeroshot.spread_in_span(in_plane, basis) == pytest.approx(1.0)
+    summary = zeroshot.span_summary({"toy": (rows, basis, flat_pair)})
     assert summary.loc["toy", "span"] == 2 and summary.loc["toy", "n seen"] == 3
     assert summary.loc["toy", "points in span"] == pytest.approx(5 / 9)
-    assert summary.loc["toy", "candidates in span"] == pytest.approx(1 / 3)
+    assert summary.loc["toy", "candidates' spread in span"] == pytest.approx(0.0)
 
 
 def test_figure2_rows_gather_each_gallery_photo_with_both_models():
@@ -454,7 +469,7 @@ def test_figure2_rows_gather_each_gallery_photo_with_both_models():
 
 
 def test_synset_labels_for_figures():
-    from devise_lite.plots import synset_label
+    from devise_lite.zeroshot import synset_label
 
     assert synset_label("big_cat.n.01") == "big cat"
     assert synset_label("lamp.n.02") == "lamp (2)"
@@ -464,9 +479,10 @@ def test_synset_labels_for_figures():
 def test_hubs_count_the_most_frequent_top1_answers():
     from devise_lite.labels import LabelSpace
 
-    space = LabelSpace(["a", "b", "c"], ["a", "b", "c"], np.eye(3, dtype=np.float32))
+    space = LabelSpace(["a", "b", "c"], ["A", "B", "C"], np.eye(3, dtype=np.float32))
     points = np.array([[1, 0, 0], [0.9, 0.1, 0], [1, 0, 0], [0, 0, 1.0]])
     found = zeroshot.hubs(points, ["a", "b", "c"], space, ["x", "y", "x", "z"], n=2)
     assert found.index.tolist() == ["a", "c"]
     assert found["photos"].tolist() == [3, 1]
     assert found["true labels"].tolist() == [2, 1]  # x twice and y
+    assert found["label"].tolist() == ["A", "C"]
