@@ -147,3 +147,39 @@ def tree_hop_set(tree, seen: Iterable[str], hops: int, rule: str) -> set[str]:
                 layer = {n for node in layer for n in step(node)}
                 near |= layer
     return near - seen
+
+
+HOP_RULE_COLUMNS = {
+    "rule": "rule",
+    "hops": "hops",
+    "size": "labels",
+    "with a vector": "with a vector",
+    "in 2-hop list": "in the 2-hop list",
+    "in 3-hop list": "in the 3-hop list",
+}
+
+
+def hop_rules_beside_paper(hop_rules, paper_counts: dict[int, int]):
+    """`hop_rules.csv` as the chapter shows it: per rule and number of hops, its labels
+    (with a vector), how many of them the published lists hold, and the paper's count
+    for the same number of hops (`paper_counts`: hops -> count; none for other hops)."""
+    table = hop_rules[list(HOP_RULE_COLUMNS)].rename(columns=HOP_RULE_COLUMNS)
+    table["paper"] = table["hops"].map(paper_counts).astype("Int64")
+    return table
+
+
+def closest_rule(beside, hops: int) -> dict:
+    """The rule whose set of `hops` hops is nearest to the paper's count in a table of
+    `hop_rules_beside_paper`, and any rule's set of any hops nearest to it."""
+    target = beside.loc[beside["hops"] == hops, "paper"].iloc[0]
+    same = beside[beside["hops"] == hops]
+    nearest = same.loc[(same["labels"] - target).abs().idxmin()]
+    anyhops = beside.loc[(beside["labels"] - target).abs().idxmin()]
+    return {
+        "paper": int(target),
+        "rule": nearest["rule"],
+        "size": int(nearest["labels"]),
+        "any rule": anyhops["rule"],
+        "any hops": int(anyhops["hops"]),
+        "any size": int(anyhops["labels"]),
+    }

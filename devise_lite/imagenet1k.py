@@ -126,3 +126,40 @@ def model_specs(cfg, seen: Sequence[str]) -> list[ModelSpec]:
         if n < len(seen)
     ]
     return specs
+
+
+# ---------------------------------------------------------------- what each model saw
+
+# ILSVRC-2012's training photos (Russakovsky et al. 2015), which trained the backbone
+# and its 1,000-way classifier: ConSE-1K and the softmax baseline use them through it.
+ILSVRC_TRAIN_PHOTOS = 1_281_167
+
+
+def setting_table(n_classes: int, n_seen: int, views: int):
+    """What each model of the paper's setting learnt, and from how many photos: the
+    backbone and its classifier from ILSVRC's training set (pretrained, frozen here),
+    DeViSE-1K's map from `views` augmented views of the sample's one photo of each of
+    the `n_seen` seen labels."""
+    import pandas as pd
+
+    ilsvrc = ILSVRC_TRAIN_PHOTOS
+    rows = [
+        ("backbone", "its features (pretrained)", n_classes, ilsvrc, 1),
+        (
+            "softmax baseline",
+            "a 1,000-way classifier (pretrained)",
+            n_classes,
+            ilsvrc,
+            1,
+        ),
+        (
+            "ConSE-1K",
+            "nothing: that classifier over the seen labels",
+            n_seen,
+            ilsvrc,
+            1,
+        ),
+        ("DeViSE-1K", "a linear map into the word space (here)", n_seen, n_seen, views),
+    ]
+    columns = ["model", "what it learnt", "labels", "photos behind it", "views a photo"]
+    return pd.DataFrame(rows, columns=columns)

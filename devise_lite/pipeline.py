@@ -658,7 +658,7 @@ def sample_features(cfg: Config) -> Sample:
 # ---------------------------------------------------------------- zero-shot: the models
 
 
-def _devise_1k_config(cfg: Config):
+def devise_1k_config(cfg: Config):
     """Phase 1's settings for the DeViSE-1K models (`ImageNetConfig` overrides)."""
     i = cfg.imagenet
     return replace(
@@ -699,7 +699,7 @@ def _train_specs(cfg: Config, stage: str, specs: list, out: Path) -> dict:
         if not file.exists():
             vectors = (random_space if spec.random_vectors else space).subset(spec.seen)
             model, _ = train_projection(
-                x, y, vectors.vectors, _devise_1k_config(cfg), progress=False
+                x, y, vectors.vectors, devise_1k_config(cfg), progress=False
             )
             with atomic_path(file) as tmp:
                 with open(tmp, "wb") as handle:
@@ -928,6 +928,85 @@ def placed_1k(cfg: Config, features: np.ndarray, models: dict | None = None) -> 
     return placed
 
 
+def zero_shot_sets(cfg: Config) -> dict[str, list[str]]:
+    """The six candidate sets of the paper's setting (Tables 2 and 3): the published
+    lists restricted to labels with a vector, the seen labels added for "+seen"."""
+    from .candidates import standard_lists, standard_sets
+
+    lists = standard_lists(cfg.imagenet.lists)
+    return standard_sets(seen_1k(cfg), label_space(cfg).wnids, lists)
+
+
+def zero_shot_test_labels(cfg: Config, names=("2-hop", "3-hop", "21k")):
+    """The zero-shot test labels (`zeroshot.test_labels`), with their synset names:
+    photos per label and the candidate sets that score them."""
+    from .wordnet import synset_of
+    from .zeroshot import test_labels
+
+    table = test_labels(zero_shot_photos(cfg).wnids, zero_shot_sets(cfg), names)
+    table.insert(1, "label", [synset_of(w).name() for w in table["wnid"]])
+    return table.replace({True: "✓", False: ""})
+
+
+def score_zero_shot(
+    cfg: Config, points: dict[str, np.ndarray], candidate_set: str = "2-hop"
+):
+    """Table 2's row for your own placements of the zero-shot test photos
+    (`points`: a name -> unit vectors, one per `zero_shot_photos(cfg)` row) on one
+    candidate set of the paper's setting: flat hit@k per photo and per label."""
+    from .zeroshot import Placed, zero_shot_tables
+
+    space, test = label_space(cfg), zero_shot_photos(cfg)
+    placed = {name: Placed(p, space) for name, p in points.items()}
+    sets = {candidate_set: zero_shot_sets(cfg)[candidate_set]}
+    table, _ = zero_shot_tables(placed, test.wnids, sets, None, None, progress=False)
+    return table
+
+
+def train_devise_1k(cfg: Config, views: int | None = None, **settings):
+    """A DeViSE-1K map trained afresh on the cached sample views (seconds: nothing is
+    cached), toward every seen label: the first `views` views of each photo (the
+    preset's by default) and phase 1's settings with `settings` changed (`seed`,
+    `phase1_epochs`, ...). Returns a `vectors.LinearProjection`."""
+    from .devise import train_projection
+    from .imagenet1k import training_rows
+    from .vectors import LinearProjection
+
+    sample, seen = sample_features(cfg), seen_1k(cfg)
+    x, y = training_rows(sample.views, sample.wnids, seen, views or cfg.imagenet.views)
+    devise = replace(devise_1k_config(cfg), **settings)
+    vectors = label_space(cfg).subset(seen).vectors
+    model, _ = train_projection(x, y, vectors, devise, progress=False)
+    return LinearProjection.of(model)
+
+
+def span_cases(cfg: Config) -> dict[str, tuple]:
+    """For `zeroshot.span_summary`: DeViSE's points for the zero-shot test photos, the
+    seen label vectors and the 2-hop candidates' vectors, in the first experiment
+    (Caltech labels seen) and in the paper's setting (DeViSE-1K)."""
+    from .candidates import hop_sets
+    from .devise import embed
+    from .evaluation import DEVISE, DEVISE_1K
+    from .hierarchy import Hierarchy
+
+    space = label_space(cfg)
+    data, caltech = caltech_zero_shot_data(cfg), get(cfg, "zeroshot_caltech")
+    two_hop = hop_sets(data.seen, space.wnids, Hierarchy.wordnet())["2-hop"]
+    test, model = zero_shot_photos(cfg), get(cfg, "imagenet1k")[DEVISE_1K]
+    return {
+        "Caltech (first experiment)": (
+            embed(caltech[DEVISE], data.test_features),
+            space.subset(data.seen).vectors,
+            space.subset(two_hop).vectors,
+        ),
+        "ILSVRC (paper's setting)": (
+            model.project(test.features),
+            space.subset(model.seen).vectors,
+            space.subset(zero_shot_sets(cfg)["2-hop"]).vectors,
+        ),
+    }
+
+
 def _build_zeroshot(cfg: Config, out: Path, _group: Group) -> dict:
     import json
 
@@ -1064,7 +1143,9 @@ def _figure2(
     """The paper's Figure 2 on our photos: for `GALLERY_LABELS` test labels of the
     2-hop set drawn with the seed, the label's first photo in split order, with
     DeViSE's top 5 over 21K+1K and the 1,000-way softmax's top 5; and, over every test
-    photo, the WordNet hops from the true label to each model's wrong top-1 answer."""
+    photo, the WordNet hops from the true label to each model's top-1 answer, for those
+    two and for two more that separate what the figure mixes: DeViSE over the seen
+    labels only (the softmax's candidates, nearly) and ConSE over 21K+1K."""
     import pandas as pd
 
     from .evaluation import DEVISE, SOFTMAX
@@ -1073,34 +1154,50 @@ def _figure2(
     from .wordnet import synset_of
 
     space = label_space(cfg)
-    cands = sets["21k+seen"]
-    scores = cosine_scores(placed[DEVISE].points, space.subset(cands).vectors)
-    devise_top = np.asarray(cands, dtype=object)[top_k(scores, 5)]
+    seen = [w for w in sets["2-hop+seen"] if w not in set(sets["2-hop"])]
+
+    def top5(model: str, cands: list[str]) -> np.ndarray:
+        scores = cosine_scores(placed[model].points, space.subset(cands).vectors)
+        return np.asarray(cands, dtype=object)[top_k(scores, 5)]
+
     classes = np.asarray(sample.classifier.wnids, dtype=object)
-    softmax_top = classes[top_k(sample.classifier.logits(test.features), 5)]
+    conse = conse_name(cfg.imagenet.conse_t)
+    answers = [
+        (DEVISE, "21k+seen", top5(DEVISE, sets["21k+seen"])),
+        (
+            SOFTMAX,
+            "1,000 classes",
+            classes[top_k(sample.classifier.logits(test.features), 5)],
+        ),
+        (SEEN_ONLY.format(DEVISE), "seen", top5(DEVISE, seen)),
+        (conse, "21k+seen", top5(conse, sets["21k+seen"])),
+    ]
     in_two_hop = sorted({w for w in test.wnids if w in set(sets["2-hop"])})
     order = np.random.default_rng(cfg.imagenet.seed).permutation(len(in_two_hop))
-    shown = {in_two_hop[i] for i in order[:GALLERY_LABELS]}
+    shown, done = {in_two_hop[i] for i in order[:GALLERY_LABELS]}, set()
     rows = []
     for i, (image, true) in enumerate(zip(test.images, test.wnids, strict=True)):
-        first = true in shown and true not in {r["true_wnid"] for r in rows}
-        for model, top in ((DEVISE, devise_top[i]), (SOFTMAX, softmax_top[i])):
-            hops = hops_to(hierarchy, true, [top[0]]).get(top[0])
+        first = true in shown and true not in done
+        done |= {true} if first else set()
+        for model, candidates, top in answers:
+            best = top[i][0]
             record = {
                 "image": str(image.path),
                 "true_wnid": true,
                 "true": synset_of(true).name(),
                 "model": model,
-                "top1_correct": top[0] == true,
-                "top1_hops": hops,
+                "top1_correct": best == true,
+                "top1_hops": hops_to(hierarchy, true, [best]).get(best),
                 "gallery": first,
+                "candidates": candidates,
             }
             if first:
-                record["top5"] = ";".join(synset_of(w).name() for w in top)
+                record["top5"] = ";".join(synset_of(w).name() for w in top[i])
             rows.append(record)
     return pd.DataFrame(rows)
 
 
+SEEN_ONLY = "{}, seen labels only"  # a model ranking only the seen labels
 GALLERY_LABELS = 6
 
 
@@ -1420,7 +1517,7 @@ STAGES: dict[str, Stage] = {
             "imagenet1k",
             "DeViSE-1K: phase 1 on the ImageNet sample, and its ablations",
             needs=("labels", "sample_features"),
-            reads=lambda cfg: (_devise_1k_config(cfg), cfg.imagenet),
+            reads=lambda cfg: (devise_1k_config(cfg), cfg.imagenet),
             build=_build_imagenet1k,
             load=_load_projections,
         ),
@@ -1428,7 +1525,7 @@ STAGES: dict[str, Stage] = {
             "shark_models",
             "DeViSE-1K without a shark species (the shark experiment's models)",
             needs=("labels", "sample_features", "shark_features"),
-            reads=lambda cfg: (_devise_1k_config(cfg), cfg.imagenet),
+            reads=lambda cfg: (devise_1k_config(cfg), cfg.imagenet),
             build=_build_shark_models,
             load=_load_projections,
         ),

@@ -659,3 +659,96 @@ def draw_map(coords: dict, title: str, styles=None, notes=(), legend_columns=2):
     if items:
         annotate_apart(ax, [p for p, _ in items], [t for _, t in items])
     return fig
+
+
+# --- chapter 6
+
+
+def figure2(photos: list[dict], models: dict[str, str], title: str):
+    """The paper's Figure 2: one row per photo (`zeroshot.figure2_rows`), the photo
+    with its true label, then each model's top 5 (`models`: the row's model name ->
+    the column's heading); a label equal to the true one is set in bold."""
+    import matplotlib.pyplot as plt
+
+    from .zeroshot import synset_label
+
+    # 6.8 inches at 100 dpi is the book's column: the labels print at their font size
+    fig, axes = plt.subplots(
+        len(photos),
+        1 + len(models),
+        squeeze=False,
+        figsize=(6.8, 1.6 * len(photos) + 0.6),
+        gridspec_kw={"width_ratios": [1] + [1.4] * len(models)},
+    )
+    for row, photo in zip(axes, photos, strict=True):
+        row[0].imshow(_thumbnail(photo["image"]))
+        row[0].set_title(synset_label(photo["true"]), fontsize=10, pad=3)
+        for ax, model in zip(row[1:], models, strict=True):
+            for rank, name in enumerate(photo["top5"].get(model, []), start=1):
+                ax.text(
+                    0.03,
+                    0.95 - 0.2 * (rank - 1),
+                    f"{rank}. {synset_label(name)}",
+                    fontsize=9.5,
+                    va="top",
+                    weight="bold" if name == photo["true"] else "normal",
+                    transform=ax.transAxes,
+                )
+        for ax in row:
+            ax.axis("off")
+    for ax, heading in zip(axes[0][1:], models.values(), strict=True):
+        ax.set_title(heading, fontsize=10, loc="left", pad=3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def seen_count_figure(points, metric: str = "hit@5", title: str = ""):
+    """2-hop `metric` as a multiple of chance against the number of seen labels
+    (`zeroshot.seen_count_points`): one line per model of the paper's setting, and the
+    first experiment's points marked apart. Both axes are logarithmic (a ratio against
+    a count); the y axis is linear below 1, where chance is."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.8, 4.4))
+    colours = {}
+    paper_setting = points[points["experiment"] != "caltech"]
+    for model, mine in paper_setting.groupby("model", sort=False):
+        mine = mine.sort_values("n_seen")
+        name = model.replace("DeViSE", "DeViSE-1K").replace("ConSE", "ConSE-1K")
+        (line,) = ax.plot(
+            mine["n_seen"], mine["x chance"], marker="o", label=f"{name}, ILSVRC seen"
+        )
+        colours[model] = line.get_color()
+    first = points[points["experiment"] == "caltech"]
+    for row in first.to_dict("records"):
+        ax.scatter(
+            row["n_seen"],
+            row["x chance"],
+            marker="*",
+            s=200,
+            color=colours.get(row["model"], "black"),
+            edgecolor="black",
+            zorder=3,
+            label=f"{row['model']}, Caltech seen (first experiment)",
+        )
+    counts = sorted(set(points["n_seen"]))
+    ax.set_xscale("log")
+    ax.set_xticks(counts, [f"{n:,}" for n in counts])
+    ax.minorticks_off()
+    ax.set_yscale("symlog", linthresh=1)
+    top = max(1.0, float(points["x chance"].max()))
+    ticks = [t for t in (0, 1, 3, 10, 30, 100, 300, 1000) if t <= 1.5 * top]
+    ax.set_yticks(ticks, [f"{t}x" for t in ticks])
+    ax.set_ylim(0, 1.6 * top)
+    ax.axhline(1, color="grey", lw=0.8, ls=":")
+    # "chance" between the two middle counts, clear of the curves' ends
+    mid = len(counts) // 2
+    middle = (counts[mid - 1] * counts[mid]) ** 0.5 if len(counts) > 1 else counts[0]
+    ax.text(middle, 1.1, "chance", color="grey", ha="center", va="bottom")
+    ax.set_xlabel("number of seen labels")
+    ax.set_ylabel(f"2-hop {metric} / chance")
+    ax.set_title(title)
+    ax.legend(fontsize=9, loc="lower right")
+    fig.tight_layout()
+    return fig

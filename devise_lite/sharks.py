@@ -285,3 +285,70 @@ def _top5_rows(scores, candidates: list[str], images: list, space):
         for r, w in enumerate(ranked[i])
     ]
     return row, lists
+
+
+# ---------------------------------------------------------------- the chapter's table
+
+SHARK_TABLE_COLUMNS = [
+    "held out",
+    "model",
+    "training rows",
+    "shark in top 5",
+    "true species in top 5",
+    "shark at top 1",
+    "most common top 1",
+]
+
+
+def shark_table(summary, training_rows: dict) -> object:
+    """`sharks_zero_shot.csv` as the chapter shows it: one row per direction (with its
+    photos) and model, DeViSE rows named by what they were trained on, with their
+    number of training rows (`training_rows`: the shark models' name -> rows), the
+    shares of photos, and the most common top-1 answer with its photos; directions a
+    preset could not run are left out."""
+    import pandas as pd
+
+    from .evaluation import DEVISE_1K
+    from .zeroshot import synset_label
+
+    ran = summary[summary["note"].isna() | (summary["note"].astype(str) == "")]
+    rows = []
+    for record in ran.to_dict("records"):
+        held_out, model = record["held_out"], record["model"]
+        trained = without_name(held_out) if model == "DeViSE" else model
+        shown = model
+        if model == "DeViSE":
+            shown = DEVISE_1K
+        elif trained.startswith(without_name(held_out) + ", "):
+            shown = DEVISE_1K + trained.removeprefix(without_name(held_out))
+        elif model.startswith("ConSE"):
+            shown = model.replace("ConSE", "ConSE-1K")
+        common = record["top1_most_common"]
+        if isinstance(common, str) and ": " in common:
+            name, count = common.rsplit(": ", 1)
+            common = f"{synset_label(name)} ({count.split('/')[0]})"
+        rows.append(
+            {
+                "held out": f"{held_out} ({int(record['n_images'])} photos)",
+                "model": shown,
+                "training rows": training_rows.get(trained, float("nan")),
+                "shark in top 5": record["share_shark_in_top5"],
+                "true species in top 5": record["share_true_in_top5"],
+                "shark at top 1": record["share_shark_top1"],
+                "most common top 1": common,
+            }
+        )
+    table = pd.DataFrame(rows, columns=SHARK_TABLE_COLUMNS)
+    return table.astype({"training rows": "Int64"})
+
+
+def shark_goals(table, bars: dict[str, float]) -> object:
+    """Per direction and DeViSE-1K model of `shark_table`, the share of photos with a
+    shark in the top 5 and whether it reaches each bar, "yes" or "no" (`bars`: a column
+    name -> the share it asks for, e.g. {"done (60%)": 0.6, "goal (90%)": 0.9})."""
+    mine = table[table["model"].str.startswith("DeViSE")]
+    goals = mine[["held out", "model", "shark in top 5"]].reset_index(drop=True)
+    for column, share in bars.items():
+        reached = goals["shark in top 5"] >= share
+        goals[column] = reached.map({True: "yes", False: "no"})
+    return goals

@@ -165,3 +165,101 @@ def test_no_test_photo_has_a_seen_or_ilsvrc_label():
     assert not set(photos.wnids) & set(pipeline.seen_1k(TINY))
     assert not set(photos.wnids) & set(imagenet1k_wnids())
     assert len(photos.features) == len(photos.wnids) == len(photos.images)
+
+
+# ---------------------------------------------------------------- the chapter's tables
+
+
+def test_hop_rules_beside_the_paper_and_the_closest_rule():
+    import pandas as pd
+
+    from devise_lite.candidates import closest_rule, hop_rules_beside_paper
+
+    rules = pd.DataFrame(
+        {
+            "rule": ["any", "any", "lines", "lines"],
+            "hops": [1, 2, 1, 2],
+            "size": [1548, 5910, 1548, 1909],
+            "with a vector": [1237, 4653, 1237, 1521],
+            "in 2-hop list": [1548, 1548, 1548, 1548],
+            "2-hop list not in rule": [1, 1, 1, 1],
+            "in 3-hop list": [1548, 5903, 1548, 1909],
+            "3-hop list not in rule": [6312, 1957, 6312, 5951],
+        }
+    )
+    beside = hop_rules_beside_paper(rules, {2: 1589})
+    assert beside["paper"].isna().tolist() == [True, False, True, False]
+    assert beside["labels"].tolist() == [1548, 5910, 1548, 1909]
+    assert "2-hop list not in rule" not in beside
+    found = closest_rule(beside, 2)
+    assert (found["rule"], found["size"], found["paper"]) == ("lines", 1909, 1589)
+    # Of every rule and hop count, one edge comes nearest (the first such row).
+    assert (found["any rule"], found["any hops"], found["any size"]) == ("any", 1, 1548)
+
+
+def test_setting_table_counts_what_each_model_learnt_from():
+    from devise_lite.imagenet1k import ILSVRC_TRAIN_PHOTOS, setting_table
+
+    table = setting_table(1000, 880, 10).set_index("model")
+    assert table.loc["DeViSE-1K", "photos behind it"] == 880
+    assert table.loc["DeViSE-1K", "views a photo"] == 10
+    assert table.loc["ConSE-1K", "labels"] == 880
+    assert table.loc["ConSE-1K", "photos behind it"] == ILSVRC_TRAIN_PHOTOS
+    assert table.loc["softmax baseline", "labels"] == 1000
+
+
+def test_shark_table_names_models_by_what_they_saw():
+    import pandas as pd
+
+    from devise_lite.sharks import shark_table, without_name
+
+    base = {
+        "held_out": "hammerhead",
+        "n_images": 184,
+        "seen_species": "great white shark, tiger shark",
+        "top1_most_common": "whitetip_shark.n.01: 60/184",
+        "share_true_in_top5": 0.1,
+        "share_shark_top1": 0.5,
+        "note": None,
+    }
+    variant = f"{without_name('hammerhead')}, + 30 great white shark photos"
+    summary = pd.DataFrame(
+        [
+            {**base, "model": "DeViSE", "share_shark_in_top5": 0.8},
+            {**base, "model": variant, "share_shark_in_top5": 0.9},
+            {**base, "model": "ConSE (T=10)", "share_shark_in_top5": 0.99},
+            {**base, "model": "chance", "share_shark_in_top5": 0.01},
+            {"held_out": "all three sharks", "model": "DeViSE", "note": "no vector"},
+        ]
+    )
+    rows = {without_name("hammerhead"): 8790, variant: 8820}
+    table = shark_table(summary, rows)
+    assert table["model"].tolist() == [
+        "DeViSE-1K",
+        "DeViSE-1K, + 30 great white shark photos",
+        "ConSE-1K (T=10)",
+        "chance",
+    ]
+    assert table["training rows"].tolist()[:2] == [8790, 8820]
+    assert table["training rows"].isna().tolist()[2:] == [True, True]
+    assert table["shark in top 5"].tolist() == [0.8, 0.9, 0.99, 0.01]
+    assert table["held out"].iloc[0] == "hammerhead (184 photos)"
+    assert table["most common top 1"].iloc[0] == "whitetip shark (60)"
+
+
+def test_shark_goals_mark_each_bar():
+    import pandas as pd
+
+    from devise_lite.sharks import shark_goals
+
+    table = pd.DataFrame(
+        {
+            "held out": ["hammerhead"] * 3,
+            "model": ["DeViSE-1K", "DeViSE-1K, + 30 photos", "ConSE-1K (T=10)"],
+            "shark in top 5": [0.75, 0.9, 0.99],
+        }
+    )
+    goals = shark_goals(table, {"60%": 0.6, "90%": 0.9})
+    assert goals["model"].tolist() == ["DeViSE-1K", "DeViSE-1K, + 30 photos"]
+    assert goals["60%"].tolist() == ["yes", "yes"]
+    assert goals["90%"].tolist() == ["no", "yes"]  # 0.9 reaches 90%

@@ -1,4 +1,5 @@
-"""Zero-shot learning: candidate sets, ConSE, the seen/unseen wall, and Tables 2/3 + sharks on tiny."""
+"""Zero-shot learning: candidate sets, ConSE, the seen/unseen wall, the chapter's views
+of the tables, and Tables 2/3 + sharks on tiny."""
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,8 @@ from devise_lite.zeroshot import restrict_to_labels
 
 TINY = get_preset("tiny")
 
-# animal -> {fish -> {shark -> {great_white, hammerhead, tiger_shark}, ray}, mammal -> {whale, dolphin}}
+# animal -> {fish -> {shark -> {great_white, hammerhead, tiger_shark}, ray},
+#            mammal -> {whale, dolphin}}
 PARENTS = {
     "fish": ["animal"],
     "mammal": ["animal"],
@@ -44,16 +46,18 @@ VOCABULARY = [
 ]
 
 
-# ---------------------------------------------------------------- candidate sets (hand-made hierarchy)
+# ---------------------------------------------------------------- candidate sets
+# (hand-made hierarchy)
 
 
 def test_candidate_sets_on_a_hand_made_hierarchy():
     zoo = Hierarchy.from_parents(PARENTS)
     sets = candidate_sets(["great_white", "whale"], VOCABULARY, zoo)
     assert list(sets) == list(CANDIDATE_SETS)
-    # great_white -shark- {hammerhead, tiger_shark} (2 hops); whale - mammal (1) - dolphin (2).
+    # great_white -shark- {hammerhead, tiger_shark} (2 hops);
+    # whale - mammal (1) - dolphin (2).
     assert sets["2-hop"] == ["hammerhead", "tiger_shark", "dolphin", "mammal"]
-    # ray is 3 hops from great_white (shark, fish, ray); nothing else is added at 3 hops.
+    # ray is 3 hops from great_white (shark, fish, ray); nothing else at 3 hops.
     assert sets["3-hop"] == ["hammerhead", "tiger_shark", "ray", "dolphin", "mammal"]
     assert sets["2-hop+seen"] == [
         "great_white",
@@ -111,7 +115,7 @@ def test_restrict_to_labels_reindexes_targets():
     assert x[:, 0].tolist() == [0, 2, 6, 8]
 
 
-# ---------------------------------------------------------------- ConSE on a 3-class toy
+# ---------------------------------------------------------------- ConSE, 3-class toy
 
 
 SEEN_VECTORS = np.array(
@@ -162,7 +166,7 @@ def test_shark_shares_by_hand():
     assert chance_share_in_top(10, 0, 5) == 0.0 and chance_share_in_top(4, 1, 5) == 1.0
 
 
-# ---------------------------------------------------------------- the tiny preset, end to end
+# ---------------------------------------------------------------- tiny, end to end
 
 
 @pytest.fixture(scope="module")
@@ -187,7 +191,8 @@ def test_seen_and_unseen_never_meet_in_training(tiny_results):
 
 
 def test_training_receives_no_unseen_feature_row(monkeypatch):
-    """The rows the trainers actually get contain none of the unseen labels' training features."""
+    """The rows the trainers actually get contain none of the unseen labels' training
+    features."""
     import devise_lite.devise as devise
 
     mirror()
@@ -213,7 +218,7 @@ def test_training_receives_no_unseen_feature_row(monkeypatch):
     assert len(unseen_rows) > 0
     table_calls = calls[:3]  # DeViSE, random embeddings, softmax
     assert len(table_calls) == 3
-    for features, targets, third in table_calls:
+    for features, targets, _third in table_calls:
         assert targets.max() < len(models["seen"])
         assert not (features[:, None, :] == unseen_rows[None, :, :]).all(axis=2).any()
     assert table_calls[0][2].shape[0] == len(
@@ -247,14 +252,17 @@ def test_tiny_run_writes_the_three_csvs(tiny_results):
     assert {"great white shark", "hammerhead"} <= set(sharks["held_out"])
     # Every unseen test image is a candidate of the 21k set, and chance is k / n there.
     caltech = table2[table2.seen_labels == "caltech"]
-    row = caltech[(caltech.candidate_set == "21k") & (caltech.model == "chance")].iloc[0]
+    row = caltech[(caltech.candidate_set == "21k") & (caltech.model == "chance")].iloc[
+        0
+    ]
     assert row["n_images"] == len(pipeline.caltech_zero_shot_data(TINY).test_wnids)
     assert row["hit@5"] == pytest.approx(5 / row["n_candidates"])
     devise_21k = table2[
         (table2.candidate_set == "21k") & (table2.model == "DeViSE")
     ].iloc[0]
     assert np.isfinite(devise_21k[["hit@1", "hit@20"]].astype(float)).all()
-    # The softmax baseline never names an unseen label: its hp@1 is 0 wherever it was measured.
+    # The softmax baseline never names an unseen label: its hp@1 is 0 wherever it was
+    # measured.
     softmax_hp1 = table3.loc[table3.model == "softmax baseline", "hp@1"].dropna()
     assert len(softmax_hp1) and (softmax_hp1 == 0).all()
 
@@ -274,3 +282,207 @@ def test_zeroshot_stage_runs_after_evaluate_and_reuses_its_cache(
     monkeypatch.setattr("devise_lite.devise.train_projection", no_training)
     monkeypatch.setattr("devise_lite.devise.train_softmax", no_training)
     assert main(["zeroshot", "--preset", "tiny"]) == 0
+
+
+# ---------------------------------------------------------------- the chapter's views
+
+
+def _table2(rows, seen_labels="imagenet1k"):
+    columns = ["candidate_set", "model", "n_candidates", "n_images", "hit@5"]
+    return pd.DataFrame(rows, columns=columns).assign(
+        **{"label_hit@5": lambda t: t["hit@5"], "seen_labels": seen_labels}
+    )
+
+
+def test_models_by_set_pivots_one_metric_and_divides_by_chance():
+    table2 = pd.concat(
+        [
+            _table2(
+                [
+                    ("2-hop", "DeViSE", 100, 10, 0.2),
+                    ("2-hop", "chance", 100, 10, 0.05),
+                    ("21k", "DeViSE", 1000, 20, 0.01),
+                    ("21k", "chance", 1000, 20, 0.005),
+                ]
+            ),
+            _table2([("2-hop", "DeViSE", 9, 3, 0.9)], "caltech"),
+        ]
+    )
+    wide = zeroshot.models_by_set(table2)
+    assert list(wide.index) == ["2-hop", "21k"]  # the table's order, not sorted
+    assert list(wide.columns) == ["DeViSE", "chance", "DeViSE x chance"]
+    assert wide.loc["2-hop", "DeViSE x chance"] == pytest.approx(4.0)
+    assert wide.loc["21k", "DeViSE x chance"] == pytest.approx(2.0)
+    readable = zeroshot.hits_with_chance(table2)
+    assert readable.loc["DeViSE", "2-hop"] == "20.0% (4.00x)"
+    assert readable.loc["chance", "21k"] == "0.5%"  # no multiple of itself
+    empty = table2.assign(**{"hit@5": np.nan})
+    assert zeroshot.hits_with_chance(empty).loc["DeViSE", "2-hop"] == "–"
+    caltech = zeroshot.models_by_set(table2, "caltech")
+    assert caltech.loc["2-hop", "DeViSE"] == 0.9 and "chance" not in caltech
+
+
+def test_view_ablation_keeps_the_full_seen_models_by_views():
+    ablation = pd.DataFrame(
+        {
+            "candidate_set": ["2-hop"] * 4 + ["3-hop"],
+            "model": ["10 views", "1 view", "3 views", "50 labels", "10 views"],
+            "views": [10, 1, 3, 10, 10],
+            "n_seen": [880, 880, 880, 50, 880],
+            "hit@5": [0.18, 0.10, 0.14, 0.02, 0.05],
+            "label_hit@5": [0.19, 0.11, 0.15, 0.03, 0.06],
+        }
+    )
+    table2 = _table2([("2-hop", "chance", 1000, 10, 0.005)])
+    view = zeroshot.view_ablation(ablation, table2)
+    assert view["views"].tolist() == [1, 3, 10]  # no 50-label model, no 3-hop row
+    assert view["training rows"].tolist() == [880, 2640, 8800]
+    assert view["x chance"].tolist() == pytest.approx([20, 28, 36])
+    assert view["hit@5 per label"].tolist() == [0.11, 0.15, 0.19]
+
+
+def test_candidate_set_sizes_count_the_lists_and_the_labels_with_a_vector():
+    lists = {
+        "seen": ["s1", "s2"],
+        "2-hop": ["a", "b", "s1"],  # a seen label in a list is not a candidate
+        "3-hop": ["a", "b", "c"],
+        "21k": ["a", "b", "c", "d"],
+    }
+    sets = {
+        "2-hop": ["a"],
+        "2-hop+seen": ["a", "s1"],
+        "3-hop": ["a", "c"],
+        "3-hop+seen": ["a", "c", "s1"],
+        "21k": ["a", "c"],
+        "21k+seen": ["a", "c", "s1"],
+    }
+    table2 = _table2([("2-hop", "chance", 1, 7, 0.5)]).assign(n_labels=3)
+    sizes = zeroshot.candidate_set_sizes(lists, sets, table2)
+    sizes = sizes.set_index("candidate set")
+    assert sizes.loc["2-hop", "test photos"] == 7
+    assert sizes.loc["2-hop", "test labels"] == 3
+    assert sizes["test photos"].isna().sum() == 5  # sets this Table 2 has no row of
+    assert sizes["published list"].tolist() == [2, 4, 3, 5, 4, 6]
+    assert sizes["with a vector"].tolist() == [1, 2, 2, 3, 2, 3]
+    assert sizes.loc["2-hop", "paper's name"] == "2-hop"
+    assert sizes.loc["21k+seen", "paper's name"] == "21K+1K"
+    from devise_lite import paper
+
+    assert sizes.loc["3-hop", "paper"] == paper.paper_candidates("3-hop")
+
+
+def test_test_labels_count_photos_and_mark_the_sets_that_score_them():
+    sets = {"2-hop": ["b"], "21k": ["a", "b"]}
+    table = zeroshot.test_labels(["b", "a", "b", "c"], sets)
+    assert table["wnid"].tolist() == ["a", "b", "c"]
+    assert table["photos"].tolist() == [1, 2, 1]
+    assert table["2-hop"].tolist() == [False, True, False]
+    assert table["21k"].tolist() == [True, True, False]
+    assert list(zeroshot.test_labels(["a"], sets, ["21k"]).columns) == [
+        "wnid",
+        "photos",
+        "21k",
+    ]
+
+
+def test_wrong_top1_hops_average_only_the_wrong_answers():
+    gallery = pd.DataFrame(
+        {
+            "model": ["DeViSE"] * 3 + ["softmax baseline"] * 3,
+            "top1_correct": [True, False, False, False, False, False],
+            "top1_hops": [0, 2, 4, 5, None, 9],  # one distance unknown
+        }
+    )
+    hops = zeroshot.wrong_top1_hops(gallery)
+    assert hops.loc["DeViSE", "wrong top-1"] == 2
+    assert hops.loc["DeViSE", "mean hops"] == pytest.approx(3.0)
+    assert hops.loc["softmax baseline", "wrong top-1"] == 3
+    assert hops.loc["softmax baseline", "mean hops"] == pytest.approx(7.0)
+    assert hops.loc["softmax baseline", "median hops"] == pytest.approx(7.0)
+
+
+def test_seen_count_points_join_both_experiments_over_chance():
+    curve = pd.DataFrame(
+        {
+            "candidate_set": ["2-hop"] * 4,
+            "model": ["DeViSE", "chance", "DeViSE", "chance"],
+            "n_seen": [50, 50, 880, 880],
+            "n_candidates": [1000] * 4,
+            "n_images": [10] * 4,
+            "hit@5": [0.02, 0.005, 0.2, 0.005],
+        }
+    )
+    table2 = pd.concat(
+        [
+            _table2(
+                [("2-hop", "DeViSE", 40, 5, 0.5), ("2-hop", "chance", 40, 5, 0.125)],
+                "caltech",
+            ),
+            _table2([("21k", "DeViSE", 40, 5, 0.5)], "caltech"),
+            _table2([("2-hop", "random", 40, 5, 0.0)], "caltech"),  # not on the curve
+            _table2([("2-hop", "DeViSE", 40, 5, 0.9)]),  # the paper's: not a point
+        ]
+    )
+    points = zeroshot.seen_count_points(curve, table2, caltech_seen=70)
+    assert points["experiment"].tolist() == ["imagenet1k", "imagenet1k", "caltech"]
+    assert points["n_seen"].tolist() == [50, 880, 70]
+    assert points["x chance"].tolist() == pytest.approx([4, 40, 4])
+    table = zeroshot.seen_count_table(points)
+    assert table.loc[("imagenet1k", 880), "DeViSE"] == pytest.approx(40)
+    assert table.index.tolist()[-1] == ("caltech", 70)
+    empty = curve.assign(n_images=0)
+    assert zeroshot.seen_count_points(empty, table2, 70)["experiment"].tolist() == [
+        "caltech"
+    ]
+
+
+def test_share_in_span_by_hand():
+    basis = np.array([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [2.0, 1.0, 0.0]])  # rank 2
+    rows = np.array([[1.0, 1.0, 1.0], [0.0, 0.0, 3.0], [3.0, -4.0, 0.0]])
+    assert zeroshot.share_in_span(rows, basis) == pytest.approx([2 / 3, 0, 1])
+    # Two candidates (1, 1, 1) and (1, 1, 3): mean (1, 1, 2), both 1 away along z,
+    # so none of their spread is in the xy-plane; (0, 0, 0) and (2, 0, 0) all of it.
+    flat_pair = np.array([[1.0, 1.0, 1.0], [1.0, 1.0, 3.0]])
+    assert zeroshot.spread_in_span(flat_pair, basis) == pytest.approx(0.0)
+    in_plane = np.array([[0.0, 0.0, 0.0], [2.0, 0.0, 0.0]])
+    assert zeroshot.spread_in_span(in_plane, basis) == pytest.approx(1.0)
+    summary = zeroshot.span_summary({"toy": (rows, basis, flat_pair)})
+    assert summary.loc["toy", "span"] == 2 and summary.loc["toy", "n seen"] == 3
+    assert summary.loc["toy", "points in span"] == pytest.approx(5 / 9)
+    assert summary.loc["toy", "candidates' spread in span"] == pytest.approx(0.0)
+
+
+def test_figure2_rows_gather_each_gallery_photo_with_both_models():
+    gallery = pd.DataFrame(
+        {
+            "image": ["p1", "p1", "p2", "p2"],
+            "true": ["crab.n.01"] * 4,
+            "model": ["DeViSE", "softmax baseline"] * 2,
+            "gallery": [True, True, False, False],
+            "top5": ["crab.n.01;lobster.n.02", "rock_crab.n.01;x.n.01", None, None],
+        }
+    )
+    rows = zeroshot.figure2_rows(gallery)
+    assert len(rows) == 1 and rows[0]["image"] == "p1"
+    assert rows[0]["top5"]["DeViSE"] == ["crab.n.01", "lobster.n.02"]
+    assert rows[0]["top5"]["softmax baseline"][0] == "rock_crab.n.01"
+
+
+def test_synset_labels_for_figures():
+    from devise_lite.zeroshot import synset_label
+
+    assert synset_label("big_cat.n.01") == "big cat"
+    assert synset_label("lamp.n.02") == "lamp (2)"
+    assert synset_label("hammerhead.n.03") == "hammerhead (3)"
+
+
+def test_hubs_count_the_most_frequent_top1_answers():
+    from devise_lite.labels import LabelSpace
+
+    space = LabelSpace(["a", "b", "c"], ["A", "B", "C"], np.eye(3, dtype=np.float32))
+    points = np.array([[1, 0, 0], [0.9, 0.1, 0], [1, 0, 0], [0, 0, 1.0]])
+    found = zeroshot.hubs(points, ["a", "b", "c"], space, ["x", "y", "x", "z"], n=2)
+    assert found.index.tolist() == ["a", "c"]
+    assert found["photos"].tolist() == [3, 1]
+    assert found["true labels"].tolist() == [2, 1]  # x twice and y
+    assert found["label"].tolist() == ["A", "C"]
