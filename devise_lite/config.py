@@ -141,6 +141,7 @@ class ImageNetConfig:
     conse_t: int = 10  # "ConSE-1K": the T of predict, the explorer and the figures
     seen_counts: tuple[int, ...] = (50, 100, 250, 500)  # seeded subsets, the figure
     shark_extra_photos: int = 30  # held-in species' mirror photos in a variant
+    shark_views: int = 30  # and in another, this many views of the seen sharks' photo
     seed: int = 0
 
 
@@ -209,6 +210,7 @@ def _tiny() -> Config:
             seen_counts=(50,),
             conse_top_t=(1, 10),
             shark_extra_photos=5,
+            shark_views=2,
         ),
     )
 

@@ -101,6 +101,7 @@ class ModelSpec:
     random_vectors: bool = False  # the random-embedding control
     extra_species: str | None = None  # a shark species whose mirror photos it adds
     extra_photos: int = 0
+    shark_views: int = 0  # views of the seen sharks' sample photos, if more than views
 
 
 def model_specs(cfg, seen: Sequence[str]) -> list[ModelSpec]:

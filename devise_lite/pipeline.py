@@ -695,6 +695,8 @@ def _train_specs(cfg: Config, stage: str, specs: list, out: Path) -> dict:
         x, y = training_rows(sample.views, sample.wnids, spec.seen, spec.views)
         if spec.extra_species:
             x, y = _with_shark_photos(cfg, spec, x, y)
+        if spec.shark_views > spec.views:
+            x, y = _with_shark_views(cfg, spec, x, y, saved)
         began = time.perf_counter()
         if not file.exists():
             vectors = (random_space if spec.random_vectors else space).subset(spec.seen)
@@ -734,6 +736,39 @@ def _with_shark_photos(cfg: Config, spec, x: np.ndarray, y: np.ndarray):
     label = list(spec.seen).index(spec.extra_species)
     extra_y = np.full(len(chosen), label, dtype=np.int64)
     return np.concatenate([x, features[chosen]]), np.concatenate([y, extra_y])
+
+
+def _with_shark_views(cfg: Config, spec, x: np.ndarray, y: np.ndarray, work: Path):
+    """Training rows plus more augmented views of the seen sharks' sample photos, up to
+    `spec.shark_views` in all (the views are extracted here once, seeded, and kept in
+    `work` while the stage builds)."""
+    import torch
+
+    from .sharks import SHARK_SPECIES
+    from .visual import extract_features
+
+    photos = [
+        i
+        for i in sample_images(cfg)
+        if i.wnid in SHARK_SPECIES and i.wnid in set(spec.seen)
+    ]
+    extra = []
+    for view in range(spec.views, spec.shark_views):
+        file = work / f"shark-view{view}.npy"
+        if not file.exists():
+            torch.manual_seed(cfg.imagenet.seed * 1000 + 500 + view)  # fresh crops
+            extract_features(
+                [p.path for p in photos],
+                cfg.visual,
+                file,
+                work / f"shark-view{view}",
+                augment=True,
+                progress=False,
+            )
+        extra.append(np.load(file))
+    labels = [list(spec.seen).index(p.wnid) for p in photos]
+    extra_y = np.tile(np.array(labels, dtype=np.int64), len(extra))
+    return np.concatenate([x, *extra]), np.concatenate([y, extra_y])
 
 
 @dataclass(frozen=True)

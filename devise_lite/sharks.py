@@ -159,6 +159,17 @@ def shark_specs(cfg, seen, photographed) -> list:
                         extra_photos=cfg.shark_extra_photos,
                     )
                 )
+                if cfg.shark_views > cfg.views:
+                    specs.append(
+                        ModelSpec(
+                            f"{name}, {cfg.shark_views} views of the seen sharks",
+                            without,
+                            cfg.views,
+                            extra_species=extra,
+                            extra_photos=cfg.shark_extra_photos,
+                            shark_views=cfg.shark_views,
+                        )
+                    )
     return specs
 
 
