@@ -244,6 +244,12 @@ def _paper() -> Config:
             test_per_class=None,
         )
     cores = os.cpu_count() or 2
+    # DeViSE-1K trains on ILSVRC-2012's training photos when they are given (one view
+    # each: 1.28 M photos need no augmentation), else on the mirror's sample.
+    imagenet = ImageNetConfig()
+    if os.environ.get("DEVISE_IMAGES"):
+        train = os.path.join(os.environ["DEVISE_IMAGES"], "train")
+        imagenet = ImageNetConfig(sample=train, views=1, view_ablation=())
     return Config(
         name="paper",
         text=TextConfig(path=os.environ.get("DEVISE_TEXT") or None),
@@ -261,6 +267,7 @@ def _paper() -> Config:
         images=images,
         visual=VisualConfig(backbone="alexnet", batch_size=256, num_threads=cores),
         devise=DeviseConfig(phase2_epochs=10, phase2_max_steps=None, batch_size=128),
+        imagenet=imagenet,
     )
 
 

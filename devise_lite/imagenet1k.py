@@ -67,10 +67,14 @@ def conse_points(
 
 
 def training_rows(
-    views: np.ndarray, photo_labels: Sequence[str], seen: Sequence[str], n_views: int
+    views: Sequence[np.ndarray],
+    photo_labels: Sequence[str],
+    seen: Sequence[str],
+    n_views: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(features, class indices into `seen`) of the sample's photos of seen labels, the
-    first `n_views` augmented views of each (`views`: (V, photos, feature_dim))."""
+    first `n_views` augmented views of each (`views`: one (photos, feature_dim) array a
+    view)."""
     index = {w: i for i, w in enumerate(seen)}
     rows = [p for p, w in enumerate(photo_labels) if w in index]
     if n_views > len(views):

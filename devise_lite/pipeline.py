@@ -582,19 +582,34 @@ def shark_features(cfg: Config) -> dict:
     }
 
 
-def sample_images(cfg: Config) -> list:
-    """The ImageNet sample: one photo of each ILSVRC class, in the classifier's
-    order."""
+def sample_root(cfg: Config) -> Path:
+    """Where DeViSE-1K's training photos lie: the registry's sample (one photo a
+    class), or an ImageNet-style folder of the user's (the `paper` preset: ILSVRC-2012's
+    `train/`)."""
     from .datasets import locate
+    from .imagefolders import is_folder_dataset
+
+    if is_folder_dataset(cfg.imagenet.sample):
+        return Path(cfg.imagenet.sample).expanduser()
+    return locate(cfg.imagenet.sample)
+
+
+def sample_images(cfg: Config) -> list:
+    """DeViSE-1K's training photos, in the classifier's order of their labels: the
+    sample's one photo of each ILSVRC class, or every photo of an ILSVRC-style folder
+    (`<wnid>/*.JPEG`) whose label is an ILSVRC class."""
+    from .imagefolders import class_folders, is_folder_dataset
     from .imagenet1k import seeded_subset
     from .images import LabelledImage
     from .wordnet import imagenet1k_wnids
 
-    root = locate(cfg.imagenet.sample)
-    by_wnid = {p.name.split("_")[0]: p for p in sorted(root.glob("n*_*.*"))}
-    wnids = imagenet1k_wnids()
+    root, wnids = sample_root(cfg), imagenet1k_wnids()
     if cfg.imagenet.sample_classes is not None:
         wnids = seeded_subset(wnids, cfg.imagenet.sample_classes, cfg.imagenet.seed)
+    if is_folder_dataset(cfg.imagenet.sample):
+        folders = class_folders(root)
+        return [image for w in wnids for image in folders.get(w, [])]
+    by_wnid = {p.name.split("_")[0]: p for p in sorted(root.glob("n*_*.*"))}
     return [LabelledImage(by_wnid[w], w, "imagenet_sample") for w in wnids]
 
 
@@ -609,7 +624,7 @@ class Sample:
     backbone's own classifier."""
 
     wnids: list[str]  # one photo a class, in the classifier's order
-    views: np.ndarray  # (views, photos, feature_dim): augmented views of each photo
+    views: list  # one (photos, feature_dim) array per augmented view
     classifier: object  # imagenet1k.Classifier: the backbone's own 1,000-way head
 
 
@@ -644,11 +659,15 @@ def _load_sample(cfg: Config, done: Path) -> Sample:
     from .imagenet1k import Classifier
     from .wordnet import imagenet1k_wnids
 
-    views = [np.load(done / f"view{v}.npy") for v in range(sample_views(cfg))]
+    # Memory-mapped, one array a view: at paper scale a view of ILSVRC's 1.28 M
+    # training photos is 21 GB.
+    views = [
+        np.load(done / f"view{v}.npy", mmap_mode="r") for v in range(sample_views(cfg))
+    ]
     with np.load(done / "classifier.npz") as head:
         classifier = Classifier(head["weight"], head["bias"], imagenet1k_wnids())
     wnids = [image.wnid for image in sample_images(cfg)]
-    return Sample(wnids, np.stack(views), classifier)
+    return Sample(wnids, views, classifier)
 
 
 def sample_features(cfg: Config) -> Sample:
@@ -1430,9 +1449,7 @@ def _reads_photos(cfg: Config, images: list, root: Path):
 
 
 def _reads_sample(cfg: Config):
-    from .datasets import locate
-
-    photos = _reads_photos(cfg, sample_images(cfg), locate(cfg.imagenet.sample))
+    photos = _reads_photos(cfg, sample_images(cfg), sample_root(cfg))
     return photos, cfg.imagenet.seed, sample_views(cfg)
 
 
