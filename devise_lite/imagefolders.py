@@ -2,20 +2,22 @@
 
 Three layouts are understood, all with class folders named by WordNet noun id (wnid):
 
-- ILSVRC-2012: `train/<wnid>/*.JPEG` and `val/`, where `val/` holds either `<wnid>/` subfolders
-  (after the usual `valprep.sh`) or the 50,000 flat files, labelled by one of
-  `val_labels.csv` (`file,wnid`), Kaggle's `LOC_val_solution.csv` (`ImageId,PredictionString`), or
-  the devkit's `ILSVRC2012_validation_ground_truth.txt` + `meta.mat` (in the root or in
-  `ILSVRC2012_devkit_t12/data/`). The dataset's own split is used: train/ trains, val/ tests.
-- Any tree `<root>/<wnid>/*` (ImageNet fall-2011 21K, a class subset, your own photos): split per
-  label exactly like Caltech (`images.split_label`: seeded by the label, `train_per_class` then
-  `test_per_class`). Labels with too few photos for that are left out with a warning, since the 21K
-  release has synsets with a handful of images.
+- ILSVRC-2012: `train/<wnid>/*.JPEG` and `val/`, where `val/` holds either `<wnid>/`
+  subfolders (after the usual `valprep.sh`) or the 50,000 flat files, labelled by one of
+  `val_labels.csv` (`file,wnid`), Kaggle's `LOC_val_solution.csv`
+  (`ImageId,PredictionString`), or the devkit's `ILSVRC2012_validation_ground_truth.txt`
+  + `meta.mat` (in the root or in `ILSVRC2012_devkit_t12/data/`). The dataset's own
+  split is used: train/ trains, val/ tests.
+- Any tree `<root>/<wnid>/*` (ImageNet fall-2011 21K, a class subset, your own photos):
+  split per label exactly like Caltech (`images.split_label`: seeded by the label,
+  `train_per_class` then `test_per_class`). Labels with too few photos for that are left
+  out with a warning, since the 21K release has synsets with a handful of images.
 - `train/` without `val/`: treated as the tree above.
 
-`train_per_class` / `test_per_class` cap the official split's images per label (a seeded subset);
-None takes them all, which is what the paper did. A folder name that is not a WordNet 3.0 noun wnid
-stops the run with the list of such names, because a label is a synset, never a folder name.
+`train_per_class` / `test_per_class` cap the official split's images per label (a seeded
+subset); None takes them all, which is what the paper did. A folder name that is not a
+WordNet 3.0 noun wnid stops the run with the list of such names, because a label is a
+synset, never a folder name.
 """
 
 from __future__ import annotations
@@ -41,17 +43,20 @@ _VAL_NUMBER = re.compile(r"_(\d{8})\.[A-Za-z]+$")  # ILSVRC2012_val_00000001.JPE
 
 
 def is_folder_dataset(dataset: str) -> bool:
-    """True when `ImageConfig.dataset` names a folder of the user's (a path), not a registry name."""
+    """True when `ImageConfig.dataset` names a folder of the user's (a path), not a
+    registry name."""
     return "/" in dataset or "\\" in dataset or Path(dataset).expanduser().is_dir()
 
 
 def folder_split(cfg: ImageConfig) -> ImageSplit:
-    """The split of the image folder at `cfg.dataset` (see the module docstring for the layouts)."""
+    """The split of the image folder at `cfg.dataset` (see the module docstring for the
+    layouts)."""
     root = Path(cfg.dataset).expanduser()
     if not root.is_dir():
         raise FileNotFoundError(
             f"image folder {root} does not exist; set ImageConfig.dataset to an "
-            f"ImageNet-style folder (train/<wnid>/..., val/) or a tree of <wnid>/ folders"
+            "ImageNet-style folder (train/<wnid>/..., val/) or a tree of <wnid>/ "
+            "folders"
         )
     train_dir, val_dir = root / "train", root / "val"
     if train_dir.is_dir() and val_dir.is_dir():
@@ -78,7 +83,8 @@ def folder_split(cfg: ImageConfig) -> ImageSplit:
 
 
 def class_folders(folder: Path) -> dict[str, list[LabelledImage]]:
-    """Images of every `<wnid>/` subfolder of `folder`, sorted by path, keyed by wnid."""
+    """Images of every `<wnid>/` subfolder of `folder`, sorted by path, keyed by
+    wnid."""
     listing = _listing(str(folder))
     check_wnids([name for name, _ in listing], folder)
     return {
@@ -89,8 +95,9 @@ def class_folders(folder: Path) -> dict[str, list[LabelledImage]]:
 
 @functools.lru_cache(maxsize=8)
 def _listing(folder: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """(subfolder, sorted image file names) pairs. Listing ImageNet's 1.28 M files takes seconds to
-    minutes, and every stage asks for the split, so each process lists a folder once."""
+    """(subfolder, sorted image file names) pairs. Listing ImageNet's 1.28 M files takes
+    seconds to minutes, and every stage asks for the split, so each process lists a
+    folder once."""
     pairs = []
     for sub in sorted(
         p for p in Path(folder).iterdir() if p.is_dir() and not p.name.startswith(".")
@@ -113,7 +120,8 @@ def _has_subfolders(folder: Path) -> bool:
 
 
 def check_wnids(names: list[str], where: Path | str) -> None:
-    """Raise ValueError naming every entry of `names` that is not a WordNet 3.0 noun wnid."""
+    """Raise ValueError naming every entry of `names` that is not a WordNet 3.0 noun
+    wnid."""
     from .wordnet import synset_of
 
     bad = [n for n in names if not _WNID.fullmatch(n)]
@@ -132,9 +140,10 @@ def check_wnids(names: list[str], where: Path | str) -> None:
             f" and {len(bad) - 10} more" if len(bad) > 10 else ""
         )
         raise ValueError(
-            f"{where}: {len(bad)} class name(s) are not WordNet 3.0 noun ids (like 'n01440764'): {shown}. "
-            f"Each class folder must be named by the wnid of its synset: rename it (find the wnid "
-            f"with devise_lite.wordnet.wnid_of(synset)) or move it out of the folder."
+            f"{where}: {len(bad)} class name(s) are not WordNet 3.0 noun ids "
+            f"(like 'n01440764'): {shown}. Each class folder must be named by the "
+            "wnid of its synset: rename it (find the wnid with "
+            "devise_lite.wordnet.wnid_of(synset)) or move it out of the folder."
         )
 
 
@@ -142,7 +151,8 @@ def check_wnids(names: list[str], where: Path | str) -> None:
 
 
 def flat_validation(root: Path, val_dir: Path) -> dict[str, list[LabelledImage]]:
-    """Flat `val/` files grouped by wnid, labelled by the first labels file found (module docstring)."""
+    """Flat `val/` files grouped by wnid, labelled by the first labels file found
+    (module docstring)."""
     labels = validation_labels(root)
     files = sorted(e.name for e in _image_entries(val_dir))
     unlabelled = [f for f in files if f not in labels]
@@ -161,7 +171,8 @@ def flat_validation(root: Path, val_dir: Path) -> dict[str, list[LabelledImage]]
 
 
 def validation_labels(root: Path) -> dict[str, str]:
-    """{validation file name: wnid} from `val_labels.csv`, `LOC_val_solution.csv` or the devkit."""
+    """{validation file name: wnid} from `val_labels.csv`, `LOC_val_solution.csv` or the
+    devkit."""
     if (root / "val_labels.csv").is_file():
         with open(root / "val_labels.csv", newline="") as handle:
             return {row["file"]: row["wnid"] for row in csv.DictReader(handle)}
@@ -182,8 +193,9 @@ def validation_labels(root: Path) -> dict[str, str]:
                 for name, number in _numbered_files(root / "val", len(ids))
             }
     raise FileNotFoundError(
-        f"{root / 'val'} holds flat image files but no labels were found. Provide one of: val/<wnid>/ "
-        f"subfolders; {root / 'val_labels.csv'} with columns file,wnid; Kaggle's LOC_val_solution.csv; "
+        f"{root / 'val'} holds flat image files but no labels were found. Provide "
+        f"one of: val/<wnid>/ subfolders; {root / 'val_labels.csv'} with columns "
+        "file,wnid; Kaggle's LOC_val_solution.csv; "
         f"or the ILSVRC-2012 devkit's {GROUND_TRUTH} with its meta.mat (in {root} or "
         f"{root / DEVKIT_DIRS[1]})."
     )
@@ -197,18 +209,23 @@ def _numbered_files(val_dir: Path, n_labels: int):
 
 
 def devkit_wnids(meta: Path) -> dict[int, str]:
-    """{ILSVRC2012_ID: wnid} of the 1,000 leaf classes in the devkit's `meta.mat`. The ground-truth
-    file numbers classes in the devkit's own order, which is not the sorted order of the wnids."""
+    """{ILSVRC2012_ID: wnid} of the 1,000 leaf classes in the devkit's `meta.mat`. The
+    ground-truth file numbers classes in the devkit's own order, which is not the sorted
+    order of the wnids."""
     if not meta.is_file():
         raise FileNotFoundError(
             f"{meta} is missing: the validation ground truth numbers classes by the "
-            f"devkit's ILSVRC2012_ID, and only meta.mat (same devkit folder) maps them to wnids"
+            "devkit's ILSVRC2012_ID, and only meta.mat (same devkit folder) maps them "
+            "to wnids"
         )
     from scipy.io import loadmat
 
     synsets = loadmat(str(meta), squeeze_me=True)["synsets"]
     leaves = synsets[np.asarray(synsets["num_children"], dtype=int) == 0]
-    return {int(i): str(w) for i, w in zip(leaves["ILSVRC2012_ID"], leaves["WNID"])}
+    return {
+        int(i): str(w)
+        for i, w in zip(leaves["ILSVRC2012_ID"], leaves["WNID"], strict=True)
+    }
 
 
 # ---------------------------------------------------------------- splits
@@ -220,7 +237,8 @@ def _capped(
     per_label: int | None,
     seed: int,
 ) -> list[LabelledImage]:
-    """All images of the chosen labels, or a seeded `per_label` of each (kept in path order)."""
+    """All images of the chosen labels, or a seeded `per_label` of each (kept in path
+    order)."""
     if per_label is not None and per_label < 1:
         raise ValueError(
             f"images per label must be at least 1 or None (all), got {per_label}"
@@ -243,19 +261,23 @@ def _per_label_split(
     """A tree without its own validation set, split per label like Caltech-101."""
     if cfg.train_per_class is None:
         raise ValueError(
-            "a folder without its own val/ split needs ImageConfig.train_per_class (an int): "
-            "the images of each label are split into that many training images and the rest"
+            "a folder without its own val/ split needs ImageConfig.train_per_class "
+            "(an int): the images of each label are split into that many training "
+            "images and the rest"
         )
     enough = {w: ims for w, ims in by_label.items() if len(ims) > cfg.train_per_class}
     too_few = sorted(by_label.keys() - enough.keys())
     if too_few:
         warnings.warn(
-            f"{len(too_few)} of {len(by_label)} labels have {cfg.train_per_class} images or fewer "
-            f"and are left out (e.g. {too_few[:5]}); lower ImageConfig.train_per_class to keep them"
+            f"{len(too_few)} of {len(by_label)} labels have {cfg.train_per_class} "
+            f"images or fewer and are left out (e.g. {too_few[:5]}); lower "
+            "ImageConfig.train_per_class to keep them",
+            stacklevel=2,
         )
     if not enough:
         raise ValueError(
-            f"no label has more than {cfg.train_per_class} images; lower ImageConfig.train_per_class"
+            f"no label has more than {cfg.train_per_class} images; lower "
+            "ImageConfig.train_per_class"
         )
     wnids = choose_labels(sorted(enough), cfg.max_classes, cfg.seed)
     train, test = [], []

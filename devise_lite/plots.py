@@ -1,4 +1,5 @@
-"""Figures shared by the chapters: UMAP maps of labels (and, later, images) coloured by WordNet group."""
+"""Figures shared by the chapters: UMAP maps of labels (and, later, images) coloured by
+WordNet group."""
 
 from __future__ import annotations
 
@@ -200,7 +201,8 @@ def _note(ax, text: str, point, offset, leader: bool = False):
     )
 
 
-# ---------------------------------------------------------------- chapters 3-5: photos, curves, Table 1
+# ---------------------------------------------------------------- chapters 3-5: photos,
+# curves, Table 1
 
 
 def _thumbnail(path, size: int = 256):
@@ -214,12 +216,14 @@ def _thumbnail(path, size: int = 256):
 
 
 def photo_grid(paths, captions, title: str, ncols: int = 3, panel_size: float = 2.8):
-    """Photos in a grid, each with a (multi-line) caption under it, such as a model's top labels."""
+    """Photos in a grid, each with a (multi-line) caption under it, such as a model's
+    top labels."""
     import matplotlib.pyplot as plt
 
     if len(paths) != len(captions):
         raise ValueError(
-            f"got {len(paths)} photos but {len(captions)} captions; give one caption per photo"
+            f"got {len(paths)} photos but {len(captions)} captions; give one caption "
+            "per photo"
         )
     nrows = max(1, -(-len(paths) // ncols))
     fig, axes = plt.subplots(
@@ -230,7 +234,7 @@ def photo_grid(paths, captions, title: str, ncols: int = 3, panel_size: float = 
     )
     for ax in axes.flat:
         ax.axis("off")
-    for ax, path, caption in zip(axes.flat, paths, captions):
+    for ax, path, caption in zip(axes.flat, paths, captions, strict=False):
         ax.imshow(_thumbnail(path))
         ax.set_title(caption, fontsize=8, loc="left", y=-0.02, va="top", pad=0)
     fig.suptitle(title)
@@ -246,9 +250,10 @@ def training_curves(
 ):
     """One panel per quantity against the epoch, one line per model.
 
-    `history` has the columns "epoch", "model" and the quantities (as `trained_models(cfg)["history"]`).
-    Quantities in `log_scale` get a symmetric-log axis, so losses of different scales (rank loss,
-    cross-entropy) and losses that reach 0 all stay readable."""
+    `history` has the columns "epoch", "model" and the quantities (as
+    `trained_models(cfg)["history"]`). Quantities in `log_scale` get a symmetric-log
+    axis, so losses of different scales (rank loss, cross-entropy) and losses that reach
+    0 all stay readable."""
     import matplotlib.pyplot as plt
 
     missing = [q for q in ("epoch", "model", *quantities) if q not in history.columns]
@@ -259,7 +264,7 @@ def training_curves(
     fig, axes = plt.subplots(
         1, len(quantities), figsize=(4.2 * len(quantities), 3.4), squeeze=False
     )
-    for ax, quantity in zip(axes[0], quantities):
+    for ax, quantity in zip(axes[0], quantities, strict=True):
         for model, rows in history.groupby("model", sort=False):
             ax.plot(rows["epoch"], rows[quantity], marker=".", label=model)
         if quantity in log_scale:
@@ -330,10 +335,11 @@ def metric_bars(
 def prediction_gallery(
     paths, truths, predictions: dict, title: str, panel_size: float = 2.4
 ):
-    """One row per photo: the photo with its true label, then each model's ranked labels.
+    """One row per photo: the photo with its true label, then each model's ranked
+    labels.
 
-    `predictions` maps a model name to one list of label names per photo, best first; a label equal
-    to the photo's true label is marked with a check mark."""
+    `predictions` maps a model name to one list of label names per photo, best first; a
+    label equal to the photo's true label is marked with a check mark."""
     import matplotlib.pyplot as plt
 
     models = list(predictions)
@@ -349,12 +355,12 @@ def prediction_gallery(
         figsize=(panel_size * (1 + 1.3 * len(models)), panel_size * len(paths)),
         gridspec_kw={"width_ratios": [1] + [1.3] * len(models)},
     )
-    for row, (path, truth) in enumerate(zip(paths, truths)):
+    for row, (path, truth) in enumerate(zip(paths, truths, strict=True)):
         photo = axes[row][0]
         photo.imshow(_thumbnail(path))
         photo.set_title(f"true: {truth}", fontsize=8)
         photo.axis("off")
-        for ax, model in zip(axes[row][1:], models):
+        for ax, model in zip(axes[row][1:], models, strict=True):
             lines = [
                 f"{rank}. {name}" + (" \u2713" if name == truth else "")
                 for rank, name in enumerate(predictions[model][row], start=1)
