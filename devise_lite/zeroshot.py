@@ -9,8 +9,8 @@ scored on the test photos whose true label lies in it; flat hit@k is reported pe
 and averaged per label (so that a few big classes do not carry it).
 
 Two experiments use it: the paper's (`imagenet1k.py`: the 1,000 ILSVRC labels seen) and
-a first, small one on Caltech-101 alone (`caltech_zero_shot_data`: a seeded share of
-the Caltech labels held out, `splits.py`).
+a first, small one on Caltech-101 alone (`pipeline.caltech_zero_shot_data`: a seeded
+share of the Caltech labels held out, `splits.py`).
 """
 
 from __future__ import annotations
@@ -189,37 +189,6 @@ def families(cfg, labels: list[str]) -> list[list[str]]:
     if cfg.zeroshot.family_hops is None:
         return []
     return label_families(labels, Hierarchy.wordnet(), cfg.zeroshot.family_hops)
-
-
-def caltech_zero_shot_data(cfg) -> ZeroShotData:
-    """Split the Caltech experiment labels and select the images: the only data the
-    Caltech zero-shot models see."""
-    from . import pipeline
-    from .splits import split_seen_unseen
-
-    labels = pipeline.experiment_labels(cfg)
-    seen, unseen = split_seen_unseen(
-        labels, cfg.zeroshot.unseen_share, cfg.zeroshot.seed, families(cfg, labels)
-    )
-    selected = {}
-    for part, wanted in (("train", seen), ("test", unseen)):
-        chosen = pipeline.experiment_images(cfg, part)
-        features, _ = pipeline.image_features(cfg, part)
-        x, y, mask = restrict_to_labels(features, chosen.targets, labels, wanted)
-        paths = [image.path for image, m in zip(chosen.images, mask, strict=True) if m]
-        selected[part] = (paths, x, y)
-    (train_paths, x_train, y_train) = selected["train"]
-    (test_paths, x_test, y_test) = selected["test"]
-    return ZeroShotData(
-        seen,
-        unseen,
-        train_paths,
-        x_train,
-        y_train,
-        test_paths,
-        x_test,
-        [unseen[t] for t in y_test],
-    )
 
 
 # ---------------------------------------------------------------- the chapter's views

@@ -225,3 +225,27 @@ def sharks(
                 }
             )
     return pd.DataFrame(rows)
+
+
+# A hand-made is-a tree:
+# animal -> {fish -> {shark -> {great_white, hammerhead, tiger_shark}, ray},
+#            mammal -> {whale, dolphin}}
+ZOO_PARENTS = {
+    "fish": ["animal"],
+    "mammal": ["animal"],
+    "shark": ["fish"],
+    "ray": ["fish"],
+    "great_white": ["shark"],
+    "hammerhead": ["shark"],
+    "tiger_shark": ["shark"],
+    "whale": ["mammal"],
+    "dolphin": ["mammal"],
+}
+ZOO_LEAVES = ["great_white", "hammerhead", "tiger_shark", "ray", "whale", "dolphin"]
+
+
+def zoo():
+    """The hand-made tree as a `Hierarchy`."""
+    from devise_lite.hierarchy import Hierarchy
+
+    return Hierarchy.from_parents(ZOO_PARENTS)

@@ -1,5 +1,7 @@
 import pytest
 from conftest import mirror
+from handmade import ZOO_LEAVES
+from handmade import zoo as handmade_zoo
 
 from devise_lite.hierarchy import (
     Hierarchy,
@@ -11,25 +13,12 @@ from devise_lite.hierarchy import (
     within_hops,
 )
 
-# animal -> {fish -> {shark -> {great_white, hammerhead, tiger_shark}, ray}, mammal ->
-# {whale, dolphin}}
-PARENTS = {
-    "fish": ["animal"],
-    "mammal": ["animal"],
-    "shark": ["fish"],
-    "ray": ["fish"],
-    "great_white": ["shark"],
-    "hammerhead": ["shark"],
-    "tiger_shark": ["shark"],
-    "whale": ["mammal"],
-    "dolphin": ["mammal"],
-}
-LEAVES = {"great_white", "hammerhead", "tiger_shark", "ray", "whale", "dolphin"}
+LEAVES = set(ZOO_LEAVES)
 
 
 @pytest.fixture
 def zoo():
-    return Hierarchy.from_parents(PARENTS)
+    return handmade_zoo()
 
 
 def test_neighbours_are_parents_and_children(zoo):

@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pytest
 import torch
+from handmade import ZOO_LEAVES
+from handmade import zoo as handmade_zoo
 from torch import nn
 
 from devise_lite import evaluation
@@ -15,25 +17,12 @@ from devise_lite.labels import LabelSpace, random_label_space
 from devise_lite.metrics import correct_set_sizes
 from devise_lite.vectors import unit
 
-# animal -> {fish -> {shark -> {great_white, hammerhead, tiger_shark}, ray},
-#            mammal -> {whale, dolphin}}
-PARENTS = {
-    "fish": ["animal"],
-    "mammal": ["animal"],
-    "shark": ["fish"],
-    "ray": ["fish"],
-    "great_white": ["shark"],
-    "hammerhead": ["shark"],
-    "tiger_shark": ["shark"],
-    "whale": ["mammal"],
-    "dolphin": ["mammal"],
-}
-LEAVES = ["great_white", "hammerhead", "tiger_shark", "ray", "whale", "dolphin"]
+LEAVES = ZOO_LEAVES
 
 
 @pytest.fixture
 def zoo():
-    return Hierarchy.from_parents(PARENTS)
+    return handmade_zoo()
 
 
 def test_pair_hops_by_hand(zoo):

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import mirror
+from handmade import zoo as handmade_zoo
 
 from devise_lite import pipeline, zeroshot
 from devise_lite.candidates import CANDIDATE_SETS
@@ -12,7 +13,6 @@ from devise_lite.candidates import hop_set as candidate_set
 from devise_lite.candidates import hop_sets as candidate_sets
 from devise_lite.config import get_preset, with_overrides
 from devise_lite.conse import conse_embedding, conse_scores
-from devise_lite.hierarchy import Hierarchy
 from devise_lite.sharks import chance_share_in_top, share_with_member_in_top
 from devise_lite.splits import split_seen_unseen
 from devise_lite.storage import results_dir
@@ -21,19 +21,6 @@ from devise_lite.zeroshot import restrict_to_labels
 
 TINY = get_preset("tiny")
 
-# animal -> {fish -> {shark -> {great_white, hammerhead, tiger_shark}, ray},
-#            mammal -> {whale, dolphin}}
-PARENTS = {
-    "fish": ["animal"],
-    "mammal": ["animal"],
-    "shark": ["fish"],
-    "ray": ["fish"],
-    "great_white": ["shark"],
-    "hammerhead": ["shark"],
-    "tiger_shark": ["shark"],
-    "whale": ["mammal"],
-    "dolphin": ["mammal"],
-}
 # The label vocabulary: leaves plus one inner node; "animal" and "fish" are not labels.
 VOCABULARY = [
     "great_white",
@@ -51,7 +38,7 @@ VOCABULARY = [
 
 
 def test_candidate_sets_on_a_hand_made_hierarchy():
-    zoo = Hierarchy.from_parents(PARENTS)
+    zoo = handmade_zoo()
     sets = candidate_sets(["great_white", "whale"], VOCABULARY, zoo)
     assert list(sets) == list(CANDIDATE_SETS)
     # great_white -shark- {hammerhead, tiger_shark} (2 hops);
