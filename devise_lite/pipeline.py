@@ -1229,6 +1229,11 @@ def _figure2(
     in_two_hop = sorted({w for w in test.wnids if w in set(sets["2-hop"])})
     order = np.random.default_rng(cfg.imagenet.seed).permutation(len(in_two_hop))
     shown, done = {in_two_hop[i] for i in order[:GALLERY_LABELS]}, set()
+    # One walk per true label to all of its photos' answers, not one per photo.
+    answered: dict[str, set[str]] = {}
+    for i, true in enumerate(test.wnids):
+        answered.setdefault(true, set()).update(top[i][0] for _, _, top in answers)
+    hops = {true: hops_to(hierarchy, true, best) for true, best in answered.items()}
     rows = []
     for i, (image, true) in enumerate(zip(test.images, test.wnids, strict=True)):
         first = true in shown and true not in done
@@ -1241,7 +1246,7 @@ def _figure2(
                 "true": synset_of(true).name(),
                 "model": model,
                 "top1_correct": best == true,
-                "top1_hops": hops_to(hierarchy, true, [best]).get(best),
+                "top1_hops": hops[true].get(best),
                 "gallery": first,
                 "candidates": candidates,
             }
