@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from test_hierarchy import PARENTS
+from handmade import ZOO_PARENTS as PARENTS
 
 from devise_lite.config import DeviseConfig
 from devise_lite.devise import (

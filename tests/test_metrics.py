@@ -2,7 +2,8 @@ import itertools
 
 import numpy as np
 import pytest
-from test_hierarchy import LEAVES, PARENTS
+from handmade import ZOO_LEAVES
+from handmade import ZOO_PARENTS as PARENTS
 
 from devise_lite.hierarchy import Hierarchy
 from devise_lite.metrics import (
@@ -12,6 +13,8 @@ from devise_lite.metrics import (
     hierarchical_precision_at_k,
 )
 from devise_lite.vectors import top_k
+
+LEAVES = set(ZOO_LEAVES)
 
 
 @pytest.fixture
