@@ -53,17 +53,38 @@ def wordnet_groups(
 
 def umap_2d(points: np.ndarray, seed: int = 0, n_neighbors: int = 12):
     """A seeded 2-d UMAP with cosine distance (a seeded UMAP runs single-threaded,
-    hence the same map on every build)."""
-    import umap
+    hence the same map on every build).
 
-    reducer = umap.UMAP(
+    The layout is kept in `data/cache/layouts/`, keyed by the points and the settings:
+    a chapter re-run on the same inputs loads its maps instead of paying UMAP's
+    compilation and fit (seconds a map), and other settings compute a new one."""
+    import hashlib
+    from importlib.metadata import version
+
+    from .storage import atomic_path, data_root
+
+    points = np.ascontiguousarray(points, dtype=np.float32)
+    settings = dict(
         n_neighbors=min(n_neighbors, len(points) - 1),
         min_dist=0.3,
         metric="cosine",
         random_state=seed,
-        n_jobs=1,
     )
-    return reducer.fit_transform(points)
+    digest = hashlib.sha256(points.tobytes())
+    digest.update(
+        repr((points.shape, sorted(settings.items()), version("umap-learn"))).encode()
+    )
+    cached = data_root() / "cache" / "layouts" / f"{digest.hexdigest()[:20]}.npy"
+    if cached.exists():
+        return np.load(cached)
+    import umap  # seconds to import (numba): only when a layout is computed
+
+    layout = umap.UMAP(**settings, n_jobs=1).fit_transform(points)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(cached) as tmp:
+        with open(tmp, "wb") as handle:
+            np.save(handle, layout)
+    return layout
 
 
 def label_map(

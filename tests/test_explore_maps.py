@@ -183,3 +183,32 @@ def test_map_distance_to_truth_by_hand():
     # distances to the own label: 3 (to a), 4 (to b), 6 (to a): median 4, width 10
     share = map_distance_to_truth(coords, groups, coords["photos"], ["a", "b", "a"])
     assert share == pytest.approx(0.4)
+
+
+def test_a_map_layout_is_computed_once_per_points_and_settings(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    from devise_lite.plots import umap_2d
+
+    fits = []
+
+    class FakeUMAP:  # records each fit; a layout that depends on the points
+        def __init__(self, **settings):
+            self.settings = settings
+
+        def fit_transform(self, points):
+            fits.append(self.settings)
+            return points[:, :2] * self.settings["n_neighbors"]
+
+    monkeypatch.setitem(sys.modules, "umap", types.SimpleNamespace(UMAP=FakeUMAP))
+    monkeypatch.setenv("DEVISE_DATA", str(tmp_path))
+    points = np.random.default_rng(0).normal(size=(20, 4))
+    first = umap_2d(points, n_neighbors=5)
+    again = umap_2d(points, n_neighbors=5)
+    assert len(fits) == 1 and np.array_equal(first, again)
+    assert len(list((tmp_path / "cache" / "layouts").glob("*.npy"))) == 1
+    other = umap_2d(points, n_neighbors=6)  # other settings: a new layout
+    moved = umap_2d(points + 1, n_neighbors=5)  # other points: a new layout
+    assert len(fits) == 3
+    assert not np.array_equal(other, first) and not np.array_equal(moved, first)
