@@ -45,10 +45,11 @@ def test_missing_dataset_offline_without_mirror_raises_one_clear_error(
 
 
 def test_mirror_is_used_and_verified_without_copying(monkeypatch, tmp_path):
+    root = mirror()  # skips where there is no mirror
     monkeypatch.setenv("DEVISE_DATA", str(tmp_path))
     monkeypatch.setattr(datasets, "download", _offline)
     for name in ("caltech101", "sharks", "wordnet", "wikipedia"):
-        assert locate(name) == mirror() / REGISTRY[name].folder
+        assert locate(name) == root / REGISTRY[name].folder
     assert not (tmp_path / "datasets").exists()
 
 
