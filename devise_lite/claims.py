@@ -231,15 +231,19 @@ def _control_metrics() -> list[str]:
 def control_paper() -> Side:
     """The paper's DeViSE vs its random-embedding control on hp@k, k >= 5."""
     rows = {m: paper_table1(m) for m in _control_metrics()}
-    return _control_side({m: (r["DeViSE"], r["random emb."]) for m, r in rows.items()})
+    return _pairs_side({m: (r["DeViSE"], r["random emb."]) for m, r in rows.items()})
 
 
-def _control_side(pairs: dict[str, tuple[float, float]]) -> Side:
+def _pairs_side(pairs: dict[str, tuple[float, float]]) -> Side:
+    """Pairs (ours or the paper's, the other model's) under their names: the two
+    values, and their ratio."""
     return Side(
         ", ".join(
-            f"{m} {_versus(d, r, format_fraction)}" for m, (d, r) in pairs.items()
+            f"{name} {_versus(a, b, format_fraction)}" for name, (a, b) in pairs.items()
         ),
-        ", ".join(f"{m} {format_ratio(ratio(d, r))}" for m, (d, r) in pairs.items()),
+        ", ".join(
+            f"{name} {format_ratio(ratio(a, b))}" for name, (a, b) in pairs.items()
+        ),
     )
 
 
@@ -255,7 +259,7 @@ def random_control(results: Results) -> Finding:
     }
     if not pairs:
         return not_testable("no hp@k with k >= 5 defined in this run")
-    return Finding(all(d > r for d, r in pairs.values()), _control_side(pairs))
+    return Finding(all(d > r for d, r in pairs.values()), _pairs_side(pairs))
 
 
 # ---------------------------------------------------------------- chapter 6: zero-shot
@@ -404,15 +408,6 @@ def zero_shot_hp_paper() -> Side:
         for s in PLAIN_SETS
     }
     return _pairs_side({CANDIDATE_SETS[s]: pair for s, pair in pairs.items()})
-
-
-def _pairs_side(pairs: dict[str, tuple[float, float]]) -> Side:
-    return Side(
-        ", ".join(
-            f"{s} {_versus(d, m, format_fraction)}" for s, (d, m) in pairs.items()
-        ),
-        ", ".join(f"{s} {format_ratio(ratio(d, m))}" for s, (d, m) in pairs.items()),
-    )
 
 
 def zero_shot_hierarchical(results: Results) -> Finding:
