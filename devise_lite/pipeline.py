@@ -364,12 +364,68 @@ def image_features(cfg: Config, part: str) -> tuple[np.ndarray, np.ndarray]:
 # Table 1
 
 
-def _build_train(cfg: Config, out: Path | None, group: Group) -> dict:
+def _train_three(cfg: Config, x, y, vectors: dict, group: Group, saved=None, test=None):
+    """DeViSE and its random control (`vectors`: name -> label vectors), then the
+    softmax baseline, trained on the same rows; each resumes from the folder `saved`
+    and reports hit rates on `test` (features, targets) when those are given. Returns
+    ({name: model}, the training histories in one table)."""
     import pandas as pd
-    import torch
 
     from .devise import hit_rate_monitor, train_projection, train_softmax
+    from .evaluation import SOFTMAX, model_file
+
+    def resumed(name: str, label_vectors) -> dict:
+        return {
+            "group": group,
+            "checkpoint": saved / model_file(name) if saved else None,
+            "monitor": hit_rate_monitor(*test, label_vectors) if test else None,
+        }
+
+    models, histories = {}, []
+    for name, label_vectors in vectors.items():
+        models[name], history = train_projection(
+            x, y, label_vectors, cfg.devise, **resumed(name, label_vectors)
+        )
+        histories.append(history.assign(model=name))
+    n_labels = len(next(iter(vectors.values())))
+    models[SOFTMAX], history = train_softmax(
+        x, y, n_labels, cfg.devise, **resumed(SOFTMAX, None)
+    )
+    histories.append(history.assign(model=SOFTMAX))
+    return models, pd.concat(histories)
+
+
+def _save_models(models: dict, out: Path) -> None:
+    import torch
+
+    from .evaluation import model_file
+
+    for name, model in models.items():
+        torch.save(model.state_dict(), out / model_file(name))
+
+
+def _load_models(done: Path) -> dict:
+    """DeViSE, its random control and the softmax baseline as `_save_models` wrote
+    them, each rebuilt from its weights' shape (at paper scale the features are 21 GB,
+    the weights a few MB)."""
+    import torch
+
+    from .devise import Projection
     from .evaluation import DEVISE, RANDOM, SOFTMAX, model_file
+
+    models = {}
+    for name in (DEVISE, RANDOM, SOFTMAX):
+        state = torch.load(done / model_file(name), weights_only=True)
+        if name == SOFTMAX:
+            models[name] = torch.nn.Linear(*reversed(state["weight"].shape))
+        else:
+            models[name] = Projection(*reversed(state["linear.weight"].shape))
+        models[name].load_state_dict(state)
+    return models
+
+
+def _build_train(cfg: Config, out: Path | None, group: Group) -> dict:
+    from .evaluation import DEVISE, RANDOM
     from .labels import random_label_space
 
     labels = experiment_labels(cfg)
@@ -379,59 +435,18 @@ def _build_train(cfg: Config, out: Path | None, group: Group) -> dict:
         RANDOM: random_label_space(space, cfg.devise.seed).vectors,
     }
     x, y = image_features(cfg, "train")
-    x_test, y_test = image_features(cfg, "test")
     saved = checkpoints(cfg, "train")
     saved.mkdir(parents=True, exist_ok=True)
-    models, histories = {}, []
-    for name, label_vectors in vectors.items():
-        models[name], history = train_projection(
-            x,
-            y,
-            label_vectors,
-            cfg.devise,
-            group=group,
-            checkpoint=saved / model_file(name),
-            monitor=hit_rate_monitor(x_test, y_test, label_vectors),
-        )
-        histories.append(history.assign(model=name))
-    models[SOFTMAX], history = train_softmax(
-        x,
-        y,
-        len(labels),
-        cfg.devise,
-        group=group,
-        checkpoint=saved / model_file(SOFTMAX),
-        monitor=hit_rate_monitor(x_test, y_test, None),
-    )
-    histories.append(history.assign(model=SOFTMAX))
+    test = image_features(cfg, "test")
+    models, history = _train_three(cfg, x, y, vectors, group, saved, test)
     if out is not None:
-        for name, model in models.items():
-            torch.save(model.state_dict(), out / model_file(name))
-        pd.concat(histories).to_csv(out / "history.csv", index=False)
+        _save_models(models, out)
+        history.to_csv(out / "history.csv", index=False)
     return {"train_images": len(y), "labels": len(labels), "world_size": group.world}
 
 
 def _load_train(cfg: Config, done: Path) -> dict:
-    import torch
-
-    from .devise import Projection
-    from .evaluation import DEVISE, RANDOM, SOFTMAX, model_file
-
-    def state(name):
-        return torch.load(done / model_file(name), weights_only=True)
-
-    softmax = state(SOFTMAX)
-    # From the weights, not the features: at paper scale those are 21 GB.
-    n_labels, feature_dim = softmax["weight"].shape
-    models = {}
-    for name in (DEVISE, RANDOM):
-        weights = state(name)
-        models[name] = Projection(feature_dim, weights["linear.weight"].shape[0])
-        models[name].load_state_dict(weights)
-    models[SOFTMAX] = torch.nn.Linear(feature_dim, n_labels)
-    models[SOFTMAX].load_state_dict(softmax)
-    models["history"] = read_csv(done / "history.csv")
-    return models
+    return {**_load_models(done), "history": read_csv(done / "history.csv")}
 
 
 def phase2_enabled(cfg: Config) -> bool:
@@ -845,10 +860,7 @@ def _build_shark_models(cfg: Config, out: Path, _group: Group) -> dict:
 
 def _build_zeroshot_caltech(cfg: Config, out: Path | None, group: Group) -> dict:
     """The Caltech experiment's models: trained on the seen Caltech labels only."""
-    import torch
-
-    from .devise import train_projection, train_softmax
-    from .evaluation import DEVISE, RANDOM, SOFTMAX, model_file
+    from .evaluation import DEVISE, RANDOM
     from .labels import random_label_space
 
     data = caltech_zero_shot_data(cfg)
@@ -857,26 +869,11 @@ def _build_zeroshot_caltech(cfg: Config, out: Path | None, group: Group) -> dict
         DEVISE: space.subset(data.seen).vectors,
         RANDOM: random_label_space(space, cfg.zeroshot.seed).subset(data.seen).vectors,
     }
-    for name, label_vectors in vectors.items():
-        model, _ = train_projection(
-            data.train_features,
-            data.train_targets,
-            label_vectors,
-            cfg.devise,
-            group=group,
-        )
-        if out is not None:
-            torch.save(model.state_dict(), out / model_file(name))
-    model, _ = train_softmax(
-        data.train_features, data.train_targets, len(data.seen), cfg.devise, group=group
-    )
+    x, y = data.train_features, data.train_targets
+    models, _ = _train_three(cfg, x, y, vectors, group)
     if out is not None:
-        torch.save(model.state_dict(), out / model_file(SOFTMAX))
-    return {
-        "seen": data.seen,
-        "unseen": data.unseen,
-        "train_images": len(data.train_targets),
-    }
+        _save_models(models, out)
+    return {"seen": data.seen, "unseen": data.unseen, "train_images": len(y)}
 
 
 def caltech_zero_shot_data(cfg: Config):
@@ -910,21 +907,8 @@ def caltech_zero_shot_data(cfg: Config):
 
 
 def _load_zeroshot_caltech(cfg: Config, done: Path) -> dict:
-    import torch
-
-    from .devise import Projection
-    from .evaluation import DEVISE, RANDOM, SOFTMAX, model_file
-
     facts = read_info(done)
-    models = {"seen": facts["seen"], "unseen": facts["unseen"]}
-    for name in (DEVISE, RANDOM):
-        state = torch.load(done / model_file(name), weights_only=True)
-        models[name] = Projection(*reversed(state["linear.weight"].shape))
-        models[name].load_state_dict(state)
-    state = torch.load(done / model_file(SOFTMAX), weights_only=True)
-    models[SOFTMAX] = torch.nn.Linear(*reversed(state["weight"].shape))
-    models[SOFTMAX].load_state_dict(state)
-    return models
+    return {"seen": facts["seen"], "unseen": facts["unseen"], **_load_models(done)}
 
 
 # ---------------------------------------------------------------- zero-shot: the tables

@@ -97,8 +97,8 @@ def label_map(
     """Scatter of the grouped labels after UMAP, the legend outside the axes.
 
     `annotate` names labels (wnids, or display names) to write next to their points,
-    placed so that no two names overlap (`_place_labels`); labels not on the map are
-    skipped."""
+    placed so that no two names overlap and few other points are covered
+    (`annotate_apart`); labels not on the map are skipped."""
     import matplotlib.pyplot as plt
 
     wnids = [w for members in groups.values() for w in members]
@@ -130,7 +130,6 @@ def label_map(
             lw=1,
             edgecolors="black",
         )
-        _place_labels(ax, chosen, [label for label, _ in shown], obstacles=xy)
     ax.set_title(title)
     ax.set_xlabel("UMAP 1 (no units: only neighbourhoods are kept)")
     ax.set_ylabel("UMAP 2")
@@ -141,85 +140,13 @@ def label_map(
         bbox_to_anchor=(0.5, -0.09),
         ncol=3,
     )
+    ax.set_xlim(ax.get_xlim())  # fixed now: the names are placed in pixels
+    ax.set_ylim(ax.get_ylim())
     fig.tight_layout()
+    if shown:
+        texts = [label for label, _ in shown]
+        annotate_apart(ax, chosen, texts, 9, 0.0, xy, CROWD_DISTANCES)
     return fig
-
-
-# Where a name may go, in points from its point: near first, then farther out, in 8
-# directions each time (right, above, left, below, then the diagonals).
-_DIRECTIONS = [(1, 0), (0, 1), (-1, 0), (0, -1), (1, 1), (-1, 1), (-1, -1), (1, -1)]
-_RADII = (5, 14, 26, 40)
-
-
-def _place_labels(ax, points: np.ndarray, texts: list[str], obstacles: np.ndarray):
-    """Write each text near its point, greedily: of the candidate offsets, the one whose
-    text box overlaps no text placed before and no named point, whose leader line
-    crosses no text, that stays inside the axes and covers the fewest other points (and
-    leader lines) wins, nearest first on ties. A name set away from its point gets a
-    thin leader line."""
-    fig = ax.figure
-    fig.canvas.draw()  # fixes the axes limits, so boxes can be measured
-    renderer = fig.canvas.get_renderer()
-    inside = ax.get_window_extent(renderer)
-    dots = ax.transData.transform(obstacles)
-    marks = ax.transData.transform(points)
-    placed = []
-    for point, text in zip(points, texts, strict=True):
-        anchor = ax.transData.transform(point)
-        best = None  # (cost, offset, box, leader)
-        for radius in _RADII:
-            for dx, dy in _DIRECTIONS:
-                offset = (dx * radius, dy * radius)
-                note = _note(ax, text, point, offset)
-                box = note.get_window_extent(renderer).expanded(1.05, 1.15)
-                note.remove()
-                leader = _leader(anchor, box) if radius > _RADII[0] else anchor[None]
-                clash = _points_in(box, marks) > 0 or any(
-                    box.overlaps(other) or _points_in(other, leader) for other in placed
-                )
-                corners = [(box.x0, box.y0), (box.x1, box.y1)]
-                out = not all(inside.contains(x, y) for x, y in corners)
-                cost = (clash or out, _points_in(box, dots), radius)
-                if best is None or cost < best[0]:
-                    best = (cost, offset, box, leader)
-            if best[0][:2] == (False, 0):
-                break  # a free place at this distance: no need to look farther
-        cost, offset, box, leader = best
-        _note(ax, text, point, offset, leader=cost[2] > _RADII[0])
-        placed.append(box)
-        dots = np.concatenate([dots, leader])  # later names keep off this line
-
-
-def _leader(anchor: np.ndarray, box, samples: int = 12) -> np.ndarray:
-    """Points along the line from a point to the middle of its name's box (display
-    space), the part inside the box left out."""
-    centre = np.array([(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2])
-    line = anchor + np.linspace(0, 1, samples)[:, None] * (centre - anchor)
-    x, y = line[:, 0], line[:, 1]
-    outside = (x < box.x0) | (x > box.x1) | (y < box.y0) | (y > box.y1)
-    return line[outside]
-
-
-def _points_in(box, points: np.ndarray) -> int:
-    """How many of the (n, 2) display-space points lie inside the box."""
-    x, y = points[:, 0], points[:, 1]
-    return int(((x >= box.x0) & (x <= box.x1) & (y >= box.y0) & (y <= box.y1)).sum())
-
-
-def _note(ax, text: str, point, offset, leader: bool = False):
-    """One name at `offset` points from `point`, aligned away from it."""
-    dx, dy = offset
-    return ax.annotate(
-        text,
-        point,
-        xytext=(dx, dy),
-        textcoords="offset points",
-        fontsize=9,
-        ha="left" if dx > 0 else "right" if dx < 0 else "center",
-        va="bottom" if dy > 0 else "top" if dy < 0 else "center",
-        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "alpha": 0.8, "lw": 0},
-        arrowprops={"arrowstyle": "-", "lw": 0.6, "color": "0.3"} if leader else None,
-    )
 
 
 # ---------------------------------------------------------------- chapters 3-5: photos,
@@ -553,11 +480,19 @@ LABEL_DIRECTIONS = (
     (-1, -1),
 )
 LABEL_DISTANCES = (4.0, 12.0, 24.0)  # pixels between the point and its label
+# Chapter 2's map names labels inside crowds of other labels: a ring farther out.
+CROWD_DISTANCES = (7.0, 19.0, 36.0, 56.0)
 
 
 def _overlap(a, b) -> bool:
     """Whether two boxes (x0, y0, x1, y1) share any area."""
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _covered(box, points: np.ndarray) -> int:
+    """How many of the (n, 2) points lie inside the box (x0, y0, x1, y1)."""
+    x, y = points[:, 0], points[:, 1]
+    return int(((x >= box[0]) & (x <= box[2]) & (y >= box[1]) & (y <= box[3])).sum())
 
 
 def place_labels(
@@ -567,6 +502,7 @@ def place_labels(
     obstacles=(),
     distances=LABEL_DISTANCES,
     mark: float = 0.0,
+    crowd=(),
 ) -> list:
     """Boxes for text labels next to their points, no two overlapping (greedy).
 
@@ -575,14 +511,17 @@ def place_labels(
     `distances`) whose box (its `sizes` entry: width, height) overlaps no box placed
     before it nor an `obstacles` box, and stays inside `bounds` (x0, y0, x1, y1).
     With `mark` > 0, a placed label's point (a square of half-side `mark`) becomes an
-    obstacle too, so later labels do not cover it. Returns one box (x0, y0, x1, y1)
-    per label, or None for a label left out because every position collides. Any
-    units, the same for all (the figure uses pixels)."""
+    obstacle too, so later labels do not cover it. With `crowd` (points), of the
+    free positions the one covering the fewest of them wins, nearest first on ties:
+    the search stops at the first ring with one that covers none. Returns one box
+    (x0, y0, x1, y1) per label, or None for a label left out because every position
+    collides. Any units, the same for all (the figure uses pixels)."""
     taken = [tuple(box) for box in obstacles]
+    crowd = np.asarray(crowd, dtype=float).reshape(-1, 2)
     boxes = []
     for (x, y), (width, height) in zip(anchors, sizes, strict=True):
         point = (x - mark, y - mark, x + mark, y + mark)
-        found = None
+        found, fewest = None, None
         for distance in distances:
             for dx, dy in LABEL_DIRECTIONS:
                 x0 = x + distance if dx > 0 else x - distance - width
@@ -598,9 +537,12 @@ def place_labels(
                 )
                 clear = not any(_overlap(box, other) for other in taken)
                 if inside and clear and not (mark and _overlap(box, point)):
-                    found = box
-                    break
-            if found:
+                    covered = _covered(box, crowd)
+                    if fewest is None or covered < fewest:
+                        found, fewest = box, covered
+                    if covered == 0:
+                        break
+            if fewest == 0:
                 break
         boxes.append(found)
         if found:
@@ -608,11 +550,20 @@ def place_labels(
     return boxes
 
 
-def annotate_apart(ax, points, texts, fontsize: float = 8, mark: float = 3.0) -> int:
+def annotate_apart(
+    ax,
+    points,
+    texts,
+    fontsize: float = 8,
+    mark: float = 3.0,
+    crowd=(),
+    distances=LABEL_DISTANCES,
+) -> int:
     """Write `texts` next to `points` (data coordinates), in that order, so that no
-    two overlap nor cover the point of a label written before; a label with no free
-    place is left out. Call it
-    once the axes' layout and limits are final. Returns how many were written."""
+    two overlap nor cover the point of a label written before, and as few of the
+    `crowd` points (data coordinates) as can be; a label with no free place is left
+    out. Call it once the axes' layout and limits are final. Returns how many were
+    written."""
     fig = ax.figure
     renderer = fig.canvas.get_renderer()
     anchors = ax.transData.transform(np.asarray(points, dtype=float).reshape(-1, 2))
@@ -625,7 +576,8 @@ def annotate_apart(ax, points, texts, fontsize: float = 8, mark: float = 3.0) ->
         sizes.append((extent.width + 2 * pad, extent.height + 2 * pad))
         probe.remove()
     frame = ax.get_window_extent(renderer)
-    boxes = place_labels(anchors, sizes, frame.extents, mark=mark)
+    dots = ax.transData.transform(np.asarray(crowd, dtype=float).reshape(-1, 2))
+    boxes = place_labels(anchors, sizes, frame.extents, (), distances, mark, dots)
     to_points = 72.0 / fig.dpi  # offsets are given in points, the boxes are pixels
     written = 0
     for point, (x, y), box, text in zip(points, anchors, boxes, texts, strict=True):
@@ -643,7 +595,7 @@ def annotate_apart(ax, points, texts, fontsize: float = 8, mark: float = 3.0) ->
             bbox=box_style,
             arrowprops=(
                 {"arrowstyle": "-", "color": "0.4", "lw": 0.6, "shrinkA": 0}
-                if away > LABEL_DISTANCES[0] + 1  # a leader line from afar
+                if away > distances[0] + 1  # a leader line from afar
                 else None
             ),
         )

@@ -1,4 +1,5 @@
-"""The label names of the UMAP maps (plots.label_map) never overlap."""
+"""The label names of the UMAP maps (plots.label_map, through annotate_apart) never
+overlap."""
 
 import itertools
 
@@ -8,9 +9,10 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
-from devise_lite.plots import _place_labels  # noqa: E402
+from devise_lite.plots import CROWD_DISTANCES, annotate_apart  # noqa: E402
 
 
 def _text_boxes(ax):
@@ -26,7 +28,11 @@ def test_names_of_crowded_points_are_placed_apart():
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.scatter(*np.concatenate([crowd, others]).T)
     names = [f"a long label name {i}" for i in range(len(crowd))]
-    _place_labels(ax, crowd, names, obstacles=np.concatenate([crowd, others]))
+    fig.canvas.draw()  # the axes' limits final, as annotate_apart asks
+    written = annotate_apart(
+        ax, crowd, names, mark=0.0, crowd=others, distances=CROWD_DISTANCES
+    )
+    assert written == len(names)
     fig.canvas.draw()
     boxes = _text_boxes(ax)
     assert len(boxes) == len(names)
@@ -42,9 +48,16 @@ def test_names_of_crowded_points_are_placed_apart():
 def test_a_lone_point_gets_its_name_right_beside_it_without_a_leader():
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.scatter([0, 5], [0, 5])
-    _place_labels(ax, np.array([[0.0, 0.0]]), ["alone"], obstacles=np.zeros((1, 2)))
+    fig.canvas.draw()
+    annotate_apart(
+        ax, [[0.0, 0.0]], ["alone"], crowd=[[5.0, 5.0]], distances=CROWD_DISTANCES
+    )
     (note,) = ax.texts
-    assert note.xyann == (5, 0) and note.arrow_patch is None  # first choice: right
+    dx, dy = note.xyann  # points from the point to the box's lower left corner
+    height = note.get_window_extent().height * 72 / fig.dpi
+    # First choice: right of the point, a few points away, centred on it; no leader.
+    assert 0 < dx < CROWD_DISTANCES[0] and dy == pytest.approx(-height / 2, abs=1.5)
+    assert note.arrow_patch is None
     plt.close(fig)
 
 
