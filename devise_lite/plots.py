@@ -281,13 +281,14 @@ def metric_bars(
 
 
 def prediction_gallery(
-    paths, truths, predictions: dict, title: str, panel_size: float = 2.4
+    paths, truths, predictions: dict, title: str, panel_size: float = 2.4, text=str
 ):
     """One row per photo: the photo with its true label, then each model's ranked
     labels.
 
-    `predictions` maps a model name to one list of label names per photo, best first; a
-    label equal to the photo's true label is marked with a check mark."""
+    `predictions` maps a model name to one list of labels per photo, best first; a
+    label equal to the photo's true label is marked with a check mark. `text` writes a
+    label (give wnids and `zeroshot.wnid_label` where two labels may share a name)."""
     import matplotlib.pyplot as plt
 
     models = list(predictions)
@@ -306,12 +307,12 @@ def prediction_gallery(
     for row, (path, truth) in enumerate(zip(paths, truths, strict=True)):
         photo = axes[row][0]
         photo.imshow(_thumbnail(path))
-        photo.set_title(f"true: {truth}", fontsize=8)
+        photo.set_title(f"true: {text(truth)}", fontsize=8)
         photo.axis("off")
         for ax, model in zip(axes[row][1:], models, strict=True):
             lines = [
-                f"{rank}. {name}" + (" \u2713" if name == truth else "")
-                for rank, name in enumerate(predictions[model][row], start=1)
+                f"{rank}. {text(label)}" + (" \u2713" if label == truth else "")
+                for rank, label in enumerate(predictions[model][row], start=1)
             ]
             ax.text(
                 0.0,

@@ -259,6 +259,14 @@ def synset_label(name: str) -> str:
     return text if number in ("", "01") else f"{text} ({int(number)})"
 
 
+def wnid_label(wnid: str) -> str:
+    """`synset_label` of the synset a wnid names: one text per synset, where display
+    names repeat ("tuna" the prickly pear, "tuna (3)" the fish)."""
+    from .wordnet import synset_of
+
+    return synset_label(synset_of(wnid).name())
+
+
 def view_ablation(
     ablation: pd.DataFrame,
     table2: pd.DataFrame,

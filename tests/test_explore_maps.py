@@ -212,3 +212,21 @@ def test_a_map_layout_is_computed_once_per_points_and_settings(tmp_path, monkeyp
     moved = umap_2d(points + 1, n_neighbors=5)  # other points: a new layout
     assert len(fits) == 3
     assert not np.array_equal(other, first) and not np.array_equal(moved, first)
+
+
+def test_gallery_marks_the_true_label_not_another_with_its_name(tmp_path):
+    """Two labels may share a display name (WordNet has four "tuna"): the gallery
+    compares labels, and `text` writes each as its own synset."""
+    from PIL import Image
+
+    from devise_lite.plots import prediction_gallery
+    from devise_lite.zeroshot import wnid_label
+
+    photo = tmp_path / "fish.png"
+    Image.new("RGB", (8, 8)).save(photo)
+    fish, pear = "n02626762", "n11852148"  # tuna.n.03 (the fish), tuna.n.01
+    answers = {"model": [[pear, fish]]}
+    fig = prediction_gallery([photo], [fish], answers, "t", text=wnid_label)
+    words = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert words == ["model\n1. tuna\n2. tuna (3) \u2713"]
+    assert fig.axes[0].get_title() == "true: tuna (3)"
