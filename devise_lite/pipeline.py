@@ -257,21 +257,22 @@ def labelled_images(cfg: Config) -> list:
     return split.train + split.test
 
 
-def image_root(cfg: Config) -> Path:
-    """The folder the labelled image set lies in (a mirror, the data root, or yours)."""
+def dataset_root(dataset: str) -> Path:
+    """The folder an image dataset of the config lies in: the registry's (a mirror or
+    the data root) for a registry name, else an ImageNet-style folder of yours (its
+    path: the `paper` preset's $DEVISE_IMAGES, ILSVRC-2012's `train/`)."""
     from .datasets import locate
     from .imagefolders import is_folder_dataset
 
-    if is_folder_dataset(cfg.images.dataset):
-        return Path(cfg.images.dataset).expanduser()
-    return locate(cfg.images.dataset)
+    if is_folder_dataset(dataset):
+        return Path(dataset).expanduser()
+    return locate(dataset)
 
 
-def _image_list(cfg: Config) -> list[str]:
-    """The features' key: the images' paths relative to their dataset, so a moved or
-    re-mounted mirror finds its cache."""
-    root = image_root(cfg)
-    return [image.path.relative_to(root).as_posix() for image in labelled_images(cfg)]
+def relative_paths(images: list, root: Path) -> list[str]:
+    """The images' paths relative to their dataset, as the stages key and record them:
+    a moved or re-mounted mirror finds its cache."""
+    return [image.path.relative_to(root).as_posix() for image in images]
 
 
 def experiment_labels(cfg: Config) -> list[str]:
@@ -341,7 +342,8 @@ def _build_features(cfg: Config, out: Path | None, group: Group) -> dict:
     if out is not None:
         import pandas as pd
 
-        table = {"image": _image_list(cfg), "wnid": [i.wnid for i in images]}
+        paths = relative_paths(images, dataset_root(cfg.images.dataset))
+        table = {"image": paths, "wnid": [i.wnid for i in images]}
         pd.DataFrame(table).to_csv(out / "images.csv", index=False)
     return stats
 
@@ -560,10 +562,6 @@ def shark_images(cfg: Config) -> list:
     return [image for photos in shark_photos().values() for image in photos[:first]]
 
 
-def _relative(images: list, root: Path) -> list[str]:
-    return [image.path.relative_to(root).as_posix() for image in images]
-
-
 def _build_shark_features(cfg: Config, out: Path, group: Group) -> dict:
     import pandas as pd
 
@@ -579,7 +577,7 @@ def _build_shark_features(cfg: Config, out: Path, group: Group) -> dict:
         desc="features shark photos",
     )
     table = {
-        "image": _relative(images, locate("sharks")),
+        "image": relative_paths(images, locate("sharks")),
         "wnid": [image.wnid for image in images],
     }
     pd.DataFrame(table).to_csv(out / "images.csv", index=False)
@@ -597,18 +595,6 @@ def shark_features(cfg: Config) -> dict:
     }
 
 
-def sample_root(cfg: Config) -> Path:
-    """Where DeViSE-1K's training photos lie: the registry's sample (one photo a
-    class), or an ImageNet-style folder of the user's (the `paper` preset: ILSVRC-2012's
-    `train/`)."""
-    from .datasets import locate
-    from .imagefolders import is_folder_dataset
-
-    if is_folder_dataset(cfg.imagenet.sample):
-        return Path(cfg.imagenet.sample).expanduser()
-    return locate(cfg.imagenet.sample)
-
-
 def sample_images(cfg: Config) -> list:
     """DeViSE-1K's training photos, in the classifier's order of their labels: the
     sample's one photo of each ILSVRC class, or every photo of an ILSVRC-style folder
@@ -618,7 +604,7 @@ def sample_images(cfg: Config) -> list:
     from .images import LabelledImage
     from .wordnet import imagenet1k_wnids
 
-    root, wnids = sample_root(cfg), imagenet1k_wnids()
+    root, wnids = dataset_root(cfg.imagenet.sample), imagenet1k_wnids()
     if cfg.imagenet.sample_classes is not None:
         wnids = seeded_subset(wnids, cfg.imagenet.sample_classes, cfg.imagenet.seed)
     if is_folder_dataset(cfg.imagenet.sample):
@@ -1434,11 +1420,12 @@ def _reads_corpus(cfg: Config):
 
 
 def _reads_photos(cfg: Config, images: list, root: Path):
-    return cfg.visual.backbone, cfg.visual.image_size, _relative(images, root)
+    return cfg.visual.backbone, cfg.visual.image_size, relative_paths(images, root)
 
 
 def _reads_sample(cfg: Config):
-    photos = _reads_photos(cfg, sample_images(cfg), sample_root(cfg))
+    root = dataset_root(cfg.imagenet.sample)
+    photos = _reads_photos(cfg, sample_images(cfg), root)
     return photos, cfg.imagenet.seed, sample_views(cfg)
 
 
@@ -1462,7 +1449,8 @@ ZERO_SHOT_RESULTS = (
 
 def _reads_features(cfg: Config):
     # Batch size, device and threads change only the speed (and float rounding).
-    return cfg.images, cfg.visual.backbone, cfg.visual.image_size, _image_list(cfg)
+    images = relative_paths(labelled_images(cfg), dataset_root(cfg.images.dataset))
+    return cfg.images, cfg.visual.backbone, cfg.visual.image_size, images
 
 
 # ---------------------------------------------------------------- the table
