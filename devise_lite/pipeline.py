@@ -1391,11 +1391,11 @@ def _build_predictor(cfg: Config, out: Path, _group: Group) -> dict:
         sets_1k,
         top_t=cfg.imagenet.conse_t,
     )
-    tuned = LinearProjection.of(trained_models(cfg)[DEVISE])
+    caltech_map = LinearProjection.of(trained_models(cfg)[DEVISE])  # phase 1
     save(
         "DeViSE-Caltech",
         "projection",
-        {"weight": tuned.weight, "bias": tuned.bias},
+        {"weight": caltech_map.weight, "bias": caltech_map.bias},
         sets_caltech,
     )
     best = read_info(folder(cfg, "zeroshot"))["best_model"]
