@@ -376,7 +376,7 @@ def _train_three(cfg: Config, x, y, vectors: dict, group: Group, saved=None, tes
     from .devise import hit_rate_monitor, train_projection, train_softmax
     from .evaluation import SOFTMAX, model_file
 
-    def resumed(name: str, label_vectors) -> dict:
+    def options(name: str, label_vectors) -> dict:
         return {
             "group": group,
             "checkpoint": saved / model_file(name) if saved else None,
@@ -386,12 +386,12 @@ def _train_three(cfg: Config, x, y, vectors: dict, group: Group, saved=None, tes
     models, histories = {}, []
     for name, label_vectors in vectors.items():
         models[name], history = train_projection(
-            x, y, label_vectors, cfg.devise, **resumed(name, label_vectors)
+            x, y, label_vectors, cfg.devise, **options(name, label_vectors)
         )
         histories.append(history.assign(model=name))
     n_labels = len(next(iter(vectors.values())))
     models[SOFTMAX], history = train_softmax(
-        x, y, n_labels, cfg.devise, **resumed(SOFTMAX, None)
+        x, y, n_labels, cfg.devise, **options(SOFTMAX, None)
     )
     histories.append(history.assign(model=SOFTMAX))
     return models, pd.concat(histories)

@@ -140,6 +140,23 @@ def test_place_labels_keeps_the_points_of_labels_placed_before_clear():
     assert unmarked[1] == (-6, -2, 4, 2)
 
 
+def test_place_labels_covers_the_fewest_crowd_points():
+    # A crowd point right of the anchor: the first choice (right) covers it, the
+    # second (left) covers none and wins.
+    crowd = [(8, 0)]
+    assert place_labels([(0, 0)], [(10, 4)], crowd=crowd) == [(-14, -2, -4, 2)]
+    # Crowd points inside all eight places of the first ring, none in the second: the
+    # search goes on to the second ring.
+    ring = [(9, 0), (-9, 0), (0, 6), (0, -6), (9, 6), (-9, 6), (9, -6), (-9, -6)]
+    boxes = place_labels([(0, 0)], [(10, 4)], distances=(4, 14), crowd=ring)
+    assert boxes == [(14, -2, 24, 2)]
+    # No free place anywhere: of the positions, the one covering the fewest wins
+    # (the first of them on ties), never none.
+    everywhere = ring + [(9, 1)]  # the right place now covers two points
+    boxes = place_labels([(0, 0)], [(10, 4)], distances=(4,), crowd=everywhere)
+    assert boxes == [(-14, -2, -4, 2)]
+
+
 def overlap(a, b):
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
