@@ -42,16 +42,18 @@ def test_map_label_groups_give_each_label_one_group_samples_underneath():
     assert small == map_label_groups(sets, ["c1", "c2"], ["k1", "k2"], 1, seed=3)
 
 
-def test_gallery_sample_takes_up_to_n_photos_per_label_in_gallery_order(tmp_path):
-    def photo(wnid):
-        return GalleryImage(tmp_path / "x.jpg", np.zeros(2), wnid)
+def gallery_photo(folder, wnid):
+    """A gallery image of `wnid` with no real file behind it (features unused)."""
+    return GalleryImage(folder / "x.jpg", np.zeros(2), wnid)
 
+
+def test_gallery_sample_takes_up_to_n_photos_per_label_in_gallery_order(tmp_path):
     images = {
-        "a/1": photo("w1"),
-        "a/2": photo("w1"),
-        "a/3": photo("w1"),
-        "b/1": photo("w2"),
-        "a/4": photo("w2"),
+        "a/1": gallery_photo(tmp_path, "w1"),
+        "a/2": gallery_photo(tmp_path, "w1"),
+        "a/3": gallery_photo(tmp_path, "w1"),
+        "b/1": gallery_photo(tmp_path, "w2"),
+        "a/4": gallery_photo(tmp_path, "w2"),
     }
     assert gallery_sample(images, "a/", per_label=5) == ["a/1", "a/2", "a/3", "a/4"]
     two = gallery_sample(images, "a/", per_label=2, seed=1)
@@ -61,16 +63,13 @@ def test_gallery_sample_takes_up_to_n_photos_per_label_in_gallery_order(tmp_path
 
 
 def test_map_photo_groups_sample_caltech_photos_and_each_species(tmp_path):
-    def photo(wnid):
-        return GalleryImage(tmp_path / "x.jpg", np.zeros(2), wnid)
-
     images = {
-        "test/crab/1.jpg": photo("crab"),
-        "test/crab/2.jpg": photo("crab"),
-        "test/ibis/1.jpg": photo("ibis"),
-        "sharks/great_white_shark/1.jpg": photo("white"),
-        "sharks/great_white_shark/2.jpg": photo("white"),
-        "sharks/hammerhead/1.jpg": photo("hammer"),
+        "test/crab/1.jpg": gallery_photo(tmp_path, "crab"),
+        "test/crab/2.jpg": gallery_photo(tmp_path, "crab"),
+        "test/ibis/1.jpg": gallery_photo(tmp_path, "ibis"),
+        "sharks/great_white_shark/1.jpg": gallery_photo(tmp_path, "white"),
+        "sharks/great_white_shark/2.jpg": gallery_photo(tmp_path, "white"),
+        "sharks/hammerhead/1.jpg": gallery_photo(tmp_path, "hammer"),
     }
     groups = map_photo_groups(images, per_label=1, per_species=1)
     assert list(groups) == [
