@@ -145,7 +145,9 @@ def label_map(
     fig.tight_layout()
     if shown:
         texts = [label for label, _ in shown]
-        annotate_apart(ax, chosen, texts, 9, 0.0, xy, CROWD_DISTANCES)
+        annotate_apart(
+            ax, chosen, texts, fontsize=9, mark=0.0, crowd=xy, distances=CROWD_DISTANCES
+        )
     return fig
 
 
@@ -578,7 +580,9 @@ def annotate_apart(
         probe.remove()
     frame = ax.get_window_extent(renderer)
     dots = ax.transData.transform(np.asarray(crowd, dtype=float).reshape(-1, 2))
-    boxes = place_labels(anchors, sizes, frame.extents, (), distances, mark, dots)
+    boxes = place_labels(
+        anchors, sizes, frame.extents, distances=distances, mark=mark, crowd=dots
+    )
     to_points = 72.0 / fig.dpi  # offsets are given in points, the boxes are pixels
     written = 0
     for point, (x, y), box, text in zip(points, anchors, boxes, texts, strict=True):
