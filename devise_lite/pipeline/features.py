@@ -1,0 +1,273 @@
+"""The feature stages: which images each experiment uses, in which order, and their
+backbone features (the labelled set, the ImageNet sample's views, the shark photos).
+
+Image selection happens here once (`experiment_images`); every later stage reads rows
+of these arrays. The torch backbone is imported only when a stage extracts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..config import Config
+from ..datasets import locate
+from ..ddp import Group
+from ..imagefolders import class_folders, folder_split, is_folder_dataset
+from ..imagenet1k import Classifier, seeded_subset
+from ..images import LabelledImage, caltech_split
+from ..sharks import shark_photos
+from ..wordnet import imagenet1k_wnids
+from .cache import Run
+
+# ---------------------------------------------------------------- the labelled images
+
+
+def image_split(cfg: Config):
+    """The fixed split of the labelled image set over all its labels (chapter 3);
+    `max_classes` picks a seeded subset of those labels. No word vector is involved:
+    labels without a vector are dropped later, by `experiment_labels`."""
+    if is_folder_dataset(cfg.images.dataset):  # the user's ImageNet-style folder
+        return folder_split(cfg.images)
+    return caltech_split(cfg.images)
+
+
+def labelled_images(cfg: Config) -> list:
+    """Every image the `features` stage extracts, in its row order: train, then test."""
+    split = image_split(cfg)
+    return split.train + split.test
+
+
+def dataset_root(dataset: str) -> Path:
+    """The folder an image dataset of the config lies in: the registry's (a mirror or
+    the data root) for a registry name, else an ImageNet-style folder of yours (its
+    path: the `paper` preset's $DEVISE_IMAGES, ILSVRC-2012's `train/`)."""
+    if is_folder_dataset(dataset):
+        return Path(dataset).expanduser()
+    return locate(dataset)
+
+
+def relative_paths(images: list, root: Path) -> list[str]:
+    """The images' paths relative to their dataset, as the stages key and record them:
+    a moved or re-mounted mirror finds its cache."""
+    return [image.path.relative_to(root).as_posix() for image in images]
+
+
+def experiment_labels(run: Run) -> list[str]:
+    """The labels every Table 1 model ranks: the image set's labels that have a vector
+    (a label DeViSE cannot embed is dropped for every model, so all rows rank the same
+    candidates)."""
+    space = run.get("labels")
+    return [w for w in image_split(run.cfg).wnids if w in space]
+
+
+def dropped_labels(run: Run) -> list[str]:
+    """The image set's labels left out because they have no label vector."""
+    space = run.get("labels")
+    return [w for w in image_split(run.cfg).wnids if w not in space]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The experiment's images of one part, with their rows in the features array."""
+
+    images: list  # LabelledImage, in feature-row order
+    rows: np.ndarray  # row of each image in the features stage's array
+    targets: np.ndarray  # class index of each image in `labels`
+    labels: list[str]  # the experiment labels (class index i means labels[i])
+
+
+def experiment_images(run: Run, part: str) -> Selection:
+    """The "train" or "test" images of the experiment labels, computed in one place."""
+    split = image_split(run.cfg)
+    if part not in ("train", "test"):
+        raise ValueError(f"part must be 'train' or 'test', got {part!r}")
+    labels = experiment_labels(run)
+    index = {w: i for i, w in enumerate(labels)}
+    offset = 0 if part == "train" else len(split.train)
+    chosen = [
+        (offset + row, image)
+        for row, image in enumerate(getattr(split, part))
+        if image.wnid in index
+    ]
+    return Selection(
+        images=[image for _, image in chosen],
+        rows=np.array([row for row, _ in chosen], dtype=np.int64),
+        targets=np.array([index[image.wnid] for _, image in chosen], dtype=np.int64),
+        labels=labels,
+    )
+
+
+def image_features(run: Run, part: str) -> tuple[np.ndarray, np.ndarray]:
+    """Cached backbone features of the experiment's "train" or "test" images, and their
+    class indices into `experiment_labels(run)`."""
+    selection = experiment_images(run, part)
+    return np.asarray(run.get("features")[selection.rows]), selection.targets
+
+
+def visual_per_rank(cfg: Config, group: Group):
+    """The visual config with this machine's CPU threads shared among its ranks (the
+    threads are in no cache key, so the artifacts are those of the one-process run)."""
+    threads = max(1, cfg.visual.num_threads // group.local_world)
+    return replace(cfg.visual, num_threads=threads)
+
+
+def reads_photos(cfg: Config, images: list, root: Path):
+    return cfg.visual.backbone, cfg.visual.image_size, relative_paths(images, root)
+
+
+def reads_features(cfg: Config):
+    # Batch size, device and threads change only the speed (and float rounding).
+    images = relative_paths(labelled_images(cfg), dataset_root(cfg.images.dataset))
+    return cfg.images, cfg.visual.backbone, cfg.visual.image_size, images
+
+
+def write_image_table(images: list, root: Path, out: Path) -> None:
+    """`images.csv` beside a features array: each row's image and label."""
+    table = {"image": relative_paths(images, root), "wnid": [i.wnid for i in images]}
+    pd.DataFrame(table).to_csv(out / "images.csv", index=False)
+
+
+def build_features(run: Run, out: Path | None, group: Group) -> dict:
+    from ..visual import extract_features  # torch: only when extracting
+
+    cfg, images = run.cfg, labelled_images(run.cfg)
+    stats = extract_features(
+        [image.path for image in images],
+        visual_per_rank(cfg, group),
+        out / "features.npy" if out else None,
+        run.checkpoints("features"),
+        group=group,
+        desc=f"features {cfg.images.dataset}",
+    )
+    if out is not None:
+        write_image_table(images, dataset_root(cfg.images.dataset), out)
+    return stats
+
+
+def load_array(_run: Run, done: Path) -> np.ndarray:
+    # Memory-mapped: at paper scale the array is 21 GB, and the processes of a machine
+    # share one copy through the page cache.
+    return np.load(done / "features.npy", mmap_mode="r")
+
+
+# ---------------------------------------------------------------- the shark photos
+
+
+def shark_images(cfg: Config) -> list:
+    """The mirror's shark photos, both species, in the `shark_features` row order (the
+    first `ImageNetConfig.shark_photos` of each, if set)."""
+    first = cfg.imagenet.shark_photos
+    return [image for photos in shark_photos().values() for image in photos[:first]]
+
+
+def reads_sharks(cfg: Config):
+    return reads_photos(cfg, shark_images(cfg), locate("sharks"))
+
+
+def build_shark_features(run: Run, out: Path, _group: Group) -> dict:
+    from ..visual import extract_features  # torch: only when extracting
+
+    images = shark_images(run.cfg)
+    stats = extract_features(
+        [image.path for image in images],
+        run.cfg.visual,
+        out / "features.npy",
+        run.checkpoints("shark_features"),
+        desc="features shark photos",
+    )
+    write_image_table(images, locate("sharks"), out)
+    return stats
+
+
+def shark_features(run: Run) -> dict:
+    """{species wnid: (its photos, their backbone features)}."""
+    features = np.load(run.get("shark_features") / "features.npy")
+    images = shark_images(run.cfg)
+    wnids = np.array([image.wnid for image in images])
+    return {
+        w: ([i for i in images if i.wnid == w], features[wnids == w])
+        for w in dict.fromkeys(wnids)
+    }
+
+
+# ---------------------------------------------------------------- the ImageNet sample
+
+
+def sample_images(cfg: Config) -> list:
+    """DeViSE-1K's training photos, in the classifier's order of their labels: the
+    sample's one photo of each ILSVRC class, or every photo of an ILSVRC-style folder
+    (`<wnid>/*.JPEG`) whose label is an ILSVRC class."""
+    root, wnids = dataset_root(cfg.imagenet.sample), imagenet1k_wnids()
+    if cfg.imagenet.sample_classes is not None:
+        wnids = seeded_subset(wnids, cfg.imagenet.sample_classes, cfg.imagenet.seed)
+    if is_folder_dataset(cfg.imagenet.sample):
+        folders = class_folders(root)
+        return [image for w in wnids for image in folders.get(w, [])]
+    by_wnid = {p.name.split("_")[0]: p for p in sorted(root.glob("n*_*.*"))}
+    return [LabelledImage(by_wnid[w], w, "imagenet_sample") for w in wnids]
+
+
+def sample_views(cfg: Config) -> int:
+    """How many augmented views of each sample photo are extracted (all models')."""
+    return max(cfg.imagenet.views, *cfg.imagenet.view_ablation)
+
+
+def reads_sample(cfg: Config):
+    root = dataset_root(cfg.imagenet.sample)
+    photos = reads_photos(cfg, sample_images(cfg), root)
+    return photos, cfg.imagenet.seed, sample_views(cfg)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The ImageNet sample's features: augmented views of each photo, and the
+    backbone's own classifier."""
+
+    wnids: list[str]  # one photo a class, in the classifier's order
+    views: list  # one (photos, feature_dim) array per augmented view
+    classifier: Classifier  # the backbone's own 1,000-way head
+
+
+def build_sample_features(run: Run, out: Path, _group: Group) -> dict:
+    import torch  # the backbone: only when extracting
+
+    from ..visual import build_backbone, extract_features
+
+    cfg = run.cfg
+    photos = [image.path for image in sample_images(cfg)]
+    work = run.checkpoints("sample_features")
+    for view in range(sample_views(cfg)):
+        # one seeded draw of random crops per view: a rerun repeats every view
+        torch.manual_seed(cfg.imagenet.seed * 1000 + view)
+        stats = extract_features(
+            photos,
+            cfg.visual,
+            out / f"view{view}.npy",
+            work / f"view{view}",
+            augment=True,
+            desc=f"features imagenet sample, view {view + 1}",
+        )
+    head = build_backbone(cfg.visual).imagenet_head
+    np.savez(
+        out / "classifier.npz",
+        weight=head.weight.detach().numpy(),
+        bias=head.bias.detach().numpy(),
+    )
+    return {**stats, "views": sample_views(cfg), "photos": len(photos)}
+
+
+def load_sample(run: Run, done: Path) -> Sample:
+    # Memory-mapped, one array a view: at paper scale a view of ILSVRC's 1.28 M
+    # training photos is 21 GB.
+    views = [
+        np.load(done / f"view{v}.npy", mmap_mode="r")
+        for v in range(sample_views(run.cfg))
+    ]
+    with np.load(done / "classifier.npz") as head:
+        classifier = Classifier(head["weight"], head["bias"], imagenet1k_wnids())
+    wnids = [image.wnid for image in sample_images(run.cfg)]
+    return Sample(wnids, views, classifier)

@@ -1,0 +1,196 @@
+"""The paper's setting's models (chapter 6): DeViSE-1K, its random control and its
+ablations trained on the ImageNet sample's views, and the shark experiment's models.
+Each model is saved as arrays (`vectors.LinearProjection`) and listed in
+`models.json`; both are written and read here.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from ..config import Config
+from ..ddp import Group
+from ..evaluation import model_file
+from ..imagenet1k import model_specs, training_rows
+from ..labels import random_label_space
+from ..progress import progress_bar
+from ..sharks import SHARK_SPECIES, shark_specs
+from ..storage import atomic_path
+from ..vectors import LinearProjection
+from .cache import Run
+from .features import sample_images, shark_features
+
+
+def devise_1k_config(cfg: Config):
+    """Phase 1's settings for the DeViSE-1K models (`ImageNetConfig` overrides)."""
+    i = cfg.imagenet
+    return replace(
+        cfg.devise,
+        phase1_epochs=i.epochs,
+        batch_size=i.batch_size,
+        phase1_lr=i.lr,
+        seed=i.seed,
+    )
+
+
+def reads_models(cfg: Config):
+    return devise_1k_config(cfg), cfg.imagenet
+
+
+def seen_1k(run: Run) -> list[str]:
+    """The seen labels of the paper's setting: the ILSVRC labels of the sample (all
+    1,000 but in tests) that have a vector, in the classifier's order."""
+    space = run.get("labels")
+    return [image.wnid for image in sample_images(run.cfg) if image.wnid in space]
+
+
+def train_specs(run: Run, stage: str, specs: list, out: Path) -> dict:
+    """Train each DeViSE-1K spec (resumable: a finished model waits in the stage's
+    checkpoint folder) and save it as arrays in `out/models/`."""
+    from ..devise import train_projection  # torch: only when training
+
+    cfg, space, sample = run.cfg, run.get("labels"), run.get("sample_features")
+    random_space = random_label_space(space, cfg.imagenet.seed)
+    saved = run.checkpoints(stage)
+    saved.mkdir(parents=True, exist_ok=True)
+    (out / "models").mkdir()
+    records = []
+    for spec in progress_bar(specs, desc=f"{stage}: models", unit="model"):
+        file = saved / model_file(spec.name).replace(".pt", ".npz")
+        x, y = training_rows(sample.views, sample.wnids, spec.seen, spec.views)
+        if spec.extra_species:
+            x, y = with_shark_photos(run, spec, x, y)
+        if spec.shark_views > spec.views:
+            x, y = with_shark_views(run, spec, x, y, saved)
+        began = time.perf_counter()
+        if not file.exists():
+            vectors = (random_space if spec.random_vectors else space).subset(spec.seen)
+            model, _ = train_projection(
+                x, y, vectors.vectors, devise_1k_config(cfg), progress=False
+            )
+            with atomic_path(file) as tmp:
+                with open(tmp, "wb") as handle:
+                    LinearProjection.of(model).save(handle)
+        shutil.copyfile(file, out / "models" / file.name)
+        records.append(
+            {
+                "name": spec.name,
+                "file": file.name,
+                "seen": list(spec.seen),
+                "views": spec.views,
+                "random_vectors": spec.random_vectors,
+                "extra_species": spec.extra_species,
+                "extra_photos": spec.extra_photos,
+                "rows": len(y),
+                "seconds": round(time.perf_counter() - began, 1),
+            }
+        )
+    (out / "models.json").write_text(json.dumps(records, indent=1))
+    return {
+        "models": len(records),
+        "train_seconds": round(sum(r["seconds"] for r in records), 1),
+    }
+
+
+def with_shark_photos(run: Run, spec, x: np.ndarray, y: np.ndarray):
+    """Training rows plus `spec.extra_photos` mirror photos of `spec.extra_species`
+    (a seeded choice), labelled with that species."""
+    _, features = shark_features(run)[spec.extra_species]
+    rng = np.random.default_rng(run.cfg.imagenet.seed)
+    chosen = np.sort(rng.permutation(len(features))[: spec.extra_photos])
+    label = list(spec.seen).index(spec.extra_species)
+    extra_y = np.full(len(chosen), label, dtype=np.int64)
+    return np.concatenate([x, features[chosen]]), np.concatenate([y, extra_y])
+
+
+def with_shark_views(run: Run, spec, x: np.ndarray, y: np.ndarray, work: Path):
+    """Training rows plus more augmented views of the seen sharks' sample photos, up to
+    `spec.shark_views` in all (the views are extracted here once, seeded, and kept in
+    `work` while the stage builds)."""
+    import torch  # the backbone: only when extracting
+
+    from ..visual import extract_features
+
+    cfg = run.cfg
+    photos = [
+        i
+        for i in sample_images(cfg)
+        if i.wnid in SHARK_SPECIES and i.wnid in set(spec.seen)
+    ]
+    extra = []
+    for view in range(spec.views, spec.shark_views):
+        file = work / f"shark-view{view}.npy"
+        if not file.exists():
+            torch.manual_seed(cfg.imagenet.seed * 1000 + 500 + view)  # fresh crops
+            extract_features(
+                [p.path for p in photos],
+                cfg.visual,
+                file,
+                work / f"shark-view{view}",
+                augment=True,
+                progress=False,
+            )
+        extra.append(np.load(file))
+    labels = [list(spec.seen).index(p.wnid) for p in photos]
+    extra_y = np.tile(np.array(labels, dtype=np.int64), len(extra))
+    return np.concatenate([x, *extra]), np.concatenate([y, extra_y])
+
+
+@dataclass(frozen=True)
+class TrainedProjection:
+    """A DeViSE-1K model as `train_specs` saved it: what it saw, and its map."""
+
+    name: str
+    seen: list[str]
+    views: int
+    random_vectors: bool
+    extra_species: str | None
+    rows: int
+    project: LinearProjection
+
+
+def load_projections(_run: Run, done: Path) -> dict[str, TrainedProjection]:
+    models = {}
+    for r in json.loads((done / "models.json").read_text()):
+        project = LinearProjection.load(done / "models" / r["file"])
+        models[r["name"]] = TrainedProjection(
+            r["name"],
+            r["seen"],
+            r["views"],
+            r["random_vectors"],
+            r["extra_species"],
+            r["rows"],
+            project,
+        )
+    return models
+
+
+def build_imagenet1k(run: Run, out: Path, _group: Group) -> dict:
+    specs = model_specs(run.cfg.imagenet, seen_1k(run))
+    return train_specs(run, "imagenet1k", specs, out)
+
+
+def build_shark_models(run: Run, out: Path, _group: Group) -> dict:
+    specs = shark_specs(run.cfg.imagenet, seen_1k(run), list(shark_features(run)))
+    return train_specs(run, "shark_models", specs, out)
+
+
+def train_devise_1k(run: Run, views: int | None = None, **settings):
+    """A DeViSE-1K map trained afresh on the cached sample views (seconds: nothing is
+    cached), toward every seen label: the first `views` views of each photo (the
+    preset's by default) and phase 1's settings with `settings` changed (`seed`,
+    `phase1_epochs`, ...). Returns a `vectors.LinearProjection`."""
+    from ..devise import train_projection  # torch: only when training
+
+    cfg, sample, seen = run.cfg, run.get("sample_features"), seen_1k(run)
+    x, y = training_rows(sample.views, sample.wnids, seen, views or cfg.imagenet.views)
+    devise = replace(devise_1k_config(cfg), **settings)
+    vectors = run.get("labels").subset(seen).vectors
+    model, _ = train_projection(x, y, vectors, devise, progress=False)
+    return LinearProjection.of(model)
