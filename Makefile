@@ -6,9 +6,9 @@ PRESET ?= book
 DEVISE_MIRROR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
 export DEVISE_MIRROR
 STAMP := .install.stamp
-LINTED := devise_lite tests benchmarks
+LINTED := devise_lite tests benchmarks _ext
 
-.PHONY: all install run book test test-fast lint bench bench-whole notebooks clean-book
+.PHONY: all install run book lab browser test test-fast lint bench bench-whole notebooks clean-book
 
 all: install run book        ## every stage, then the rendered book in _build/html
 
@@ -24,6 +24,18 @@ run: install
 book: install
 	# Progress bars would land in the pages (as widgets or stderr); stages print their own.
 	TQDM_DISABLE=1 DEVISE_PRESET=$(PRESET) jupyter-book build . -W -n --keep-going
+
+lab: install                 ## JupyterLab with the chapters opening as notebooks
+	# Once per user: .md files open as notebooks (jupytext), not as text.
+	jupytext-config set-default-viewer markdown
+	DEVISE_PRESET=$(PRESET) jupyter lab
+
+browser:                     ## chromium + chromium-driver for the browser tests (apt, as root)
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then \
+	  echo "chromium and chromedriver are installed"; \
+	else \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; \
+	fi
 
 test: install                ## every test (tiny preset, real data from the mirror)
 	$(PYTHON) -m pytest -q

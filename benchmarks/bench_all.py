@@ -59,8 +59,8 @@ from bench_training import steps_per_second
 from bench_word2vec import skipgram_speeds
 
 from devise_lite import pipeline
+from devise_lite.book.explorer import Explorer, ModelView
 from devise_lite.config import VisualConfig, get_preset
-from devise_lite.explorer import Explorer, ModelView
 from devise_lite.losses import (
     hinge_rank_loss_truncated,
     naive_hinge_rank_loss_truncated,

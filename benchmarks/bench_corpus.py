@@ -5,7 +5,7 @@
 All three runs build the corpus of the same input (the first `--files` WikiExtractor
 files of the mirror, with the book preset's label lexicon and phrase settings) and must
 give the same bytes (sha256 shown). The baseline is the stage as it was: one process,
-gensim's `Phrases` learnt and frozen over the whole file (`phrases.apply_phrases`).
+gensim's `Phrases` learnt and frozen over the whole file (`collocations.apply_phrases`).
 
 Each run is a fresh child process, so its CPU seconds (its own and its workers') are its
 own. Other work on the machine slows the runs with more processes most (they need the
@@ -52,7 +52,8 @@ def label_lemmas(preset: str) -> list[str]:
 
 def old_stage(source: Path, text, phrases, lemmas, out: Path) -> int:
     """The corpus stage before `build_corpus`: the same steps in one process."""
-    from devise_lite.phrases import LabelLexicon, apply_phrases, write_lines
+    from devise_lite.collocations import apply_phrases, write_lines
+    from devise_lite.phrases import LabelLexicon
     from devise_lite.text import read_documents, sentences
 
     lexicon = LabelLexicon(lemmas)

@@ -43,18 +43,14 @@ from bench_features import caltech_sample
 from devise_lite.config import VisualConfig
 from devise_lite.engines import (
     OnnxEngine,
-    TorchEngine,
     batches_read_ahead,
     eval_array,
-    export_onnx,
     normalisation,
 )
-from devise_lite.visual import (
-    ImageFiles,
-    build_backbone,
-    image_transform,
-    torch_threads,
-)
+from devise_lite.extraction import torch_threads
+from devise_lite.image_inputs import ImageFiles, image_transform
+from devise_lite.torch_engines import TorchEngine, export_onnx
+from devise_lite.visual import build_backbone
 
 
 @dataclass(frozen=True)

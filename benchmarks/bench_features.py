@@ -29,13 +29,9 @@ sys.path.insert(
 
 from devise_lite.config import VisualConfig
 from devise_lite.datasets import IMAGE_SUFFIXES, locate
-from devise_lite.visual import (
-    build_backbone,
-    extract_features,
-    image_transform,
-    resolve_device,
-    torch_threads,
-)
+from devise_lite.extraction import extract_features, resolve_device, torch_threads
+from devise_lite.image_inputs import image_transform
+from devise_lite.visual import build_backbone
 
 
 def caltech_sample(n: int) -> list:

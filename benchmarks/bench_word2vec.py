@@ -19,9 +19,9 @@ from itertools import islice
 from pathlib import Path
 
 from devise_lite import pipeline
+from devise_lite.collocations import read_lines, write_lines
 from devise_lite.config import get_preset
 from devise_lite.language_model import skipgram_model, train_skipgram
-from devise_lite.phrases import read_lines, write_lines
 
 
 def skipgram_speeds(cfg, paragraphs: int) -> dict:

@@ -1,8 +1,9 @@
 """Command line: `python -m devise_lite <stage> --preset NAME`, `run` for every stage in
-order, or `predict IMAGE ...`. Under `torchrun`, the visual stages run on every process.
+order, `predict IMAGE ...`, or `verify` to hash every cache against its record
+(`verify.py`). Under `torchrun`, the visual stages run on every process.
 
 A fault the user can fix ends in one line, `error: ...`, and exit status 2 (`--debug`
-or $DEVISE_DEBUG=1 shows the traceback too); Ctrl-C ends with 130.
+or $DEVISE_DEBUG=1 shows the traceback too), a full disk included; Ctrl-C ends with 130.
 """
 
 from __future__ import annotations
@@ -13,17 +14,18 @@ import sys
 import time
 import traceback
 
+from . import ddp, pipeline, predict
 from .config import PRESET_ENV, PRESET_HELP, PRESETS, get_preset, preset_name
-from .errors import INTERRUPTED, UserError
+from .diskspace import out_of_space, space_error
+from .errors import INTERRUPTED, OutOfSpaceError, UserError
+from .storage import data_root
+from .verify import verify
 
 DEBUG_ENV = "DEVISE_DEBUG"
 
 
 def parser() -> argparse.ArgumentParser:
     """The command line, stages read from the table of stages."""
-    from . import predict
-    from .pipeline import STAGES
-
     preset_help = "; ".join(f"{name}: {text}" for name, text in PRESET_HELP.items())
     top = argparse.ArgumentParser(prog="python -m devise_lite", description=__doc__)
     options = argparse.ArgumentParser(add_help=False)
@@ -44,10 +46,20 @@ def parser() -> argparse.ArgumentParser:
             help=f"show the traceback of an error (or set {DEBUG_ENV}=1)",
         )
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, stage in STAGES.items():
+    for name, stage in pipeline.STAGES.items():
         commands.add_parser(name, parents=[options], help=stage.help)
     commands.add_parser(
         "run", parents=[options], help="every stage in order (finished ones load)"
+    )
+    check = commands.add_parser(
+        "verify",
+        parents=[options],
+        help="hash every finished stage, engine and checkpoint against its record",
+    )
+    check.add_argument(
+        "--repair",
+        action="store_true",
+        help="remove what is damaged, so that the next run rebuilds it",
     )
     predict.add_arguments(
         commands.add_parser(
@@ -66,12 +78,11 @@ def main(argv: list[str] | None = None) -> int:
 def _command(args: argparse.Namespace) -> int:
     cfg = get_preset(args.preset or preset_name())
     if args.command == "predict":
-        from . import predict
-
         return predict.command(args, cfg)
-    from .pipeline import STAGES
+    if args.command == "verify":
+        return verify(cfg, args.repair, sys.stdout)
 
-    run_stages(cfg, list(STAGES) if args.command == "run" else [args.command])
+    run_stages(cfg, list(pipeline.STAGES) if args.command == "run" else [args.command])
     return 0
 
 
@@ -85,6 +96,16 @@ def guarded(action, debug: bool = False) -> int:
             traceback.print_exc()
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
+    except Exception as err:
+        # A write outside any stage (a published result, a lock) that met a full
+        # disk: the same one line as inside one.
+        if not out_of_space(err, data_root()):
+            raise
+        if debug:
+            traceback.print_exc()
+        fault = space_error(err, data_root(), 0)
+        print(f"error: {fault}", file=sys.stderr)
+        return fault.exit_code
     except KeyboardInterrupt:
         if debug:
             traceback.print_exc()
@@ -101,8 +122,6 @@ def run_stages(cfg, names: list[str]) -> None:
     A stage that fails with a user-fixable error is reported and the run goes on with
     every stage that does not need it (a missing shark-photo folder costs the shark
     experiment, not Tables 2 and 3); the run then ends with one error naming them."""
-    from . import ddp, pipeline
-
     group = ddp.start(cfg.visual.device)
     say = print if group.is_main else (lambda *a, **k: None)
     todo = [n for n in pipeline.upstream_all(names) if not _built(cfg, n)]
@@ -123,8 +142,8 @@ def run_stages(cfg, names: list[str]) -> None:
             try:
                 pipeline.ensure(cfg, name, group)
             except UserError as err:
-                if len(names) == 1:
-                    raise
+                if len(names) == 1 or isinstance(err, OutOfSpaceError):
+                    raise  # a full disk stops every stage: one line says so
                 failed[name] = str(err)
                 say(f"[devise-lite] {name} failed: {err}", file=sys.stderr, flush=True)
                 continue
@@ -145,8 +164,6 @@ def run_stages(cfg, names: list[str]) -> None:
 def _built(cfg, name: str) -> bool:
     """Whether a stage is cached; False if even its key cannot be computed (a dataset
     missing): the stage itself will then say what is wrong."""
-    from . import pipeline
-
     try:
         return pipeline.is_built(cfg, name)
     except UserError:

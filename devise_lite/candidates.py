@@ -20,6 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
+import pandas as pd
+
+from .datasets import locate
+from .hierarchy import Hierarchy, distances_from, hop_candidates
+from .wnids import imagenet21k_wnids
+from .wordnet import synset_of, wnid_of
+
 CANDIDATE_SETS = ("2-hop", "2-hop+seen", "3-hop", "3-hop+seen", "21k", "21k+seen")
 PREDICT_SETS = ("seen", *CANDIDATE_SETS)
 # The files of the standard lists (datasets "imagenet_zsl_lists") behind each base set.
@@ -57,8 +64,6 @@ def hop_set(
 ) -> list[str]:
     """One set by the hop rule; `hierarchy` (a `hierarchy.Hierarchy`) for the hop sets
     only."""
-    from .hierarchy import hop_candidates
-
     base, _, plus = check_name(name, CANDIDATE_SETS).partition("+")
     seen = set(seen)
     if base == "21k":
@@ -83,8 +88,6 @@ def hop_sets(
 def standard_lists(dataset: str = "imagenet_zsl_lists") -> dict[str, list[str]]:
     """The published lists, as read: {"seen": the 1K, "2-hop": ..., "3-hop": ...,
     "21k": ...} (wnids, before any restriction to labels with a vector)."""
-    from .datasets import locate
-
     folder = locate(dataset)
     return {
         name: (folder / file).read_text().split() for name, file in LIST_FILES.items()
@@ -112,9 +115,6 @@ def imagenet_tree(wnids: Iterable[str]):
     """The ImageNet is-a tree as a `hierarchy.Hierarchy`: the WordNet 3.0 hypernym
     edges (instance hypernyms too) between two synsets of `wnids`, the ImageNet 2011
     release's. (Not quite a tree: a synset may have two hypernyms.)"""
-    from .hierarchy import Hierarchy
-    from .wordnet import synset_of, wnid_of
-
     members = set(wnids)
     parents = {}
     for wnid in members:
@@ -132,8 +132,6 @@ def tree_hop_set(tree, seen: Iterable[str], hops: int, rule: str) -> set[str]:
     * "ancestors or descendants within n edges": only up, or only down, at most n
       edges (a parent or grandparent, a child or grandchild; no siblings).
     """
-    from .hierarchy import distances_from
-
     seen = set(seen)
     if rule == TREE_RULES[0]:
         return set(distances_from(tree, seen, hops)) - seen
@@ -183,3 +181,41 @@ def closest_rule(beside, hops: int) -> dict:
         "any hops": int(anyhops["hops"]),
         "any size": int(anyhops["labels"]),
     }
+
+
+def candidate_set_rows(lists: dict) -> pd.DataFrame:
+    """`candidate_sets_imagenet1k.csv`: the sets the tables use, before the restriction
+    to labels with a vector (candidate_set, wnid)."""
+    seen = lists["seen"]
+    rows = []
+    for name in CANDIDATE_SETS:
+        base, _, plus = name.partition("+")
+        members = [w for w in lists[base] if w not in set(seen)] + (
+            seen if plus else []
+        )
+        rows += [{"candidate_set": name, "wnid": w} for w in members]
+    return pd.DataFrame(rows)
+
+
+def hop_rule_table(lists: dict, space: Collection[str]) -> pd.DataFrame:
+    """The paper's "within two (three) tree hops" read as rules over the ImageNet is-a
+    tree: each rule's set sizes and overlaps with the published lists (the chapter
+    prints the paper's counts beside them). `space`: the labels with a vector."""
+    # ILSVRC's teddy bear (n04399382) is missing from the fall-2011 list: add the 1K.
+    tree = imagenet_tree(set(imagenet21k_wnids()) | set(lists["seen"]))
+    rows = []
+    for rule in TREE_RULES:
+        for hops in (1, 2, 3):
+            found = tree_hop_set(tree, lists["seen"], hops, rule)
+            row = {
+                "rule": rule,
+                "hops": hops,
+                "size": len(found),
+                "with a vector": sum(w in space for w in found),
+            }
+            for name in ("2-hop", "3-hop"):
+                published = set(lists[name])
+                row[f"in {name} list"] = len(found & published)
+                row[f"{name} list not in rule"] = len(published - found)
+            rows.append(row)
+    return pd.DataFrame(rows)

@@ -4,23 +4,30 @@ a clear error.
 Each dataset names its real download location (for users with a network), its checksum
 where the publisher fixes one, and a check of the extracted folder. A mirror
 ($DEVISE_MIRROR) may hold a dataset already extracted, possibly re-encoded, so there
-only the folder check can apply.
+only the folder check can apply. Wikipedia's entry lives beside the text reader
+(`text.WIKIPEDIA`), whose advice for a bad file names where the text comes from.
 """
 
 from __future__ import annotations
 
-import hashlib
 import shutil
-import tarfile
-import urllib.request
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .archives import (
+    Dataset,
+    DatasetIntegrityError,
+    download,
+    find_dir,
+    unpack_folder,
+    unpacked,
+    verify_checksum,
+)
 from .errors import UserError
-from .progress import progress_bar
 from .storage import MIRROR_ENV, atomic_path, data_root, mirror_root
+from .text import WIKIPEDIA
+from .wnids import imagenet1k_wnids, is_wnid
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"}
 
@@ -29,48 +36,11 @@ class DatasetUnavailableError(UserError):
     """A dataset is in neither the data root nor a mirror, and cannot be downloaded."""
 
 
-class DatasetIntegrityError(UserError):
-    """A dataset file or folder is not what the registry says it should be."""
-
-
-@dataclass(frozen=True)
-class Dataset:
-    name: str
-    title: str
-    url: str  # where a user with a network gets it
-    archive: str  # file name the download is saved under
-    checksum: (
-        str | None
-    )  # "md5:<hex>" or "sha256:<hex>"; None where the host fixes none
-    folder: str  # the extracted dataset, relative to a mirror or the data root
-    verify: Callable[[Path], None]
-    unpack: Callable[[Path, Path], None]  # (archive, target folder) -> fills target
-    credit: str
-
-
 # ---------------------------------------------------------------- folder checks
 
 
 def count_images(folder: Path) -> int:
     return sum(1 for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-
-
-def _verify_wikipedia(folder: Path) -> None:
-    files = sorted(p for p in folder.rglob("wiki_*") if p.is_file())
-    if not files:
-        raise DatasetIntegrityError(
-            f"{folder} holds no WikiExtractor files (wiki_00, wiki_00.bz2, ...)"
-        )
-    # local import: text.py imports this module (for a bad file's advice)
-    from .text import check_bz2_header, read_head
-
-    for path in files:  # 3 bytes each: an empty or non-bzip2 file names itself here
-        check_bz2_header(path)
-    head = read_head(files[0])
-    if "<doc " not in head:
-        raise DatasetIntegrityError(
-            f"{files[0]} does not start with a WikiExtractor <doc ...> header"
-        )
 
 
 CALTECH_CLASSES = 102  # 101 object classes + BACKGROUND_Google
@@ -123,8 +93,6 @@ SAMPLE_CLASSES = 1000  # one photo of each ILSVRC-2012 class
 
 
 def _verify_imagenet_sample(folder: Path) -> None:
-    from .wordnet import imagenet1k_wnids
-
     wnids = [
         p.name.split("_")[0]
         for p in folder.iterdir()
@@ -150,17 +118,13 @@ def _verify_zsl_lists(folder: Path) -> None:
     for name, expected in ZSL_LISTS.items():
         path = folder / name
         lines = path.read_text().split() if path.is_file() else []
-        if len(lines) != expected or not all(_is_wnid(w) for w in lines):
+        if len(lines) != expected or not all(is_wnid(w) for w in lines):
             raise DatasetIntegrityError(
                 f"{path} should list {expected} wnids, one a line; it has "
                 f"{len(lines)} lines"
                 if path.is_file()
                 else f"{path} is missing"
             )
-
-
-def _is_wnid(text: str) -> bool:
-    return len(text) == 9 and text[0] == "n" and text[1:].isdigit()
 
 
 def _verify_wordnet(folder: Path) -> None:
@@ -186,76 +150,49 @@ def _verify_wordnet(folder: Path) -> None:
         )
 
 
+# The photo sets of chapter 6's broader zero-shot test: a folder per class. The mirror
+# holds samples (this many classes at least); a download holds every class.
+FLOWERS_MIN_CLASSES, PACS_MIN_CLASSES, FOOD_MIN_CLASSES = 72, 5, 14
+FLOWERS_LABELS = (  # the label (1-102) of each photo of 102flowers.tgz, in file order
+    "https://www.robots.ox.ac.uk/~vgg/data/flowers/102/imagelabels.mat",
+    "md5:e0620be6f572b9609742df49c70aed4d",
+)
+
+
+def verify_class_folders(pattern: str, min_classes: int):
+    """A folder check: folders `pattern` (relative to the dataset, e.g. `*/*` for
+    `<split>/<class>/`) hold photos of at least `min_classes` classes."""
+
+    def verify(folder: Path) -> None:
+        found = {p.name for p in folder.glob(pattern) if p.is_dir() and count_images(p)}
+        if len(found) < min_classes:
+            raise DatasetIntegrityError(
+                f"{folder} has photos of {len(found)} classes (folders {pattern}), "
+                f"expected at least {min_classes}"
+            )
+
+    return verify
+
+
 # ---------------------------------------------------------------- unpacking
-
-
-def _extract_any(archive: Path, target: Path) -> None:
-    """Unpack a zip or tar archive into `target`; archives inside it (.tar.gz) too."""
-    target.mkdir(parents=True, exist_ok=True)
-    if zipfile.is_zipfile(archive):
-        with zipfile.ZipFile(archive) as z:
-            z.extractall(target)
-    elif tarfile.is_tarfile(archive):
-        with tarfile.open(archive) as t:
-            t.extractall(target, filter="data")
-    else:
-        raise DatasetIntegrityError(
-            f"{archive} is neither a zip nor a tar archive; delete it and run again"
-        )
-    for inner in list(target.rglob("*.tar.gz")) + list(target.rglob("*.tgz")):
-        with tarfile.open(inner) as t:
-            t.extractall(inner.parent, filter="data")
-        inner.unlink()
-
-
-def _find_dir(root: Path, name: str) -> Path:
-    hits = [p for p in root.rglob(name) if p.is_dir()]
-    if not hits:
-        raise DatasetIntegrityError(f"the archive has no folder named {name!r}")
-    return min(hits, key=lambda p: len(p.parts))
-
-
-def _unpack_folder(name: str) -> Callable[[Path, Path], None]:
-    """Unpack an archive; keep only its (shallowest) folder called `name`, as target."""
-
-    def unpack(archive: Path, target: Path) -> None:
-        scratch = target.parent / (target.name + ".unpack")
-        shutil.rmtree(scratch, ignore_errors=True)
-        try:
-            _extract_any(archive, scratch)
-            shutil.move(str(_find_dir(scratch, name)), target)
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-
-    return unpack
 
 
 def _unpack_sharks(archive: Path, target: Path) -> None:
     """The shark repository keeps `images/gw_*.jpg` and `images/hh_*.jpg` together."""
-    scratch = target.parent / (target.name + ".unpack")
-    shutil.rmtree(scratch, ignore_errors=True)
-    try:
-        _extract_any(archive, scratch)
-        images = _find_dir(scratch, "images")
+    with unpacked(archive, target) as scratch:
+        images = find_dir(scratch, "images")
         for prefix, folder in (("gw_", "great_white_shark"), ("hh_", "hammerhead")):
             (target / folder).mkdir(parents=True, exist_ok=True)
             for photo in images.glob(prefix + "*"):
                 shutil.move(str(photo), target / folder / photo.name)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _unpack_sample(archive: Path, target: Path) -> None:
     """The sample repository keeps its 1,000 JPEGs at its top, beside a README."""
-    scratch = target.parent / (target.name + ".unpack")
-    shutil.rmtree(scratch, ignore_errors=True)
-    try:
-        _extract_any(archive, scratch)
+    with unpacked(archive, target) as scratch:
         target.mkdir(parents=True, exist_ok=True)
         for photo in scratch.rglob("n*_*.JPEG"):
             shutil.move(str(photo), target / photo.name)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _unpack_wordnet(archive: Path, target: Path) -> None:
@@ -263,25 +200,33 @@ def _unpack_wordnet(archive: Path, target: Path) -> None:
     shutil.copy(archive, target / "corpora" / "wordnet.zip")
 
 
+def _unpack_flowers(archive: Path, target: Path) -> None:
+    """102flowers.tgz holds `jpg/image_NNNNN.jpg` only; the page's imagelabels.mat gives
+    each photo its class (1-102). Sorted here into `jpg/<class>/`, the layout of the
+    mirror's split folders (`<split>/<class>/`)."""
+    from scipy.io import loadmat  # only when unpacking a download
+
+    url, checksum = FLOWERS_LABELS
+    labels_file = archive.with_name("flowers102-imagelabels.mat")
+    if not labels_file.exists():
+        download(url, labels_file)
+    verify_checksum(labels_file, checksum)
+    labels = loadmat(labels_file)["labels"].ravel()
+    with unpacked(archive, target) as scratch:
+        photos = find_dir(scratch, "jpg")
+        for number, label in enumerate(labels, start=1):
+            folder = target / "jpg" / str(int(label))
+            folder.mkdir(parents=True, exist_ok=True)
+            name = f"image_{number:05d}.jpg"
+            shutil.move(str(photos / name), folder / name)
+
+
 # ---------------------------------------------------------------- the registry
 
 REGISTRY: dict[str, Dataset] = {
     d.name: d
     for d in [
-        Dataset(
-            name="wikipedia",
-            title="English Wikipedia text (2015 dump, WikiExtractor output)",
-            url="https://github.com/jason-feng/wikiVisual/archive/"
-            "1c0fac92f29f17c1603bfffbe864e0dfdff66897.zip",
-            archive="wikiVisual-1c0fac92.zip",
-            # GitHub builds archives on demand and does not promise stable bytes
-            checksum=None,
-            folder="wikipedia/enwiki-2015-extracted",
-            verify=_verify_wikipedia,
-            unpack=_unpack_folder("text"),
-            credit="Wikipedia contributors, CC BY-SA; "
-            "extracted by jason-feng/wikiVisual",
-        ),
+        WIKIPEDIA,
         Dataset(
             name="caltech101",
             title="Caltech-101 object categories",
@@ -291,7 +236,7 @@ REGISTRY: dict[str, Dataset] = {
             checksum="md5:3138e1922a9193bfa496528edbbc45d0",
             folder="caltech101/101_ObjectCategories",
             verify=_verify_caltech,
-            unpack=_unpack_folder("101_ObjectCategories"),
+            unpack=unpack_folder("101_ObjectCategories"),
             credit="Fei-Fei, Fergus, Perona (2004), Caltech",
         ),
         Dataset(
@@ -300,7 +245,8 @@ REGISTRY: dict[str, Dataset] = {
             url="https://github.com/BrennoR/shark-classifier/archive/"
             "eca0c4957fd2c7cce776417105dc258cf01324b7.zip",
             archive="shark-classifier-eca0c495.zip",
-            checksum=None,  # GitHub archive, see above
+            # GitHub builds archives on demand and does not promise stable bytes
+            checksum=None,
             folder="sharks",
             verify=_verify_sharks,
             unpack=_unpack_sharks,
@@ -342,57 +288,50 @@ REGISTRY: dict[str, Dataset] = {
             checksum=None,  # GitHub archive, see above
             folder="imagenet_zsl_lists",
             verify=_verify_zsl_lists,
-            unpack=_unpack_folder("list"),
+            unpack=unpack_folder("list"),
             credit="JudyYe/zero-shot-gcn (MIT), after Changpinyo et al. 2016",
+        ),
+        Dataset(
+            name="flowers102",
+            title="Oxford 102 Flowers",
+            url="https://www.robots.ox.ac.uk/~vgg/data/flowers/102/102flowers.tgz",
+            archive="102flowers.tgz",
+            checksum="md5:52808999861908f626f3c1f4e79d11fa",  # torchvision's too
+            folder="flowers102",
+            verify=verify_class_folders("*/*", FLOWERS_MIN_CLASSES),
+            unpack=_unpack_flowers,
+            credit="Nilsback & Zisserman (2008), Visual Geometry Group, Oxford",
+        ),
+        Dataset(
+            name="pacs",
+            title="PACS, its photo domain",
+            # The authors share PACS through their page's Google Drive folder, which
+            # has no stable file URL; this repository holds the same folders.
+            url="https://github.com/MachineLearning2020/Homework3-PACS/archive/"
+            "d586a6cf3db84896fb6cc465c7bf51bdaf6d65d8.zip",
+            archive="Homework3-PACS-d586a6cf.zip",
+            checksum=None,  # GitHub archive, see above
+            folder="pacs/photo",
+            verify=verify_class_folders("*", PACS_MIN_CLASSES),
+            unpack=unpack_folder("photo"),
+            credit="Li, Yang, Song, Hospedales (2017); evaluation use",
+        ),
+        Dataset(
+            name="food101",
+            title="Food-101",
+            url="https://data.vision.ee.ethz.ch/cvl/food-101.tar.gz",
+            archive="food-101.tar.gz",
+            checksum="md5:85eeb15f3717b99a5da872d97d918f87",  # torchvision's too
+            folder="food101/images",
+            verify=verify_class_folders("*", FOOD_MIN_CLASSES),
+            unpack=unpack_folder("images"),
+            credit="Bossard, Guillaumin, Van Gool (2014), ETH Zurich; research use",
         ),
     ]
 }
 
 
 # ---------------------------------------------------------------- locating and fetching
-
-
-def file_checksum(path: Path, algorithm: str) -> str:
-    digest = hashlib.new(algorithm)
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def verify_checksum(path: Path, expected: str | None) -> None:
-    """Raise DatasetIntegrityError if `path` does not match `expected` ("md5:<hex>",
-    "sha256:<hex>")."""
-    if expected is None:
-        return
-    algorithm, _, want = expected.partition(":")
-    got = file_checksum(path, algorithm)
-    if got != want:
-        corrupt = path.with_name(path.name + ".corrupt")
-        path.replace(corrupt)
-        raise DatasetIntegrityError(
-            f"{path.name}: {algorithm} checksum is {got}, expected {want}. The file is "
-            f"corrupt or incomplete; it was moved to {corrupt} and the next run "
-            "downloads it again."
-        )
-
-
-def download(url: str, target: Path, timeout: float = 30.0) -> Path:
-    """Download `url` to `target` atomically with a progress bar."""
-    with atomic_path(target) as tmp:
-        request = urllib.request.Request(url, headers={"User-Agent": "devise-lite"})
-        with (
-            urllib.request.urlopen(request, timeout=timeout) as response,
-            open(tmp, "wb") as out,
-        ):
-            total = int(response.headers.get("Content-Length") or 0) or None
-            with progress_bar(
-                total=total, unit="B", unit_scale=True, desc=f"download {target.name}"
-            ) as bar:
-                for block in iter(lambda: response.read(1 << 20), b""):
-                    out.write(block)
-                    bar.update(len(block))
-    return target
 
 
 def _unavailable(dataset: Dataset, reason: str) -> DatasetUnavailableError:

@@ -23,8 +23,6 @@ from datetime import timedelta
 
 import numpy as np
 
-# torch is imported where it is used: `predict` reads stage keys without needing it.
-
 # Rank 0 alone does slow things between collectives (writing features, the per-epoch
 # test monitor); the others wait at the next collective, so the timeout is generous.
 COLLECTIVE_TIMEOUT = timedelta(hours=2)
@@ -44,9 +42,7 @@ class Group:
     @property
     def device(self):
         """This rank's torch device."""
-        import torch
-
-        return torch.device(self.device_name)
+        return _torch().device(self.device_name)
 
     @property
     def is_main(self) -> bool:
@@ -57,6 +53,14 @@ class Group:
 SINGLE = Group()
 
 
+def _torch():
+    """torch, imported on first use: the stage cache and `predict` take a `Group`
+    without paying seconds for torch, and a group of one needs no collective."""
+    import torch
+
+    return torch
+
+
 def launched_by_torchrun() -> bool:
     return int(os.environ.get("RANK", -1)) != -1
 
@@ -64,9 +68,8 @@ def launched_by_torchrun() -> bool:
 def start(device: str = "auto") -> Group:
     """Join the torchrun processes (NCCL and this rank's GPU with CUDA, else gloo), or
     return a one-process group on the configured device when there is no torchrun."""
-    import torch
-    import torch.distributed as dist
-
+    torch = _torch()
+    dist = torch.distributed
     use_cuda = torch.cuda.is_available() and device != "cpu"
     if not launched_by_torchrun():
         return Group(device_name="cuda" if use_cuda else "cpu")
@@ -83,17 +86,14 @@ def start(device: str = "auto") -> Group:
 
 
 def stop() -> None:
-    import torch.distributed as dist
-
+    dist = _torch().distributed
     if dist.is_initialized():
         dist.destroy_process_group()
 
 
 def barrier(group: Group) -> None:
     if group.world > 1:
-        import torch.distributed as dist
-
-        dist.barrier()
+        _torch().distributed.barrier()
 
 
 def broadcast(obj, group: Group):
@@ -101,10 +101,8 @@ def broadcast(obj, group: Group):
     list)."""
     if group.world == 1:
         return obj
-    import torch.distributed as dist
-
     box = [obj]
-    dist.broadcast_object_list(box, src=0)
+    _torch().distributed.broadcast_object_list(box, src=0)
     return box[0]
 
 
@@ -112,21 +110,17 @@ def all_objects(obj, group: Group) -> list:
     """Every rank's `obj`, in rank order."""
     if group.world == 1:
         return [obj]
-    import torch.distributed as dist
-
     out = [None] * group.world
-    dist.all_gather_object(out, obj)
+    _torch().distributed.all_gather_object(out, obj)
     return out
 
 
 def sum_over_ranks(value: float, group: Group) -> float:
     if group.world == 1:
         return value
-    import torch
-    import torch.distributed as dist
-
+    torch = _torch()
     total = torch.tensor([value], dtype=torch.float64, device=group.device)
-    dist.all_reduce(total)
+    torch.distributed.all_reduce(total)
     return float(total.item())
 
 
@@ -135,10 +129,8 @@ def wrap(model, group: Group):
     itself."""
     if group.world == 1:
         return model
-    from torch.nn.parallel import DistributedDataParallel
-
     ids = [group.local_rank] if group.device.type == "cuda" else None
-    return DistributedDataParallel(model, device_ids=ids)
+    return _torch().nn.parallel.DistributedDataParallel(model, device_ids=ids)
 
 
 # ---------------------------------------------------------------- one global batch
@@ -146,9 +138,7 @@ def wrap(model, group: Group):
 
 def global_batches(n: int, batch_size: int, generator) -> Iterator:
     """Indices of one epoch's global batches: a fresh permutation, cut in batches."""
-    import torch
-
-    order = torch.randperm(n, generator=generator)
+    order = _torch().randperm(n, generator=generator)
     for start_row in range(0, n, batch_size):
         yield order[start_row : start_row + batch_size]
 
@@ -171,10 +161,9 @@ class ShardedBatches:
         self.sizes = [s for s in sizes if s >= group.world]
 
     def __iter__(self):
-        from torch.utils.data import RandomSampler
-
         # The draws a one-process DataLoader with shuffle=True makes.
-        order = list(RandomSampler(range(self.n), generator=self.generator))
+        sampler = _torch().utils.data.RandomSampler
+        order = list(sampler(range(self.n), generator=self.generator))
         for k, size in enumerate(self.sizes):
             rows = order[k * self.batch_size : k * self.batch_size + size]
             yield rows[self.group.rank :: self.group.world]
@@ -202,9 +191,7 @@ def gather_rows(
             return local
         out[:] = local
         return out
-    import torch
-    import torch.distributed as dist
-
+    torch = _torch()
     dim = int(max(all_objects(local.shape[1] if local.ndim == 2 else 0, group)))
     rows_of = [len(range(r, total, group.world)) for r in range(group.world)]
     if group.is_main and out is None:
@@ -215,7 +202,7 @@ def gather_rows(
         block[: len(part)] = torch.from_numpy(part)
         block = block.to(group.device)
         pieces = [torch.empty_like(block) for _ in range(group.world)]
-        dist.all_gather(pieces, block)
+        torch.distributed.all_gather(pieces, block)
         if group.is_main:
             for r, piece in enumerate(pieces):
                 n = max(0, min(rows_of[r], first + GATHER_ROWS) - first)

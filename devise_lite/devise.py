@@ -4,14 +4,13 @@ phases, and the softmax baseline trained on the same images with the same budget
 Phase 1 trains only the projection, with SGD, on cached features (seconds on a CPU).
 Phase 2 unfreezes the whole visual network under the projection and trains both with
 Adagrad on images (minutes for a step-limited run on a CPU; the `paper` preset runs it
-fully, on GPUs). Every loop goes through `fit`, for one process or many (`ddp.Group`),
-which checkpoints after each epoch so an interrupted run resumes.
+fully, on GPUs). Every loop goes through `training.fit`, for one process or many.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -22,23 +21,11 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from .config import DeviseConfig
-from .ddp import (
-    SINGLE,
-    Group,
-    ShardedBatches,
-    broadcast,
-    global_batches,
-    sum_over_ranks,
-    wrap,
-)
+from .ddp import SINGLE, Group, ShardedBatches
 from .losses import hinge_rank_loss_full, hinge_rank_loss_truncated, random_order
-from .progress import progress_bar
-from .storage import atomic_path
-
-# `loss(outputs, targets, generator, global_batch_size)` on this rank's rows
-Loss = Callable[[torch.Tensor, torch.Tensor, torch.Generator, int], torch.Tensor]
-# each epoch: (this rank's inputs, its targets, the size of the global batch)
-Batches = Callable[[], Iterable[tuple[torch.Tensor, torch.Tensor, int]]]
+from .metrics import flat_hit_at_k
+from .training import Loss, feature_batches, fit
+from .vectors import top_k
 
 
 class Projection(nn.Module):
@@ -106,116 +93,6 @@ def cross_entropy_loss(group: Group = SINGLE) -> Loss:
         return total * group.world / size
 
     return loss
-
-
-def feature_batches(
-    features: np.ndarray,
-    targets: np.ndarray,
-    batch_size: int,
-    generator: torch.Generator,
-    group: Group = SINGLE,
-) -> Batches:
-    """Each epoch: this rank's rows of every global batch of in-memory (or
-    memory-mapped) features, in a fresh shuffled order."""
-    y = torch.as_tensor(targets, dtype=torch.long)
-
-    def epoch():
-        for batch in global_batches(len(y), batch_size, generator):
-            mine = batch[group.rank :: group.world].numpy()
-            rows = np.ascontiguousarray(features[mine], dtype=np.float32)
-            yield torch.from_numpy(rows), y[mine], len(batch)
-
-    return epoch
-
-
-# ---------------------------------------------------------------- the training loop
-
-
-def fit(
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    batches: Batches,
-    loss_fn: Loss,
-    epochs: int,
-    *,
-    generator: torch.Generator,
-    group: Group = SINGLE,
-    checkpoint: Path | None = None,
-    monitor: Callable[[nn.Module], dict] | None = None,
-    max_steps: int | None = None,
-    extra_state: dict[str, torch.Generator] | None = None,
-    desc: str = "train",
-    progress: bool = True,
-) -> pd.DataFrame:
-    """Train `model` for `epochs` passes (or `max_steps` steps); a history row an epoch.
-
-    On N processes the model is wrapped in DDP and each rank sees its rows of every
-    global batch (`batches`). With `checkpoint`, the main process saves the unwrapped
-    model, optimizer, generators and history atomically after every epoch; a rerun
-    loads them (rank 0 reads, every rank receives) and continues where it stopped, with
-    any number of processes. `extra_state` names further generators to save (phase 2's
-    sample order). The monitor runs on the main process only.
-    """
-    history, start_epoch, steps = [], 0, 0
-    state = None
-    if group.is_main and checkpoint is not None and checkpoint.exists():
-        state = torch.load(checkpoint, weights_only=False, map_location="cpu")
-    state = broadcast(state, group)
-    if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        generator.set_state(state["generator"])
-        for name, extra in (extra_state or {}).items():
-            extra.set_state(state[name])
-        history, start_epoch, steps = state["history"], state["epoch"], state["steps"]
-    net = wrap(model, group)  # nanoGPT: raw_model = model.module if ddp else model
-    bar = progress_bar(
-        total=epochs,
-        initial=start_epoch,
-        desc=desc,
-        unit="epoch",
-        progress=progress and group.is_main,
-    )
-    for epoch in range(start_epoch, epochs):
-        if max_steps is not None and steps >= max_steps:
-            break
-        net.train()
-        total, count = 0.0, 0
-        for inputs, targets, size in batches():
-            if max_steps is not None and steps >= max_steps:
-                break
-            outputs = net(inputs.to(group.device))
-            loss = loss_fn(outputs, targets.to(group.device), generator, size)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * size / group.world  # this rank's sum of losses
-            count += size
-            steps += 1
-        total = sum_over_ranks(total, group)
-        row = {"epoch": epoch + 1, "steps": steps, "loss": total / max(count, 1)}
-        if monitor is not None and group.is_main:
-            model.eval()
-            with torch.no_grad():
-                row.update(monitor(model))
-        history.append(row)
-        bar.update(1)
-        bar.set_postfix(loss=f"{row['loss']:.4f}")
-        if checkpoint is not None and group.is_main:
-            extras = {k: g.get_state() for k, g in (extra_state or {}).items()}
-            with atomic_path(checkpoint) as tmp:
-                saved = {
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "generator": generator.get_state(),
-                    "history": history,
-                    "epoch": epoch + 1,
-                    "steps": steps,
-                    **extras,
-                }
-                torch.save(saved, tmp)
-    bar.close()
-    return pd.DataFrame(history)
 
 
 # ------------------------------------------------------------ phase 1 and the baseline
@@ -409,8 +286,6 @@ def hit_rate_monitor(
     """Test hit@1 and hit@5 after each epoch, for the training curves only: nothing is
     chosen by it (the number of epochs is fixed by the preset), so the test set stays
     a test set. `label_vectors` None means the model outputs logits (the baseline)."""
-    from .metrics import flat_hit_at_k
-    from .vectors import top_k
 
     def monitor(model: nn.Module) -> dict:
         if label_vectors is None:

@@ -19,3 +19,41 @@ class UserError(RuntimeError):
 
 class BadInputError(UserError, ValueError):
     """An argument, file or setting that cannot be used as given."""
+
+
+class DamagedCacheError(UserError):
+    """A finished artifact differs from its record and cannot be rebuilt here."""
+
+
+class OutOfSpaceError(UserError):
+    """A write failed for lack of space: where, and about how much the work needs.
+
+    `needed` is what the work needs in all when known (a reservation that failed, a
+    previous build of the same stage), else what it had written when the disk filled,
+    a lower bound (`at_least`)."""
+
+    def __init__(
+        self,
+        root: str,
+        free: int,
+        needed: int,
+        at_least: bool,
+        what: str = "the work",
+    ):
+        self.root, self.free, self.needed = root, free, needed
+        self.at_least, self.what = at_least, what
+        amount = f"at least {_size(needed)}" if at_least else _size(needed)
+        need = f"{what} needs {amount}; " if needed > 0 else ""
+        super().__init__(
+            f"no space left on the data root {root} ({need}{_size(free)} free): "
+            "free some space, or set $DEVISE_DATA to a larger disk, and run the same "
+            "command again (finished stages are kept)"
+        )
+
+
+def _size(count: int) -> str:
+    """A byte count as people read one: 16 KB, 38.2 MB, 1.4 GB."""
+    for unit, scale in (("GB", 2**30), ("MB", 2**20)):
+        if count >= scale:
+            return f"{count / scale:,.1f} {unit}"
+    return f"{-(-count // 1024):,} KB"

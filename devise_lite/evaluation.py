@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .hierarchy import Hierarchy, pair_hops
+from .labels import random_label_space
 from .metrics import (
     FLAT_KS,
     HIERARCHICAL_KS,
@@ -35,12 +36,28 @@ CONSE = "ConSE"
 CHANCE = "chance"
 DEVISE_1K = "DeViSE-1K"  # the paper's setting: trained toward the 1,000 ILSVRC labels
 RANDOM_1K = "DeViSE-1K, random embeddings"
+CONSE_1K = "ConSE-1K"  # ConSE over the backbone's own 1,000-way classifier
+DEVISE_CALTECH = "DeViSE-Caltech"  # `predict`'s name for chapter 5's DeViSE
 
 TABLE1_COLUMNS = (
     ["model", "dim"]
     + [f"hit@{k}" for k in FLAT_KS]
     + [f"hp@{k}" for k in HIERARCHICAL_KS]
 )
+
+
+def conse_name(top_t: int) -> str:
+    """ConSE's model name for a number T of top labels combined: "ConSE (T=10)"."""
+    return f"{CONSE} (T={top_t})"
+
+
+def paper_setting_name(model: str) -> str:
+    """A model's name as the paper's setting (the 1,000 ILSVRC labels seen) shows it:
+    "DeViSE" -> "DeViSE-1K", "ConSE (T=10)" -> "ConSE-1K (T=10)"; others unchanged."""
+    for name, shown in ((DEVISE, DEVISE_1K), (CONSE, CONSE_1K)):
+        if model.startswith(name) and not model.startswith(shown):
+            return shown + model.removeprefix(name)
+    return model
 
 
 def model_file(name: str) -> str:
@@ -138,8 +155,7 @@ def table1_scores(
     training `labels`: logits for the softmax baseline, cosines to the label vectors
     for DeViSE and to random ones for its control; `tuned` are phase 2's test
     embeddings (its row is left out without them)."""
-    from .devise import embed, logits
-    from .labels import random_label_space
+    from .devise import embed, logits  # torch: the Caltech models are torch modules
 
     vectors = space.subset(labels).vectors
     random_vectors = random_label_space(space.subset(labels), seed).vectors
@@ -164,7 +180,7 @@ def table1_rows(labels, space, models, test, tuned=None, seed: int = 0) -> pd.Da
     rows = {name: ranking_row(s, true, labels, h) for name, s in scores.items()}
     rows[CHANCE] = chance_row(true, labels, h)
     dim = vectors.vectors.shape[1]
-    table = results_table(rows, dim={name: dim for name in rows if "DeViSE" in name})
+    table = results_table(rows, dim={name: dim for name in rows if DEVISE in name})
     # hp@k beyond the number of candidates (tiny preset) is undefined: the column stays.
     extra = [c for c in table.columns if c not in TABLE1_COLUMNS]
     return table.reindex(columns=TABLE1_COLUMNS + extra)
@@ -221,3 +237,28 @@ def mistake_summary(hops: dict[str, list[int]], near: int = 4) -> pd.DataFrame:
     ]
     table = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
     return table.astype({"top-1 mistakes": int}).rename_axis("model")
+
+
+def seed_margins(rows: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
+    """DeViSE against its random-embedding control over seeds: for each metric, both
+    models' mean and standard deviation over the seeds of `rows` (seed, model, metric
+    columns), the mean difference, its standard deviation, and in how many seeds
+    DeViSE is ahead."""
+    wide = rows.pivot(index="seed", columns="model", values=list(metrics))
+    table = []
+    for metric in metrics:
+        devise, control = wide[(metric, DEVISE)], wide[(metric, RANDOM)]
+        gap = devise - control
+        table.append(
+            {
+                "metric": metric,
+                f"{DEVISE} mean": devise.mean(),
+                f"{DEVISE} sd": devise.std(ddof=1),
+                f"{RANDOM} mean": control.mean(),
+                f"{RANDOM} sd": control.std(ddof=1),
+                "difference mean": gap.mean(),
+                "difference sd": gap.std(ddof=1),
+                "seeds DeViSE ahead": f"{int((gap > 0).sum())} of {len(gap)}",
+            }
+        )
+    return pd.DataFrame(table)

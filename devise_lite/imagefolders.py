@@ -35,6 +35,7 @@ import numpy as np
 from .config import ImageConfig
 from .datasets import IMAGE_SUFFIXES
 from .images import ImageSplit, LabelledImage, choose_labels, label_seed, split_label
+from .wordnet import synset_of
 
 GROUND_TRUTH = "ILSVRC2012_validation_ground_truth.txt"
 DEVKIT_DIRS = (".", "ILSVRC2012_devkit_t12/data", "devkit/data")
@@ -122,8 +123,6 @@ def _has_subfolders(folder: Path) -> bool:
 def check_wnids(names: list[str], where: Path | str) -> None:
     """Raise ValueError naming every entry of `names` that is not a WordNet 3.0 noun
     wnid."""
-    from .wordnet import synset_of
-
     bad = [n for n in names if not _WNID.fullmatch(n)]
     with warnings.catch_warnings():
         warnings.simplefilter(

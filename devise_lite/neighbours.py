@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .labels import LabelSpace
+from .sharks import is_shark, shark_wnids
 from .vectors import top_k
 
 NEIGHBOUR_COLUMNS = [
@@ -155,8 +156,6 @@ def hub_summary(counts: pd.DataFrame) -> dict:
 def shark_neighbours(space: LabelSpace, k: int = 9) -> pd.DataFrame:
     """The paper's check on the real label space: each shark species' k nearest
     labels."""
-    from .sharks import is_shark, shark_wnids
-
     return label_neighbours(
         space, shark_wnids(space.wnids, species_only=True), k, is_shark
     )

@@ -26,16 +26,24 @@ from pathlib import Path
 from typing import TextIO
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
+from . import pipeline
 from .candidates import PREDICT_SETS
 from .config import Config
 from .datasets import IMAGE_SUFFIXES
-from .errors import UserError
+from .engines import OnnxEngine, eval_array
+from .errors import DamagedCacheError, UserError
+from .evaluation import CONSE_1K, DEVISE_1K, DEVISE_CALTECH
+from .predictor import Predictor, read_predictor
+from .progress import progress_bar
+from .storage import damaged_file
+from .vectors import top_k
 
 MODELS = {
-    "devise-1k": "DeViSE-1K",
-    "conse-1k": "ConSE-1K",
-    "devise-caltech": "DeViSE-Caltech",
+    "devise-1k": DEVISE_1K,
+    "conse-1k": CONSE_1K,
+    "devise-caltech": DEVISE_CALTECH,
 }
 DEFAULT_CANDIDATES = "21k+seen"
 BATCH = 32
@@ -56,38 +64,10 @@ class Failure:
 # ---------------------------------------------------------------- the models
 
 
-@dataclass(frozen=True)
-class Predictor:
-    """What an answer needs, as arrays: the label vectors, each model's map from
-    backbone features to points of the label space, and its candidate sets."""
-
-    wnids: list[str]
-    names: list[str]
-    vectors: np.ndarray  # (labels, d) unit rows
-    models: dict[str, dict]  # name -> {"kind", arrays..., "sets": {set: rows}}
-    default: str
-    folder: Path
-
-    def points(self, model: str, features: np.ndarray) -> np.ndarray:
-        """Where `model` puts the photos of these backbone features (unit rows)."""
-        from .conse import conse_embedding
-        from .vectors import softmax, unit
-
-        entry = self.models[model]
-        if entry["kind"] == "projection":
-            return unit(features @ entry["weight"].T + entry["bias"])
-        logits = features @ entry["weight"].T + entry["bias"]
-        probabilities = softmax(logits[:, entry["columns"]])
-        seen = self.vectors[entry["sets"]["seen"]]
-        return unit(conse_embedding(probabilities, seen, int(entry["top_t"])))
-
-
 def load_predictor(cfg: Config) -> Predictor:
     """The `predictor` stage's arrays; NotTrainedError names the command to run if it
     (or anything it needs) is not built. Only looks at cache folders: nothing is
     computed here."""
-    from . import pipeline
-
     missing = pipeline.missing_for(cfg, "predictor")
     if missing:
         raise NotTrainedError(
@@ -96,21 +76,13 @@ def load_predictor(cfg: Config) -> Predictor:
             f"python -m devise_lite run --preset {cfg.name}"
         )
     folder = pipeline.folder(cfg, "predictor")
-    index = json.loads((folder / "predictor.json").read_text())
-    with np.load(folder / "space.npz") as space:
-        wnids, names = space["wnids"].tolist(), space["names"].tolist()
-        vectors = space["vectors"]
-    models = {}
-    for name, entry in index["models"].items():
-        with np.load(folder / entry["file"]) as arrays:
-            models[name] = {
-                **entry,
-                **{k: arrays[k] for k in arrays.files if not k.startswith("set:")},
-                "sets": {
-                    k[4:]: arrays[k] for k in arrays.files if k.startswith("set:")
-                },
-            }
-    return Predictor(wnids, names, vectors, models, index["default"], folder)
+    damage = damaged_file(folder)
+    if damage is not None:  # nothing is built here: say what rebuilds it
+        raise DamagedCacheError(
+            f"cache of predictor damaged ({damage.file}): rebuild it with "
+            f"python -m devise_lite run --preset {cfg.name}"
+        )
+    return read_predictor(folder)
 
 
 # ---------------------------------------------------------------- the images
@@ -146,10 +118,6 @@ def image_files(arguments: Iterable[str]) -> tuple[list[Path], list[Failure]]:
 
 def read_image(path: Path, cfg: Config) -> np.ndarray | Failure:
     """The network's input for one file, or why there is none."""
-    from PIL import Image, UnidentifiedImageError
-
-    from .engines import eval_array
-
     try:
         with Image.open(path) as image:
             return eval_array(image, cfg.visual)
@@ -177,15 +145,12 @@ def batches(paths: Sequence[Path], cfg: Config, size: int) -> Iterator[tuple]:
 def feature_engine(predictor: Predictor, cfg: Config):
     """The backbone, as the `predictor` stage exported it for ONNX Runtime; eager
     torch (slower to start) when there is no export."""
-    from .engines import OnnxEngine
-
     exports = sorted((predictor.folder / "engine").glob("*.onnx"))
     if exports:
         return OnnxEngine(exports[0], cfg.visual.num_threads)
-    from .engines import TorchEngine
-    from .visual import build_backbone
+    from . import torch_engines, visual  # torch: only without an export
 
-    return TorchEngine(build_backbone(cfg.visual), "cpu")
+    return torch_engines.TorchEngine(visual.build_backbone(cfg.visual), "cpu")
 
 
 # ---------------------------------------------------------------- answers
@@ -202,9 +167,6 @@ def predict(
 ):
     """(answers, failures): for each readable image {"image", "model", "candidates",
     "labels": [{"rank", "wnid", "name", "cosine"}]}, for each other file its error."""
-    from .progress import progress_bar
-    from .vectors import top_k
-
     if candidates not in PREDICT_SETS:
         raise UserError(
             f"unknown candidates {candidates!r}; choose one of "

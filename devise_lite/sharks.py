@@ -11,8 +11,23 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 
+import numpy as np
+import pandas as pd
+
 from .datasets import IMAGE_SUFFIXES, SHARK_FOLDERS, locate
+from .evaluation import (
+    CHANCE,
+    DEVISE,
+    DEVISE_1K,
+    SOFTMAX,
+    conse_name,
+    paper_setting_name,
+)
+from .imagenet1k import ModelSpec, conse_points, seen_columns
 from .images import LabelledImage
+from .vectors import top_k
+from .wordnet import synset_of, wnid_of, wordnet
+from .zeroshot import PAPER_SETTING, synset_label
 
 SHARK = "shark.n.01"
 GREAT_WHITE_WNID, TIGER_SHARK_WNID, HAMMERHEAD_WNID = (
@@ -31,8 +46,6 @@ SHARK_SPECIES = {
 
 @functools.lru_cache(maxsize=1)
 def _sharks() -> frozenset[str]:
-    from .wordnet import wnid_of, wordnet
-
     shark = wordnet().synset(SHARK)
     below = shark.closure(lambda s: s.hyponyms() + s.instance_hyponyms())
     return frozenset({wnid_of(shark)} | {wnid_of(s) for s in below})
@@ -46,8 +59,6 @@ def is_shark(wnid: str) -> bool:
 def shark_wnids(vocabulary: Iterable[str], species_only: bool = False) -> list[str]:
     """The sharks of `vocabulary`, in its order; `species_only` leaves out
     shark.n.01."""
-    from .wordnet import wnid_of, wordnet
-
     top = wnid_of(wordnet().synset(SHARK))
     return [w for w in vocabulary if is_shark(w) and not (species_only and w == top)]
 
@@ -99,8 +110,6 @@ TOP5_COLUMNS = [
 
 def share_with_member_in_top(ranked_wnids, members: set[str], k: int) -> float:
     """Share of rows whose first k labels include a member of `members`."""
-    import numpy as np
-
     if len(ranked_wnids) == 0:
         return float("nan")
     return float(np.mean([any(w in members for w in row[:k]) for row in ranked_wnids]))
@@ -125,8 +134,6 @@ DIRECTIONS = {
 
 def without_name(held_out: str) -> str:
     """The name of the DeViSE-1K model trained without `held_out` (a direction)."""
-    from .evaluation import DEVISE_1K
-
     left_out = "the three sharks" if held_out == "all three sharks" else held_out
     return f"{DEVISE_1K} without {left_out}"
 
@@ -136,8 +143,6 @@ def shark_specs(cfg, seen, photographed) -> list:
     the species of each direction, and, where one species is left out, also with
     `cfg.shark_extra_photos` mirror photos of another (`photographed`: the species
     the mirror has photos of) among its training rows. `cfg`: an ImageNetConfig."""
-    from .imagenet1k import ModelSpec
-
     seen, specs = tuple(seen), []
     for held_out, left_out in DIRECTIONS.items():
         if not set(left_out) & set(seen):  # no vector: nothing to leave out
@@ -181,11 +186,6 @@ def shark_experiment(space, classifier, models: dict, photos: dict, conse_top_t:
     species), by ConSE over the backbone's classifier renormalised to the same seen
     labels, by the softmax baseline (seen labels only), and by chance. Returns
     (summary, top-5 lists); a direction a preset cannot run gets rows with a note."""
-    import numpy as np
-    import pandas as pd
-
-    from .imagenet1k import conse_points, seen_columns
-
     summary, lists = [], []
     for held_out, left_out in DIRECTIONS.items():
         tested = [w for w in left_out if w in photos]
@@ -202,9 +202,9 @@ def shark_experiment(space, classifier, models: dict, photos: dict, conse_top_t:
                     "held_out": held_out,
                     "model": m,
                     "note": note,
-                    "seen_labels": "imagenet1k",
+                    "seen_labels": PAPER_SETTING,
                 }
-                for m in ("DeViSE", "chance")
+                for m in (DEVISE, CHANCE)
             ]
             continue
         images = [image for w in tested for image in photos[w][0]]
@@ -216,9 +216,9 @@ def shark_experiment(space, classifier, models: dict, photos: dict, conse_top_t:
         columns = seen_columns(classifier, seen)
         conse = conse_points(logits, columns, space.subset(seen).vectors, conse_top_t)
         ranked = {
-            "DeViSE": (base.project(features) @ vectors.T, candidates, "21k"),
-            f"ConSE (T={conse_top_t})": (conse @ vectors.T, candidates, "21k"),
-            "softmax baseline": (logits[:, columns], seen, "seen"),
+            DEVISE: (base.project(features) @ vectors.T, candidates, "21k"),
+            conse_name(conse_top_t): (conse @ vectors.T, candidates, "21k"),
+            SOFTMAX: (logits[:, columns], seen, "seen"),
         }
         for variant in models.values():
             if variant.extra_species and tuple(variant.seen) == tuple(seen):
@@ -226,7 +226,7 @@ def shark_experiment(space, classifier, models: dict, photos: dict, conse_top_t:
                 ranked[variant.name] = (scores, candidates, "21k")
         base_row = {
             "held_out": held_out,
-            "seen_labels": "imagenet1k",
+            "seen_labels": PAPER_SETTING,
             "n_images": len(images),
             "seen_species": ", ".join(
                 SHARK_SPECIES[w] for w in SHARK_SPECIES if w in set(seen)
@@ -243,7 +243,7 @@ def shark_experiment(space, classifier, models: dict, photos: dict, conse_top_t:
         summary.append(
             {
                 **base_row,
-                "model": "chance",
+                "model": CHANCE,
                 "candidates": "21k",
                 "n_candidates": len(candidates),
                 "share_shark_in_top5": chance_share_in_top(
@@ -261,12 +261,6 @@ def shark_experiment(space, classifier, models: dict, photos: dict, conse_top_t:
 
 def _top5_rows(scores, candidates: list[str], images: list, space):
     """One summary row (shares of the top 5) and the top-5 lists of each photo."""
-    import numpy as np
-    import pandas as pd
-
-    from .vectors import top_k
-    from .wordnet import synset_of
-
     best = top_k(scores, min(5, len(candidates)))
     ranked = np.asarray(candidates, dtype=object)[best]
     members = set(shark_wnids(candidates))
@@ -317,23 +311,14 @@ def shark_table(summary, training_rows: dict) -> object:
     number of training rows (`training_rows`: the shark models' name -> rows), the
     shares of photos, and the most common top-1 answer with its photos; directions a
     preset could not run are left out."""
-    import pandas as pd
-
-    from .evaluation import DEVISE_1K
-    from .zeroshot import synset_label
-
     ran = summary[summary["note"].isna() | (summary["note"].astype(str) == "")]
     rows = []
     for record in ran.to_dict("records"):
         held_out, model = record["held_out"], record["model"]
-        trained = without_name(held_out) if model == "DeViSE" else model
-        shown = model
-        if model == "DeViSE":
-            shown = DEVISE_1K
-        elif trained.startswith(without_name(held_out) + ", "):
+        trained = without_name(held_out) if model == DEVISE else model
+        shown = paper_setting_name(model)
+        if trained.startswith(without_name(held_out) + ", "):  # a variant's name
             shown = DEVISE_1K + trained.removeprefix(without_name(held_out))
-        elif model.startswith("ConSE"):
-            shown = model.replace("ConSE", "ConSE-1K")
         common = record["top1_most_common"]
         if isinstance(common, str) and ": " in common:
             name, count = common.rsplit(": ", 1)
@@ -357,7 +342,7 @@ def shark_goals(table, bars: dict[str, float]) -> object:
     """Per direction and DeViSE-1K model of `shark_table`, the share of photos with a
     shark in the top 5 and whether it reaches each bar, "yes" or "no" (`bars`: a column
     name -> the share it asks for, e.g. {"done (60%)": 0.6, "goal (90%)": 0.9})."""
-    mine = table[table["model"].str.startswith("DeViSE")]
+    mine = table[table["model"].str.startswith(DEVISE)]
     goals = mine[["held out", "model", "shark in top 5"]].reset_index(drop=True)
     for column, share in bars.items():
         reached = goals["shark in top 5"] >= share

@@ -28,12 +28,12 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from .hierarchy import distances_from
+
 
 def label_families(labels: Iterable[str], hierarchy, hops: int) -> list[list[str]]:
     """Groups (size >= 2, sorted, in sorted order) of labels joined by chains of <=
     `hops` hops."""
-    from .hierarchy import distances_from
-
     labels = sorted(set(labels))
     members = set(labels)
     near = {

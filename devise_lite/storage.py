@@ -6,6 +6,12 @@ folder and renamed into place, so an interrupted stage never leaves a half-writt
 that a later run would trust. A stage's cache is a folder (`cached_dir`) that counts as
 finished only once its `done.json` is there; two processes building the same folder take
 turns on a lock file.
+
+What was written is checked when it is used again (`integrity.py`): `done.json` lists
+every file of its folder with its size and hash, a checkpoint or an exported engine
+keeps that record beside it. A damaged folder is rebuilt, with one warning line, and so
+is every folder built from an earlier build of it (`done.json` names the builds it
+read). A write that fails for lack of space becomes one `OutOfSpaceError`.
 """
 
 from __future__ import annotations
@@ -17,10 +23,28 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from .errors import UserError
+import numpy as np
+
+try:
+    import fcntl  # POSIX: the stage locks (`stage_lock`)
+except ImportError:  # Windows: no lock
+    fcntl = None
+
+from .diskspace import SPACE_ERRNOS, out_of_space, space_error, tree_bytes
+from .errors import OutOfSpaceError, UserError
+from .integrity import (
+    STAMPS,
+    Damage,
+    damage_beside,
+    first_damage,
+    folder_records,
+    record_beside,
+    sidecar,
+)
 
 DATA_ENV = "DEVISE_DATA"
 MIRROR_ENV = "DEVISE_MIRROR"
@@ -83,11 +107,26 @@ def checkpoint_dir(stage: str, key: str) -> Path:
     return data_root() / "cache" / "checkpoints" / f"{stage}-{key}"
 
 
+def stage_of(folder: Path) -> str:
+    """The stage a cache or checkpoint folder belongs to (`features-1a2b...` ->
+    `features`)."""
+    return folder.name.rsplit("-", 1)[0]
+
+
+def warn(message: str) -> None:
+    """One line on stderr, `warning: ...`."""
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- writing
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path | str) -> Iterator[Path]:
     """Yield a temporary path beside `target`; rename it onto `target` only if the
     block succeeds. Works for files and folders alike: whatever the block creates at
-    the yielded path moves."""
+    the yielded path moves. A block that fails for lack of space raises
+    `OutOfSpaceError`, whatever library's write it was."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(
@@ -101,8 +140,47 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
         if target.is_dir() and not target.is_symlink():
             shutil.rmtree(target)
         os.replace(work, target)
+    except Exception as err:
+        if not out_of_space(err, tmp):
+            raise
+        written = tree_bytes(tmp)  # measured before the cleanup frees it
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise space_error(err, data_root(), written) from err
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def checked_path(target: Path | str) -> Iterator[Path]:
+    """`atomic_path` for a file that is read back later (a checkpoint, an engine): its
+    size and hash are recorded beside it, for `intact`."""
+    target = Path(target)
+    with atomic_path(target) as tmp:
+        yield tmp
+    record_beside(target)
+
+
+def intact(path: Path, what: str, then: str) -> bool:
+    """True if `path` exists and matches the record beside it. A damaged file is
+    removed, with one warning line (`what` damaged (file): `then`), so that the caller
+    makes it again."""
+    if not path.exists():
+        return False
+    damage = damage_beside(path)
+    if damage is None:
+        return True
+    warn(f"{what} damaged ({_shown(path)}): {then}")
+    path.unlink(missing_ok=True)
+    sidecar(path).unlink(missing_ok=True)
+    return False
+
+
+def _shown(path: Path) -> str:
+    """`path` as a user finds it: relative to the data root when it lies there."""
+    try:
+        return path.resolve().relative_to(data_root().resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def write_text_atomic(target: Path | str, text: str) -> Path:
@@ -118,10 +196,37 @@ def write_csv_atomic(frame, target: Path | str) -> Path:
     return Path(target)
 
 
+def copy_atomic(source: Path, target: Path) -> Path:
+    """Copy a file, atomically (a full disk leaves the old copy, not half a new one)."""
+    with atomic_path(target) as tmp:
+        shutil.copyfile(source, tmp)
+    return target
+
+
+def writable_array(path: Path, dtype, shape: tuple[int, ...]) -> np.memmap:
+    """A new .npy file, memory-mapped for writing, its space reserved first: a write
+    through a memory map to a full disk kills the process (SIGBUS) without a word,
+    where a failed reservation is an `OutOfSpaceError` that names the size."""
+    array = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape)
+    size = Path(path).stat().st_size
+    try:
+        with open(path, "r+b") as handle:
+            os.posix_fallocate(handle.fileno(), 0, size)
+    except AttributeError:  # no posix_fallocate (macOS): nothing to reserve with
+        pass
+    except OSError as err:
+        if err.errno not in SPACE_ERRNOS:
+            return array  # a file system that cannot reserve: written as it comes
+        del array
+        raise space_error(err, data_root(), size, at_least=False) from err
+    return array
+
+
 # ---------------------------------------------------------------- cached folders
 
 
 def is_done(folder: Path) -> bool:
+    """Whether the folder was finished (not whether it is intact: `reusable`)."""
     return (folder / DONE).exists()
 
 
@@ -130,38 +235,127 @@ def read_info(folder: Path) -> dict:
     return json.loads((folder / DONE).read_text())
 
 
-def cached_dir(folder: Path, build: Callable[[Path], dict | None]) -> Path:
-    """`folder`, built by `build(tmp_folder)` if it is not finished yet.
+def damaged_file(folder: Path, hash: bool | None = None) -> Damage | None:
+    """The first file of a finished folder that differs from `done.json`'s record of
+    it (`integrity.first_damage`: `hash` True, False, or None for $DEVISE_CHECKS);
+    None if every file matches, or the folder predates the records."""
+    try:
+        info = read_info(folder)
+    except (OSError, ValueError):
+        return Damage(DONE, "unreadable")
+    return first_damage(folder, info.get("files") or {}, hash)
+
+
+def outdated_input(folder: Path) -> str | None:
+    """The upstream stage rebuilt since this folder was built from it, if any: its
+    build differs from the one `done.json` names. An upstream folder that is gone
+    (deleted to save space) outdates nothing."""
+    try:
+        inputs = read_info(folder).get("inputs") or {}
+    except (OSError, ValueError):
+        return None
+    for name, build in inputs.items():
+        upstream = folder.parent / name
+        try:
+            current = read_info(upstream).get("build")
+        except (OSError, ValueError):
+            continue
+        if build and current and current != build:
+            return stage_of(upstream)
+    return None
+
+
+def reusable(folder: Path) -> bool:
+    """Finished, intact, and built from the upstream builds there now."""
+    return (
+        is_done(folder)
+        and damaged_file(folder) is None
+        and outdated_input(folder) is None
+    )
+
+
+def cached_dir(
+    folder: Path, build: Callable[[Path], dict | None], inputs: Iterable[Path] = ()
+) -> Path:
+    """`folder`, built by `build(tmp_folder)` unless it is finished and `reusable`.
 
     `build` fills a temporary folder and returns a dict of facts about the run, saved
-    with the time it took as `done.json`; the folder is renamed into place only then.
-    Two processes asking for the same folder (a CLI run and a notebook, say) take turns
-    on a lock file: the second waits, then finds the first one's result."""
-    if is_done(folder):
+    as `done.json` with the time it took, the size and hash of every file, a build id,
+    and the build ids of the finished `inputs` (the upstream folders it read); the
+    folder is renamed into place only then. A damaged folder is replaced (one warning
+    line), as is one built from an upstream build since replaced. Two processes asking
+    for the same folder (a CLI run and a notebook, say) take turns on a lock file: the
+    second waits, then finds the first one's result."""
+    if reusable(folder):
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
+    inputs = list(inputs)
     with stage_lock(folder.parent / f".{folder.name}.lock"):
-        if not is_done(folder):
-            # A run killed outright (no exception to clean up after) leaves its
-            # temporary folder behind; holding the lock, no live run can be using one.
-            for stale in folder.parent.glob(f".{folder.name}.*.part"):
-                shutil.rmtree(stale, ignore_errors=True)
-            with atomic_path(folder) as tmp:
-                tmp.mkdir(parents=True)
-                start = time.perf_counter()
-                info = build(tmp) or {}
-                info["seconds"] = round(time.perf_counter() - start, 2)
-                (tmp / DONE).write_text(json.dumps(info, indent=2))
+        if is_done(folder):
+            if (damage := damaged_file(folder)) is not None:
+                warn(f"cache of {stage_of(folder)} damaged ({damage.file}): rebuilding")
+            elif (upstream := outdated_input(folder)) is not None:
+                print(
+                    f"[devise-lite] {stage_of(folder)}: rebuilding, {upstream} was "
+                    "rebuilt since",
+                    flush=True,
+                )
+            else:
+                return folder
+            shutil.rmtree(folder)  # its space is needed for the new one
+        # A run killed outright (no exception to clean up after) leaves its
+        # temporary folder behind; holding the lock, no live run can be using one.
+        for stale in folder.parent.glob(f".{folder.name}.*.part"):
+            shutil.rmtree(stale, ignore_errors=True)
+        try:
+            _build_into(folder, build, inputs)
+        except OutOfSpaceError as err:
+            raise _stage_space_error(err, folder) from err
     return folder
+
+
+def _build_into(folder: Path, build: Callable, inputs: list[Path]) -> None:
+    with atomic_path(folder) as tmp:
+        tmp.mkdir(parents=True)
+        start = time.perf_counter()
+        info = build(tmp) or {}
+        info["seconds"] = round(time.perf_counter() - start, 2)
+        info["build"] = uuid.uuid4().hex
+        info["inputs"] = {
+            upstream.name: read_info(upstream).get("build")
+            for upstream in inputs
+            if is_done(upstream)
+        }
+        info["files"] = folder_records(tmp, leave_out=(DONE, STAMPS))
+        (tmp / DONE).write_text(json.dumps(info, indent=2))
+
+
+def _stage_space_error(err: OutOfSpaceError, folder: Path) -> OutOfSpaceError:
+    """The fault, naming the stage and what it needs: what it had written (its folder
+    and checkpoints), or a previous build's size if that is more."""
+    stage = stage_of(folder)
+    checkpoints = folder.parent / "checkpoints" / folder.name
+    needed, at_least = err.needed + tree_bytes(checkpoints), err.at_least
+    for other in folder.parent.glob(f"{stage}-*/{DONE}"):
+        if stage_of(other.parent) != stage:
+            continue
+        with contextlib.suppress(OSError, ValueError):
+            files = read_info(other.parent).get("files") or {}
+            size = sum(record["bytes"] for record in files.values())
+            if size >= needed:
+                needed, at_least = size, False
+    try:
+        free = shutil.disk_usage(folder.parent).free  # now that the folder is gone
+    except OSError:
+        free = err.free
+    return OutOfSpaceError(err.root, free, needed, at_least, f"the {stage} stage")
 
 
 @contextlib.contextmanager
 def stage_lock(path: Path) -> Iterator[None]:
     """An exclusive advisory lock (POSIX `flock`); where there is none (Windows),
     none."""
-    try:
-        import fcntl
-    except ImportError:
+    if fcntl is None:
         yield
         return
     with open(path, "a") as handle:

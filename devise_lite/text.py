@@ -20,11 +20,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
+from xml.etree.ElementTree import ParseError
 
 import regex
 
+from .archives import Dataset, DatasetIntegrityError, unpack_folder
 from .errors import BadInputError
 from .progress import progress_bar
+from .storage import DATA_ENV, MIRROR_ENV, data_root, mirror_root
 
 # A token is a letter or digit of any script, then letters, digits or combining marks:
 # marks carry vowels (Devanagari), stress (Russian) and points (Hebrew), so a word keeps
@@ -64,32 +67,28 @@ def refetch_advice(path: Path) -> str:
 
     A file in the read-only mirror cannot be deleted as a fix; one in the data root can,
     with the dataset folder, so that the next run downloads it again."""
-    from .datasets import REGISTRY
-    from .storage import DATA_ENV, MIRROR_ENV, data_root, mirror_root
-
-    wikipedia = REGISTRY["wikipedia"]
     path = Path(path).resolve()
     mirror = mirror_root()
     if mirror is not None and path.is_relative_to(mirror.resolve()):
-        local = data_root() / "datasets" / wikipedia.folder
+        local = data_root() / "datasets" / WIKIPEDIA.folder
         return (
             f"it is in the read-only mirror ${MIRROR_ENV}={mirror}: have the mirror "
-            f"re-fetched from {wikipedia.url}, or unpack that archive's text/ folder "
+            f"re-fetched from {WIKIPEDIA.url}, or unpack that archive's text/ folder "
             f"to {local} (read before the mirror), or set DEVISE_TEXT to intact text"
         )
     root = data_root().resolve()
     if path.is_relative_to(root):
-        dataset = root / "datasets" / wikipedia.folder
+        dataset = root / "datasets" / WIKIPEDIA.folder
         if path.is_relative_to(dataset):
-            archive = root / "downloads" / wikipedia.archive
+            archive = root / "downloads" / WIKIPEDIA.archive
             return (
                 f"delete {dataset} and {archive} and run again: the next run "
-                f"downloads {wikipedia.url} anew (the data root ${DATA_ENV})"
+                f"downloads {WIKIPEDIA.url} anew (the data root ${DATA_ENV})"
             )
         return f"delete it and run again (it is in the data root ${DATA_ENV}={root})"
     return (
         "re-fetch or re-extract it, or set DEVISE_TEXT to other text (the package's "
-        f"own Wikipedia text comes from {wikipedia.url})"
+        f"own Wikipedia text comes from {WIKIPEDIA.url})"
     )
 
 
@@ -130,6 +129,38 @@ def read_head(path: Path, chars: int = 200) -> str:
             return handle.read(chars)
     except (EOFError, OSError) as err:
         raise bad_file_error(path, _read_problem(path, err)) from err
+
+
+def verify_wikipedia(folder: Path) -> None:
+    """The registry's check of a Wikipedia folder: WikiExtractor files, none empty or
+    without bzip2's header, the first starting with a `<doc ...>` header."""
+    files = wikiextractor_files(folder)
+    if not files:
+        raise DatasetIntegrityError(
+            f"{folder} holds no WikiExtractor files (wiki_00, wiki_00.bz2, ...)"
+        )
+    for path in files:  # 3 bytes each: an empty or non-bzip2 file names itself here
+        check_bz2_header(path)
+    if "<doc " not in read_head(files[0]):
+        raise DatasetIntegrityError(
+            f"{files[0]} does not start with a WikiExtractor <doc ...> header"
+        )
+
+
+# The registry's entry (`datasets.REGISTRY`), here because the advice above names it.
+WIKIPEDIA = Dataset(
+    name="wikipedia",
+    title="English Wikipedia text (2015 dump, WikiExtractor output)",
+    url="https://github.com/jason-feng/wikiVisual/archive/"
+    "1c0fac92f29f17c1603bfffbe864e0dfdff66897.zip",
+    archive="wikiVisual-1c0fac92.zip",
+    # GitHub builds archives on demand and does not promise stable bytes
+    checksum=None,
+    folder="wikipedia/enwiki-2015-extracted",
+    verify=verify_wikipedia,
+    unpack=unpack_folder("text"),
+    credit="Wikipedia contributors, CC BY-SA; extracted by jason-feng/wikiVisual",
+)
 
 
 # ---------------------------------------------------------------- sources
@@ -226,9 +257,7 @@ def _parse_wikiextractor(path: Path) -> Iterator[Document]:
 
 def xml_pages(path: Path | str) -> Iterator[tuple[str, str]]:
     """(title, wiki markup) of each article page (namespace 0) of a MediaWiki dump."""
-    from xml.etree.ElementTree import ParseError
-
-    from gensim.corpora.wikicorpus import extract_pages
+    from gensim.corpora.wikicorpus import extract_pages  # seconds: XML dumps only
 
     path = Path(path)
     check_bz2_header(path)
@@ -244,7 +273,7 @@ def xml_pages(path: Path | str) -> Iterator[tuple[str, str]]:
 
 def page_document(title: str, markup: str) -> Document | None:
     """An XML page's article without markup; None for a redirect or an empty page."""
-    from gensim.corpora.wikicorpus import filter_wiki
+    from gensim.corpora.wikicorpus import filter_wiki  # seconds: XML dumps only
 
     if markup.lstrip().lower().startswith("#redirect"):
         return None

@@ -1,10 +1,21 @@
-"""Test-wide settings: the read-only data mirror, and a throw-away data root per test
-session."""
+"""Test-wide settings and the fixtures tests share: the read-only data mirror, a
+throw-away data root per test session, the tiny preset's run and its book (once per
+session), the hand-made hierarchy, a network that is down, and a handshake on a stage's
+lock."""
 
 import os
+import subprocess
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 
+import handmade
 import pytest
+
+from devise_lite import datasets
+from devise_lite.__main__ import main
+from devise_lite.hierarchy import Hierarchy
+from devise_lite.storage import results_dir
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_MIRROR = REPO.parent / "shared" / "data"
@@ -38,16 +49,96 @@ def mirror() -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def tiny_run() -> Path:
+    """The tiny preset's whole pipeline, run once per session through the command line
+    into the session's data root; returns the results folder it wrote.
+
+    Every test that reads tiny stages takes this fixture, then reads them through
+    `pipeline.<accessor>(get_preset("tiny"))`, which loads them from the cache."""
+    mirror()
+    assert main(["run", "--preset", "tiny"]) == 0
+    return results_dir()
+
+
+@dataclass(frozen=True)
+class BookBuild:
+    """A `jupyter-book build`: its exit status, the end of what it printed, and the
+    HTML folder it wrote."""
+
+    returncode: int
+    log: str
+    html: Path
+
+
+@pytest.fixture(scope="session")
+def tiny_book(tiny_run, tmp_path_factory) -> BookBuild:
+    """The whole book built strictly (warnings and cell errors fail) once per session,
+    its chapters reading the tiny run's cached stages (the data root is in the
+    environment)."""
+    out = tmp_path_factory.mktemp("book")
+    build = subprocess.run(
+        ["jupyter-book", "build", str(REPO), "-W", "-n", "--keep-going"]
+        + ["--path-output", str(out)],
+        env={**os.environ, "DEVISE_PRESET": "tiny", "TQDM_DISABLE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=2400,
+    )
+    log = build.stdout[-4000:] + build.stderr[-2000:]
+    return BookBuild(build.returncode, log, out / "_build" / "html")
+
+
+OFFLINE_ERROR = "[Errno -3] Temporary failure in name resolution"
+
+
+@pytest.fixture
+def offline(monkeypatch) -> list[str]:
+    """A network that is down: every dataset download fails as a missing DNS does.
+    Returns the URLs tried, in order."""
+    tried: list[str] = []
+
+    def download(url, target, timeout=30.0):
+        tried.append(url)
+        raise OSError(OFFLINE_ERROR)
+
+    monkeypatch.setattr(datasets, "download", download)
+    return tried
+
+
+@pytest.fixture
+def zoo() -> Hierarchy:
+    """The hand-made is-a tree of `handmade.py`, a fresh instance per test."""
+    return handmade.zoo()
+
+
+@pytest.fixture
+def lock_refused(monkeypatch) -> threading.Event:
+    """Set when a caller finds a stage's lock taken and starts to wait for it: a build
+    that waits on this event knows the second caller has arrived (no sleeps)."""
+    fcntl = pytest.importorskip("fcntl")  # POSIX only, as the lock itself
+    refused, real_flock = threading.Event(), fcntl.flock
+
+    def flock(handle, operation):
+        try:
+            return real_flock(handle, operation)
+        except BlockingIOError:
+            refused.set()
+            raise
+
+    monkeypatch.setattr(fcntl, "flock", flock)
+    return refused
+
+
 # The tests that run stages on real data (the tiny preset's whole pipeline, a torchrun
 # launch, the book build) are `slow`: `make test` runs them, `make test-fast` leaves
-# them out. Marked here, in one place, by the fixtures and modules that make them slow.
-SLOW_FIXTURES = {"tiny_run", "tiny_results", "trained", "photo", "ddp_run"}
+# them out. Marked here, in one place, by the fixtures and modules that make them slow
+# (a test marked by a fixture is marked through any fixture that needs it, too;
+# `rendered_html` asks for `tiny_book` only when $DEVISE_RENDERED_HTML is not set, so
+# it is named itself).
+SLOW_FIXTURES = {"tiny_run", "ddp_run", "rendered_html"}
 SLOW_MODULES = {"test_book.py", "test_distributed.py"}
 SLOW_TESTS = {
-    "test_tiny_explorer_from_the_cached_stages",
-    "test_training_receives_no_unseen_feature_row",
-    "test_no_test_photo_has_a_seen_or_ilsvrc_label",
-    "test_a_missing_shark_folder_costs_only_the_shark_stages",
     "test_predict_without_a_trained_model_names_the_command",
     "test_real_mirror_files_give_the_same_corpus_on_1_and_2_processes",
     "test_an_xml_dump_gives_the_same_corpus_on_1_and_2_processes",

@@ -1,42 +1,19 @@
 """The whole book builds strictly (warnings and cell errors fail) on the tiny preset."""
 
-import os
-import subprocess
+import inspect
 from pathlib import Path
 
 import yaml
 
-from devise_lite.__main__ import main
-
 REPO = Path(__file__).resolve().parent.parent
 
 
-def test_book_builds_strictly_on_the_tiny_preset(tmp_path):
-    assert (
-        main(["run", "--preset", "tiny"]) == 0
-    )  # chapters then read the cached stages
-    env = {**os.environ, "DEVISE_PRESET": "tiny", "TQDM_DISABLE": "1"}
-    build = subprocess.run(
-        [
-            "jupyter-book",
-            "build",
-            str(REPO),
-            "-W",
-            "-n",
-            "--keep-going",
-            "--path-output",
-            str(tmp_path),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=2400,
-    )
-    assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-2000:]
+def test_book_builds_strictly_on_the_tiny_preset(tiny_book):
+    assert tiny_book.returncode == 0, tiny_book.log
     toc = yaml.safe_load((REPO / "_toc.yml").read_text())
     pages = [toc["root"]] + [chapter["file"] for chapter in toc["chapters"]]
     for page in pages:
-        assert (tmp_path / "_build" / "html" / f"{page}.html").exists(), page
+        assert (tiny_book.html / f"{page}.html").exists(), page
 
 
 def _cells(notebook) -> list[tuple[str, str]]:
@@ -79,50 +56,45 @@ def _code_cells(text: str):
             cell.append(line)
 
 
-def _included_objects(text: str):
-    """(module path, object name) of every `literalinclude` with a `:pyobject:`."""
-    import re
-
-    pattern = re.compile(
-        r"```\{literalinclude\} \.\./(\S+)\n(?::[^\n]*\n)*?:pyobject: (\S+)"
-    )
-    return pattern.findall(text)
-
-
-def _object_source(module: Path, name: str) -> list[str]:
+def _shown_objects(text: str) -> list[tuple[str, object]]:
+    """(expression, object) of every `show_source(...)` argument of a chapter, each
+    resolved through the chapter's own imports of the package."""
     import ast
 
-    source = module.read_text()
-    node = ast.parse(source)
-    for part in name.split("."):
-        found = [
-            n for n in ast.iter_child_nodes(node) if getattr(n, "name", None) == part
-        ]
-        if not found:
-            return []
-        node = found[0]
-    start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-    return source.splitlines()[start - 1 : node.end_lineno]
+    namespace, shown = {}, []
+    for _, lines in _code_cells(text):
+        try:
+            tree = ast.parse("\n".join(lines))
+        except SyntaxError:  # a cell with IPython syntax imports nothing of ours
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module.startswith("devise_"):
+                exec(compile(ast.Module([node], []), "<chapter>", "exec"), namespace)
+            called = getattr(node, "func", None)
+            if isinstance(called, ast.Name) and called.id == "show_source":
+                shown += [ast.unparse(arg) for arg in node.args]
+    return [(expression, eval(expression, namespace)) for expression in shown]
 
 
 def test_every_code_line_of_the_book_fits_the_column():
-    """Code cells and the package objects the chapters include stay within 88
-    characters, so the rendered page shows them without a scroll bar."""
+    """Code cells and the package objects the chapters show stay within 88
+    characters, so the rendered page shows them without a scroll bar. The code comes
+    from the package (`show_source`), never from a `literalinclude`, whose directive
+    JupyterLab would print as raw text."""
     too_long = []
     for page in sorted((REPO / "book").glob("*.md")):
         text = page.read_text()
+        assert "{literalinclude}" not in text, f"{page.name}: use show_source"
         for start, lines in _code_cells(text):
             too_long += [
                 f"{page.name}:{start + i}: {len(line)}"
                 for i, line in enumerate(lines)
                 if len(line) > WIDTH
             ]
-        for module, name in _included_objects(text):
-            lines = _object_source(REPO / module, name)
-            assert lines, f"{page.name} includes {module}:{name}, which does not exist"
+        for expression, shown in _shown_objects(text):
             too_long += [
-                f"{page.name} includes {module}:{name}: {len(line)}"
-                for line in lines
+                f"{page.name} shows {expression}: {len(line)}"
+                for line in inspect.getsource(shown).splitlines()
                 if len(line) > WIDTH
             ]
     assert not too_long, "\n".join(too_long)
@@ -134,9 +106,10 @@ def test_the_width_check_finds_a_long_line(tmp_path):
     )
     cells = list(_code_cells(page))
     assert [len(line) > WIDTH for line in cells[0][1]] == [False, True]
-    assert _included_objects(
-        "```{literalinclude} ../devise_lite/vectors.py\n:pyobject: unit\n```"
-    ) == [("devise_lite/vectors.py", "unit")]
-    assert _object_source(REPO / "devise_lite" / "vectors.py", "unit")[0].startswith(
-        "def unit("
+    from devise_lite.vectors import unit
+
+    chapter = (
+        "```{code-cell} ipython3\nfrom devise_lite.vectors import unit\n```\n"
+        "```{code-cell} ipython3\n:tags: [remove-input]\nshow_source(unit)\n```\n"
     )
+    assert _shown_objects(chapter) == [("unit", unit)]

@@ -6,8 +6,8 @@ import handmade
 import pandas as pd
 import pytest
 
-from devise_lite import claims, paper
-from devise_lite.claims import Results
+from devise_lite.book import claims, findings, formats, paper
+from devise_lite.book.findings import Results
 
 
 def verdict(name: str, **tables) -> pd.Series:
@@ -77,30 +77,30 @@ def test_the_papers_numbers_are_read_from_the_file(monkeypatch):
 
 
 def test_a_claim_is_a_row_of_data():
-    extra = claims.Claim(
+    extra = findings.Claim(
         "always",
         9,
         "nothing",
         "none",
         "",
-        claims.Side,
-        lambda r: claims.Finding(True, claims.Side("1")),
+        findings.Side,
+        lambda r: findings.Finding(True, findings.Side("1")),
     )
     table = claims.verdicts(Results(), claims.CLAIMS + (extra,))
     assert table.iloc[-1]["holds"] == "yes" and table.iloc[-1]["chapter"] == 9
 
 
 def test_verdicts_print_through_format_comparison():
-    html = paper.format_comparison(claims.verdicts(Results())).to_html()
+    html = formats.format_comparison(claims.verdicts(Results())).to_html()
     assert ">5<" in html and ">6<" in html
     assert "500.0%" not in html  # the chapter is a count, not a share
 
 
 def test_all_hold_is_a_three_valued_and():
-    assert claims.all_hold([True, True]) is True
-    assert claims.all_hold([True, None]) is None
-    assert claims.all_hold([None, False]) is False
-    assert claims.all_hold([]) is True
+    assert findings.all_hold([True, True]) is True
+    assert findings.all_hold([True, None]) is None
+    assert findings.all_hold([None, False]) is False
+    assert findings.all_hold([]) is True
 
 
 # ------------------------------------------------------------- word similarity (1)

@@ -9,30 +9,36 @@ from conftest import mirror
 from gensim.models.phrases import ENGLISH_CONNECTOR_WORDS, Phrases
 from gensim.test.utils import datapath
 
-from devise_lite import corpus
+from devise_lite import collocations, corpus, phrase_shares
+from devise_lite.collocations import (
+    apply_phrases,
+    end_words,
+    phrase_candidates,
+    phrases_model,
+    score_phrases,
+    write_lines,
+)
 from devise_lite.config import PhraseConfig, TextConfig
 from devise_lite.corpus import (
     MIN_CORPUS_TOKENS,
-    Block,
     build_corpus,
-    end_words,
+    lines_bytes,
+    ordered_map,
+    page_batches,
+    write_pieces,
+)
+from devise_lite.errors import UserError
+from devise_lite.phrase_shares import (
+    Block,
     heavy_count,
     key_parts,
     known_counts,
     learn_phrases,
-    lines_bytes,
-    ordered_map,
-    page_batches,
     part_size,
-    phrase_candidates,
-    phrases_model,
-    score_phrases,
     split_blocks,
     summed_counts,
-    write_pieces,
 )
-from devise_lite.errors import UserError
-from devise_lite.phrases import LabelLexicon, apply_phrases, write_lines
+from devise_lite.phrases import LabelLexicon
 from devise_lite.progress import progress_bar
 from devise_lite.storage import atomic_path
 from devise_lite.text import BadTextError, read_documents, sentences
@@ -330,9 +336,14 @@ def test_where_gensim_would_prune_phrases_are_learnt_in_one_process(
         connector_words=ENGLISH_CONNECTOR_WORDS,
         max_vocab_size=2000,
     )
-    monkeypatch.setattr(corpus, "phrases_model", lambda cfg: Phrases(None, **pruning))
+
+    def pruning_model(cfg):
+        return Phrases(None, **pruning)
+
+    for module in (phrase_shares, collocations):  # the shares' and the one process's
+        monkeypatch.setattr(module, "phrases_model", pruning_model)
     expected = Phrases(lines, **pruning).freeze().phrasegrams
-    with caplog.at_level(logging.WARNING, logger="devise_lite.corpus"):
+    with caplog.at_level(logging.WARNING, logger="devise_lite.phrase_shares"):
         frozen, info = learn_phrases(path, blocks, cfg, 2, progress=False)
     assert "max_vocab_size" in caplog.text
     assert info["shares"] == 1 and frozen.phrasegrams == expected
@@ -351,7 +362,9 @@ def test_an_error_in_a_counting_worker_reaches_the_parent(tmp_path, monkeypatch)
     def broken(sentences, cfg):
         raise ValueError("no counting today")
 
-    monkeypatch.setattr(corpus, "count_sentences", broken)  # forked workers see it
+    monkeypatch.setattr(
+        phrase_shares, "count_sentences", broken
+    )  # forked workers see it
     with pytest.raises(ValueError, match="no counting today"):
         learn_phrases(path, blocks, PhraseConfig(), 2, progress=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["joined.txt"]

@@ -3,20 +3,11 @@ import zipfile
 from dataclasses import replace
 
 import pytest
-from conftest import mirror
+from conftest import OFFLINE_ERROR, mirror
 
 from devise_lite import datasets
-from devise_lite.datasets import (
-    REGISTRY,
-    DatasetIntegrityError,
-    DatasetUnavailableError,
-    locate,
-    verify_checksum,
-)
-
-
-def _offline(url, target, timeout=30.0):
-    raise OSError("[Errno -3] Temporary failure in name resolution")
+from devise_lite.archives import DatasetIntegrityError, verify_checksum
+from devise_lite.datasets import REGISTRY, DatasetUnavailableError, locate
 
 
 def test_every_dataset_names_a_real_download_location():
@@ -29,28 +20,27 @@ def test_every_dataset_names_a_real_download_location():
 
 
 def test_missing_dataset_offline_without_mirror_raises_one_clear_error(
-    monkeypatch, tmp_path
+    monkeypatch, tmp_path, offline
 ):
     monkeypatch.delenv("DEVISE_MIRROR", raising=False)
     monkeypatch.setenv("DEVISE_DATA", str(tmp_path))
-    monkeypatch.setattr(datasets, "download", _offline)
     with pytest.raises(DatasetUnavailableError) as err:
         locate("caltech101")
     message = str(err.value)
     assert "caltech101" in message and REGISTRY["caltech101"].url in message
-    assert "DEVISE_MIRROR" in message and "name resolution" in message
+    assert "DEVISE_MIRROR" in message and OFFLINE_ERROR in message
+    assert offline == [REGISTRY["caltech101"].url]
     assert not (
         tmp_path / "datasets" / "caltech101"
     ).exists()  # nothing half-made is left
 
 
-def test_mirror_is_used_and_verified_without_copying(monkeypatch, tmp_path):
+def test_mirror_is_used_and_verified_without_copying(monkeypatch, tmp_path, offline):
     root = mirror()  # skips where there is no mirror
     monkeypatch.setenv("DEVISE_DATA", str(tmp_path))
-    monkeypatch.setattr(datasets, "download", _offline)
     for name in ("caltech101", "sharks", "wordnet", "wikipedia"):
         assert locate(name) == root / REGISTRY[name].folder
-    assert not (tmp_path / "datasets").exists()
+    assert not (tmp_path / "datasets").exists() and offline == []  # nothing fetched
 
 
 def test_incomplete_mirror_folder_fails_its_check(monkeypatch, tmp_path):

@@ -5,13 +5,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from handmade import ZOO_PARENTS as PARENTS
 
 from devise_lite.config import DeviseConfig
 from devise_lite.devise import (
     Projection,
     embed,
-    fit,
     format_duration,
     logits,
     phase2_budget,
@@ -20,8 +18,8 @@ from devise_lite.devise import (
     train_softmax,
 )
 from devise_lite.evaluation import chance_row, ranking_row, results_table
-from devise_lite.hierarchy import Hierarchy
 from devise_lite.metrics import flat_hit_at_k
+from devise_lite.training import fit
 from devise_lite.vectors import cosine_scores, top_k, unit
 
 N_CLASSES, FEATURE_DIM, LABEL_DIM = 6, 20, 8
@@ -170,11 +168,6 @@ def test_unknown_loss_is_refused():
 
 
 # ---------------------------------------------------------------- Table 1 rows
-
-
-@pytest.fixture
-def zoo():
-    return Hierarchy.from_parents(PARENTS)
 
 
 CANDIDATES = ["great_white", "hammerhead", "whale", "dolphin"]

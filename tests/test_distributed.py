@@ -58,7 +58,7 @@ def tiny_net() -> nn.Module:
 
 
 def image_tensors():
-    from devise_lite.visual import LabelledImages
+    from devise_lite.image_inputs import LabelledImages
 
     g = torch.Generator().manual_seed(2)
     return LabelledImages(
@@ -77,7 +77,7 @@ def worker(out: Path) -> None:
     from devise_lite import ddp
     from devise_lite.config import VisualConfig
     from devise_lite.devise import fine_tune, train_projection, train_softmax
-    from devise_lite.visual import extract_features
+    from devise_lite.extraction import extract_features
 
     group = ddp.start("cpu")
     results: dict = {"world": group.world}
@@ -236,7 +236,7 @@ def test_gather_rows_restores_the_original_order(ddp_run):
 
 def test_sharded_features_are_what_the_single_process_run_computes(ddp_run, tmp_path):
     from devise_lite.config import VisualConfig
-    from devise_lite.visual import extract_features
+    from devise_lite.extraction import extract_features
 
     out, ranks = ddp_run
     paths = json.loads((out / "images.json").read_text())

@@ -13,26 +13,18 @@ import torch
 from conftest import REPO, mirror
 from PIL import Image
 
-from devise_lite import engines
+from devise_lite import torch_engines
 from devise_lite.config import VisualConfig
 from devise_lite.devise import EndToEnd, Projection
 from devise_lite.engines import (
-    MATCH_ATOL,
     OnnxEngine,
-    TorchEngine,
     batches_read_ahead,
     eval_array,
     loader_workers,
-    make_engine,
-    normalisation,
 )
-from devise_lite.visual import (
-    ImageFiles,
-    UnreadableImageError,
-    build_backbone,
-    image_transform,
-)
-from devise_lite.visual import normalisation as visual_normalisation
+from devise_lite.image_inputs import ImageFiles, UnreadableImageError, image_transform
+from devise_lite.torch_engines import MATCH_ATOL, TorchEngine, make_engine
+from devise_lite.visual import build_backbone
 
 pytest.importorskip("onnxruntime")
 
@@ -122,9 +114,9 @@ def test_export_cache_is_reused_and_invalidated_by_new_weights(
     batches, monkeypatch, tmp_path
 ):
     exports = []
-    real_export = engines.export_onnx
+    real_export = torch_engines.export_onnx
     monkeypatch.setattr(
-        engines, "export_onnx", lambda *a: exports.append(a) or real_export(*a)
+        torch_engines, "export_onnx", lambda *a: exports.append(a) or real_export(*a)
     )
     net, cfg = tiny_net(), VisualConfig(image_size=128)
     batch = batches[128][:2]
@@ -250,11 +242,6 @@ def test_eval_array_equals_torchvision(size, tmp_path):
             array = eval_array(image, cfg)
         assert array.shape == (3, size, size) and array.dtype == np.float32
         assert np.abs(array - expected).max() <= 1e-6, path.name
-
-
-def test_normalisation_is_the_visual_modules():
-    for backbone in ("efficientnet_lite0", "efficientnet_lite4", "alexnet", "resnet50"):
-        assert normalisation(backbone) == visual_normalisation(backbone)
 
 
 def test_a_saved_export_answers_without_importing_torch(batches, backbone, cache):

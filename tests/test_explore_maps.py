@@ -8,8 +8,8 @@ import matplotlib
 import numpy as np
 import pytest
 
-from devise_lite.explorer import (
-    GalleryImage,
+from devise_lite.book.explorer import GalleryImage
+from devise_lite.book.explorer_views import (
     gallery_sample,
     map_distance_to_truth,
     map_label_groups,
@@ -17,7 +17,8 @@ from devise_lite.explorer import (
     nearest_label_summary,
     photo_label_gap,
 )
-from devise_lite.plots import draw_map, place_labels
+from devise_lite.book.plots_label_placement import place_labels
+from devise_lite.book.plots_maps import draw_map
 
 matplotlib.use("Agg")
 
@@ -205,7 +206,7 @@ def test_a_map_layout_is_computed_once_per_points_and_settings(tmp_path, monkeyp
     import sys
     import types
 
-    from devise_lite.plots import umap_2d
+    from devise_lite.book.plots_maps import umap_2d
 
     fits = []
 
@@ -235,7 +236,7 @@ def test_gallery_marks_the_true_label_not_another_with_its_name(tmp_path):
     compares labels, and `text` writes each as its own synset."""
     from PIL import Image
 
-    from devise_lite.plots import prediction_gallery
+    from devise_lite.book.plots_photos import prediction_gallery
     from devise_lite.zeroshot import wnid_label
 
     photo = tmp_path / "fish.png"

@@ -4,18 +4,17 @@ widget driven without a browser), and once on the tiny preset's cached stages.""
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import mirror
 
-from devise_lite.explorer import (
+from devise_lite.book import explorer_views
+from devise_lite.book.explorer import (
     Explorer,
     GalleryImage,
     ModelView,
     UnknownQueryError,
-    side_by_side,
 )
+from devise_lite.book.widget import build_widget
 from devise_lite.labels import LabelSpace
 from devise_lite.vectors import unit
-from devise_lite.widget import build_widget
 
 # Six labels in 3-d: x is "fish-ness", y "pet-ness", z "machine-ness".
 NAMES = ["shark", "tiger shark", "whale", "dog", "cat", "car"]
@@ -257,7 +256,7 @@ def test_side_by_side_puts_queries_in_columns():
         "a": pd.DataFrame({"name": ["x", "y"], "cosine": [0.91, 0.5]}),
         "b": pd.DataFrame({"name": ["z"], "cosine": [0.333]}),
     }
-    frame = side_by_side(tables)
+    frame = explorer_views.side_by_side(tables)
     assert list(frame.columns) == ["a", "b"] and list(frame.index) == [1, 2]
     assert (
         frame.loc[1, "a"] == "x (0.91)"
@@ -267,28 +266,32 @@ def test_side_by_side_puts_queries_in_columns():
 
 
 def test_overview_and_the_points_of_labels_and_photos(explorer):
-    overview = explorer.overview()
+    overview = explorer_views.overview(explorer)
     assert overview[["model", "words", "photos"]].to_dict("records") == [
         {"model": "word model", "words": True, "photos": True},
         {"model": "random", "words": False, "photos": True},
     ]
     assert overview[["seen", "unseen", "all"]].values.tolist() == [[3, 3, 6]] * 2
     whale, car = WNIDS[2], WNIDS[5]
-    assert explorer.label_points([whale, car], "word model") == pytest.approx(
-        VECTORS[[2, 5]]
-    )
-    assert explorer.label_points([whale], "random") == pytest.approx(
+    assert explorer_views.label_points(
+        explorer, [whale, car], "word model"
+    ) == pytest.approx(VECTORS[[2, 5]])
+    assert explorer_views.label_points(explorer, [whale], "random") == pytest.approx(
         RANDOM.vectors[[2]]
     )
-    points = explorer.photo_points(["photo of a cat", "photo of a fish"], "word model")
+    points = explorer_views.photo_points(
+        explorer, ["photo of a cat", "photo of a fish"], "word model"
+    )
     assert points == pytest.approx(unit(np.array([[0, 0.9, 0.2], [0.95, 0.3, 0]])))
-    assert explorer.photo_points([], "word model").shape == (0, 3)
+    assert explorer_views.photo_points(explorer, [], "word model").shape == (0, 3)
 
 
 def test_nearest_label_table_per_model_and_photo_group(explorer):
     labels = [WNIDS[0], WNIDS[3]]  # shark (1, 0, 0) and dog (0, 1, 0)
     groups = {"fish": ["photo of a fish"], "cat": ["photo of a cat"], "none": []}
-    table = explorer.nearest_label_table(groups, labels, members={WNIDS[0]})
+    table = explorer_views.nearest_label_table(
+        explorer, groups, labels, members={WNIDS[0]}
+    )
     # The fish photo (0.95, 0.3, 0) is nearest to shark, the cat (0, 0.9, 0.2) to dog,
     # under both models: the random control embeds photos the same toy way.
     assert table[["model", "group"]].values.tolist() == [
@@ -303,14 +306,17 @@ def test_nearest_label_table_per_model_and_photo_group(explorer):
 
 
 def test_map_points_and_the_gap_table(explorer):
-    points = explorer.map_points(
-        {"pets": [WNIDS[3], WNIDS[4]]}, {"photos": ["photo of a cat"]}, "random"
+    points = explorer_views.map_points(
+        explorer,
+        {"pets": [WNIDS[3], WNIDS[4]]},
+        {"photos": ["photo of a cat"]},
+        "random",
     )
     assert list(points) == ["pets", "photos"]
     assert points["pets"] == pytest.approx(RANDOM.vectors[[3, 4]])
     assert points["photos"] == pytest.approx(unit(np.array([[0, 0.9, 0.2]])))
     explorer.candidate_sets["21k+seen"] = WNIDS  # the gap's "every label"
-    gap = explorer.gap_table(["photo of a fish", "photo of a cat"])
+    gap = explorer_views.gap_table(explorer, ["photo of a fish", "photo of a cat"])
     assert list(gap.columns) == ["word model", "random"]
     fish, cat = unit(np.array([0.95, 0.3, 0])), unit(np.array([0, 0.9, 0.2]))
     true = [cosine(fish, VECTORS[1]), cosine(cat, VECTORS[4])]  # tiger shark, cat
@@ -350,15 +356,13 @@ def test_a_label_without_a_vector_points_at_the_missing_labels_report():
         assert "missing-labels report" in explorer.last_message
 
 
-@pytest.mark.slow
-def test_tiny_explorer_from_the_cached_stages():
+def test_tiny_explorer_from_the_cached_stages(tiny_run):
     """The real explorer: the trained models of `predict` and the random control
     (reuses the session's tiny caches)."""
+    from devise_lite.book.explorer_build import EXPLORER_SETS, explorer_for
     from devise_lite.config import get_preset
-    from devise_lite.explorer import EXPLORER_SETS, explorer_for
     from devise_lite.predict import MODELS
 
-    mirror()
     explorer = explorer_for(get_preset("tiny"))
     assert list(explorer.candidate_sets) == list(EXPLORER_SETS)
     assert set(explorer.models) == {*MODELS.values(), "DeViSE-1K, random embeddings"}

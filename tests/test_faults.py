@@ -1,10 +1,11 @@
 """Bad input and faults: one clear line, a distinct exit status, nothing wrong cached,
 and runs that repeat. (The text side's faults are in test_text.py / test_corpus.py,
-WordNet's in test_wordnet.py, predict's in test_predict.py.)"""
+WordNet's in test_wordnet.py, predict's in test_predict.py; damaged caches and a full
+disk in test_integrity.py, and on the tiny preset's real stages, with kills and two runs
+at once, in test_recovery.py.)"""
 
 import os
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +15,9 @@ from conftest import mirror
 
 from devise_lite import datasets, pipeline
 from devise_lite.__main__ import main, parser
+from devise_lite.archives import DatasetIntegrityError
 from devise_lite.config import PRESET_HELP, get_preset
-from devise_lite.datasets import DatasetIntegrityError, DatasetUnavailableError
+from devise_lite.datasets import DatasetUnavailableError
 from devise_lite.errors import INTERRUPTED
 from devise_lite.pipeline import Stage
 from devise_lite.storage import is_done
@@ -87,13 +89,15 @@ def test_a_run_says_its_preset_and_what_it_costs(monkeypatch, capsys):
 
 
 @pytest.fixture
-def demo_stage(monkeypatch):
-    """A slow stage of one's own in the table, counting its builds."""
-    builds = []
+def demo_stage(monkeypatch, lock_refused):
+    """A stage of one's own in the table, counting its builds; a build starts (sets
+    `building`) and finishes only once a second caller has found its lock taken."""
+    builds, building = [], threading.Event()
 
     def build(cfg, out, group):
         builds.append(1)
-        time.sleep(0.5)  # the second caller arrives while this one builds
+        building.set()
+        assert lock_refused.wait(10), "the second caller never reached the lock"
         if out is not None:
             (out / "made.txt").write_text("once")
         return {}
@@ -108,19 +112,20 @@ def demo_stage(monkeypatch):
         distributed=True,
     )
     monkeypatch.setattr(pipeline, "STAGES", table)
-    return builds
+    return builds, building
 
 
 def test_two_runs_of_any_stage_take_turns_and_build_once(demo_stage):
+    builds, building = demo_stage
     folders = []
     first = threading.Thread(
         target=lambda: folders.append(pipeline.ensure(TINY, "demo"))
     )
     first.start()
-    time.sleep(0.1)
+    assert building.wait(10)  # the first run holds the lock
     folders.append(pipeline.ensure(TINY, "demo"))  # waits for the lock, then reuses
     first.join(10)
-    assert len(demo_stage) == 1 and folders[0] == folders[1]
+    assert len(builds) == 1 and len(folders) == 2 and folders[0] == folders[1]
     assert (folders[0] / "made.txt").read_text() == "once"
 
 
@@ -143,30 +148,25 @@ def test_a_moved_mirror_keeps_the_feature_cache(tmp_path, monkeypatch):
 
 
 def test_a_missing_shark_folder_costs_only_the_shark_stages(
-    tmp_path, monkeypatch, capsys
+    tiny_run, tmp_path, monkeypatch, capsys, offline
 ):
     from devise_lite.__main__ import run_stages
     from devise_lite.errors import UserError
 
-    pipeline.ensure(TINY, "zeroshot")  # the session's tiny caches
     monkeypatch.setenv("DEVISE_MIRROR", str(_mirror_without(tmp_path, "sharks")))
-    monkeypatch.setattr(datasets, "download", _offline)
     with pytest.raises(UserError, match="zeroshot_sharks"):
         run_stages(TINY, ["zeroshot", "zeroshot_sharks"])
     out = capsys.readouterr()
     assert "zeroshot done" in out.out and "shark_features" in out.err + out.out
     assert is_done(pipeline.folder(TINY, "zeroshot"))
-
-
-def _offline(url, target, timeout=30.0):
-    raise OSError("network is unreachable")
+    assert set(offline) == {datasets.REGISTRY["sharks"].url}  # only the one missing
 
 
 # ---------------------------------------------------------------- the explorer
 
 
 def test_a_label_without_a_vector_points_at_the_missing_labels_report():
-    from devise_lite.explorer import Explorer, ModelView, UnknownQueryError
+    from devise_lite.book.explorer import Explorer, ModelView, UnknownQueryError
     from devise_lite.labels import LabelSpace
 
     space = LabelSpace(["n00000001"], ["thing"], np.ones((1, 2), np.float32) / 2**0.5)
@@ -188,7 +188,7 @@ def test_a_label_without_a_vector_points_at_the_missing_labels_report():
 
 @pytest.mark.parametrize("name", ["imagenet_sample", "imagenet_zsl_lists"])
 def test_the_sample_and_the_lists_are_found_checked_and_missed_clearly(
-    name, tmp_path, monkeypatch
+    name, tmp_path, monkeypatch, offline
 ):
     real = mirror() / datasets.REGISTRY[name].folder
     assert datasets.locate(name) == real  # mirror first, verified
@@ -203,9 +203,9 @@ def test_the_sample_and_the_lists_are_found_checked_and_missed_clearly(
     with pytest.raises(DatasetIntegrityError):
         datasets.locate(name)
     monkeypatch.setenv("DEVISE_MIRROR", str(tmp_path / "empty"))
-    monkeypatch.setattr(datasets, "download", _offline)
     with pytest.raises(DatasetUnavailableError, match="https://github.com"):
         datasets.locate(name)
+    assert offline == [datasets.REGISTRY[name].url]
 
 
 # ---------------------------------------------------------------- runs that repeat
@@ -229,7 +229,7 @@ def test_phase_2_repeats_itself(tmp_path):
 
     from devise_lite.config import DeviseConfig, VisualConfig
     from devise_lite.devise import EndToEnd, Projection, fine_tune
-    from devise_lite.visual import ImageFiles, LabelledImages, image_transform
+    from devise_lite.image_inputs import ImageFiles, LabelledImages, image_transform
 
     paths = []
     for i in range(6):
@@ -256,17 +256,16 @@ def test_phase_2_repeats_itself(tmp_path):
     assert all(torch.equal(first[k], second[k]) for k in first)
 
 
-@pytest.mark.slow
-def test_two_tiny_runs_give_identical_csvs(tmp_path, monkeypatch):
+def test_two_tiny_runs_give_identical_csvs(tiny_run, tmp_path, monkeypatch):
     """The tiny preset repeats itself exactly: one skip-gram worker, seeded crops,
-    seeded draws everywhere (the book preset's two skip-gram threads race)."""
-    mirror()
-    tables = []
-    for run in ("first", "second"):
-        monkeypatch.setenv("DEVISE_DATA", str(tmp_path / run))
-        assert main(["run", "--preset", "tiny"]) == 0
-        results = tmp_path / run / "results"
-        tables.append({p.name: pd.read_csv(p) for p in sorted(results.glob("*.csv"))})
+    seeded draws everywhere (the book preset's two skip-gram threads race). The
+    session's run is the first; a second runs from scratch in another data root."""
+    monkeypatch.setenv("DEVISE_DATA", str(tmp_path / "second"))
+    assert main(["run", "--preset", "tiny"]) == 0
+    tables = [
+        {p.name: pd.read_csv(p) for p in sorted(results.glob("*.csv"))}
+        for results in (tiny_run, tmp_path / "second" / "results")
+    ]
     assert tables[0].keys() == tables[1].keys() and len(tables[0]) >= 10
     for name, frame in tables[0].items():
         other = tables[1][name]

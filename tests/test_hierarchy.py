@@ -1,7 +1,6 @@
 import pytest
 from conftest import mirror
-from handmade import ZOO_LEAVES
-from handmade import zoo as handmade_zoo
+from handmade import ZOO_LEAVES, ZOO_PARENTS
 
 from devise_lite.hierarchy import (
     Hierarchy,
@@ -14,11 +13,6 @@ from devise_lite.hierarchy import (
 )
 
 LEAVES = set(ZOO_LEAVES)
-
-
-@pytest.fixture
-def zoo():
-    return handmade_zoo()
 
 
 def test_neighbours_are_parents_and_children(zoo):
@@ -145,19 +139,20 @@ def test_correct_set_with_inner_nodes_valid_and_short_graphs(zoo):
         hierarchical_correct_set(zoo, "great_white", 0, LEAVES)
 
 
-def test_expansions_are_cached_per_instance():
+def test_expansions_are_cached_per_instance(zoo):
     calls = []
 
     def expand(node):
         calls.append(node)
-        return {"a": ["b"], "b": ["a", "c"], "c": ["b"]}[node]
+        return zoo.neighbours(node)
 
     h = Hierarchy(expand)
-    distances_from(h, ["a"])
-    distances_from(h, ["c"])
-    assert sorted(calls) == ["a", "b", "c"]
-    Hierarchy(expand).neighbours("a")  # a fresh instance has its own cache
-    assert calls.count("a") == 2
+    distances_from(h, ["great_white"])  # the whole tree: every node expanded once
+    distances_from(h, ["whale"])
+    nodes = set(ZOO_PARENTS) | {"animal"}
+    assert sorted(calls) == sorted(nodes)
+    Hierarchy(expand).neighbours("whale")  # a fresh instance has its own cache
+    assert calls.count("whale") == 2
 
 
 def test_from_parents_rejects_malformed_mappings():

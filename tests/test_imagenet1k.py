@@ -4,7 +4,6 @@ seen and test labels on the tiny preset."""
 
 import numpy as np
 import pytest
-from conftest import mirror
 
 from devise_lite.candidates import (
     TREE_RULES,
@@ -13,7 +12,6 @@ from devise_lite.candidates import (
     with_seen,
 )
 from devise_lite.config import ImageNetConfig, get_preset
-from devise_lite.hierarchy import Hierarchy
 from devise_lite.imagenet1k import (
     Classifier,
     conse_points,
@@ -33,48 +31,39 @@ from devise_lite.vectors import softmax
 
 TINY = get_preset("tiny")
 
-# animal -> {fish -> {shark -> {great_white, hammerhead}, ray}, mammal -> whale}
-PARENTS = {
-    "fish": ["animal"],
-    "mammal": ["animal"],
-    "shark": ["fish"],
-    "ray": ["fish"],
-    "great_white": ["shark"],
-    "hammerhead": ["shark"],
-    "whale": ["mammal"],
-}
 
-
-def test_tree_hop_rules_by_hand():
-    tree = Hierarchy.from_parents(PARENTS)
+def test_tree_hop_rules_by_hand(zoo):
     within, lines = TREE_RULES
-    # Two edges in any order: the parent, the grandparent, the sibling.
-    assert tree_hop_set(tree, ["great_white"], 2, within) == {
+    # Two edges in any order: the parent, the grandparent, the two siblings.
+    assert tree_hop_set(zoo, ["great_white"], 2, within) == {
         "shark",
         "fish",
         "hammerhead",
+        "tiger_shark",
     }
     # Only up or only down: no sibling.
-    assert tree_hop_set(tree, ["great_white"], 2, lines) == {"shark", "fish"}
-    assert tree_hop_set(tree, ["fish"], 1, lines) == {"animal", "shark", "ray"}
-    assert tree_hop_set(tree, ["fish"], 2, lines) == {
+    assert tree_hop_set(zoo, ["great_white"], 2, lines) == {"shark", "fish"}
+    assert tree_hop_set(zoo, ["fish"], 1, lines) == {"animal", "shark", "ray"}
+    assert tree_hop_set(zoo, ["fish"], 2, lines) == {
         "animal",
         "shark",
         "ray",
         "great_white",
         "hammerhead",
+        "tiger_shark",
     }
     # Three edges: shark, fish, then animal and ray; mammal is a fourth edge away.
-    assert tree_hop_set(tree, ["great_white"], 3, within) == {
+    assert tree_hop_set(zoo, ["great_white"], 3, within) == {
         "shark",
         "fish",
         "hammerhead",
+        "tiger_shark",
         "ray",
         "animal",
     }
-    assert "mammal" in tree_hop_set(tree, ["great_white"], 4, within)
+    assert "mammal" in tree_hop_set(zoo, ["great_white"], 4, within)
     with pytest.raises(ValueError, match="unknown rule"):
-        tree_hop_set(tree, ["fish"], 1, "sideways")
+        tree_hop_set(zoo, ["fish"], 1, "sideways")
 
 
 def test_standard_sets_drop_labels_without_a_vector_and_add_back_the_seen():
@@ -130,7 +119,9 @@ def test_model_specs_and_shark_specs_leave_out_what_they_say():
         HAMMERHEAD_WNID,
         TIGER_SHARK_WNID,
     ]
-    cfg = ImageNetConfig(views=10, view_ablation=(1, 3), seen_counts=(50, 500))
+    cfg = ImageNetConfig(
+        views=10, view_ablation=(1, 3), seen_counts=(50, 500), lever_ablation=()
+    )
     specs = {s.name: s for s in model_specs(cfg, seen)}
     assert set(specs) == {
         "DeViSE-1K",
@@ -143,7 +134,10 @@ def test_model_specs_and_shark_specs_leave_out_what_they_say():
     assert set(specs["DeViSE-1K, 50 seen labels"].seen) < set(
         specs["DeViSE-1K, 500 seen labels"].seen
     )  # nested subsets
-    assert seeded_subset(seen, 50, 0) == seeded_subset(seen, 50, 0)
+    # A seeded draw of 50, in the labels' own order, and another draw for another seed.
+    fifty = seeded_subset(seen, 50, 0)
+    assert len(fifty) == 50 and fifty == [w for w in seen if w in set(fifty)]
+    assert seeded_subset(seen, 50, 1) != fifty
     sharks = {
         s.name: s for s in shark_specs(cfg, seen, [GREAT_WHITE_WNID, HAMMERHEAD_WNID])
     }
@@ -155,11 +149,10 @@ def test_model_specs_and_shark_specs_leave_out_what_they_say():
     assert extra.extra_species == HAMMERHEAD_WNID and extra.seen == without_gw.seen
 
 
-def test_no_test_photo_has_a_seen_or_ilsvrc_label():
+def test_no_test_photo_has_a_seen_or_ilsvrc_label(tiny_run):
     from devise_lite import pipeline
-    from devise_lite.wordnet import imagenet1k_wnids
+    from devise_lite.wnids import imagenet1k_wnids
 
-    mirror()
     photos = pipeline.zero_shot_photos(TINY)
     assert photos.wnids
     assert not set(photos.wnids) & set(pipeline.seen_1k(TINY))

@@ -1,4 +1,4 @@
-"""The label names of the UMAP maps (plots.label_map, through annotate_apart) never
+"""The label names of the UMAP maps (plots_maps.label_map, through annotate_apart) never
 overlap."""
 
 import itertools
@@ -12,7 +12,10 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
-from devise_lite.plots import CROWD_DISTANCES, annotate_apart  # noqa: E402
+from devise_lite.book.plots_label_placement import (  # noqa: E402
+    CROWD_DISTANCES,
+    annotate_apart,
+)
 
 
 def _text_boxes(ax):
@@ -62,10 +65,10 @@ def test_a_lone_point_gets_its_name_right_beside_it_without_a_leader():
 
 
 def test_wordnet_groups_keep_the_labels_a_figure_names():
+    from devise_lite.book.plots_maps import wordnet_groups
     from devise_lite.labels import LabelSpace
-    from devise_lite.plots import wordnet_groups
     from devise_lite.sharks import shark_wnids
-    from devise_lite.wordnet import imagenet21k_wnids
+    from devise_lite.wnids import imagenet21k_wnids
 
     sharks = shark_wnids(imagenet21k_wnids())
     space = LabelSpace(sharks, sharks, np.eye(len(sharks), dtype=np.float32))

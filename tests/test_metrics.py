@@ -3,9 +3,7 @@ import itertools
 import numpy as np
 import pytest
 from handmade import ZOO_LEAVES
-from handmade import ZOO_PARENTS as PARENTS
 
-from devise_lite.hierarchy import Hierarchy
 from devise_lite.metrics import (
     chance_hierarchical_precision_at_k,
     chance_hit_at_k,
@@ -15,11 +13,6 @@ from devise_lite.metrics import (
 from devise_lite.vectors import top_k
 
 LEAVES = set(ZOO_LEAVES)
-
-
-@pytest.fixture
-def zoo():
-    return Hierarchy.from_parents(PARENTS)
 
 
 def test_top_k_by_hand_with_ties():

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 from handmade import ZOO_LEAVES
-from handmade import zoo as handmade_zoo
 from torch import nn
 
 from devise_lite import evaluation
@@ -18,11 +17,6 @@ from devise_lite.metrics import correct_set_sizes
 from devise_lite.vectors import unit
 
 LEAVES = ZOO_LEAVES
-
-
-@pytest.fixture
-def zoo():
-    return handmade_zoo()
 
 
 def test_pair_hops_by_hand(zoo):

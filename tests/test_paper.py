@@ -8,7 +8,7 @@ import handmade
 import pandas as pd
 import pytest
 
-from devise_lite import paper
+from devise_lite.book import beside_paper, formats, paper
 
 MIRROR_FILE = (
     Path(__file__).resolve().parents[2] / "shared/paper/devise_2013_tables.csv"
@@ -129,7 +129,7 @@ def test_paper_candidates_and_chance():
 
 
 def test_table1_beside_paper_by_hand():
-    table = paper.table1_beside_paper(handmade.table1())
+    table = beside_paper.table1_beside_paper(handmade.table1())
     assert isinstance(table.index, pd.RangeIndex)
     assert table["metric"].tolist() == [
         "hit@1",
@@ -154,7 +154,7 @@ def test_table1_beside_paper_by_hand():
 
 
 def test_table1_beside_paper_shows_phase_2_when_run():
-    table = paper.table1_beside_paper(handmade.table1(phase2=True))
+    table = beside_paper.table1_beside_paper(handmade.table1(phase2=True))
     assert table.loc[0, "ours DeViSE + phase 2"] == 0.45
     columns = list(table.columns)
     assert columns.index("ours DeViSE + phase 2") == columns.index("ours DeViSE") + 1
@@ -163,11 +163,11 @@ def test_table1_beside_paper_shows_phase_2_when_run():
 def test_table1_beside_paper_undefined_metric_and_missing_model():
     ours = handmade.table1()
     ours["hp@20"] = math.nan  # too few labels for k = 20
-    row = paper.table1_beside_paper(ours).set_index("metric").loc["hp@20"]
+    row = beside_paper.table1_beside_paper(ours).set_index("metric").loc["hp@20"]
     assert math.isnan(row["ours DeViSE / softmax"])
     assert row["paper DeViSE / softmax"] == pytest.approx(0.341 / 0.319)
     with pytest.raises(ValueError, match="softmax baseline"):
-        paper.table1_beside_paper(ours[ours["model"] != "softmax baseline"])
+        beside_paper.table1_beside_paper(ours[ours["model"] != "softmax baseline"])
 
 
 # ------------------------------------------------------------------------ zero-shot
@@ -182,7 +182,7 @@ def flat(table: pd.DataFrame, candidate_set: str, metric: str) -> pd.Series:
 
 
 def test_zero_shot_beside_paper_chance_and_x_chance_by_hand():
-    table = paper.zero_shot_beside_paper(handmade.table2())
+    table = beside_paper.zero_shot_beside_paper(handmade.table2())
     assert len(table) == 6 * 5 and isinstance(table.index, pd.RangeIndex)
     row = flat(table, "2-hop", "hit@5")
     assert row["paper set"] == "2-hop" and row["paper n"] == 1589
@@ -203,7 +203,7 @@ def test_zero_shot_beside_paper_chance_and_x_chance_by_hand():
 
 
 def test_zero_shot_beside_paper_maps_seen_sets_to_the_papers_1k_sets():
-    table = paper.zero_shot_beside_paper(handmade.table2())
+    table = beside_paper.zero_shot_beside_paper(handmade.table2())
     row = flat(table, "2-hop+seen", "hit@20")
     assert row["paper set"] == "2-hop+1K" and row["paper n"] == 2589
     assert row["paper DeViSE"] == pytest.approx(0.227)  # DeViSE+1K
@@ -214,13 +214,13 @@ def test_zero_shot_beside_paper_maps_seen_sets_to_the_papers_1k_sets():
 
 def test_zero_shot_beside_paper_leaves_ours_empty_without_photos():
     ours = handmade.table2(sets={"3-hop": (4000, 0)})
-    row = flat(paper.zero_shot_beside_paper(ours), "3-hop", "hit@5")
+    row = flat(beside_paper.zero_shot_beside_paper(ours), "3-hop", "hit@5")
     assert math.isnan(row["ours DeViSE"]) and math.isnan(row["ours x chance"])
     assert row["paper DeViSE"] == pytest.approx(0.053)  # the paper's side stays
 
 
 def test_zero_shot_beside_paper_adds_table_3():
-    table = paper.zero_shot_beside_paper(handmade.table2(), handmade.table3())
+    table = beside_paper.zero_shot_beside_paper(handmade.table2(), handmade.table3())
     assert len(table) == 6 * (5 + 5)
     plain = flat(table, "2-hop", "hp@5")
     assert plain["paper DeViSE"] == 0.192  # DeViSE-0 on the 2-hop photos
@@ -239,30 +239,30 @@ def test_zero_shot_beside_paper_adds_table_3():
 
 def test_best_conse_is_the_highest_hit5_per_set():
     ours = handmade.table2(conse={"ConSE (T=1)": 1.5, "ConSE (T=1000)": 0.5})
-    assert paper.best_conse(ours, "2-hop") == "ConSE (T=1)"
-    assert paper.best_conse(handmade.table2(conse={}), "2-hop") is None
+    assert beside_paper.best_conse(ours, "2-hop") == "ConSE (T=1)"
+    assert beside_paper.best_conse(handmade.table2(conse={}), "2-hop") is None
 
 
 # -------------------------------------------------------------------------- display
 
 
 def test_formatters():
-    assert paper.format_share(0.181) == "18.1%"
-    assert paper.format_share(0.06) == "6.0%"
-    assert paper.format_share(20 / 20841) == "0.096%"
-    assert paper.format_share(0.0) == "0.0%"
-    assert paper.format_share(math.nan) == "–"
-    assert paper.format_fraction(0.3414) == "0.341"
-    assert paper.format_ratio(76.7 / 78.5) == "0.977"
-    assert paper.format_times(18.1 / (5 / 1589 * 100)) == "57.5x"
-    assert paper.format_times(4.0) == "4.00x"
-    assert paper.format_times(1234.4) == "1,234x"
-    assert paper.format_count(20841.0) == "20,841"
+    assert formats.format_share(0.181) == "18.1%"
+    assert formats.format_share(0.06) == "6.0%"
+    assert formats.format_share(20 / 20841) == "0.096%"
+    assert formats.format_share(0.0) == "0.0%"
+    assert formats.format_share(math.nan) == "–"
+    assert formats.format_fraction(0.3414) == "0.341"
+    assert formats.format_ratio(76.7 / 78.5) == "0.977"
+    assert formats.format_times(18.1 / (5 / 1589 * 100)) == "57.5x"
+    assert formats.format_times(4.0) == "4.00x"
+    assert formats.format_times(1234.4) == "1,234x"
+    assert formats.format_count(20841.0) == "20,841"
 
 
 def test_format_comparison_formats_by_row_and_hides_the_index():
-    html = paper.format_comparison(
-        paper.table1_beside_paper(handmade.table1())
+    html = formats.format_comparison(
+        beside_paper.table1_beside_paper(handmade.table1())
     ).to_html()
     assert "row_heading" not in html  # no index printed
     assert "76.7%" in html  # a hit row as a percentage
@@ -271,19 +271,23 @@ def test_format_comparison_formats_by_row_and_hides_the_index():
 
 
 def test_format_comparison_zero_shot():
-    table = paper.zero_shot_beside_paper(handmade.table2(sets={"3-hop": (4000, 0)}))
-    html = paper.format_comparison(table).to_html()
+    table = beside_paper.zero_shot_beside_paper(
+        handmade.table2(sets={"3-hop": (4000, 0)})
+    )
+    html = formats.format_comparison(table).to_html()
     assert "57.5x" in html and "1,589" in html and "–" in html
 
 
 def test_two_sides_by_one_and_by_two_columns():
-    table = paper.zero_shot_beside_paper(handmade.table2())
+    table = beside_paper.zero_shot_beside_paper(handmade.table2())
     flat = table[table["metric"] == "hit@5"]
-    sides = paper.two_sides(flat, "paper x chance", "ours x chance", "candidate set")
+    sides = beside_paper.two_sides(
+        flat, "paper x chance", "ours x chance", "candidate set"
+    )
     assert list(sides.columns) == ["paper", "ours"]
     assert sides.index.name == "candidate set" and sides.index[0] == "2-hop"
     assert sides.loc["2-hop", "ours"] == pytest.approx(40)
-    both = paper.two_sides(
+    both = beside_paper.two_sides(
         table, "paper DeViSE", "ours DeViSE", ["candidate set", "metric"]
     )
     assert both.index.name == "candidate set / metric"
@@ -295,13 +299,13 @@ def test_format_comparison_counts_the_stage_tables_n_columns():
     sharks = pd.DataFrame(
         {"model": ["DeViSE"], "n_images": [40.0], "share_shark_in_top5": [0.75]}
     )
-    html = paper.format_comparison(sharks).to_html()
+    html = formats.format_comparison(sharks).to_html()
     assert ">40<" in html and "75.0%" in html and "4000" not in html
 
 
 def test_table1_halves_split_the_comparison_in_two():
-    versus, others = paper.table1_halves(
-        paper.table1_beside_paper(handmade.table1(phase2=True))
+    versus, others = beside_paper.table1_halves(
+        beside_paper.table1_beside_paper(handmade.table1(phase2=True))
     )
     assert list(versus.columns) == [
         "metric",

@@ -1,12 +1,6 @@
+from devise_lite.collocations import apply_phrases, read_lines, write_lines
 from devise_lite.config import PhraseConfig
-from devise_lite.phrases import (
-    LabelLexicon,
-    apply_phrases,
-    lemma_tokens,
-    phrase_token,
-    read_lines,
-    write_lines,
-)
+from devise_lite.phrases import LabelLexicon, lemma_tokens, phrase_token
 
 
 def test_lemma_tokens_and_phrase_token_follow_the_corpus_tokeniser():

@@ -1,25 +1,19 @@
 """The stages end to end on the tiny preset (real data from the mirror), caching and the
 CLI."""
 
-import time
+import threading
 
 import pandas as pd
 import pytest
 
-from devise_lite import datasets, language_model, pipeline
+from devise_lite import language_model, pipeline
 from devise_lite.__main__ import main
 from devise_lite.config import get_preset, stage_key, with_overrides
 from devise_lite.evaluation import TABLE1_COLUMNS
 from devise_lite.neighbours import NEIGHBOUR_COLUMNS
-from devise_lite.storage import cached_dir, read_info, results_dir, stage_dir
+from devise_lite.storage import cached_dir, read_info, stage_dir
 
 TINY = get_preset("tiny")
-
-
-@pytest.fixture(scope="module")
-def tiny_run():
-    assert main(["run", "--preset", "tiny"]) == 0
-    return results_dir()
 
 
 def test_run_writes_the_contract_csvs(tiny_run):
@@ -69,9 +63,6 @@ def test_a_failing_stage_leaves_no_artifact(tmp_path):
 
 
 def test_stage_keys_follow_the_config():
-    assert pipeline.key(TINY, "word2vec") == pipeline.key(
-        get_preset("tiny"), "word2vec"
-    )
     changed = with_overrides(TINY, word2vec={"epochs": 4})
     assert pipeline.key(changed, "corpus") == pipeline.key(TINY, "corpus")  # reused
     assert pipeline.key(changed, "word2vec") != pipeline.key(TINY, "word2vec")
@@ -85,15 +76,10 @@ def test_stage_keys_follow_the_config():
 
 
 def test_cli_offline_without_mirror_exits_with_the_clear_error(
-    monkeypatch, tmp_path, capsys
+    monkeypatch, tmp_path, capsys, offline
 ):
     monkeypatch.delenv("DEVISE_MIRROR", raising=False)
     monkeypatch.setenv("DEVISE_DATA", str(tmp_path))
-
-    def offline(url, target, timeout=30.0):
-        raise OSError("network is unreachable")
-
-    monkeypatch.setattr(datasets, "download", offline)
     assert main(["corpus", "--preset", "tiny"]) == 2
     err = capsys.readouterr().err
     assert "wikipedia" in err and "DEVISE_MIRROR" in err and "https://" in err
@@ -107,27 +93,27 @@ def test_a_killed_stage_leaves_a_temporary_folder_that_the_next_run_removes():
     assert not stale.exists()
 
 
-def test_two_runs_of_one_stage_take_turns_and_build_once():
-    import threading
+def test_two_runs_of_one_stage_take_turns_and_build_once(lock_refused):
+    calls, building = [], threading.Event()
 
-    calls, started = [], threading.Event()
-
-    def slow_build(tmp):
+    def build(tmp):
         calls.append(1)
-        started.set()
-        time.sleep(0.5)  # the second caller arrives while this one builds
+        building.set()
+        # Finish only once the second caller has found the lock taken.
+        assert lock_refused.wait(10), "the second caller never reached the lock"
         (tmp / "artifact.txt").write_text("made once")
         return {}
 
     results = []
     first = threading.Thread(
-        target=lambda: results.append(cached_dir(stage_dir("demo", "k3"), slow_build))
+        target=lambda: results.append(cached_dir(stage_dir("demo", "k3"), build))
     )
     first.start()
-    started.wait(5)
+    assert building.wait(10)
     results.append(
-        cached_dir(stage_dir("demo", "k3"), slow_build)
+        cached_dir(stage_dir("demo", "k3"), build)
     )  # waits for the lock, then reuses
-    first.join(5)
-    assert len(calls) == 1 and len(results) == 2 and results[0] == results[1]
+    first.join(10)
+    assert lock_refused.is_set() and len(calls) == 1
+    assert len(results) == 2 and results[0] == results[1]
     assert (results[0] / "artifact.txt").read_text() == "made once"

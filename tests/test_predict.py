@@ -4,7 +4,6 @@ model yet."""
 import json
 
 import pytest
-from conftest import mirror
 
 from devise_lite import pipeline
 from devise_lite.__main__ import main
@@ -14,11 +13,9 @@ TINY = get_preset("tiny")
 
 
 @pytest.fixture(scope="module")
-def trained():
-    """The tiny stages `predict` needs (label space, features, phase-1 model), in the
-    session's data root."""
-    mirror()
-    pipeline.ensure(TINY, "predictor")
+def trained(tiny_run):
+    """The seen labels of the tiny run's trained models (the session's cached stages
+    hold everything `predict` needs)."""
     return pipeline.experiment_labels(TINY)
 
 

@@ -10,21 +10,17 @@ from conftest import mirror
 from PIL import Image
 
 from devise_lite.config import VisualConfig
+from devise_lite.extraction import extract_features, features_of, resolve_device
+from devise_lite.image_inputs import ImageFiles, UnreadableImageError, image_transform
 from devise_lite.visual import (
     BackboneUnavailableError,
-    ImageFiles,
-    UnreadableImageError,
     VisualBackbone,
     architecture,
     build_backbone,
-    extract_features,
-    features_of,
     head_check,
     head_verdict,
-    image_transform,
     imagenet_predict,
     parameter_count,
-    resolve_device,
     untrained_backbone,
 )
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import nltk
 import pytest
 
-from devise_lite import datasets, wordnet
+from devise_lite import wordnet
 from devise_lite.datasets import REGISTRY, DatasetUnavailableError
 from devise_lite.wordnet import nltk_wordnet, wordnet_folder
 
@@ -50,16 +50,11 @@ def test_without_it_the_registry_folder_is_used(tmp_path, monkeypatch):
 
 
 def test_offline_without_any_wordnet_the_error_names_every_way_to_get_it(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, offline
 ):
     monkeypatch.setattr(nltk.data, "path", [str(tmp_path / "empty")])
     monkeypatch.delenv("DEVISE_MIRROR", raising=False)
     monkeypatch.setenv("DEVISE_DATA", str(tmp_path / "data"))
-
-    def offline(url, target, timeout=30.0):
-        raise OSError("network is unreachable")
-
-    monkeypatch.setattr(datasets, "download", offline)
     with pytest.raises(DatasetUnavailableError) as err:
         wordnet_folder()
     message = str(err.value)

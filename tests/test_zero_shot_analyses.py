@@ -4,6 +4,7 @@ top-1 hops, and the seen-count curve."""
 
 import numpy as np
 import pandas as pd
+import pytest
 from handmade import zoo
 
 from devise_lite.candidates import candidate_set_rows
@@ -107,3 +108,70 @@ def test_seen_count_curve_scores_devise_and_conse_per_number_of_seen_labels():
     # one seen label: both photos land on s1, nearest u1: one photo of two right
     assert hit1[(1, "ConSE (T=1)")] == 0.5
     assert list(curve.n_seen) == sorted(curve.n_seen)
+
+
+def test_each_lever_is_one_model_with_one_setting_changed():
+    from devise_lite.config import ImageNetConfig
+    from devise_lite.imagenet1k import model_specs
+
+    cfg = ImageNetConfig(
+        views=2, view_ablation=(), seen_counts=(), lever_ablation=(("margin", 0.2),)
+    )
+    specs = {spec.name: spec for spec in model_specs(cfg, ["a", "b"])}
+    lever = specs["DeViSE-1K, margin=0.2"]
+    assert lever.settings == (("margin", 0.2),) and lever.views == 2
+    assert specs["DeViSE-1K"].settings == ()
+
+
+def test_lever_ablation_reads_each_setting_against_the_preset_and_chance():
+    from devise_lite.book.zero_shot_views import lever_ablation
+
+    def row(model, setting, hit5, label_hit5, views=10):
+        return {
+            "candidate_set": "2-hop",
+            "model": model,
+            "setting": setting,
+            "views": views,
+            "n_seen": 1000,
+            "hit@5": hit5,
+            "label_hit@5": label_hit5,
+        }
+
+    ablation = pd.DataFrame(
+        [
+            row("DeViSE-1K", "", 0.20, 0.25),
+            row("DeViSE-1K, 1 view", "", 0.10, 0.12, views=1),
+            row("DeViSE-1K, margin=0.2", "margin=0.2", 0.23, 0.24),
+        ]
+    )
+    table2 = pd.DataFrame(
+        [{"seen_labels": "imagenet1k", "candidate_set": "2-hop", "model": "chance"}]
+    ).assign(**{"hit@5": 0.004})
+    table = lever_ablation(ablation, table2)
+    assert list(table["model"]) == ["DeViSE-1K", "DeViSE-1K, margin=0.2"]
+    assert list(table["setting changed"]) == ["none (the preset)", "margin=0.2"]
+    assert np.allclose(table["x chance"], [50, 57.5])
+    assert np.allclose(table["change (points)"], [0, 3])
+
+
+def test_seed_margins_by_hand():
+    from devise_lite.evaluation import seed_margins
+
+    rows = pd.DataFrame(
+        [
+            (0, "DeViSE", 0.60),
+            (0, "DeViSE, random embeddings", 0.58),
+            (1, "DeViSE", 0.62),
+            (1, "DeViSE, random embeddings", 0.63),
+            (2, "DeViSE", 0.64),
+            (2, "DeViSE, random embeddings", 0.60),
+        ],
+        columns=["seed", "model", "hp@2"],
+    )
+    row = seed_margins(rows, ["hp@2"]).iloc[0]
+    assert row["DeViSE mean"] == pytest.approx(0.62)
+    assert row["DeViSE sd"] == pytest.approx(0.02)
+    # differences 0.02, -0.01, 0.04: mean 0.05 / 3, two of three ahead
+    assert row["difference mean"] == pytest.approx(0.05 / 3)
+    assert row["difference sd"] == pytest.approx(np.std([0.02, -0.01, 0.04], ddof=1))
+    assert row["seeds DeViSE ahead"] == "2 of 3"

@@ -4,10 +4,10 @@ of the tables, and Tables 2/3 + sharks on tiny."""
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import mirror
-from handmade import zoo as handmade_zoo
+from handmade import ZOO_VOCABULARY as VOCABULARY
 
 from devise_lite import pipeline, zeroshot
+from devise_lite.book import zero_shot_views
 from devise_lite.candidates import CANDIDATE_SETS
 from devise_lite.candidates import hop_set as candidate_set
 from devise_lite.candidates import hop_sets as candidate_sets
@@ -15,30 +15,17 @@ from devise_lite.config import get_preset, with_overrides
 from devise_lite.conse import conse_embedding, conse_scores
 from devise_lite.sharks import chance_share_in_top, share_with_member_in_top
 from devise_lite.splits import split_seen_unseen
-from devise_lite.storage import results_dir
 from devise_lite.vectors import softmax
 from devise_lite.zeroshot import restrict_to_labels
 
 TINY = get_preset("tiny")
-
-# The label vocabulary: leaves plus one inner node; "animal" and "fish" are not labels.
-VOCABULARY = [
-    "great_white",
-    "hammerhead",
-    "tiger_shark",
-    "ray",
-    "whale",
-    "dolphin",
-    "mammal",
-]
 
 
 # ---------------------------------------------------------------- candidate sets
 # (hand-made hierarchy)
 
 
-def test_candidate_sets_on_a_hand_made_hierarchy():
-    zoo = handmade_zoo()
+def test_candidate_sets_on_a_hand_made_hierarchy(zoo):
     sets = candidate_sets(["great_white", "whale"], VOCABULARY, zoo)
     assert list(sets) == list(CANDIDATE_SETS)
     # great_white -shark- {hammerhead, tiger_shark} (2 hops);
@@ -156,13 +143,7 @@ def test_shark_shares_by_hand():
 # ---------------------------------------------------------------- tiny, end to end
 
 
-@pytest.fixture(scope="module")
-def tiny_results():
-    mirror()
-    return pipeline.get(TINY, "zeroshot"), pipeline.get(TINY, "zeroshot_sharks")
-
-
-def test_seen_and_unseen_never_meet_in_training(tiny_results):
+def test_seen_and_unseen_never_meet_in_training(tiny_run):
     data = pipeline.caltech_zero_shot_data(TINY)
     assert not set(data.seen) & set(data.unseen)
     assert set(data.seen) | set(data.unseen) == set(pipeline.experiment_labels(TINY))
@@ -177,12 +158,11 @@ def test_seen_and_unseen_never_meet_in_training(tiny_results):
     )
 
 
-def test_training_receives_no_unseen_feature_row(monkeypatch):
+def test_training_receives_no_unseen_feature_row(tiny_run, monkeypatch):
     """The rows the trainers actually get contain none of the unseen labels' training
     features."""
     import devise_lite.devise as devise
 
-    mirror()
     calls = []
     real_projection, real_softmax = devise.train_projection, devise.train_softmax
 
@@ -214,8 +194,8 @@ def test_training_receives_no_unseen_feature_row(monkeypatch):
     assert table_calls[2][2] == len(models["seen"])  # softmax over the seen labels only
 
 
-def test_tiny_run_writes_the_three_csvs(tiny_results):
-    out = results_dir()
+def test_tiny_run_writes_the_three_csvs(tiny_run):
+    out = tiny_run
     table2 = pd.read_csv(out / "table2_zero_shot.csv")
     table3 = pd.read_csv(out / "table3_zero_shot_hp.csv")
     sharks = pd.read_csv(out / "sharks_zero_shot.csv")
@@ -254,9 +234,7 @@ def test_tiny_run_writes_the_three_csvs(tiny_results):
     assert len(softmax_hp1) and (softmax_hp1 == 0).all()
 
 
-def test_zeroshot_stage_runs_after_evaluate_and_reuses_its_cache(
-    tiny_results, monkeypatch
-):
+def test_zeroshot_stage_runs_after_evaluate_and_reuses_its_cache(tiny_run, monkeypatch):
     from devise_lite.__main__ import main
     from devise_lite.pipeline import STAGES
 
@@ -295,17 +273,17 @@ def test_models_by_set_pivots_one_metric_and_divides_by_chance():
             _table2([("2-hop", "DeViSE", 9, 3, 0.9)], "caltech"),
         ]
     )
-    wide = zeroshot.models_by_set(table2)
+    wide = zero_shot_views.models_by_set(table2)
     assert list(wide.index) == ["2-hop", "21k"]  # the table's order, not sorted
     assert list(wide.columns) == ["DeViSE", "chance", "DeViSE x chance"]
     assert wide.loc["2-hop", "DeViSE x chance"] == pytest.approx(4.0)
     assert wide.loc["21k", "DeViSE x chance"] == pytest.approx(2.0)
-    readable = zeroshot.hits_with_chance(table2)
+    readable = zero_shot_views.hits_with_chance(table2)
     assert readable.loc["DeViSE", "2-hop"] == "20.0% (4.00x)"
     assert readable.loc["chance", "21k"] == "0.5%"  # no multiple of itself
     empty = table2.assign(**{"hit@5": np.nan})
-    assert zeroshot.hits_with_chance(empty).loc["DeViSE", "2-hop"] == "–"
-    caltech = zeroshot.models_by_set(table2, "caltech")
+    assert zero_shot_views.hits_with_chance(empty).loc["DeViSE", "2-hop"] == "–"
+    caltech = zero_shot_views.models_by_set(table2, "caltech")
     assert caltech.loc["2-hop", "DeViSE"] == 0.9 and "chance" not in caltech
 
 
@@ -318,10 +296,14 @@ def test_view_ablation_keeps_the_full_seen_models_by_views():
             "n_seen": [880, 880, 880, 50, 880],
             "hit@5": [0.18, 0.10, 0.14, 0.02, 0.05],
             "label_hit@5": [0.19, 0.11, 0.15, 0.03, 0.06],
+            "setting": [""] * 5,
         }
     )
+    # a lever model (one phase 1 setting changed) is not a views row
+    lever = ablation.iloc[[0]].assign(model="margin", setting="margin=0.2")
+    ablation = pd.concat([ablation, lever.assign(**{"hit@5": 0.9})])
     table2 = _table2([("2-hop", "chance", 1000, 10, 0.005)])
-    view = zeroshot.view_ablation(ablation, table2)
+    view = zero_shot_views.view_ablation(ablation, table2)
     assert view["views"].tolist() == [1, 3, 10]  # no 50-label model, no 3-hop row
     assert view["training rows"].tolist() == [880, 2640, 8800]
     assert view["x chance"].tolist() == pytest.approx([20, 28, 36])
@@ -344,7 +326,7 @@ def test_candidate_set_sizes_count_the_lists_and_the_labels_with_a_vector():
         "21k+seen": ["a", "c", "s1"],
     }
     table2 = _table2([("2-hop", "chance", 1, 7, 0.5)]).assign(n_labels=3)
-    sizes = zeroshot.candidate_set_sizes(lists, sets, table2)
+    sizes = zero_shot_views.candidate_set_sizes(lists, sets, table2)
     sizes = sizes.set_index("candidate set")
     assert sizes.loc["2-hop", "test photos"] == 7
     assert sizes.loc["2-hop", "test labels"] == 3
@@ -353,7 +335,7 @@ def test_candidate_set_sizes_count_the_lists_and_the_labels_with_a_vector():
     assert sizes["with a vector"].tolist() == [1, 2, 2, 3, 2, 3]
     assert sizes.loc["2-hop", "paper's name"] == "2-hop"
     assert sizes.loc["21k+seen", "paper's name"] == "21K+1K"
-    from devise_lite import paper
+    from devise_lite.book import paper
 
     assert sizes.loc["3-hop", "paper"] == paper.paper_candidates("3-hop")
 
@@ -372,6 +354,45 @@ def test_test_labels_count_photos_and_mark_the_sets_that_score_them():
     ]
 
 
+def test_label_hits_by_hand():
+    # Four photos of three labels; each row ranks the three candidates.
+    true = ["a", "a", "b", "c"]
+    ranked = np.array(
+        [["a", "b", "c"], ["b", "a", "c"], ["a", "c", "b"], ["c", "a", "b"]],
+        dtype=object,
+    )
+    table = zeroshot.label_hits(ranked, true, ks=(1, 2, 3))
+    assert table["wnid"].tolist() == ["a", "b", "c"]
+    assert table["n_photos"].tolist() == [2, 1, 1]
+    assert table["hit@1"].tolist() == [0.5, 0.0, 1.0]  # a: first photo only
+    assert table["hit@2"].tolist() == [1.0, 0.0, 1.0]
+    assert table["hit@3"].tolist() == [1.0, 1.0, 1.0]
+    # Table 2's per-label columns are these rows' means: labels weigh alike.
+    means = zeroshot.per_label_hits(ranked, true, ks=(1, 2, 3))
+    assert means == pytest.approx(
+        {"label_hit@1": 0.5, "label_hit@2": 2 / 3, "label_hit@3": 1.0}
+    )
+
+
+def test_zero_shot_label_table_ranks_each_set_for_its_own_labels():
+    from devise_lite.labels import LabelSpace
+
+    space = LabelSpace(["a", "b", "c"], ["a", "b", "c"], np.eye(3, dtype=np.float32))
+    # photos of a, a, c: the first near a, the second nearer b than a, the third c
+    points = np.array([[1.0, 0, 0], [0.6, 0.8, 0], [0, 0, 1.0]], dtype=np.float32)
+    placed = {"model": zeroshot.Placed(points, space)}
+    sets = {"ab": ["a", "b"], "abc": ["a", "b", "c"]}
+    table = zeroshot.zero_shot_label_table(placed, ["a", "a", "c"], sets, ks=(1, 2))
+    assert table[["candidate_set", "wnid", "n_photos"]].values.tolist() == [
+        ["ab", "a", 2],  # c is no candidate of "ab": its photo is not scored there
+        ["abc", "a", 2],
+        ["abc", "c", 1],
+    ]
+    assert table["hit@1"].tolist() == [0.5, 0.5, 1.0]
+    assert table["hit@2"].tolist() == [1.0, 1.0, 1.0]
+    assert set(table["model"]) == {"model"}
+
+
 def test_wrong_top1_hops_average_only_the_wrong_answers():
     gallery = pd.DataFrame(
         {
@@ -380,7 +401,7 @@ def test_wrong_top1_hops_average_only_the_wrong_answers():
             "top1_hops": [0, 2, 4, 5, None, 9],  # one distance unknown
         }
     )
-    hops = zeroshot.wrong_top1_hops(gallery)
+    hops = zero_shot_views.wrong_top1_hops(gallery)
     assert hops.loc["DeViSE", "wrong top-1"] == 2
     assert hops.loc["DeViSE", "mean hops"] == pytest.approx(3.0)
     assert hops.loc["softmax baseline", "wrong top-1"] == 3
@@ -410,30 +431,30 @@ def test_seen_count_points_join_both_experiments_over_chance():
             _table2([("2-hop", "DeViSE", 40, 5, 0.9)]),  # the paper's: not a point
         ]
     )
-    points = zeroshot.seen_count_points(curve, table2, caltech_seen=70)
+    points = zero_shot_views.seen_count_points(curve, table2, caltech_seen=70)
     assert points["experiment"].tolist() == ["imagenet1k", "imagenet1k", "caltech"]
     assert points["n_seen"].tolist() == [50, 880, 70]
     assert points["x chance"].tolist() == pytest.approx([4, 40, 4])
-    table = zeroshot.seen_count_table(points)
+    table = zero_shot_views.seen_count_table(points)
     assert table.loc[("imagenet1k", 880), "DeViSE"] == pytest.approx(40)
     assert table.index.tolist()[-1] == ("caltech", 70)
     empty = curve.assign(n_images=0)
-    assert zeroshot.seen_count_points(empty, table2, 70)["experiment"].tolist() == [
-        "caltech"
-    ]
+    assert zero_shot_views.seen_count_points(empty, table2, 70)[
+        "experiment"
+    ].tolist() == ["caltech"]
 
 
 def test_share_in_span_by_hand():
     basis = np.array([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [2.0, 1.0, 0.0]])  # rank 2
     rows = np.array([[1.0, 1.0, 1.0], [0.0, 0.0, 3.0], [3.0, -4.0, 0.0]])
-    assert zeroshot.share_in_span(rows, basis) == pytest.approx([2 / 3, 0, 1])
+    assert zero_shot_views.share_in_span(rows, basis) == pytest.approx([2 / 3, 0, 1])
     # Two candidates (1, 1, 1) and (1, 1, 3): mean (1, 1, 2), both 1 away along z,
     # so none of their spread is in the xy-plane; (0, 0, 0) and (2, 0, 0) all of it.
     flat_pair = np.array([[1.0, 1.0, 1.0], [1.0, 1.0, 3.0]])
-    assert zeroshot.spread_in_span(flat_pair, basis) == pytest.approx(0.0)
+    assert zero_shot_views.spread_in_span(flat_pair, basis) == pytest.approx(0.0)
     in_plane = np.array([[0.0, 0.0, 0.0], [2.0, 0.0, 0.0]])
-    assert zeroshot.spread_in_span(in_plane, basis) == pytest.approx(1.0)
-    summary = zeroshot.span_summary({"toy": (rows, basis, flat_pair)})
+    assert zero_shot_views.spread_in_span(in_plane, basis) == pytest.approx(1.0)
+    summary = zero_shot_views.span_summary({"toy": (rows, basis, flat_pair)})
     assert summary.loc["toy", "span"] == 2 and summary.loc["toy", "n seen"] == 3
     assert summary.loc["toy", "points in span"] == pytest.approx(5 / 9)
     assert summary.loc["toy", "candidates' spread in span"] == pytest.approx(0.0)
@@ -449,7 +470,7 @@ def test_figure2_rows_gather_each_gallery_photo_with_both_models():
             "top5": ["crab.n.01;lobster.n.02", "rock_crab.n.01;x.n.01", None, None],
         }
     )
-    rows = zeroshot.figure2_rows(gallery)
+    rows = zero_shot_views.figure2_rows(gallery)
     assert len(rows) == 1 and rows[0]["image"] == "p1"
     assert rows[0]["top5"]["DeViSE"] == ["crab.n.01", "lobster.n.02"]
     assert rows[0]["top5"]["softmax baseline"][0] == "rock_crab.n.01"
@@ -468,7 +489,9 @@ def test_hubs_count_the_most_frequent_top1_answers():
 
     space = LabelSpace(["a", "b", "c"], ["A", "B", "C"], np.eye(3, dtype=np.float32))
     points = np.array([[1, 0, 0], [0.9, 0.1, 0], [1, 0, 0], [0, 0, 1.0]])
-    found = zeroshot.hubs(points, ["a", "b", "c"], space, ["x", "y", "x", "z"], n=2)
+    found = zero_shot_views.hubs(
+        points, ["a", "b", "c"], space, ["x", "y", "x", "z"], n=2
+    )
     assert found.index.tolist() == ["a", "c"]
     assert found["photos"].tolist() == [3, 1]
     assert found["true labels"].tolist() == [2, 1]  # x twice and y

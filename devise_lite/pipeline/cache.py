@@ -5,7 +5,9 @@ A stage's folder, `data/cache/<stage>-<key>/`, is keyed by what the stage reads
 place (`Run.key`): change a setting and exactly the stages downstream of it rebuild. A
 folder is written atomically and counts only once finished (`storage.cached_dir`), so
 an interrupted stage leaves nothing a later run would trust, and what it had finished
-(feature chunks, training epochs) waits in a checkpoint folder for the rerun.
+(feature chunks, training epochs) waits in a checkpoint folder for the rerun. A
+finished folder is checked whenever it is used (`storage.reusable`): a damaged one is
+rebuilt, and so is every stage built from the build it replaced.
 
 This module knows no stage: the table lives in `pipeline/__init__.py`, and each
 builder receives the `Run` it belongs to, through which it reads its upstream stages
@@ -27,9 +29,11 @@ from ..ddp import SINGLE, Group, barrier, broadcast
 from ..storage import (
     cached_dir,
     checkpoint_dir,
+    copy_atomic,
     is_done,
     read_info,
     results_dir,
+    reusable,
     stage_dir,
 )
 
@@ -69,10 +73,15 @@ class Run:
         return self.memo[name]
 
     def key(self, name: str) -> str:
-        """A hash of what the stage reads and of its upstream keys."""
-        stage = self.stages[name]
-        upstream = [self.key(need) for need in stage.needs]
-        return stage_key(name, stage.reads(self.cfg), *upstream)
+        """A hash of what the stage reads and of its upstream keys (computed once per
+        run: reading what a stage depends on lists the image folders)."""
+
+        def derive() -> str:
+            stage = self.stages[name]
+            upstream = [self.key(need) for need in stage.needs]
+            return stage_key(name, stage.reads(self.cfg), *upstream)
+
+        return self.once(("key", name), derive)
 
     def folder(self, name: str) -> Path:
         return stage_dir(name, self.key(name))
@@ -84,22 +93,26 @@ class Run:
         return is_done(self.folder(name))
 
     def ensure(self, name: str, group: Group = SINGLE) -> Path:
-        """The stage's finished folder, built (after what it needs) if missing.
+        """The stage's finished folder, built (after what it needs) if missing, or
+        rebuilt if damaged or built from an upstream build since replaced
+        (`storage.reusable`: sizes always, hashes of what changed).
 
         Every decision that depends on the disk is rank 0's, broadcast, so all ranks of
         a torchrun take the same branch even while a shared file system catches up."""
         stage, target = self.stages[name], self.folder(name)
-        if broadcast(is_done(target), group):
+        # rank 0 checks (and rebuilds); the others follow its answer
+        if broadcast(group.is_main and reusable(target), group):
             return target
         for need in stage.needs:
             self.ensure(need, group)
+        inputs = [self.folder(need) for need in stage.needs]  # their builds recorded
         if stage.distributed:
             if group.is_main:
-                cached_dir(target, lambda tmp: stage.build(self, tmp, group))
+                cached_dir(target, lambda tmp: stage.build(self, tmp, group), inputs)
             else:
                 stage.build(self, None, group)
         elif group.is_main:
-            cached_dir(target, lambda tmp: stage.build(self, tmp, SINGLE))
+            cached_dir(target, lambda tmp: stage.build(self, tmp, SINGLE), inputs)
         barrier(group)
         if group.is_main:
             shutil.rmtree(self.checkpoints(name), ignore_errors=True)
@@ -119,7 +132,7 @@ class Run:
         source, copied = self.folder(name), []
         for file in self.stages[name].results:
             target = results_dir() / file
-            shutil.copyfile(source / file, target)
+            copy_atomic(source / file, target)
             copied.append(target)
         return copied
 

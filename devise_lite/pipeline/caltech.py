@@ -1,12 +1,10 @@
 """The Caltech-101 experiment's stages: phase 1 (DeViSE, its random-embedding control,
 the softmax baseline), phase 2, Table 1, and the first zero-shot experiment (chapters
-4 to 6). The three models' files are written and read here (`save_models`,
-`load_models`); torch is imported only where a model is trained, saved or loaded.
-"""
+4 to 6). The torch side (training, the models' files) is `table1_models.py`,
+imported only where a stage trains or loads a model."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -15,14 +13,22 @@ import pandas as pd
 from ..candidates import hop_sets
 from ..config import Config
 from ..conse import conse_embedding
-from ..ddp import Group, gather_rows
-from ..evaluation import DEVISE, RANDOM, SOFTMAX, conse_name, model_file, table1_rows
+from ..ddp import Group
+from ..evaluation import (
+    DEVISE,
+    RANDOM,
+    SOFTMAX,
+    conse_name,
+    ranking_row,
+    table1_rows,
+)
+from ..hierarchy import Hierarchy
 from ..labels import random_label_space
-from ..progress import progress_bar
 from ..splits import split_seen_unseen
 from ..storage import read_info
 from ..vectors import softmax, unit
 from ..zeroshot import (
+    FIRST_EXPERIMENT,
     Placed,
     ZeroShotData,
     families,
@@ -40,61 +46,9 @@ from .features import (
 # ---------------------------------------------------------------- phase 1
 
 
-def train_three(run: Run, x, y, vectors: dict, group: Group, saved=None, test=None):
-    """DeViSE and its random control (`vectors`: name -> label vectors), then the
-    softmax baseline, trained on the same rows; each resumes from the folder `saved`
-    and reports hit rates on `test` (features, targets) when those are given. Returns
-    ({name: model}, the training histories in one table)."""
-    from ..devise import hit_rate_monitor, train_projection, train_softmax  # torch
-
-    def options(name: str, label_vectors) -> dict:
-        return {
-            "group": group,
-            "checkpoint": saved / model_file(name) if saved else None,
-            "monitor": hit_rate_monitor(*test, label_vectors) if test else None,
-        }
-
-    models, histories = {}, []
-    for name, label_vectors in vectors.items():
-        models[name], history = train_projection(
-            x, y, label_vectors, run.cfg.devise, **options(name, label_vectors)
-        )
-        histories.append(history.assign(model=name))
-    n_labels = len(next(iter(vectors.values())))
-    models[SOFTMAX], history = train_softmax(
-        x, y, n_labels, run.cfg.devise, **options(SOFTMAX, None)
-    )
-    histories.append(history.assign(model=SOFTMAX))
-    return models, pd.concat(histories)
-
-
-def save_models(models: dict, out: Path) -> None:
-    import torch  # model files are torch state dicts
-
-    for name, model in models.items():
-        torch.save(model.state_dict(), out / model_file(name))
-
-
-def load_models(done: Path) -> dict:
-    """DeViSE, its random control and the softmax baseline as `save_models` wrote
-    them, each rebuilt from its weights' shape (at paper scale the features are 21 GB,
-    the weights a few MB)."""
-    import torch  # model files are torch state dicts
-
-    from ..devise import Projection
-
-    models = {}
-    for name in (DEVISE, RANDOM, SOFTMAX):
-        state = torch.load(done / model_file(name), weights_only=True)
-        if name == SOFTMAX:
-            models[name] = torch.nn.Linear(*reversed(state["weight"].shape))
-        else:
-            models[name] = Projection(*reversed(state["linear.weight"].shape))
-        models[name].load_state_dict(state)
-    return models
-
-
 def build_train(run: Run, out: Path | None, group: Group) -> dict:
+    from ..table1_models import save_models, train_three  # torch
+
     labels = experiment_labels(run)
     space = run.get("labels").subset(labels)
     vectors = {
@@ -105,7 +59,7 @@ def build_train(run: Run, out: Path | None, group: Group) -> dict:
     saved = run.checkpoints("train")
     saved.mkdir(parents=True, exist_ok=True)
     test = image_features(run, "test")
-    models, history = train_three(run, x, y, vectors, group, saved, test)
+    models, history = train_three(run.cfg, x, y, vectors, group, saved, test)
     if out is not None:
         save_models(models, out)
         history.to_csv(out / "history.csv", index=False)
@@ -113,6 +67,8 @@ def build_train(run: Run, out: Path | None, group: Group) -> dict:
 
 
 def load_train(_run: Run, done: Path) -> dict:
+    from ..table1_models import load_models  # torch
+
     return {**load_models(done), "history": read_csv(done / "history.csv")}
 
 
@@ -124,76 +80,31 @@ def phase2_enabled(cfg: Config) -> bool:
 
 
 def build_finetune(run: Run, out: Path | None, group: Group) -> dict:
-    import torch  # phase 2 trains the whole torch network
-
-    from ..devise import EndToEnd, fine_tune
-    from ..visual import (
-        ImageFiles,
-        LabelledImages,
-        build_backbone,
-        feature_engine,
-        forward_images,
-        image_transform,
-        loader_workers,
-        resolve_device,
-        torch_threads,
-    )
+    from ..table1_models import phase2_on_photos  # torch
 
     cfg = run.cfg
     if not phase2_enabled(cfg):
         if out is not None:
             np.save(out / "test_embeddings.npy", np.zeros((0, 0), np.float32))
         return {"skipped": "phase 2 is off in this preset"}
-    visual = visual_per_rank(cfg, group)
-    device = resolve_device(visual, group)
     train, test = experiment_images(run, "train"), experiment_images(run, "test")
-    vectors = torch.as_tensor(run.get("labels").subset(train.labels).vectors)
     saved = run.checkpoints("finetune")
     saved.mkdir(parents=True, exist_ok=True)
-    with torch_threads(visual.num_threads):
-        model = EndToEnd(build_backbone(visual), run.get("train")[DEVISE])
-        paths = [image.path for image in train.images]
-        dataset = LabelledImages(
-            ImageFiles(paths, image_transform(visual, train=True)), train.targets
-        )
-        began = time.perf_counter()
-        history = fine_tune(
-            model,
-            dataset,
-            vectors,
-            cfg.devise,
-            visual.batch_size,
-            group=group,
-            workers=loader_workers(device),
-            checkpoint=saved / "phase2.pt",
-        )
-        seconds = time.perf_counter() - began
-        test_files = ImageFiles(
-            [image.path for image in test.images][group.rank :: group.world],
-            image_transform(visual),
-        )
-        tuned = feature_engine(visual, device, module=model.eval())
-        with progress_bar(
-            total=len(test_files),
-            desc="embed test images (tuned net)",
-            unit="img",
-            progress=group.is_main,
-        ) as bar:
-            local = forward_images(tuned, test_files, visual, device, bar)
-    embeddings = gather_rows(local, len(test.images), group)
+    history, embeddings, facts = phase2_on_photos(
+        cfg,
+        visual_per_rank(cfg, group),
+        run.get("train")[DEVISE],
+        train,
+        test,
+        run.get("labels").subset(train.labels).vectors,
+        group,
+        saved,
+    )
     if out is None:
         return {}
     np.save(out / "test_embeddings.npy", embeddings)
     history.to_csv(out / "history.csv", index=False)
-    steps = int(history["steps"].iloc[-1]) if len(history) else 0
-    return {
-        "steps": steps,
-        "batch_size": visual.batch_size,
-        "device": f"{group.world} x {device.type}" if group.world > 1 else str(device),
-        "train_seconds": round(seconds, 1),
-        "seconds_per_step": round(seconds / max(steps, 1), 2),
-        "world_size": group.world,
-    }
+    return facts
 
 
 def load_finetune(_run: Run, done: Path) -> np.ndarray:
@@ -213,6 +124,32 @@ def build_table1(run: Run, out: Path, _group: Group) -> dict:
     )
     table.to_csv(out / "table1.csv", index=False)
     return {"test_images": len(test[1])}
+
+
+def reads_table1_seeds(cfg: Config):
+    return cfg.table1_seeds
+
+
+def build_table1_seeds(run: Run, out: Path, _group: Group) -> dict:
+    """DeViSE and its random control, retrained with each of `Config.table1_seeds`
+    (Table 1's own models are the seed of `DeviseConfig.seed`): their hit@k and
+    hp@k on Table 1's test images, one row per seed and model."""
+    from ..table1_models import word_and_random_scores  # torch
+
+    cfg, labels = run.cfg, experiment_labels(run)
+    space = run.get("labels").subset(labels)
+    x, y = image_features(run, "train")
+    features, targets = image_features(run, "test")
+    true, hierarchy = [labels[t] for t in targets], Hierarchy.wordnet()
+    rows = []
+    for seed in (cfg.devise.seed, *cfg.table1_seeds):
+        trained = run.get("train") if seed == cfg.devise.seed else None
+        scores = word_and_random_scores(cfg, x, y, space, features, seed, trained)
+        for name, s in scores.items():
+            row = ranking_row(s, true, labels, hierarchy)
+            rows.append({"seed": seed, "model": name, **row})
+    pd.DataFrame(rows).to_csv(out / "table1_seeds.csv", index=False)
+    return {"seeds": 1 + len(cfg.table1_seeds)}
 
 
 # ---------------------------------------------------------------- the first zero-shot
@@ -248,6 +185,8 @@ def caltech_zero_shot_data(run: Run) -> ZeroShotData:
 
 def build_zeroshot_caltech(run: Run, out: Path | None, group: Group) -> dict:
     """The Caltech experiment's models: trained on the seen Caltech labels only."""
+    from ..table1_models import save_models, train_three  # torch
+
     data, space = caltech_zero_shot_data(run), run.get("labels")
     random_space = random_label_space(space, run.cfg.zeroshot.seed)
     vectors = {
@@ -255,13 +194,15 @@ def build_zeroshot_caltech(run: Run, out: Path | None, group: Group) -> dict:
         RANDOM: random_space.subset(data.seen).vectors,
     }
     x, y = data.train_features, data.train_targets
-    models, _ = train_three(run, x, y, vectors, group)
+    models, _ = train_three(run.cfg, x, y, vectors, group)
     if out is not None:
         save_models(models, out)
     return {"seen": data.seen, "unseen": data.unseen, "train_images": len(y)}
 
 
 def load_zeroshot_caltech(_run: Run, done: Path) -> dict:
+    from ..table1_models import load_models  # torch
+
     facts = read_info(done)
     return {"seen": facts["seen"], "unseen": facts["unseen"], **load_models(done)}
 
@@ -285,4 +226,6 @@ def caltech_tables(run: Run, hierarchy):
     t2, t3 = zero_shot_tables(
         placed, data.test_wnids, sets, (scores, data.seen), hierarchy
     )
-    return t2.assign(seen_labels="caltech"), t3.assign(seen_labels="caltech")
+    return t2.assign(seen_labels=FIRST_EXPERIMENT), t3.assign(
+        seen_labels=FIRST_EXPERIMENT
+    )

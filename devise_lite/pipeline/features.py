@@ -1,5 +1,6 @@
 """The feature stages: which images each experiment uses, in which order, and their
-backbone features (the labelled set, the ImageNet sample's views, the shark photos).
+backbone features (the labelled set, the ImageNet sample's views, the shark photos,
+the other photo sets of the zero-shot test).
 
 Image selection happens here once (`experiment_images`); every later stage reads rows
 of these arrays. The torch backbone is imported only when a stage extracts.
@@ -20,7 +21,8 @@ from ..imagefolders import class_folders, folder_split, is_folder_dataset
 from ..imagenet1k import Classifier, seeded_subset
 from ..images import LabelledImage, caltech_split
 from ..sharks import shark_photos
-from ..wordnet import imagenet1k_wnids
+from ..wnids import imagenet1k_wnids
+from ..zeroshot_photos import set_photos
 from .cache import Run
 
 # ---------------------------------------------------------------- the labelled images
@@ -132,7 +134,7 @@ def write_image_table(images: list, root: Path, out: Path) -> None:
 
 
 def build_features(run: Run, out: Path | None, group: Group) -> dict:
-    from ..visual import extract_features  # torch: only when extracting
+    from ..extraction import extract_features  # torch: only when extracting
 
     cfg, images = run.cfg, labelled_images(run.cfg)
     stats = extract_features(
@@ -169,7 +171,7 @@ def reads_sharks(cfg: Config):
 
 
 def build_shark_features(run: Run, out: Path, _group: Group) -> dict:
-    from ..visual import extract_features  # torch: only when extracting
+    from ..extraction import extract_features  # torch: only when extracting
 
     images = shark_images(run.cfg)
     stats = extract_features(
@@ -192,6 +194,71 @@ def shark_features(run: Run) -> dict:
         w: ([i for i in images if i.wnid == w], features[wnids == w])
         for w in dict.fromkeys(wnids)
     }
+
+
+# ---------------------------------------------------------------- the other photo sets
+
+
+@dataclass(frozen=True)
+class SetPhotos:
+    """The zero-shot test's photos beyond Caltech-101, in `zeroshot_features` row
+    order."""
+
+    images: list  # LabelledImage; `source` is the photo's class
+    datasets: list[str]  # the set each photo comes from (`zeroshot_photos.PHOTO_SETS`)
+
+
+def zeroshot_images(cfg: Config) -> SetPhotos:
+    """The mapped photos of `ZeroShotPhotosConfig.datasets`, set by set (the first
+    `per_class` of each class, if set)."""
+    photos = set_photos(cfg.zeroshot_photos.datasets, cfg.zeroshot_photos.per_class)
+    return SetPhotos(
+        images=[image for images in photos.values() for image in images],
+        datasets=[name for name, images in photos.items() for _ in images],
+    )
+
+
+def set_photo_names(photos: SetPhotos) -> list[str]:
+    """Each photo as `<set>/<path in the set's folder>`: the key and `images.csv`
+    hold these, so a moved mirror finds its cache."""
+    roots = {name: locate(name) for name in dict.fromkeys(photos.datasets)}
+    return [
+        f"{name}/{image.path.relative_to(roots[name]).as_posix()}"
+        for image, name in zip(photos.images, photos.datasets, strict=True)
+    ]
+
+
+def reads_zeroshot_photos(cfg: Config):
+    # The labels too: a corrected mapping must rebuild the tables downstream.
+    photos = zeroshot_images(cfg)
+    names, wnids = set_photo_names(photos), [image.wnid for image in photos.images]
+    labelled = list(zip(names, wnids, strict=True))
+    return cfg.visual.backbone, cfg.visual.image_size, labelled
+
+
+def build_zeroshot_features(run: Run, out: Path, _group: Group) -> dict:
+    from ..extraction import extract_features  # torch: only when extracting
+
+    photos = zeroshot_images(run.cfg)
+    stats = extract_features(
+        [image.path for image in photos.images],
+        run.cfg.visual,
+        out / "features.npy",
+        run.checkpoints("zeroshot_features"),
+        desc="features zero-shot photo sets",
+    )
+    pd.DataFrame(
+        {
+            "dataset": photos.datasets,
+            "image": set_photo_names(photos),
+            "wnid": [image.wnid for image in photos.images],
+        }
+    ).to_csv(out / "images.csv", index=False)
+    return {**stats, "photos": len(photos.images)}
+
+
+def load_zeroshot_features(_run: Run, done: Path) -> np.ndarray:
+    return np.load(done / "features.npy", mmap_mode="r")
 
 
 # ---------------------------------------------------------------- the ImageNet sample
@@ -235,7 +302,8 @@ class Sample:
 def build_sample_features(run: Run, out: Path, _group: Group) -> dict:
     import torch  # the backbone: only when extracting
 
-    from ..visual import build_backbone, extract_features
+    from ..extraction import extract_features
+    from ..visual import build_backbone
 
     cfg = run.cfg
     photos = [image.path for image in sample_images(cfg)]

@@ -18,10 +18,11 @@ from ..config import Config
 from ..ddp import Group
 from ..evaluation import model_file
 from ..imagenet1k import model_specs, training_rows
+from ..integrity import record_beside
 from ..labels import random_label_space
 from ..progress import progress_bar
 from ..sharks import SHARK_SPECIES, shark_specs
-from ..storage import atomic_path
+from ..storage import checked_path, intact
 from ..vectors import LinearProjection
 from .cache import Run
 from .features import sample_images, shark_features
@@ -69,12 +70,11 @@ def train_specs(run: Run, stage: str, specs: list, out: Path) -> dict:
         if spec.shark_views > spec.views:
             x, y = with_shark_views(run, spec, x, y, saved)
         began = time.perf_counter()
-        if not file.exists():
+        if not intact(file, "checkpoint", "training it again"):
             vectors = (random_space if spec.random_vectors else space).subset(spec.seen)
-            model, _ = train_projection(
-                x, y, vectors.vectors, devise_1k_config(cfg), progress=False
-            )
-            with atomic_path(file) as tmp:
+            settings = replace(devise_1k_config(cfg), **dict(spec.settings))
+            model, _ = train_projection(x, y, vectors.vectors, settings, progress=False)
+            with checked_path(file) as tmp:
                 with open(tmp, "wb") as handle:
                     LinearProjection.of(model).save(handle)
         shutil.copyfile(file, out / "models" / file.name)
@@ -87,6 +87,7 @@ def train_specs(run: Run, stage: str, specs: list, out: Path) -> dict:
                 "random_vectors": spec.random_vectors,
                 "extra_species": spec.extra_species,
                 "extra_photos": spec.extra_photos,
+                "settings": dict(spec.settings),
                 "rows": len(y),
                 "seconds": round(time.perf_counter() - began, 1),
             }
@@ -115,7 +116,7 @@ def with_shark_views(run: Run, spec, x: np.ndarray, y: np.ndarray, work: Path):
     `work` while the stage builds)."""
     import torch  # the backbone: only when extracting
 
-    from ..visual import extract_features
+    from ..extraction import extract_features
 
     cfg = run.cfg
     photos = [
@@ -126,7 +127,7 @@ def with_shark_views(run: Run, spec, x: np.ndarray, y: np.ndarray, work: Path):
     extra = []
     for view in range(spec.views, spec.shark_views):
         file = work / f"shark-view{view}.npy"
-        if not file.exists():
+        if not intact(file, "checkpoint", "extracting it again"):
             torch.manual_seed(cfg.imagenet.seed * 1000 + 500 + view)  # fresh crops
             extract_features(
                 [p.path for p in photos],
@@ -136,6 +137,7 @@ def with_shark_views(run: Run, spec, x: np.ndarray, y: np.ndarray, work: Path):
                 augment=True,
                 progress=False,
             )
+            record_beside(file)  # checked like the other checkpoints when reused
         extra.append(np.load(file))
     labels = [list(spec.seen).index(p.wnid) for p in photos]
     extra_y = np.tile(np.array(labels, dtype=np.int64), len(extra))
@@ -153,6 +155,7 @@ class TrainedProjection:
     extra_species: str | None
     rows: int
     project: LinearProjection
+    settings: dict  # phase 1 settings changed from DeViSE-1K's (the lever ablation)
 
 
 def load_projections(_run: Run, done: Path) -> dict[str, TrainedProjection]:
@@ -167,6 +170,7 @@ def load_projections(_run: Run, done: Path) -> dict[str, TrainedProjection]:
             r["extra_species"],
             r["rows"],
             project,
+            r["settings"],
         )
     return models
 

@@ -7,7 +7,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..config import Config
-from ..corpus import build_corpus
 from ..datasets import locate
 from ..ddp import Group
 from ..images import caltech_mapping
@@ -15,7 +14,8 @@ from ..labels import LabelSpace, build_label_space
 from ..neighbours import shark_neighbours
 from ..sharks import SHARK_SPECIES
 from ..text import text_fingerprint
-from ..wordnet import imagenet21k_wnids, lemma_names, synset_of
+from ..wnids import imagenet21k_wnids
+from ..wordnet import lemma_names, synset_of
 from .cache import Run
 
 
@@ -42,6 +42,8 @@ def reads_corpus(cfg: Config):
 
 
 def build_corpus_stage(run: Run, out: Path, _group: Group) -> dict:
+    from ..corpus import build_corpus  # gensim: only when the corpus is built
+
     cfg, lemmas = run.cfg, []
     if cfg.phrases.label_lexicon:  # only then is WordNet needed
         vocabulary = label_vocabulary(cfg)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..candidates import hop_sets
 from ..ddp import Group
-from ..evaluation import DEVISE, DEVISE_1K, model_file
+from ..evaluation import CONSE_1K, DEVISE, DEVISE_1K, DEVISE_CALTECH, model_file
 from ..hierarchy import Hierarchy
 from ..imagenet1k import seen_columns
 from ..predictor import write_index, write_model, write_space
@@ -20,7 +20,7 @@ from .zeroshot import zero_shot_sets
 
 
 def build_predictor(run: Run, out: Path, _group: Group) -> dict:
-    from ..engines import make_engine  # torch: the backbone is exported from it
+    from ..torch_engines import make_engine  # torch: the backbone is exported from it
     from ..visual import build_backbone
 
     cfg, space = run.cfg, run.get("labels")
@@ -40,19 +40,19 @@ def build_predictor(run: Run, out: Path, _group: Group) -> dict:
 
     projection = models[DEVISE_1K].project
     weights = {"weight": projection.weight, "bias": projection.bias}
-    save("DeViSE-1K", "projection", weights, sets_1k)
+    save(DEVISE_1K, "projection", weights, sets_1k)
     classifier = run.get("sample_features").classifier
     conse = {
         "weight": classifier.weight,
         "bias": classifier.bias,
         "columns": seen_columns(classifier, seen),
     }
-    save("ConSE-1K", "conse", conse, sets_1k, top_t=cfg.imagenet.conse_t)
+    save(CONSE_1K, "conse", conse, sets_1k, top_t=cfg.imagenet.conse_t)
     caltech_map = LinearProjection.of(run.get("train")[DEVISE])  # phase 1
     weights = {"weight": caltech_map.weight, "bias": caltech_map.bias}
-    save("DeViSE-Caltech", "projection", weights, sets_caltech)
+    save(DEVISE_CALTECH, "projection", weights, sets_caltech)
     best = read_info(run.folder("zeroshot"))["best_model"]
-    default = "DeViSE-1K" if best == DEVISE else "ConSE-1K"
+    default = DEVISE_1K if best == DEVISE else CONSE_1K
     engine = make_engine(cfg.visual, build_backbone(cfg.visual), "cpu", out / "engine")
     write_index(out, entries, default)
     return {"default": default, "engine": engine.name}

@@ -21,7 +21,7 @@ from ..candidates import (
     standard_sets,
 )
 from ..ddp import Group
-from ..evaluation import DEVISE, DEVISE_1K, RANDOM, RANDOM_1K, conse_name
+from ..evaluation import CONSE_1K, DEVISE, DEVISE_1K, RANDOM, RANDOM_1K, conse_name
 from ..gallery import gallery_table
 from ..hierarchy import Hierarchy
 from ..imagenet1k import (
@@ -32,11 +32,23 @@ from ..imagenet1k import (
 )
 from ..labels import random_label_space
 from ..sharks import shark_experiment
-from ..wordnet import imagenet1k_wnids, synset_of
-from ..zeroshot import Placed, test_labels, zero_shot_tables
+from ..wnids import imagenet1k_wnids
+from ..wordnet import synset_of
+from ..zeroshot import (
+    PAPER_SETTING,
+    Placed,
+    test_labels,
+    zero_shot_label_table,
+    zero_shot_tables,
+)
 from .cache import Run
 from .caltech import caltech_tables, caltech_zero_shot_data
-from .features import experiment_labels, labelled_images, shark_features
+from .features import (
+    experiment_labels,
+    labelled_images,
+    shark_features,
+    zeroshot_images,
+)
 
 ZERO_SHOT_RESULTS = (
     "table2_zero_shot.csv",
@@ -47,6 +59,7 @@ ZERO_SHOT_RESULTS = (
     "zero_shot_seen_count.csv",
     "zero_shot_gallery.csv",
     "hop_rules.csv",
+    "zero_shot_per_label.csv",
 )
 
 
@@ -57,19 +70,32 @@ class TestPhotos:
     images: list  # LabelledImage
     features: np.ndarray
     wnids: list[str]
+    datasets: list[str]  # the photo set each photo comes from
 
 
 def zero_shot_photos(run: Run) -> TestPhotos:
     """Every photo of the labelled image set (train and test part alike: none trains the
-    1K models) whose label is not an ILSVRC label and has a vector."""
+    1K models) and of the other photo sets (`zeroshot_features`) whose label is not an
+    ILSVRC label and has a vector."""
     space, ilsvrc = run.get("labels"), set(imagenet1k_wnids())
-    images = labelled_images(run.cfg)
-    rows = [
-        i for i, im in enumerate(images) if im.wnid not in ilsvrc and im.wnid in space
+
+    def unseen(images: list) -> list[int]:
+        wnids = [image.wnid for image in images]
+        return [i for i, w in enumerate(wnids) if w not in ilsvrc and w in space]
+
+    caltech, others = labelled_images(run.cfg), zeroshot_images(run.cfg)
+    rows, other_rows = unseen(caltech), unseen(others.images)
+    features = np.concatenate(
+        [
+            np.asarray(run.get("features")[rows]),
+            np.asarray(run.get("zeroshot_features")[other_rows]),
+        ]
+    )
+    chosen = [caltech[i] for i in rows] + [others.images[i] for i in other_rows]
+    datasets = [Path(run.cfg.images.dataset).name] * len(rows) + [
+        others.datasets[i] for i in other_rows
     ]
-    features = np.asarray(run.get("features")[rows])
-    chosen = [images[i] for i in rows]
-    return TestPhotos(chosen, features, [im.wnid for im in chosen])
+    return TestPhotos(chosen, features, [im.wnid for im in chosen], datasets)
 
 
 def zero_shot_sets(run: Run, seen: list[str]) -> dict[str, list[str]]:
@@ -101,12 +127,32 @@ def placed_1k(run: Run, features: np.ndarray, models: dict) -> dict:
     return placed
 
 
+def label_datasets(test: TestPhotos) -> dict[str, str]:
+    """{label: the photo sets its test photos come from, joined by "+"}."""
+    found: dict[str, set[str]] = {}
+    for wnid, dataset in zip(test.wnids, test.datasets, strict=True):
+        found.setdefault(wnid, set()).add(dataset)
+    return {wnid: "+".join(sorted(sets)) for wnid, sets in found.items()}
+
+
 def zero_shot_test_labels(run: Run, sets: dict, names=("2-hop", "3-hop", "21k")):
-    """The zero-shot test labels (`zeroshot.test_labels`), with their synset names:
-    photos per label and the candidate sets that score them."""
-    table = test_labels(zero_shot_photos(run).wnids, sets, names)
+    """The zero-shot test labels (`zeroshot.test_labels`), with their synset names and
+    photo sets: photos per label and the candidate sets that score them."""
+    test = zero_shot_photos(run)
+    table = test_labels(test.wnids, sets, names)
     table.insert(1, "label", [synset_of(w).name() for w in table["wnid"]])
+    table.insert(2, "dataset", table["wnid"].map(label_datasets(test)))
     return table.replace({True: "✓", False: ""})
+
+
+def per_label_results(placed: dict, test: TestPhotos, sets: dict) -> pd.DataFrame:
+    """`zero_shot_per_label.csv`: Table 2's flat hit@k label by label, for every
+    candidate set and placed model, with each label's synset and photo sets."""
+    table = zero_shot_label_table(placed, test.wnids, sets)
+    names = {w: synset_of(w).name() for w in set(test.wnids)}
+    table.insert(3, "label", table["wnid"].map(names))
+    table.insert(4, "dataset", table["wnid"].map(label_datasets(test)))
+    return table
 
 
 def score_zero_shot(run: Run, points: dict, sets: dict, candidate_set: str):
@@ -144,9 +190,10 @@ def span_cases(run: Run) -> dict[str, tuple]:
     }
 
 
-def view_ablation(models: dict, test: TestPhotos, sets: dict, space) -> pd.DataFrame:
+def ablation_table(models: dict, test: TestPhotos, sets: dict, space) -> pd.DataFrame:
     """2-hop ... 21K hit@k of each DeViSE-1K variant trained on word vectors: what more
-    views and more seen labels buy (flat hits only: no hierarchy)."""
+    views, more seen labels and the paper's other levers (`setting`: the phase 1
+    setting changed, else empty) buy; flat hits only (no hierarchy)."""
     rows = []
     for name, model in models.items():
         if name == DEVISE_1K or not model.random_vectors:
@@ -154,7 +201,10 @@ def view_ablation(models: dict, test: TestPhotos, sets: dict, space) -> pd.DataF
             t2, _ = zero_shot_tables(view, test.wnids, sets, None, None, progress=False)
             rows.append(
                 t2[t2.model == DEVISE].assign(
-                    model=name, views=model.views, n_seen=len(model.seen)
+                    model=name,
+                    views=model.views,
+                    n_seen=len(model.seen),
+                    setting=", ".join(f"{k}={v}" for k, v in model.settings.items()),
                 )
             )
     return pd.concat(rows)
@@ -167,7 +217,7 @@ def seen_labels_table(models: dict, table1_labels: list, caltech_seen: list):
     groups = [
         (DEVISE_1K, models[DEVISE_1K].seen, "projection"),
         (RANDOM_1K, models[RANDOM_1K].seen, "projection"),
-        ("ConSE-1K", ilsvrc, "classifier"),
+        (CONSE_1K, ilsvrc, "classifier"),
         ("DeViSE (Caltech, Table 1)", table1_labels, "projection"),
         ("DeViSE (Caltech zero-shot)", caltech_seen, "projection"),
         ("every model's backbone", ilsvrc, "backbone"),
@@ -192,14 +242,14 @@ def build_zeroshot(run: Run, out: Path, _group: Group) -> dict:
     table2, table3 = zero_shot_tables(placed, test.wnids, sets, softmax, hierarchy)
     caltech2, caltech3 = caltech_tables(run, hierarchy)
     table2 = pd.concat(
-        [table2.assign(seen_labels="imagenet1k"), caltech2], ignore_index=True
+        [table2.assign(seen_labels=PAPER_SETTING), caltech2], ignore_index=True
     )
     table3 = pd.concat(
-        [table3.assign(seen_labels="imagenet1k"), caltech3], ignore_index=True
+        [table3.assign(seen_labels=PAPER_SETTING), caltech3], ignore_index=True
     )
     table2.to_csv(out / "table2_zero_shot.csv", index=False)
     table3.to_csv(out / "table3_zero_shot_hp.csv", index=False)
-    view_ablation(models, test, sets, space).to_csv(
+    ablation_table(models, test, sets, space).to_csv(
         out / "zero_shot_ablation.csv", index=False
     )
     curve_models = {
@@ -208,6 +258,7 @@ def build_zeroshot(run: Run, out: Path, _group: Group) -> dict:
         if not m.random_vectors
         and m.views == cfg.imagenet.views
         and m.extra_species is None
+        and not m.settings
     }
     curve = seen_count_curve(
         curve_models,
@@ -228,9 +279,19 @@ def build_zeroshot(run: Run, out: Path, _group: Group) -> dict:
     seen_labels_table(models, experiment_labels(run), caltech_seen).to_csv(
         out / "seen_labels.csv", index=False
     )
+    per_label_results(placed, test, sets).to_csv(
+        out / "zero_shot_per_label.csv", index=False
+    )
     best = best_zero_shot_model(table2)
     (out / "best_model.json").write_text(json.dumps(best))
-    return {"test_photos": len(test.wnids), "seen": len(seen), **best}
+    sets_order = dict.fromkeys(test.datasets)  # Caltech-101 first, then the others
+    return {
+        "test_photos": len(test.wnids),
+        "test_photos_by_dataset": {d: test.datasets.count(d) for d in sets_order},
+        "test_labels": len(set(test.wnids)),
+        "seen": len(seen),
+        **best,
+    }
 
 
 def build_zeroshot_sharks(run: Run, out: Path, _group: Group) -> dict:

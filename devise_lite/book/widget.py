@@ -7,8 +7,12 @@ drives the panel without a browser.
 
 from __future__ import annotations
 
+import html
 import io
 from pathlib import Path
+
+import ipywidgets as w
+from PIL import Image, UnidentifiedImageError
 
 from .explorer import QUERY_KINDS, Explorer
 
@@ -21,10 +25,6 @@ def build_widget(explorer: Explorer, k: int = 10, word: str = "shark"):
     The controls are in `panel.controls` and the outputs in `panel.outputs` (both
     dicts), so a test can drive the panel without a browser; the last table is also
     `explorer.last_table`."""
-    import html
-
-    import ipywidgets as w
-
     featured = [
         f"{explorer.space.names[i]} ({explorer.space.wnids[i]})"
         for i in explorer.space.index(
@@ -139,8 +139,6 @@ def _image_path(explorer: Explorer, image: str) -> Path | None:
 def _jpeg_thumbnail(path: Path | None, size: int = 180) -> bytes | None:
     """JPEG bytes of a thumbnail for the preview, or None if there is no readable
     image."""
-    from PIL import Image, UnidentifiedImageError
-
     if path is None:
         return None
     try:

@@ -1,0 +1,95 @@
+"""Every claim of the paper that the book checks, and its verdict, in one table.
+
+A claim is a row of CLAIMS: what the paper says, the test applied to our numbers, the
+paper's number beside ours, and the number that makes the two comparable (DeViSE /
+softmax for Table 1, multiples of chance for zero-shot); each is written beside its
+test (`claims_seen.py`: chapters 1, 2, 5; `claims_zero_shot.py`: chapter 6).
+`verdicts(results)` applies every test to one run's tables; a chapter prints its own
+rows, chapter 8 all of them, so no claim is tested two ways. The paper's numbers come
+from `paper.py`.
+
+A verdict is "yes", "no" or "n/a": "n/a" when the run has no data for the test (a
+table not produced, a candidate set without photos, a metric undefined at this size).
+Tests over several parts (every set, both sharks) are "no" as soon as one part fails,
+and "n/a" when none fails but one cannot be tested.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .claims_seen import SEEN_CLAIMS
+from .claims_zero_shot import ZERO_SHOT_CLAIMS
+from .findings import NONE, Claim, Results, Side
+
+CLAIMS = SEEN_CLAIMS + ZERO_SHOT_CLAIMS  # every claim, in the chapters' order
+
+COLUMNS = [
+    "claim",
+    "chapter",
+    "paper says",
+    "paper",
+    "ours",
+    "comparable",
+    "test",
+    "holds",
+]
+
+
+def _comparable(name: str, paper_side: Side, ours: Side) -> str:
+    """The comparable numbers of both sides under the name of what they are."""
+    parts = [
+        f"{who} {side.comparable}"
+        for who, side in (("paper", paper_side), ("ours", ours))
+        if side.comparable != NONE
+    ]
+    if not parts:
+        return NONE
+    return f"{name}: {'; '.join(parts)}" if name else "; ".join(parts)
+
+
+# The verdicts table in two views narrow enough for a page: the numbers, the words.
+NUMBER_COLUMNS = ["claim", "paper", "ours", "comparable", "holds"]
+WORD_COLUMNS = ["claim", "paper says", "test"]
+
+
+def styled(table: pd.DataFrame, columns: list[str]):
+    """Some columns of a verdicts table for printing: no index, text left-aligned and
+    at the top of its cell, a rule between rows (the cells run over several lines)."""
+    return (
+        table[columns]
+        .style.hide(axis="index")
+        .set_properties(**{"text-align": "left", "vertical-align": "top"})
+        .set_table_styles(
+            [
+                {"selector": "td", "props": "border-bottom: 1px solid #ddd;"},
+                {"selector": "th", "props": "text-align: left;"},
+            ]
+        )
+    )
+
+
+def verdict_word(holds: bool | None) -> str:
+    """A finding's verdict as the table prints it: "yes", "no" or "n/a"."""
+    return "n/a" if holds is None else ("yes" if holds else "no")
+
+
+def verdicts(results: Results, claims: tuple[Claim, ...] = CLAIMS) -> pd.DataFrame:
+    """One row per claim: what the paper says and its number, ours, the comparable
+    numbers, the test, and whether the claim holds here ("yes", "no", "n/a")."""
+    rows = []
+    for claim in claims:
+        paper_side, finding = claim.paper(), claim.check(results)
+        rows.append(
+            {
+                "claim": claim.claim,
+                "chapter": claim.chapter,
+                "paper says": claim.paper_says,
+                "paper": paper_side.number,
+                "ours": finding.ours.number,
+                "comparable": _comparable(claim.comparable, paper_side, finding.ours),
+                "test": claim.test,
+                "holds": verdict_word(finding.holds),
+            }
+        )
+    return pd.DataFrame(rows, columns=COLUMNS)

@@ -1,0 +1,363 @@
+"""Explore the joint space: the nearest labels of a word, a label or a photo.
+
+Everything DeViSE does ends in one operation: take a point of the label space and list
+the labels nearest to it by cosine. The `Explorer` asks it from a typed **word** or
+phrase (its vector under chapter 2's lemma rule), a **label** (its label vector, itself
+left out) or an **image** (of the gallery, or any file, as the chosen model embeds it),
+over a named candidate set and under a chosen model. A model is a `ModelView`: which
+label vectors it ranks (`space`: the word space, or the random control's vectors, where
+a free word has no vector), where it puts images, and its own candidate sets.
+
+It is plain Python (vectors in, DataFrames out), tested without a browser:
+`widget.build_widget` only wires controls to `Explorer.answer`, `explorer_build` builds
+the book's from the cached stages, `explorer_views` computes what chapter 7 shows.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..config import LabelConfig
+from ..labels import LabelSpace, lemma_vector
+from ..text import tokenize
+from ..vectors import nearest
+
+QUERY_KINDS = ("word", "label", "image")
+_WNID_AT_END = re.compile(r"\((n\d{8})\)\s*$")
+
+
+class UnknownQueryError(ValueError):
+    """A word, label or image the explorer cannot place; the message says what to try
+    instead."""
+
+
+@dataclass(frozen=True)
+class ModelView:
+    """One model as the explorer sees it: which label vectors it ranks, where it puts
+    images, and (optionally) candidate sets of its own, relative to its seen labels."""
+
+    space: LabelSpace  # real label vectors, or random ones
+    embed_images: Callable[[np.ndarray], np.ndarray] | None = None  # features -> points
+    has_words: bool = True  # free words live in `space` too
+    sets: Mapping[str, Sequence[str]] | None = None  # its own candidate sets
+
+
+@dataclass(frozen=True)
+class GalleryImage:
+    """An image the reader can pick by name, with its cached backbone features."""
+
+    path: Path
+    features: np.ndarray  # (F,)
+    wnid: str | None = None  # true label, when known
+
+
+class Explorer:
+    """Nearest labels of words, labels and images, per candidate set and model (see
+    the module doc)."""
+
+    def __init__(
+        self,
+        space: LabelSpace,
+        candidate_sets: Mapping[str, Sequence[str]],
+        models: Mapping[str, ModelView],
+        words=None,
+        images: Mapping[str, GalleryImage] | None = None,
+        featurize: Callable[[list[Path]], np.ndarray] | None = None,
+        label_config: LabelConfig | None = None,
+        featured: Sequence[str] | None = None,
+        suggestion_pool: int = 50_000,
+        missing: Mapping[str, str] | None = None,
+    ):
+        if not candidate_sets or not models:
+            raise ValueError(
+                "an Explorer needs at least one candidate set and one model"
+            )
+        for name, view in models.items():
+            for set_name, wnids in (view.sets or candidate_sets).items():
+                lacking = [w for w in wnids if w not in view.space]
+                if lacking:
+                    raise ValueError(
+                        f"model {name!r} has no vector for {len(lacking)} labels of "
+                        f"candidate set {set_name!r} (first: {lacking[0]}); give every "
+                        "model the same label space"
+                    )
+        self.space, self.models, self.words = space, dict(models), words
+        self.candidate_sets = {
+            name: list(wnids) for name, wnids in candidate_sets.items()
+        }
+        self.images = dict(images or {})
+        self.featurize = featurize
+        self.label_config = label_config or LabelConfig()
+        self.featured = list(
+            featured if featured is not None else self.candidate_sets.get("seen", [])
+        )
+        self.missing = dict(missing or {})  # wnid -> name, labels without a vector
+        self._missing_names = {_plain(n): w for w, n in self.missing.items()}
+        self._by_name: dict[str, list[str]] = {}
+        for wnid, name in zip(space.wnids, space.names, strict=True):
+            self._by_name.setdefault(_plain(name), []).append(wnid)
+        # Suggestions come from the most frequent words (gensim keeps them first):
+        # fast, and the likeliest.
+        keys = getattr(words, "index_to_key", None) if words is not None else None
+        self._word_pool = list(keys if keys is not None else (words or {}))[
+            :suggestion_pool
+        ]
+        self._rows: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self.last_table: pd.DataFrame | None = None  # what the widget showed last
+        self.last_message = ""
+
+    # -------------------------------------------------------- the core: rank one point
+
+    def rank(
+        self,
+        query: np.ndarray,
+        k: int,
+        candidates: str,
+        model: str,
+        exclude: Sequence[str] = (),
+    ) -> pd.DataFrame:
+        """The k candidates nearest to `query` (a point of `model`'s label space),
+        best first."""
+        view = self.model_view(model)
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        rows, vectors = self._candidates(candidates, model)
+        skip = [
+            i for i, row in enumerate(rows) if view.space.wnids[row] in set(exclude)
+        ]
+        found, cosines = nearest(vectors, query, k, skip)
+        wnids = [view.space.wnids[rows[i]] for i in found]
+        return pd.DataFrame(
+            {
+                "rank": np.arange(1, len(found) + 1),
+                "name": [view.space.names[rows[i]] for i in found],
+                "wnid": wnids,
+                "cosine": cosines.astype(float),
+                "seen": [w in self._seen(model) for w in wnids],
+            }
+        )
+
+    # -------------------------------------------------------- three kinds of query
+
+    def neighbours_of_text(
+        self,
+        text: str,
+        k: int = 10,
+        candidates: str | None = None,
+        model: str | None = None,
+    ) -> pd.DataFrame:
+        """Nearest labels of a typed word or phrase (UnknownQueryError if it has no
+        vector)."""
+        model = model or next(iter(self.models))
+        return self.rank(
+            self.text_vector(text, model), k, candidates or self._first_set(), model
+        )
+
+    def neighbours_of_label(
+        self,
+        label: str,
+        k: int = 10,
+        candidates: str | None = None,
+        model: str | None = None,
+    ) -> pd.DataFrame:
+        """Nearest *other* labels of a label, given as a wnid, a label name or
+        "name (wnid)"."""
+        model = model or next(iter(self.models))
+        wnid = self.find_label(label)
+        query = self.model_view(model).space.vector(wnid)
+        return self.rank(
+            query, k, candidates or self._first_set(), model, exclude=[wnid]
+        )
+
+    def neighbours_of_image(
+        self,
+        image: str | Path,
+        k: int = 10,
+        candidates: str | None = None,
+        model: str | None = None,
+    ) -> pd.DataFrame:
+        """Nearest labels of a gallery image (by name) or an image file, as `model`
+        embeds it.
+
+        A "true" column marks the image's own label when the gallery knows it."""
+        model = model or next(iter(self.models))
+        view = self.model_view(model)
+        if view.embed_images is None:
+            raise UnknownQueryError(
+                f"model {model!r} does not embed images; choose one of "
+                f"{[m for m, v in self.models.items() if v.embed_images is not None]}"
+            )
+        features, truth = self.image_features(image)
+        table = self.rank(
+            view.embed_images(features[None, :])[0],
+            k,
+            candidates or self._first_set(),
+            model,
+        )
+        return table.assign(true=table["wnid"] == truth)
+
+    def answer(
+        self, kind: str, query, k: int, candidates: str, model: str
+    ) -> pd.DataFrame | None:
+        """One query of `kind` ("word", "label", "image"); remembers the table or
+        the message.
+
+        This is what the widget calls: a query the explorer cannot place leaves a
+        message saying why (and `last_table` None) instead of raising."""
+        methods = {
+            "word": self.neighbours_of_text,
+            "label": self.neighbours_of_label,
+            "image": self.neighbours_of_image,
+        }
+        if kind not in methods:
+            raise ValueError(
+                f"unknown query kind {kind!r}; choose one of {QUERY_KINDS}"
+            )
+        try:
+            self.last_table = methods[kind](query, k, candidates, model)
+            self.last_message = ""
+        except (UnknownQueryError, FileNotFoundError) as error:
+            self.last_table, self.last_message = None, str(error)
+        return self.last_table
+
+    # -------------------------------------------------------- placing queries
+
+    def text_vector(self, text: str, model: str) -> np.ndarray:
+        """The point of a typed text: its word vector (chapter 2's rule), else the
+        label it names."""
+        view = self.model_view(model)
+        tokens = tokenize(text or "")
+        if not tokens:
+            raise UnknownQueryError(
+                "type a word or a phrase (letters or digits), e.g. 'shark'"
+            )
+        if view.has_words and self.words is not None:
+            vector, _ = lemma_vector(" ".join(tokens), self.words, self.label_config)
+            if vector is not None:
+                return view.space.query_vector(vector)
+        # A label name or wnid still has a vector (a Latin lemma, a model without words)
+        try:
+            return view.space.vector(self.find_label(text))
+        except UnknownQueryError:
+            pass
+        if not view.has_words or self.words is None:
+            raise UnknownQueryError(
+                f"model {model!r} has vectors for labels only, and {text!r} is not a "
+                f"label name{self._label_hint(text)}; switch to a word model or type "
+                "a label name"
+            )
+        unknown = [t for t in tokens if t not in self.words]
+        close = {t: self.suggest(t) for t in unknown}
+        hints = [
+            f"{t} -> {' or '.join(repr(s) for s in near)}"
+            for t, near in close.items()
+            if near
+        ]
+        raise UnknownQueryError(
+            f"unknown word{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)} "
+            f"(not in the word vectors' vocabulary); "
+            + (
+                f"close known words: {'; '.join(hints)}"
+                if hints
+                else "try another word"
+            )
+        )
+
+    def find_label(self, label: str) -> str:
+        """The wnid of a label given as a wnid, "name (wnid)" or a label name (first
+        match); a label of the vocabulary without a vector gets a message that points
+        at the missing-labels report."""
+        label = (label or "").strip()
+        match = _WNID_AT_END.search(label)
+        wnid = match.group(1) if match else label
+        if wnid in self.space:
+            return wnid
+        found = self._by_name.get(_plain(label))
+        if found:
+            return found[0]
+        unmade = (
+            wnid if wnid in self.missing else self._missing_names.get(_plain(label))
+        )
+        if unmade:
+            raise UnknownQueryError(
+                f"{unmade} ({self.missing[unmade]}) is a label of the vocabulary "
+                "without a label vector: none of its words is known well enough; the "
+                "missing-labels report says why (pipeline.missing_labels(cfg))"
+            )
+        raise UnknownQueryError(f"no label named {label!r}{self._label_hint(label)}")
+
+    def image_features(self, image: str | Path) -> tuple[np.ndarray, str | None]:
+        """(backbone features, true wnid or None) of a gallery image name or an image
+        file."""
+        if isinstance(image, str) and image in self.images:
+            entry = self.images[image]
+            return np.asarray(entry.features, dtype=np.float32), entry.wnid
+        path = Path(str(image)).expanduser()
+        if not path.is_file():
+            raise UnknownQueryError(
+                f"{str(image)!r} is neither a gallery image nor an image file; pick "
+                f"one of the {len(self.images)} gallery images or give a file path"
+            )
+        if self.featurize is None:
+            raise UnknownQueryError(
+                "this explorer has no visual model for new files; pick a gallery image"
+            )
+        return np.asarray(self.featurize([path])[0], dtype=np.float32), None
+
+    def suggest(self, word: str, n: int = 3) -> list[str]:
+        """Known words spelled like `word` (difflib ratio >= 0.75), among the most
+        frequent ones."""
+        pool = [w for w in self._word_pool if abs(len(w) - len(word)) <= 2]
+        return difflib.get_close_matches(word, pool, n=n, cutoff=0.75)
+
+    def _label_hint(self, label: str) -> str:
+        close = difflib.get_close_matches(
+            _plain(label), list(self._by_name), n=3, cutoff=0.75
+        )
+        return (
+            f"; close label names: {', '.join(repr(c) for c in close)}" if close else ""
+        )
+
+    def model_view(self, model: str) -> ModelView:
+        if model not in self.models:
+            raise ValueError(
+                f"unknown model {model!r}; choose one of {list(self.models)}"
+            )
+        return self.models[model]
+
+    def _first_set(self) -> str:
+        return next(iter(self.candidate_sets))
+
+    def sets_of(self, model: str) -> Mapping[str, Sequence[str]]:
+        """The candidate sets of `model`: its own (relative to its seen labels), else
+        the explorer's."""
+        return self.model_view(model).sets or self.candidate_sets
+
+    def _seen(self, model: str) -> set[str]:
+        return set(self.sets_of(model).get("seen", ()))
+
+    def _candidates(self, candidates: str, model: str) -> tuple[np.ndarray, np.ndarray]:
+        """(rows in the model's space, their vectors) of a candidate set, memoised: the
+        21k set's matrix is gathered once per model, not once per query."""
+        sets = self.sets_of(model)
+        if candidates not in sets:
+            raise ValueError(
+                f"unknown candidate set {candidates!r}; choose one of {list(sets)}"
+            )
+        key = (candidates, model)
+        if key not in self._rows:
+            space = self.model_view(model).space
+            rows = space.index(sets[candidates])
+            self._rows[key] = (rows, space.vectors[rows])
+        return self._rows[key]
+
+
+def _plain(name: str) -> str:
+    return " ".join(tokenize(name.replace("_", " ")))

@@ -1,0 +1,255 @@
+"""What chapter 7 shows of an `Explorer`: its models at a glance, the points of its
+maps (label vectors and projected photos, in groups), where the photos' nearest labels
+lie, the gap between photos and labels, and neighbour tables side by side."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..vectors import unit
+from .explorer import Explorer, GalleryImage
+
+
+def overview(explorer: Explorer) -> pd.DataFrame:
+    """One row per model: whether it takes typed words and photos, and the size
+    of each of its candidate sets ("seen": the labels it was trained toward)."""
+    rows = []
+    for name, view in explorer.models.items():
+        rows.append(
+            {
+                "model": name,
+                "words": view.has_words and explorer.words is not None,
+                "photos": view.embed_images is not None,
+                **{s: len(w) for s, w in explorer.sets_of(name).items()},
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def label_points(explorer: Explorer, wnids: Sequence[str], model: str) -> np.ndarray:
+    """The vectors `model` ranks for these labels, (len(wnids), d)."""
+    space = explorer.model_view(model).space
+    return space.vectors[space.index(list(wnids))]
+
+
+def photo_points(explorer: Explorer, names: Sequence[str], model: str) -> np.ndarray:
+    """Where `model` puts these gallery photos, (len(names), d) unit rows (the
+    points' cosines are dot products)."""
+    view = explorer.model_view(model)
+    if not names:
+        return np.zeros((0, view.space.vectors.shape[1]), np.float32)
+    features = np.stack([explorer.images[n].features for n in names])
+    return unit(np.asarray(view.embed_images(features), dtype=np.float32))
+
+
+def map_points(
+    explorer: Explorer,
+    label_groups: Mapping[str, Sequence[str]],
+    photo_groups: Mapping[str, Sequence[str]],
+    model: str,
+) -> dict[str, np.ndarray]:
+    """The points of a map under `model`: its label vectors of each label group
+    (wnids), then where it puts each group of gallery photos (names)."""
+    points = {g: label_points(explorer, w, model) for g, w in label_groups.items()}
+    for group, names in photo_groups.items():
+        points[group] = photo_points(explorer, names, model)
+    return points
+
+
+def nearest_label_table(
+    explorer: Explorer,
+    photos: Mapping[str, Sequence[str]],
+    labels: Sequence[str],
+    members: Collection[str],
+) -> pd.DataFrame:
+    """For each model that embeds photos and each non-empty group of gallery
+    photos: the share of photos whose nearest label among `labels` is one of
+    `members`, and their most common nearest label (`nearest_label_summary`)."""
+    names = [explorer.space.names[i] for i in explorer.space.index(list(labels))]
+    rows = []
+    for model, view in explorer.models.items():
+        if view.embed_images is None:
+            continue
+        vectors = label_points(explorer, labels, model)
+        for group, gallery_names in photos.items():
+            if gallery_names:
+                points = photo_points(explorer, gallery_names, model)
+                summary = nearest_label_summary(points, vectors, labels, names, members)
+                rows.append({"model": model, "group": group, **summary})
+    return pd.DataFrame(rows)
+
+
+def gap_table(explorer: Explorer, photos: Sequence[str]) -> pd.DataFrame:
+    """`photo_label_gap` of these gallery photos (each with its true label) under
+    each model that embeds photos, the nearest label taken among all the labels
+    of the model's "21k+seen" set: a row per median, a column per model."""
+    truth = [explorer.images[name].wnid for name in photos]
+    gaps = {}
+    for model, view in explorer.models.items():
+        if view.embed_images is not None:
+            every = explorer.sets_of(model)["21k+seen"]
+            gaps[model] = photo_label_gap(
+                photo_points(explorer, photos, model),
+                label_points(explorer, truth, model),
+                label_points(explorer, every, model),
+            )
+    return pd.DataFrame(gaps)
+
+
+def side_by_side(tables: Mapping[str, pd.DataFrame], digits: int = 2) -> pd.DataFrame:
+    """Neighbour tables as one: a column per query, a row per rank, cells
+    "name (cosine)"."""
+    columns = {
+        query: [
+            f"{n} ({c:.{digits}f})" for n, c in zip(t["name"], t["cosine"], strict=True)
+        ]
+        for query, t in tables.items()
+    }
+    depth = max((len(c) for c in columns.values()), default=0)
+    frame = pd.DataFrame({q: c + [""] * (depth - len(c)) for q, c in columns.items()})
+    frame.index = pd.RangeIndex(1, depth + 1, name="rank")
+    return frame
+
+
+MAP_SAMPLE = 300  # labels of each sampled group: enough to show a region, few to read
+
+
+def map_label_groups(
+    sets: Mapping[str, Sequence[str]],
+    caltech: Sequence[str],
+    sharks: Sequence[str],
+    sample: int = MAP_SAMPLE,
+    seed: int = 0,
+) -> dict[str, list[str]]:
+    """The label groups of chapter 7's map, for a model with candidate sets `sets`.
+
+    A label joins one group only, the first that claims it in this order: the shark
+    labels, the Caltech-101 labels the model saw, those it did not, its other seen
+    labels and its 2-hop labels (each of these two a seeded sample of `sample`). The
+    dict comes in drawing order: the two samples first, underneath the rest."""
+    rng = np.random.default_rng(seed)
+    seen = set(sets["seen"])
+    claims = {
+        "shark labels": sharks,
+        "Caltech labels, seen": [w for w in caltech if w in seen],
+        "Caltech labels, unseen": [w for w in caltech if w not in seen],
+        "other seen labels (sample)": sets["seen"],
+        "2-hop labels (sample)": sets["2-hop"],
+    }
+    taken: set[str] = set()
+    groups = {}
+    for name, wnids in claims.items():
+        free = [w for w in dict.fromkeys(wnids) if w not in taken]
+        if name.endswith("(sample)") and len(free) > sample:
+            free = sorted(rng.choice(free, size=sample, replace=False).tolist())
+        groups[name] = free
+        taken.update(free)
+    underneath = [n for n in claims if n.endswith("(sample)")]
+    on_top = [n for n in claims if n not in underneath]
+    return {name: groups[name] for name in underneath + on_top}
+
+
+def gallery_sample(
+    images: Mapping[str, GalleryImage], prefix: str, per_label: int, seed: int = 0
+) -> list[str]:
+    """Up to `per_label` gallery photos of each true label among the names that start
+    with `prefix` (a seeded choice), in gallery order."""
+    rng = np.random.default_rng(seed)
+    by_label: dict[str | None, list[str]] = {}
+    for name, image in images.items():
+        if name.startswith(prefix):
+            by_label.setdefault(image.wnid, []).append(name)
+    chosen = set()
+    for names in by_label.values():
+        size = min(per_label, len(names))
+        chosen.update(rng.choice(names, size=size, replace=False).tolist())
+    return [name for name in images if name in chosen]
+
+
+def map_photo_groups(
+    images: Mapping[str, GalleryImage],
+    per_label: int = 5,
+    per_species: int = 80,
+    seed: int = 0,
+) -> dict[str, list[str]]:
+    """The photo groups of chapter 7's map: `per_label` Caltech test photos of each
+    label, `per_species` photos of each shark species (seeded `gallery_sample`s)."""
+    return {
+        "Caltech test photos": gallery_sample(images, "test/", per_label, seed),
+        "great white photos": gallery_sample(
+            images, "sharks/great_white", per_species, seed
+        ),
+        "hammerhead photos": gallery_sample(
+            images, "sharks/hammerhead", per_species, seed
+        ),
+    }
+
+
+GAP_ROWS = (
+    "photo to its true label",
+    "photo to its nearest label",
+    "photo to its nearest other photo",
+)
+
+
+def photo_label_gap(
+    photos: np.ndarray, true_labels: np.ndarray, labels: np.ndarray
+) -> dict[str, float]:
+    """How far projected photos sit from the labels: the median cosine of a photo to
+    its true label (row i of `true_labels`), to the nearest of `labels`, and to its
+    nearest other photo. Every row is a unit vector; at least two photos."""
+    if len(photos) < 2:
+        raise ValueError(f"the gap needs at least two photos, got {len(photos)}")
+    to_true = np.einsum("nd,nd->n", photos, true_labels)
+    to_label = (photos @ labels.T).max(axis=1)
+    among = photos @ photos.T
+    np.fill_diagonal(among, -np.inf)  # a photo is not its own neighbour
+    medians = np.median(to_true), np.median(to_label), np.median(among.max(axis=1))
+    return {row: float(m) for row, m in zip(GAP_ROWS, medians, strict=True)}
+
+
+def nearest_label_summary(
+    points: np.ndarray,
+    labels: np.ndarray,
+    wnids: Sequence[str],
+    names: Sequence[str],
+    members: Collection[str],
+) -> dict:
+    """Of these points (photos), the share whose nearest label (a row of `labels`, the
+    label `wnids[i]` named `names[i]`) is one of `members` (wnids), and the most
+    common nearest label with its count."""
+    if not len(points):
+        raise ValueError("no points to summarise")
+    nearest_rows = (points @ labels.T).argmax(axis=1)
+    counts = pd.Series([names[i] for i in nearest_rows]).value_counts()
+    return {
+        "photos": len(points),
+        "nearest label among them": float(
+            np.mean([wnids[i] in set(members) for i in nearest_rows])
+        ),
+        "most common nearest label": f"{counts.index[0]} ({counts.iloc[0]})",
+    }
+
+
+def map_distance_to_truth(
+    coords: Mapping[str, np.ndarray],
+    groups: Mapping[str, Sequence[str]],
+    photos: np.ndarray,
+    truth: Sequence[str],
+) -> float:
+    """On a map, the median distance from each photo (a row of `photos`, map
+    coordinates) to its true label's point, as a share of the map's width. The
+    labels are those of `groups` (wnids), placed at `coords[group]` row by row."""
+    where = {
+        wnid: coords[group][row]
+        for group, wnids in groups.items()
+        if group in coords
+        for row, wnid in enumerate(wnids)
+    }
+    every = np.concatenate(list(coords.values()))
+    width = every[:, 0].max() - every[:, 0].min()
+    own = np.array([where[w] for w in truth])
+    return float(np.median(np.linalg.norm(photos - own, axis=1)) / width)

@@ -1,0 +1,97 @@
+"""How the book prints numbers: shares as percentages, hierarchical precision with
+three decimals, ratios, multiples of chance and counts, and whole comparison tables
+styled so (`format_comparison`). A number that is not there prints as "–"."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+
+def is_missing(x) -> bool:
+    """True for None, NaN and pd.NA (a number that is not there)."""
+    return x is None or (not isinstance(x, str) and bool(pd.isna(x)))
+
+
+def ratio(value: float, reference: float) -> float:
+    """value / reference; NaN when either is undefined or the reference is 0."""
+    if is_missing(value) or is_missing(reference) or reference == 0:
+        return math.nan
+    return value / reference
+
+
+def format_share(x: float) -> str:
+    """A share as a percentage: one decimal from 1% up, two significant digits below
+    (chance on 20,000 labels is 0.0048%, not 0.0%)."""
+    if is_missing(x):
+        return "–"
+    if x == 0 or abs(x) >= 0.01:
+        return f"{100 * x:.1f}%"
+    return f"{100 * x:.2g}%"
+
+
+def format_fraction(x: float) -> str:
+    """A hierarchical precision, as the paper prints it: three decimals."""
+    return "–" if is_missing(x) else f"{x:.3f}"
+
+
+def format_ratio(x: float) -> str:
+    """A ratio near 1 (DeViSE / softmax): three decimals."""
+    return "–" if is_missing(x) else f"{x:.3f}"
+
+
+def format_times(x: float) -> str:
+    """A multiple of chance: "57.5x"; whole numbers from 100x up."""
+    if is_missing(x):
+        return "–"
+    if abs(x) >= 100:
+        return f"{x:,.0f}x"
+    return f"{x:.1f}x" if abs(x) >= 10 else f"{x:.2f}x"
+
+
+def format_count(x: float) -> str:
+    """A count of labels or photos: "20,841"."""
+    return "–" if is_missing(x) else f"{x:,.0f}"
+
+
+def _column_format(column: str):
+    """The formatter a comparison column takes regardless of its row, or None when it
+    depends on the row's metric (hit rows are shares, hp rows fractions)."""
+    if column.endswith("x chance"):
+        return format_times
+    if " / " in column:
+        return format_ratio
+    counts = ("k", "dim")
+    if column.endswith((" n", "photos")) or column.startswith("n_") or column in counts:
+        return format_count
+    if column.startswith("hp@"):
+        return format_fraction
+    if column.startswith(("hit@", "label_hit@")):
+        return format_share
+    return None
+
+
+def format_comparison(df: pd.DataFrame):
+    """A comparison table (`beside_paper`, `claims.verdicts`) for printing, no index:
+    shares as percentages, hp as three decimals, ratios and multiples of chance as
+    such, integers as counts, missing values as "–". Values must be in our units
+    (shares): published_table's percentages print as they are, without it."""
+    df = df.reset_index(drop=True)
+    styler = df.style.hide(axis="index")
+    numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])]
+    hp_rows = (
+        df.index[df["metric"].astype(str).str.startswith("hp@")]
+        if "metric" in df.columns
+        else df.index[:0]
+    )
+    for column in numeric:
+        integer = pd.api.types.is_integer_dtype(df[column])
+        fixed = format_count if integer else _column_format(column)
+        if fixed is not None:
+            styler = styler.format(fixed, subset=[column])
+            continue
+        styler = styler.format(format_share, subset=[column])
+        if len(hp_rows):
+            styler = styler.format(format_fraction, subset=(hp_rows, [column]))
+    return styler.format(na_rep="–", subset=[c for c in df.columns if c not in numeric])

@@ -1,0 +1,175 @@
+"""The paper's published Tables 1-3, read from the copy in resources/.
+
+`resources/devise_2013_tables.csv` holds every number of Tables 1-3 of Frome et al.
+(NIPS 2013), one a row; `resources/devise_2013_tables.md` says what each column means.
+The paper's flat hit rates are percentages and ours are shares: everything this module
+returns is a share (hit) or a fraction (hierarchical precision), so that ours line up
+with them (`beside_paper.py`).
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from importlib import resources
+
+import pandas as pd
+
+from ..evaluation import CHANCE, DEVISE, RANDOM, SOFTMAX
+
+PAPER_FILE = "devise_2013_tables.csv"
+
+# Table 1: (short name, the paper's model, its dim, our model). The paper's 500-d rows
+# are the ones compared: 500-d is the size its zero-shot tables use.
+# Table 1: (short name, the paper's model, its dim, our model). The paper's 500-d rows
+# are the ones compared: 500-d is the size its zero-shot tables use.
+TABLE1_MODELS = (
+    ("softmax", "Softmax baseline", None, SOFTMAX),
+    ("DeViSE", "DeViSE", 500, DEVISE),
+    ("random emb.", "Random embeddings", 500, RANDOM),
+    ("chance", "Chance", None, CHANCE),
+)
+TABLE1_SET = "ILSVRC-2012 1K val"  # Table 1's test_set in the file
+
+# Our zero-shot candidate sets (`candidates.CANDIDATE_SETS`) and the paper's names for
+# them, in the paper's order.
+# Our zero-shot candidate sets and the paper's names for them, in the paper's order.
+PAPER_SET_NAMES = {
+    "2-hop": "2-hop",
+    "2-hop+seen": "2-hop+1K",
+    "3-hop": "3-hop",
+    "3-hop+seen": "3-hop+1K",
+    "21k": "21K",
+    "21k+seen": "21K+1K",
+}
+PLAIN_SETS = tuple(s for s in PAPER_SET_NAMES if not s.endswith("+seen"))
+
+
+def published() -> pd.DataFrame:
+    """The paper's Tables 1-3 as shipped: one published number a row (table, test_set,
+    model, dim, n_candidates, metric, k, value), hit in percent, hp as a fraction."""
+    return _published().copy()
+
+
+@functools.lru_cache(maxsize=1)
+def _published() -> pd.DataFrame:
+    """published(), read once; callers inside this module never modify it."""
+    text = resources.files("devise_lite").joinpath("resources", PAPER_FILE).read_text()
+    table = pd.read_csv(
+        io.StringIO(text),
+        keep_default_na=False,
+        na_values={"dim": [""], "n_candidates": [""]},
+    )
+    # Counts stay integers where a column has gaps (nullable Int64, not float).
+    return table.astype({"dim": "Int64", "n_candidates": "Int64", "value": float})
+
+
+def as_share(metric: str, value: float) -> float:
+    """A published value in our units: flat hit rates from percent to a share."""
+    return value / 100 if metric == "hit" else value
+
+
+def metric_name(metric: str, k: int) -> str:
+    """The column name our tables use for a published (metric, k): "hit@5", "hp@20"."""
+    return f"{metric}@{int(k)}"
+
+
+@functools.lru_cache(maxsize=1)
+def _numbers() -> dict[tuple, list[tuple]]:
+    """(table, test_set, model, metric name, k) -> [(dim, value), ...]: the file as a
+    lookup, so that a comparison's hundreds of look-ups stay cheap."""
+    numbers: dict[tuple, list[tuple]] = {}
+    for r in _published().to_dict("records"):
+        key = (r["table"], r["test_set"], r["model"], r["metric"], r["k"])
+        numbers.setdefault(key, []).append((r["dim"], r["value"]))
+    return numbers
+
+
+def paper_value(
+    table: int, test_set: str, model: str, metric: str, dim: int | None = None
+) -> float:
+    """One published number, in our units (a share or a fraction); `metric` is our
+    column name ("hit@5"). Raises KeyError unless exactly one row matches."""
+    name, k = metric.split("@")
+    found = _numbers().get((table, test_set, model, name, int(k)), [])
+    if dim is not None:
+        found = [(d, v) for d, v in found if not pd.isna(d) and d == dim]
+    if len(found) != 1:
+        raise KeyError(
+            f"Table {table} has {len(found)} rows for {model!r} (dim {dim}) "
+            f"on {test_set!r}, {metric}"
+        )
+    return as_share(name, float(found[0][1]))
+
+
+@functools.cache
+def paper_candidates(paper_set: str) -> int:
+    """The number of labels the paper's Table 2 ranks on one of its candidate sets."""
+    rows = _published()
+    counts = rows.loc[
+        (rows["table"] == 2) & (rows["test_set"] == paper_set), "n_candidates"
+    ].unique()
+    if len(counts) != 1:
+        raise KeyError(f"Table 2 has no single n_candidates for {paper_set!r}")
+    return int(counts[0])
+
+
+def published_table(n: int) -> pd.DataFrame:
+    """The paper's Table `n` (1, 2 or 3) in its printed shape: one row per model (and
+    candidate set), one column per metric@k, in the paper's units (hit in percent)."""
+    keys = {1: ["model", "dim"], 2: ["test_set", "model", "n_candidates"]}.get(
+        n, ["test_set", "model"]
+    )
+    rows = published()
+    rows = rows[rows["table"] == n]
+    if rows.empty:
+        raise ValueError(f"the paper has Tables 1-3 in this file, not Table {n}")
+    # By hand rather than pivot: rows keep the paper's order, and an empty dim is a key.
+    wide: dict[tuple, dict] = {}
+    for record in rows.to_dict("records"):
+        key = tuple(record[k] for k in keys)
+        row = wide.setdefault(key, dict(zip(keys, key, strict=True)))
+        row[metric_name(record["metric"], record["k"])] = record["value"]
+    table = pd.DataFrame(list(wide.values()))
+    return table.astype({k: "Int64" for k in keys if k in ("dim", "n_candidates")})
+
+
+def paper_table1(metric: str) -> dict[str, float]:
+    """The paper's Table 1 numbers for one metric ("hit@5"), keyed by the short model
+    names of TABLE1_MODELS, in our units."""
+    return {
+        short: paper_value(1, TABLE1_SET, model, metric, dim)
+        for short, model, dim, _ in TABLE1_MODELS
+    }
+
+
+def table1_metrics() -> list[str]:
+    """The metrics of the paper's Table 1, in its order (no hit@20: it prints none)."""
+    rows = _published()
+    rows = rows[rows["table"] == 1]
+    return list(dict.fromkeys(map(metric_name, rows["metric"], rows["k"])))
+
+
+def published_ks(table: int) -> list[int]:
+    """The k of one of the paper's tables, ascending."""
+    rows = _published()
+    return sorted(int(k) for k in rows.loc[rows["table"] == table, "k"].unique())
+
+
+def chance_hit(k: int, n_candidates: int) -> float:
+    """Chance's flat hit@k when every photo's label is among n_candidates: k / n,
+    capped at 1 where k reaches n."""
+    return min(k, n_candidates) / n_candidates
+
+
+def paper_zero_shot_hit(our_set: str, k: int) -> float:
+    """The paper's DeViSE flat hit@k (a share) on the candidate set matching our
+    `our_set`: DeViSE-0 on a plain set, DeViSE+1K on a "+seen" (+1K) set."""
+    paper_set = PAPER_SET_NAMES[our_set]
+    model = "DeViSE+1K" if paper_set.endswith("+1K") else "DeViSE-0"
+    return paper_value(2, paper_set, model, f"hit@{k}")
+
+
+def paper_chance_hit(our_set: str, k: int) -> float:
+    """Chance's flat hit@k on the paper's candidate set matching our `our_set`."""
+    return chance_hit(k, paper_candidates(PAPER_SET_NAMES[our_set]))

@@ -1,0 +1,214 @@
+"""Maps of the joint space: seeded UMAP layouts (cached by their points and settings)
+of label vectors, and of label vectors and projected photos together, with the names
+of chosen points placed apart (`plots_label_placement.py`)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection
+from importlib.metadata import version
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from ..labels import LabelSpace
+from ..storage import atomic_path, data_root
+from ..wordnet import descends_from, synset_of, wordnet
+from .plots_label_placement import CROWD_DISTANCES, annotate_apart
+
+
+def wordnet_groups(
+    space: LabelSpace,
+    spec: dict[str, tuple[str, int]],
+    exclude_below: dict[str, str] | None = None,
+    seed: int = 0,
+    keep: Collection[str] = (),
+) -> dict[str, list[str]]:
+    """Labels of the space grouped by WordNet ancestor.
+
+    `{"sharks": ("shark.n.01", 40)}` takes up to 40 labels below shark.n.01 (a seeded
+    sample if there are more; the wnids in `keep`, labels a figure names, are always
+    among them). `exclude_below` drops a sub-tree from a group (other fish without the
+    sharks). A label joins only the first group that claims it."""
+    wn = wordnet()
+    rng = np.random.default_rng(seed)
+    exclude_below = exclude_below or {}
+    keep_set = set(keep)
+    taken: set[str] = set()
+    groups = {}
+    for name, (ancestor, limit) in spec.items():
+        root = wn.synset(ancestor)
+        skip = wn.synset(exclude_below[name]) if name in exclude_below else None
+        members = [
+            w
+            for w in space.wnids
+            if w not in taken
+            and descends_from(synset_of(w), root)
+            and not (skip and descends_from(synset_of(w), skip))
+        ]
+        if len(members) > limit:
+            kept = [w for w in members if w in keep_set][:limit]
+            rest = [w for w in members if w not in set(kept)]
+            drawn = rng.choice(rest, size=limit - len(kept), replace=False).tolist()
+            members = sorted(kept + drawn)
+        groups[name] = members
+        taken.update(members)
+    return groups
+
+
+def umap_2d(points: np.ndarray, seed: int = 0, n_neighbors: int = 12):
+    """A seeded 2-d UMAP with cosine distance (a seeded UMAP runs single-threaded,
+    hence the same map on every build).
+
+    The layout is kept in `data/cache/layouts/`, keyed by the points and the settings:
+    a chapter re-run on the same inputs loads its maps instead of paying UMAP's
+    compilation and fit (seconds a map), and other settings compute a new one."""
+    points = np.ascontiguousarray(points, dtype=np.float32)
+    settings = dict(
+        n_neighbors=min(n_neighbors, len(points) - 1),
+        min_dist=0.3,
+        metric="cosine",
+        random_state=seed,
+    )
+    digest = hashlib.sha256(points.tobytes())
+    digest.update(
+        repr((points.shape, sorted(settings.items()), version("umap-learn"))).encode()
+    )
+    cached = data_root() / "cache" / "layouts" / f"{digest.hexdigest()[:20]}.npy"
+    if cached.exists():
+        return np.load(cached)
+    import umap  # seconds to import (numba): only when a layout is computed
+
+    layout = umap.UMAP(**settings, n_jobs=1).fit_transform(points)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(cached) as tmp:
+        with open(tmp, "wb") as handle:
+            np.save(handle, layout)
+    return layout
+
+
+def label_map(
+    space: LabelSpace,
+    groups: dict[str, list[str]],
+    title: str,
+    annotate=(),
+    seed: int = 0,
+):
+    """Scatter of the grouped labels after UMAP, the legend outside the axes.
+
+    `annotate` names labels (wnids, or display names) to write next to their points,
+    placed so that no two names overlap and few other points are covered
+    (`annotate_apart`); labels not on the map are skipped."""
+    wnids = [w for members in groups.values() for w in members]
+    xy = umap_2d(space.vectors[space.index(wnids)], seed=seed)
+    # The legend goes under the axes, so the map keeps the page's width.
+    fig, ax = plt.subplots(figsize=(7.5, 7.5))
+    start = 0
+    for name, members in groups.items():
+        part = xy[start : start + len(members)]
+        ax.scatter(
+            part[:, 0], part[:, 1], s=22, alpha=0.8, label=f"{name} ({len(members)})"
+        )
+        start += len(members)
+    names = [space.names[i] for i in space.index(wnids)]
+    shown = [
+        (names[wnids.index(label)], wnids.index(label))
+        if label in wnids
+        else (label, names.index(label))
+        for label in annotate
+        if label in wnids or label in names
+    ]
+    if shown:
+        chosen = xy[[row for _, row in shown]]
+        ax.scatter(
+            chosen[:, 0],
+            chosen[:, 1],
+            s=40,
+            facecolors="none",
+            lw=1,
+            edgecolors="black",
+        )
+    ax.set_title(title)
+    ax.set_xlabel("UMAP 1 (no units: only neighbourhoods are kept)")
+    ax.set_ylabel("UMAP 2")
+    ax.legend(
+        title="WordNet group (labels)",
+        fontsize=9,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.09),
+        ncol=3,
+    )
+    ax.set_xlim(ax.get_xlim())  # fixed now: the names are placed in pixels
+    ax.set_ylim(ax.get_ylim())
+    fig.tight_layout()
+    if shown:
+        texts = [label for label, _ in shown]
+        annotate_apart(
+            ax, chosen, texts, fontsize=9, mark=0.0, crowd=xy, distances=CROWD_DISTANCES
+        )
+    return fig
+
+
+def joint_map(
+    groups: dict,
+    title: str,
+    styles: dict | None = None,
+    notes=(),
+    seed: int = 0,
+    n_neighbors: int = 15,
+):
+    """One seeded UMAP of several groups of points that live in the same space (label
+    vectors and image embeddings alike), drawn by `draw_map`.
+
+    `groups[name]` is an (n, d) array (empty groups are skipped); `styles` and `notes`
+    are `draw_map`'s. Returns (figure, {group: (n, 2) map coordinates}), the groups
+    in the order given."""
+    names = [name for name, points in groups.items() if len(points)]
+    if not names:
+        raise ValueError("joint_map needs at least one non-empty group of points")
+    xy = umap_2d(
+        np.concatenate([np.asarray(groups[n], dtype=np.float32) for n in names]),
+        seed=seed,
+        n_neighbors=n_neighbors,
+    )
+    bounds = np.cumsum([0] + [len(groups[n]) for n in names])
+    coords = {
+        n: xy[start:end]
+        for n, start, end in zip(names, bounds[:-1], bounds[1:], strict=True)
+    }
+    return draw_map(coords, title, styles, notes), coords
+
+
+def draw_map(coords: dict, title: str, styles=None, notes=(), legend_columns=2):
+    """A 2-d map of groups of points, group by group in the order given (later groups
+    on top), the legend under the axes, and labels that do not collide.
+
+    `coords[name]` is an (n, 2) array; `styles[name]` are scatter keyword arguments
+    (marker, color, s, alpha); `notes` is a list of (group, row, text) to write next to
+    those points, most important first: `annotate_apart` places them in that order
+    and leaves out those with no free place. Returns the figure."""
+    fig, ax = plt.subplots(figsize=(8, 7.6))
+    for name, xy in coords.items():
+        style = {"s": 12, "alpha": 0.6, **(styles or {}).get(name, {})}
+        ax.scatter(xy[:, 0], xy[:, 1], label=f"{name} ({len(xy)})", **style)
+    ax.set_title(title)
+    ax.set_xlabel("UMAP 1 (no unit: only neighbourhoods carry meaning)")
+    ax.set_ylabel("UMAP 2")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.06),
+        ncol=legend_columns,
+        fontsize=8,
+        markerscale=1.5,
+        frameon=False,
+    )
+    ax.margins(0.04)
+    ax.set_xlim(ax.get_xlim())  # fixed now: the labels are placed in pixels
+    ax.set_ylim(ax.get_ylim())
+    fig.tight_layout()
+    items = [(coords[g][row], text) for g, row, text in notes or () if g in coords]
+    if items:
+        annotate_apart(ax, [p for p, _ in items], [t for _, t in items])
+    return fig

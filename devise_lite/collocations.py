@@ -1,0 +1,150 @@
+"""Collocations ("new_york", "world_war") found by gensim's `Phrases` statistics: the
+model the corpus stage configures, its scoring over candidate keys only, and the
+one-process learn-then-apply that the parallel corpus stage is tested against."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+
+from gensim.models.phrases import ENGLISH_CONNECTOR_WORDS, Phrases, original_scorer
+
+from .config import PhraseConfig
+from .phrases import JOIN
+from .progress import progress_bar
+
+
+def phrase_candidates(vocab: Mapping[str, int], min_count: int) -> dict[str, int]:
+    """The multi-word keys that gensim's default scorer could rate above a threshold.
+
+    `original_scorer` is (bigram - min_count) / (a * b) * len_vocab and gensim demands
+    a positive threshold for it: a key counted min_count times or fewer never passes."""
+    return {k: c for k, c in vocab.items() if c > min_count and JOIN in k}
+
+
+def end_words(keys: Iterable[str]) -> set[str]:
+    """The first and last words of multi-word keys: the counts their scores need."""
+    words = set()
+    for key in keys:
+        first, _, rest = key.partition(JOIN)
+        words.add(first)
+        words.add(rest.rpartition(JOIN)[2])
+    return words
+
+
+def score_phrases(
+    candidates: Mapping[str, int],
+    counts: Mapping[str, int],
+    len_vocab: int,
+    corpus_word_count: int,
+    model,
+) -> dict[str, float]:
+    """gensim's `Phrases.export_phrases`, over the candidate keys only.
+
+    Line for line what `score_candidate` does for a vocabulary key: the key split at the
+    delimiter, its first and last words' counts, the model's scorer, `> threshold`."""
+    phrasegrams = {}
+    for key, count in candidates.items():
+        words = key.split(model.delimiter)
+        word_a, word_b = counts.get(words[0], 0), counts.get(words[-1], 0)
+        if word_a <= 0 or word_b <= 0 or count <= 0:
+            continue
+        score = model.scoring(
+            worda_count=word_a,
+            wordb_count=word_b,
+            bigram_count=count,
+            len_vocab=len_vocab,
+            min_count=model.min_count,
+            corpus_word_count=corpus_word_count,
+        )
+        if score > model.threshold:
+            phrasegrams[key] = score
+    return phrasegrams
+
+
+def phrases_model(cfg: PhraseConfig):
+    """An empty gensim `Phrases` with the config's settings, as the old stage made."""
+    return Phrases(
+        None,
+        min_count=cfg.min_count,
+        threshold=cfg.threshold,
+        delimiter=JOIN,
+        connector_words=ENGLISH_CONNECTOR_WORDS,
+    )
+
+
+def frozen_phrases(phrasegrams: dict[str, float], cfg: PhraseConfig):
+    """A gensim `FrozenPhrases` that joins exactly `phrasegrams`."""
+    frozen = phrases_model(cfg).freeze()  # nothing to export: the vocabulary is empty
+    frozen.phrasegrams = phrasegrams
+    return frozen
+
+
+def count_sentences(sentences: Iterable[list[str]], cfg: PhraseConfig):
+    """gensim's own counting: a `Phrases` model that has seen `sentences`."""
+    model = phrases_model(cfg)
+    model.add_vocab(sentences)
+    return model
+
+
+def check_default_scoring(model) -> None:
+    if model.scoring is not original_scorer:  # phrase_candidates relies on its formula
+        raise ValueError("the corpus stage scores phrases with gensim's default only")
+
+
+# ---------------------------------------------------------------- one process
+
+
+def read_lines(path: Path) -> Iterator[list[str]]:
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            yield line.split()
+
+
+def write_lines(
+    sentences: Iterable[list[str]],
+    path: Path,
+    total: int | None = None,
+    desc: str = "write corpus",
+) -> tuple[int, int]:
+    """Write one space-separated sentence per line; returns (sentences, tokens)."""
+    n_sentences = n_tokens = 0
+    with open(path, "w", encoding="utf-8") as out:
+        for tokens in progress_bar(
+            sentences, total=total, desc=desc, unit="par", mininterval=2
+        ):
+            out.write(" ".join(tokens))
+            out.write("\n")
+            n_sentences += 1
+            n_tokens += len(tokens)
+    return n_sentences, n_tokens
+
+
+def apply_phrases(
+    source: Path, target: Path, cfg: PhraseConfig, total: int | None = None
+) -> list:
+    """Run `cfg.passes` rounds of learn-then-apply (each can lengthen phrases by one
+    word)."""
+    frozen_models = []
+    current = source
+    for round_ in range(cfg.passes):
+        sentences = progress_bar(
+            read_lines(current), total=total, desc="learn phrases", unit="par"
+        )
+        model = count_sentences(sentences, cfg).freeze()
+        frozen_models.append(model)
+        out = (
+            target
+            if round_ == cfg.passes - 1
+            else target.with_suffix(f".pass{round_}.txt")
+        )
+        write_lines(
+            (model[s] for s in read_lines(current)),
+            out,
+            total,
+            desc=f"apply phrases ({round_ + 1}/{cfg.passes})",
+        )
+        if current != source:
+            current.unlink()
+        current = out
+    return frozen_models

@@ -1,0 +1,96 @@
+"""A full disk, recognised whichever library's write it stopped, and measured.
+
+Python and numpy raise `OSError(ENOSPC)`; gensim and pandas pass that on, sometimes
+wrapped; torch's zip writer raises a `RuntimeError` ("unexpected pos ...") that has lost
+its errno, and C++ writers may say only that they failed: those are recognised by a
+nearly full file system at the moment of the failure (before any cleanup).
+`storage.atomic_path` turns each into one `OutOfSpaceError` that names the data root
+and what the work needs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import OutOfSpaceError
+
+SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+_SPACE_WORDS = ("No space left on device", "Disk quota exceeded")
+_TORCH_WRITE_FAILED = ("unexpected pos", "file write failed", "PytorchStreamWriter")
+
+
+def out_of_space(err: BaseException, where: Path) -> bool:
+    """Whether `err` (or an error it came from) is a write refused for lack of space
+    on the file system of `where`."""
+    for seen in _chain(err):
+        if isinstance(seen, OutOfSpaceError):
+            return True
+        if isinstance(seen, OSError) and seen.errno in SPACE_ERRNOS:
+            return True
+        text = str(seen)
+        if any(words in text for words in _SPACE_WORDS):
+            return True
+        if any(sign in text for sign in _TORCH_WRITE_FAILED) and _nearly_full(where):
+            return True
+    # A C++ writer (ONNX's, protobuf's) may say only that it failed: a write that
+    # fails with the disk full failed for that.
+    return isinstance(err, (OSError, RuntimeError)) and _nearly_full(where)
+
+
+def space_error(
+    err: BaseException,
+    root: Path,
+    written: int,
+    at_least: bool = True,
+    what: str | None = None,
+) -> OutOfSpaceError:
+    """`err` as an `OutOfSpaceError` about the data root `root`, adding `written`
+    (bytes this level had written when the disk filled) to what an inner level had
+    counted; the free space is measured now (after this level's cleanup)."""
+    inner = next((e for e in _chain(err) if isinstance(e, OutOfSpaceError)), None)
+    if inner is not None:
+        written += inner.needed
+        at_least = inner.at_least or written > inner.needed
+        what = what or inner.what
+    try:
+        free = shutil.disk_usage(root).free
+    except OSError:
+        free = 0
+    return OutOfSpaceError(str(root), free, written, at_least, what or "the work")
+
+
+def tree_bytes(path: Path) -> int:
+    """The disk space a file, or every file under a folder, takes (0 if there is
+    none): blocks allocated, so a sparse file counts what was written to it."""
+    paths = [path] if path.is_file() else []
+    for root, _dirs, files in os.walk(path):
+        paths += [Path(root) / name for name in files]
+    total = 0
+    for file in paths:
+        with contextlib.suppress(OSError):
+            stat = file.lstat()
+            total += getattr(stat, "st_blocks", stat.st_size // 512) * 512
+    return total
+
+
+def _nearly_full(where: Path) -> bool:
+    try:
+        usage = shutil.disk_usage(where)
+    except OSError:
+        return False
+    return usage.free < max(2**20, usage.total // 200)
+
+
+def _chain(err: BaseException) -> Iterator[BaseException]:
+    """`err`, then the error it was raised from or during, and so on."""
+    met: set[int] = set()
+    seen: BaseException | None = err
+    while seen is not None and id(seen) not in met:  # a chain can loop
+        met.add(id(seen))
+        yield seen
+        seen = seen.__cause__ or seen.__context__

@@ -1,0 +1,154 @@
+"""More zero-shot test photos: labelled photo sets beside Caltech-101 whose classes are
+ImageNet-21K labels outside ILSVRC's 1,000 (chapter 6).
+
+Each set's classes are mapped by hand to WordNet 3.0 noun synsets, as Caltech-101's
+are (`resources/<set>_wordnet.csv`: class, name, wnid, synset, note), by one rule: a
+class maps to the synset that *is* the class, the one its name names in the sense its
+photos show (a lemma of the synset is the class's common or Latin name). A cultivar or
+a colour of a plant ("Bishop of Llandaff", "orange dahlia") maps to the plant's
+synset, WordNet's finest; a class whose photos contradict its name (Flowers-102's
+"watercress" are garden nasturtiums) to what the photos show. Never to a broader
+synset: where WordNet has no synset that is the class (only its genus, or only "curry"
+for chicken curry), or where that synset is no ImageNet-21K label, or is one of
+ILSVRC's 1,000 (seen in training), the wnid stays empty and the note says why. Classes
+that map to one synset pool into one label (Flowers-102's three dahlias).
+
+A photo's `LabelledImage.source` is its class; which set it comes from is the key of
+`set_photos`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from .datasets import IMAGE_SUFFIXES, locate
+from .errors import BadInputError
+from .images import LabelledImage
+
+
+@dataclass(frozen=True)
+class PhotoSet:
+    """A labelled photo set of the registry: where its classes' folders lie."""
+
+    name: str  # its registry name (datasets.py)
+    title: str
+    class_folders: str  # glob of the class folders, relative to the located folder
+    mapping_file: str  # resources/<...>.csv: class, name, wnid, synset, note
+
+
+PHOTO_SETS = {
+    s.name: s
+    for s in [
+        # <split>/<label>/ in the mirror (train, valid, test), jpg/<label>/ unpacked
+        PhotoSet("flowers102", "Flowers-102", "*/*", "flowers102_wordnet.csv"),
+        PhotoSet("pacs", "PACS (photos)", "*", "pacs_wordnet.csv"),
+        PhotoSet("food101", "Food-101", "*", "food101_wordnet.csv"),
+    ]
+}
+MAPPING_COLUMNS = ["class", "name", "wnid", "synset", "note"]
+
+
+def photo_set(name: str) -> PhotoSet:
+    try:
+        return PHOTO_SETS[name]
+    except KeyError:
+        raise BadInputError(
+            f"unknown zero-shot photo set {name!r}; known: {', '.join(PHOTO_SETS)}"
+        ) from None
+
+
+# ---------------------------------------------------------------- the reviewed mappings
+
+
+def mapping_rows(name: str) -> list[dict[str, str]]:
+    """A set's shipped mapping, one row per class (class, name, wnid, synset, note);
+    excluded classes have an empty wnid and synset. Without pandas."""
+    text = resources.files("devise_lite").joinpath(
+        "resources", photo_set(name).mapping_file
+    )
+    return list(csv.DictReader(io.StringIO(text.read_text())))
+
+
+def mapping_table(names):
+    """The shipped mappings of the sets `names`, one row per class (a DataFrame:
+    dataset, class, name, wnid, synset, note)."""
+    rows = [{"dataset": name} | row for name in names for row in mapping_rows(name)]
+    return pd.DataFrame(rows, columns=["dataset", *MAPPING_COLUMNS])
+
+
+def mapping_summary(names):
+    """Per set: its classes, how many map to a label, and to how many labels (a
+    DataFrame indexed by the set's title)."""
+    rows = []
+    for name in names:
+        classes = mapping_rows(name)
+        mapped = [row["wnid"] for row in classes if row["wnid"]]
+        rows.append(
+            {
+                "photo set": photo_set(name).title,
+                "classes": len(classes),
+                "mapped classes": len(mapped),
+                "labels": len(set(mapped)),
+            }
+        )
+    return pd.DataFrame(rows).set_index("photo set")
+
+
+# ---------------------------------------------------------------- the photos
+
+
+def _photos_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def class_photos(name: str, root: Path | None = None) -> dict[str, list[Path]]:
+    """Every photo of a set by class (the mapping's order), each class's sorted by its
+    path below the set's folder (`root`: the located one by default)."""
+    spec, rows = photo_set(name), mapping_rows(name)
+    root = locate(name) if root is None else root
+    known = {row["class"] for row in rows}
+    found: dict[str, list[Path]] = {}
+    for folder in sorted(p for p in root.glob(spec.class_folders) if p.is_dir()):
+        photos = _photos_in(folder)
+        if photos:  # the mirror's split folders hold only some classes
+            found.setdefault(folder.name, []).extend(photos)
+    unknown = sorted(set(found) - known)
+    if unknown:
+        raise BadInputError(
+            f"{root} has class folders the {spec.title} mapping does not know: "
+            f"{', '.join(unknown)}; move them out of the dataset, or add a row for "
+            f"each to devise_lite/resources/{spec.mapping_file} (an empty wnid "
+            "excludes one)"
+        )
+    return {
+        row["class"]: sorted(found[row["class"]], key=lambda p: p.relative_to(root))
+        for row in rows
+        if row["class"] in found
+    }
+
+
+def labelled_photos(
+    name: str, per_class: int | None = None, root: Path | None = None
+) -> list[LabelledImage]:
+    """The photos of a set's mapped classes, as labelled images (class by class, in
+    the mapping's order): the first `per_class` of each class, or all."""
+    if per_class is not None and per_class < 1:
+        raise ValueError(f"per_class must be at least 1 or None, got {per_class}")
+    wnid_of = {row["class"]: row["wnid"] for row in mapping_rows(name)}
+    return [
+        LabelledImage(path, wnid_of[cls], cls)
+        for cls, paths in class_photos(name, root).items()
+        if wnid_of[cls]
+        for path in paths[:per_class]
+    ]
+
+
+def set_photos(names, per_class: int | None = None) -> dict[str, list[LabelledImage]]:
+    """{set: its mapped photos} for each set of `names`, in that order."""
+    return {name: labelled_photos(name, per_class) for name in names}
