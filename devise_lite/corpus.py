@@ -322,7 +322,7 @@ def _tokenise(source, text, lexicon, joined, processes, progress):
             "batch",
         )
     else:
-        files = text_files(source, text.max_files)
+        files = text_files(source, text.max_files, text.extra_files)
         fn, items, total, unit = tokenise_file, files, len(files), "file"
     with progress_bar(
         total=total, desc="tokenise + label phrases", unit=unit, progress=progress

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import os
 import shutil
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,11 +59,21 @@ def space_error(
         written += inner.needed
         at_least = inner.at_least or written > inner.needed
         what = what or inner.what
+    what = what or "the work"
+    return OutOfSpaceError(str(root), free_space(err, root), written, at_least, what)
+
+
+def free_space(err: BaseException, root: Path) -> int:
+    """The bytes free on the file system of `root` once the failed write's files are
+    closed: a deleted file still open (torch's writer, referenced by the traceback's
+    frames) keeps its space until then."""
+    for seen in _chain(err):
+        traceback.clear_frames(seen.__traceback__)  # their locals: the open writers
+    gc.collect()
     try:
-        free = shutil.disk_usage(root).free
+        return shutil.disk_usage(root).free
     except OSError:
-        free = 0
-    return OutOfSpaceError(str(root), free, written, at_least, what or "the work")
+        return 0
 
 
 def tree_bytes(path: Path) -> int:

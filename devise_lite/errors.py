@@ -42,7 +42,8 @@ class OutOfSpaceError(UserError):
     ):
         self.root, self.free, self.needed = root, free, needed
         self.at_least, self.what = at_least, what
-        amount = f"at least {_size(needed)}" if at_least else _size(needed)
+        # A lower bound is what was written when the disk filled: more was needed.
+        amount = f"more than {_size(needed)}" if at_least else _size(needed)
         need = f"{what} needs {amount}; " if needed > 0 else ""
         super().__init__(
             f"no space left on the data root {root} ({need}{_size(free)} free): "

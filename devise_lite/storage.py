@@ -34,7 +34,13 @@ try:
 except ImportError:  # Windows: no lock
     fcntl = None
 
-from .diskspace import SPACE_ERRNOS, out_of_space, space_error, tree_bytes
+from .diskspace import (
+    SPACE_ERRNOS,
+    free_space,
+    out_of_space,
+    space_error,
+    tree_bytes,
+)
 from .errors import OutOfSpaceError, UserError
 from .integrity import (
     STAMPS,
@@ -344,10 +350,7 @@ def _stage_space_error(err: OutOfSpaceError, folder: Path) -> OutOfSpaceError:
             size = sum(record["bytes"] for record in files.values())
             if size >= needed:
                 needed, at_least = size, False
-    try:
-        free = shutil.disk_usage(folder.parent).free  # now that the folder is gone
-    except OSError:
-        free = err.free
+    free = free_space(err, folder.parent)  # now that the folder is gone
     return OutOfSpaceError(err.root, free, needed, at_least, f"the {stage} stage")
 
 

@@ -183,11 +183,14 @@ def is_xml_dump(path: Path) -> bool:
     return path.is_file() and ".xml" in path.name
 
 
-def text_files(source: Path | str, max_files: int | None = None) -> list[Path]:
+def text_files(
+    source: Path | str, max_files: int | None = None, extra_files: tuple[str, ...] = ()
+) -> list[Path]:
     """The files a read of `source` opens, in reading order; `BadTextError` if none.
 
     An XML dump or a single file is itself; a folder gives its first `max_files`
-    WikiExtractor files (XML dumps ignore `max_files`)."""
+    WikiExtractor files (XML dumps ignore `max_files`), then the `extra_files` named
+    under it that are not among them."""
     source = Path(source)
     if not source.exists():
         raise BadTextError(
@@ -197,6 +200,12 @@ def text_files(source: Path | str, max_files: int | None = None) -> list[Path]:
     if source.is_file():
         return [source]
     files = wikiextractor_files(source, max_files)
+    for name in extra_files:
+        extra = source / name
+        if not extra.is_file():
+            raise BadTextError(f"{extra} (in TextConfig.extra_files) does not exist")
+        if extra not in files:
+            files.append(extra)
     if not files:
         raise BadTextError(
             f"{source} holds no WikiExtractor files (wiki_NN or wiki_NN.bz2) "
@@ -206,7 +215,7 @@ def text_files(source: Path | str, max_files: int | None = None) -> list[Path]:
 
 
 def text_fingerprint(
-    source: Path | str, max_files: int | None = None
+    source: Path | str, max_files: int | None = None, extra_files: tuple[str, ...] = ()
 ) -> list[tuple[str, int, int]]:
     """(name relative to `source`, bytes, modification time in ns) of each file read.
 
@@ -216,7 +225,7 @@ def text_fingerprint(
     base = source.parent if source.is_file() else source
     return [
         (path.relative_to(base).as_posix(), stat.st_size, stat.st_mtime_ns)
-        for path in text_files(source, max_files)
+        for path in text_files(source, max_files, extra_files)
         for stat in [path.stat()]
     ]
 

@@ -192,7 +192,7 @@ def test_kills_at_several_points_then_a_damaged_checkpoint_then_resume(data, tin
 
 
 def test_two_runs_at_once_both_finish_with_the_results_of_one(data, tiny_run):
-    for name in ("zeroshot_caltech", "shark_models"):
+    for name in ("sharks", "evaluate", "shark_features"):  # and what uses them
         shutil.rmtree(stage(data, name))
     runs = [
         subprocess.Popen(

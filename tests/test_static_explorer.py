@@ -1,7 +1,8 @@
 """Chapter 7's static explorer (`devise_lite.book.static_explorer`): the neighbour
-tables written into the page are the explorer's own answers, the page loads nothing
-from the internet, and the book's extension that serves plotly.js (`_ext/plotly_assets`)
-loads it on the explorer's page only. Hand-made explorers, no stages."""
+tables written into the page (`explorer_answers`) are the explorer's own answers, the
+output loads nothing from the internet, and the book's extension that serves plotly.js
+(`_ext/plotly_assets`) loads it on the explorer's page only. Hand-made explorers; once,
+the tiny preset's (its synonyms share a vector: exact ties)."""
 
 import importlib.util
 import json
@@ -15,14 +16,16 @@ import numpy as np
 import pytest
 
 from devise_lite.book.explorer import Explorer, GalleryImage, ModelView
-from devise_lite.book.static_explorer import (
-    PAGE_MARKER,
-    PLOTLY_SCRIPT,
+from devise_lite.book.explorer_answers import (
     answers_data,
     map_queries,
     nearest_labels,
-    plotly_js_file,
     shown_table,
+)
+from devise_lite.book.static_explorer import (
+    PAGE_MARKER,
+    PLOTLY_SCRIPT,
+    plotly_js_file,
     static_explorer,
 )
 from devise_lite.labels import LabelSpace
@@ -73,11 +76,8 @@ def groups_of(explorer):
     return labels, {"photos": list(explorer.images)}
 
 
-@pytest.mark.parametrize("candidates", ["all", "unseen"])
-def test_the_page_shows_what_the_explorer_answers(explorer, candidates):
-    labels, photos = groups_of(explorer)
-    queries = map_queries(explorer, labels, photos)
-    k = 5
+def assert_shown_as_answered(explorer, queries, k, candidates):
+    """The page's table of every query under every model is the explorer's answer."""
     data = answers_data(
         explorer, queries, nearest_labels(explorer, queries, k, candidates)
     )
@@ -95,8 +95,16 @@ def test_the_page_shows_what_the_explorer_answers(explorer, candidates):
                 expected["cosine"].to_numpy(), abs=6e-4
             )
             assert shown["seen"].tolist() == expected["seen"].tolist()
-            truth = expected["true"] if "true" in expected else [False] * k
+            truth = expected["true"] if "true" in expected else [False] * len(shown)
             assert shown["true"].tolist() == list(truth)
+    return data
+
+
+@pytest.mark.parametrize("candidates", ["all", "unseen"])
+def test_the_page_shows_what_the_explorer_answers(explorer, candidates):
+    labels, photos = groups_of(explorer)
+    queries = map_queries(explorer, labels, photos)
+    data = assert_shown_as_answered(explorer, queries, 5, candidates)
     if candidates == "all":  # the models agree on some answers: written once
         assert any(isinstance(a, int) for per in data["answers"] for a in per)
     if candidates == "all":  # a label leaves itself out, not its twin
@@ -198,3 +206,25 @@ def test_the_extension_serves_plotly_on_the_explorer_page_only(tmp_path):
     copied = tmp_path / "_static" / PLOTLY_SCRIPT
     assert copied.read_bytes() == plotly_js_file().read_bytes()
     assert b"window.Plotly" in copied.read_bytes()[-200:]  # no AMD: a global
+
+
+def test_the_tiny_map_shown_as_the_tiny_explorer_answers(tiny_run):
+    """Chapter 7's first map on the tiny preset's stages: every second point, under
+    every model (reuses the session's tiny caches)."""
+    from devise_lite import pipeline
+    from devise_lite.book import explorer_views as views
+    from devise_lite.book.explorer_build import explorer_for
+    from devise_lite.config import get_preset
+    from devise_lite.evaluation import DEVISE_1K
+    from devise_lite.sharks import shark_wnids
+
+    cfg = get_preset("tiny")
+    explorer = explorer_for(cfg)
+    groups = views.map_label_groups(
+        explorer.sets_of(DEVISE_1K),
+        pipeline.experiment_labels(cfg),
+        shark_wnids(explorer.space.wnids),
+    )
+    queries = map_queries(explorer, groups, views.map_photo_groups(explorer.images))
+    assert {q.kind for q in queries} == {"label", "image"}
+    assert_shown_as_answered(explorer, queries[::2], 8, "21k+seen")

@@ -35,7 +35,9 @@ def label_vocabulary(cfg: Config) -> list[str]:
 
 
 def reads_corpus(cfg: Config):
-    fingerprint = text_fingerprint(text_source(cfg), cfg.text.max_files)
+    fingerprint = text_fingerprint(
+        text_source(cfg), cfg.text.max_files, cfg.text.extra_files
+    )
     # the number of processes changes only the speed: the output is the same
     text = replace(cfg.text, processes=None)
     return fingerprint, text, cfg.phrases, cfg.labels.vocabulary

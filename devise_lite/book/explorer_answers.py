@@ -1,0 +1,205 @@
+"""The explorer's answers for a fixed set of queries, precomputed: every label and
+photo of chapter 7's first map, its k nearest labels under each model, in a compact
+form for a page without a kernel (`static_explorer`).
+
+The answers are the ones `Explorer` gives (tests/test_static_explorer.py holds them
+equal, query by query), computed in seconds rather than minutes: one matrix product per
+chunk of queries, and one ranking shared by the models that rank the same vectors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..vectors import top_k, unit
+from .explorer import Explorer
+
+_CHUNK = 256  # query rows scored at once: (256, 21k) float32 scores are ~20 MB
+# A bound on how far two float32 products of the same unit vectors (up to 800-d) can
+# round apart (n * eps = 800 * 6e-8 = 5e-5 each): scores closer than this may swap.
+_ROUNDING = 1e-4
+
+
+@dataclass(frozen=True)
+class MapQuery:
+    """One point of the map as a query: a label (wnid) or a gallery photo (name)."""
+
+    kind: str  # "label" or "image", as `Explorer.answer` takes them
+    query: str
+    caption: str  # what the reader reads in the list and on hover
+    group: str  # the map group the point belongs to
+
+
+def map_queries(
+    explorer: Explorer,
+    label_groups: Mapping[str, Sequence[str]],
+    photo_groups: Mapping[str, Sequence[str]],
+) -> list[MapQuery]:
+    """The map's points as queries, group by group, in the order of `map_points`."""
+    name_of = dict(zip(explorer.space.wnids, explorer.space.names, strict=True))
+    queries = [
+        MapQuery("label", w, f"{name_of[w]} ({w})", group)
+        for group, wnids in label_groups.items()
+        for w in wnids
+    ]
+    for group, names in photo_groups.items():
+        for name in names:
+            truth = explorer.images[name].wnid
+            label = name_of.get(truth) or explorer.missing.get(truth) or truth
+            label = label or "unknown label"
+            queries.append(MapQuery("image", name, f"photo of {label}: {name}", group))
+    return queries
+
+
+def nearest_labels(
+    explorer: Explorer, queries: Sequence[MapQuery], k: int, candidates: str
+) -> dict[str, list[tuple[list[str], np.ndarray] | None]]:
+    """Per model, each query's k nearest labels among `candidates` as (wnids, cosines),
+    best first: what `Explorer.neighbours_of_label` and `neighbours_of_image` answer,
+    the same labels in the same order (a label leaves itself out; exact ties, such as
+    synonyms with one vector, go to the first candidate). Seconds, where asking the
+    explorer ~1,400 times per model takes minutes: one matrix product per chunk of
+    queries, no table per answer, and models that rank the same label vectors share
+    their label answers. None where the model cannot place a query."""
+    labels = [i for i, q in enumerate(queries) if q.kind == "label"]
+    photos = [i for i, q in enumerate(queries) if q.kind == "image"]
+    features = [explorer.image_features(queries[i].query)[0] for i in photos]
+    done: dict[tuple, list] = {}  # (label vectors, candidates) -> label answers
+    answers = {}
+    for model in explorer.models:
+        view, sets = explorer.model_view(model), explorer.sets_of(model)
+        if candidates not in sets:
+            raise ValueError(f"{model!r} has no candidate set {candidates!r}")
+        space = view.space
+        rows = space.index(sets[candidates])
+        found: list = [None] * len(queries)
+        key = (id(space), rows.tobytes())
+        if key not in done:
+            wnids = [queries[i].query for i in labels]
+            done[key] = _ranked(
+                space, rows, space.vectors[space.index(wnids)], k, wnids
+            )
+        for i, answer in zip(labels, done[key], strict=True):
+            found[i] = answer
+        if view.embed_images is not None and photos:
+            points = view.embed_images(np.stack(features))
+            one_by_one = _one_at_a_time(view.embed_images, features)
+            ranked = _ranked(space, rows, points, k, exact=one_by_one)
+            for i, answer in zip(photos, ranked, strict=True):
+                found[i] = answer
+        answers[model] = found
+    return answers
+
+
+def _ranked(
+    space, rows, points, k, themselves=None, exact=None
+) -> list[tuple[list[str], np.ndarray]]:
+    """The k candidates (`rows` of `space`) nearest to each point, as `vectors.nearest`
+    ranks them; point i leaves out the label `themselves[i]`, when given.
+
+    A chunk of points is scored by one matrix product, which rounds differently from
+    `nearest`'s product per point (by ~1e-7, at most `_ROUNDING`): where two of a
+    point's best scores are that close, the order could differ, so that point is
+    scored again as `nearest` scores it, from `exact(i)` (the point as the explorer
+    makes it; default: `points[i]`)."""
+    vectors = space.vectors[rows]
+    column = {space.wnids[r]: c for c, r in enumerate(rows)}
+    answers = []
+    for start in range(0, len(points), _CHUNK):
+        chunk = unit(np.asarray(points[start : start + _CHUNK], dtype=np.float32))
+        scores = chunk @ vectors.T
+        close = _near_ties(scores, k)
+        for r in np.flatnonzero(close):
+            point = exact(start + r) if exact else points[start + r]
+            scores[r] = vectors @ unit(np.asarray(point, np.float32))
+        if themselves is not None:
+            for r, wnid in enumerate(themselves[start : start + _CHUNK]):
+                if wnid in column:
+                    scores[r, column[wnid]] = -np.inf
+        best = top_k(scores, min(k, len(rows)))
+        cosines_of = np.take_along_axis(scores, best, axis=1)
+        for picked, cosines in zip(best, cosines_of, strict=True):
+            kept = np.isfinite(cosines)
+            wnids = [space.wnids[rows[c]] for c in picked[kept]]
+            answers.append((wnids, cosines[kept].astype(float)))
+    return answers
+
+
+def _one_at_a_time(embed, features):
+    """Photo i's point as the explorer makes it: embedded alone (a batch rounds
+    otherwise)."""
+    return lambda i: embed(features[i][None])[0]
+
+
+def _near_ties(scores: np.ndarray, k: int) -> np.ndarray:
+    """Rows whose k + 2 best scores (the point itself may be among them) hold two
+    closer than `_ROUNDING`: their ranking could depend on the rounding."""
+    best = min(k + 2, scores.shape[1])
+    top = -np.sort(-np.partition(-scores, best - 1, axis=1)[:, :best], axis=1)
+    return (np.diff(-top, axis=1) < _ROUNDING).any(axis=1)
+
+
+def answers_data(
+    explorer: Explorer,
+    queries: Sequence[MapQuery],
+    answers: Mapping[str, Sequence[tuple[list[str], np.ndarray] | None]],
+) -> dict:
+    """The answers, compact for the page. Labels are numbers into "labels" ([name,
+    wnid] each); an answer is a flat list of (label, cosine in thousandths) pairs, None
+    where the model cannot place the query, or the number of an earlier model with the
+    same answer (the word-space models agree on labels); "seen" lists each model's
+    seen labels among them, "truth" each query's true label (-1: none)."""
+    names = dict(zip(explorer.space.wnids, explorer.space.names, strict=True))
+    numbers: dict[str, int] = {}
+    truth = [
+        numbers.setdefault(explorer.images[q.query].wnid, len(numbers))
+        if q.kind == "image" and explorer.images[q.query].wnid
+        else -1
+        for q in queries
+    ]
+    flats: list[list] = [[] for _ in queries]
+    for found in answers.values():
+        for flat, answer in zip(flats, found, strict=True):
+            pairs = None
+            if answer is not None:
+                pairs = []
+                for wnid, cosine in zip(*answer, strict=True):
+                    pairs += [
+                        numbers.setdefault(wnid, len(numbers)),
+                        round(cosine * 1000),
+                    ]
+            flat.append(flat.index(pairs) if pairs and pairs in flat else pairs)
+    seen = [set(explorer.sets_of(m).get("seen", ())) for m in answers]
+    return {
+        "models": list(answers),
+        "labels": [[names.get(w, w), w] for w in numbers],
+        "seen": [[n for w, n in numbers.items() if w in s] for s in seen],
+        "truth": truth,
+        "answers": flats,
+    }
+
+
+def shown_table(data: dict, row: int, model: str) -> pd.DataFrame | None:
+    """What the page shows for query `row` under `model` (what its script reads)."""
+    column = data["models"].index(model)
+    flat = data["answers"][row][column]
+    if isinstance(flat, int):  # the same answer as an earlier model's
+        flat = data["answers"][row][flat]
+    if flat is None:
+        return None
+    pairs = np.asarray(flat, dtype=np.int64).reshape(-1, 2)
+    seen = set(data["seen"][column])
+    return pd.DataFrame(
+        {
+            "rank": np.arange(1, len(pairs) + 1),
+            "name": [data["labels"][i][0] for i in pairs[:, 0]],
+            "wnid": [data["labels"][i][1] for i in pairs[:, 0]],
+            "cosine": pairs[:, 1] / 1000,
+            "seen": [i in seen for i in pairs[:, 0]],
+            "true": pairs[:, 0] == data["truth"][row],
+        }
+    )
