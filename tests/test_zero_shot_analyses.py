@@ -139,8 +139,9 @@ def test_lever_ablation_reads_each_setting_against_the_preset_and_chance():
 
     ablation = pd.DataFrame(
         [
-            row("DeViSE-1K", "", 0.20, 0.25),
-            row("DeViSE-1K, 1 view", "", 0.10, 0.12, views=1),
+            # a stage's CSV reads an empty setting back as missing
+            row("DeViSE-1K", float("nan"), 0.20, 0.25),
+            row("DeViSE-1K, 1 view", float("nan"), 0.10, 0.12, views=1),
             row("DeViSE-1K, margin=0.2", "margin=0.2", 0.23, 0.24),
         ]
     )

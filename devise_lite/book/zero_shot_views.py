@@ -78,9 +78,9 @@ def view_ablation(
     `zero_shot_ablation.csv` trained toward every seen label, by their number of views,
     with `metric` per photo and per label on one candidate set, and chance's multiple
     (chance from Table 2's row of the paper's setting)."""
-    here = ablation[
-        (ablation["candidate_set"] == candidate_set) & (ablation["setting"] == "")
-    ]
+    # a stage's CSV reads an empty cell as missing: no setting changed
+    setting = ablation["setting"].fillna("")
+    here = ablation[(ablation["candidate_set"] == candidate_set) & (setting == "")]
     here = here[here["n_seen"] == here["n_seen"].max()].sort_values("views")
     chance = _chance(table2, candidate_set, metric)
     per_label = f"label_{metric}"
@@ -115,7 +115,9 @@ def lever_ablation(
     then each model of `zero_shot_ablation.csv` with one phase 1 setting changed, with
     `metric` per photo and per label on one candidate set, chance's multiple, and the
     change against DeViSE-1K (in points of `metric` per photo)."""
-    here = ablation[ablation["candidate_set"] == candidate_set]
+    here = ablation[ablation["candidate_set"] == candidate_set].assign(
+        setting=lambda t: t["setting"].fillna("")  # an empty cell reads as missing
+    )
     base = here[here["model"] == DEVISE_1K]
     rows = pd.concat([base, here[here["setting"] != ""]])
     chance = _chance(table2, candidate_set, metric)
