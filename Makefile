@@ -37,8 +37,10 @@ browser:                     ## chromium + chromium-driver for the browser tests
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; \
 	fi
 
+# One pytest-xdist worker a core: the workers share the tiny run's stages and the book
+# build (tests/conftest.py), so nothing is built twice.
 test: install                ## every test (tiny preset, real data from the mirror)
-	$(PYTHON) -m pytest -q
+	$(PYTHON) -m pytest -q -n auto
 
 test-fast: install           ## the tests not marked slow: under 90 seconds
 	$(PYTHON) -m pytest -q -m "not slow"

@@ -28,9 +28,8 @@ class Dataset:
     title: str
     url: str  # where a user with a network gets it
     archive: str  # file name the download is saved under
-    checksum: (
-        str | None
-    )  # "md5:<hex>" or "sha256:<hex>"; None where the host fixes none
+    # "md5:<hex>" or "sha256:<hex>"; None where the host fixes none
+    checksum: str | None
     folder: str  # the extracted dataset, relative to a mirror or the data root
     verify: Callable[[Path], None]
     unpack: Callable[[Path, Path], None]  # (archive, target folder) -> fills target
@@ -40,21 +39,17 @@ class Dataset:
 # ---------------------------------------------------------------- fetching
 
 
-def file_checksum(path: Path, algorithm: str) -> str:
-    digest = hashlib.new(algorithm)
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def verify_checksum(path: Path, expected: str | None) -> None:
     """Raise DatasetIntegrityError if `path` does not match `expected` ("md5:<hex>",
     "sha256:<hex>")."""
     if expected is None:
         return
     algorithm, _, want = expected.partition(":")
-    got = file_checksum(path, algorithm)
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    got = digest.hexdigest()
     if got != want:
         corrupt = path.with_name(path.name + ".corrupt")
         path.replace(corrupt)

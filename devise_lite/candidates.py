@@ -38,15 +38,6 @@ LIST_FILES = {
 }
 
 
-def check_name(name: str, allowed: Collection[str] = PREDICT_SETS) -> str:
-    """`name` if it names a candidate set, else a ValueError listing the names."""
-    if name not in allowed:
-        raise ValueError(
-            f"unknown candidate set {name!r}; choose one of {', '.join(allowed)}"
-        )
-    return name
-
-
 def with_seen(
     base: Iterable[str], seen: Iterable[str], plus: bool, vocabulary: list[str]
 ) -> list[str]:
@@ -64,7 +55,11 @@ def hop_set(
 ) -> list[str]:
     """One set by the hop rule; `hierarchy` (a `hierarchy.Hierarchy`) for the hop sets
     only."""
-    base, _, plus = check_name(name, CANDIDATE_SETS).partition("+")
+    if name not in CANDIDATE_SETS:
+        raise ValueError(
+            f"unknown candidate set {name!r}; choose one of {', '.join(CANDIDATE_SETS)}"
+        )
+    base, _, plus = name.partition("+")
     seen = set(seen)
     if base == "21k":
         chosen = set(vocabulary) - seen

@@ -123,8 +123,7 @@ def write_lines(
 def apply_phrases(
     source: Path, target: Path, cfg: PhraseConfig, total: int | None = None
 ) -> list:
-    """Run `cfg.passes` rounds of learn-then-apply (each can lengthen phrases by one
-    word)."""
+    """`cfg.passes` rounds of learn-then-apply (each can lengthen phrases by a word)."""
     frozen_models = []
     current = source
     for round_ in range(cfg.passes):
@@ -133,11 +132,8 @@ def apply_phrases(
         )
         model = count_sentences(sentences, cfg).freeze()
         frozen_models.append(model)
-        out = (
-            target
-            if round_ == cfg.passes - 1
-            else target.with_suffix(f".pass{round_}.txt")
-        )
+        last = round_ == cfg.passes - 1
+        out = target if last else target.with_suffix(f".pass{round_}.txt")
         write_lines(
             (model[s] for s in read_lines(current)),
             out,

@@ -54,10 +54,6 @@ from .text import (
 # give about 490 k tokens (5x the minimum); not-Wikipedia text (a README) gives 0.
 MIN_CORPUS_TOKENS = 100_000
 
-# Put into the corpus stage's cache key: it changes whenever the same text and config
-# give another corpus. 2: letters of every script, NFKC (text.tokenize); 1 was [a-z0-9].
-CORPUS_FORMAT = 2
-
 # Markup per XML work item: big enough to amortise the hand-over, small enough that
 # `processes` x `_AHEAD` items in flight stay a few hundred MB.
 _XML_BATCH_CHARS = 4_000_000
@@ -195,10 +191,6 @@ def write_pieces(pieces: Iterable[Piece], path: Path, bar) -> tuple[list[Block],
 # ---------------------------------------------------------------- the stage
 
 
-def default_processes() -> int:
-    return os.cpu_count() or 1
-
-
 def build_corpus(
     source: Path,
     text: TextConfig,
@@ -217,7 +209,7 @@ def build_corpus(
     `BadTextError` for an unreadable source or one giving under `min_corpus_tokens`
     tokens; then no `corpus.txt` is left. Returns counts, and seconds and CPU seconds
     (this process's, its worker processes') per step."""
-    processes = max(1, processes or default_processes())
+    processes = max(1, processes or os.cpu_count() or 1)
     source, out_dir = Path(source), Path(out_dir)
     work = out_dir / ".corpus-work"
     work.mkdir(parents=True, exist_ok=True)
@@ -234,25 +226,18 @@ def build_corpus(
         learnt, final = [], totals
         for round_ in range(phrases.passes):
             label = f"({round_ + 1}/{phrases.passes})"
-            with clock.step(f"learn phrases {label}"):
+            learn, apply = f"learn phrases {label}", f"apply phrases {label}"
+            with clock.step(learn):
                 frozen, info = learn_phrases(
-                    current,
-                    blocks,
-                    phrases,
-                    processes,
-                    progress,
-                    f"learn phrases {label}",
+                    current, blocks, phrases, processes, progress, learn
                 )
             for part, value in info.pop("seconds").items():
-                clock.seconds[f"learn phrases {label}: {part}"] = value
+                clock.seconds[f"{learn}: {part}"] = value
             learnt.append(info)
-            with clock.step(f"apply phrases {label}"):
+            with clock.step(apply):
                 target = work / f"pass{round_ + 1}.txt"
                 with progress_bar(
-                    total=len(blocks),
-                    desc=f"apply phrases {label}",
-                    unit="block",
-                    progress=progress,
+                    total=len(blocks), desc=apply, unit="block", progress=progress
                 ) as bar:
                     jobs = ((current, b) for b in blocks)
                     blocks, final = write_pieces(
@@ -315,12 +300,8 @@ def _tokenise(source, text, lexicon, joined, processes, progress):
     if is_xml_dump(source):
         # gensim's wikicorpus (the workers' `page_document`) came with gensim, imported
         # with this module, before the pool forks: no worker imports it again.
-        fn, items, total, unit = (
-            tokenise_pages,
-            page_batches(xml_pages(source)),
-            None,
-            "batch",
-        )
+        fn, items = tokenise_pages, page_batches(xml_pages(source))
+        total, unit = None, "batch"
     else:
         files = text_files(source, text.max_files, text.extra_files)
         fn, items, total, unit = tokenise_file, files, len(files), "file"

@@ -39,8 +39,13 @@ class DatasetUnavailableError(UserError):
 # ---------------------------------------------------------------- folder checks
 
 
+def photos_in(folder: Path) -> list[Path]:
+    """The image files directly in `folder`, sorted."""
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
 def count_images(folder: Path) -> int:
-    return sum(1 for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    return len(photos_in(folder))
 
 
 CALTECH_CLASSES = 102  # 101 object classes + BACKGROUND_Google

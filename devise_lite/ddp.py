@@ -61,17 +61,13 @@ def _torch():
     return torch
 
 
-def launched_by_torchrun() -> bool:
-    return int(os.environ.get("RANK", -1)) != -1
-
-
 def start(device: str = "auto") -> Group:
     """Join the torchrun processes (NCCL and this rank's GPU with CUDA, else gloo), or
     return a one-process group on the configured device when there is no torchrun."""
     torch = _torch()
     dist = torch.distributed
     use_cuda = torch.cuda.is_available() and device != "cpu"
-    if not launched_by_torchrun():
+    if int(os.environ.get("RANK", -1)) == -1:  # not launched by torchrun
         return Group(device_name="cuda" if use_cuda else "cpu")
     rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
     local_rank = int(os.environ["LOCAL_RANK"])
@@ -97,8 +93,7 @@ def barrier(group: Group) -> None:
 
 
 def broadcast(obj, group: Group):
-    """Rank 0's `obj` on every rank (a picklable object: a flag, a checkpoint, a
-    list)."""
+    """Rank 0's `obj` (picklable: a flag, a checkpoint, a list) on every rank."""
     if group.world == 1:
         return obj
     box = [obj]
@@ -125,8 +120,7 @@ def sum_over_ranks(value: float, group: Group) -> float:
 
 
 def wrap(model, group: Group):
-    """`model` in DDP when there is a process group (gradients averaged), else
-    itself."""
+    """`model` in DDP (gradients averaged) in a process group, else itself."""
     if group.world == 1:
         return model
     ids = [group.local_rank] if group.device.type == "cuda" else None
@@ -179,13 +173,10 @@ def gather_rows(
     local: np.ndarray, total: int, group: Group, out: np.ndarray | None = None
 ) -> np.ndarray | None:
     """Reassemble rows computed as `items[rank::world]` into the original order, on
-    rank 0.
-
-    `local` is this rank's (rows, dim) float32 block. Rank 0 fills `out` (e.g. a
+    rank 0. `local` is this rank's (rows, dim) float32 block. Rank 0 fills `out` (e.g. a
     memory-mapped .npy) or a new array and returns it; other ranks return None. Rows
     travel in all_gathers of `GATHER_ROWS` per rank, so no rank ever holds more than
-    that many rows of the others.
-    """
+    that many rows of the others."""
     if group.world == 1:
         if out is None:
             return local

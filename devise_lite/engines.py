@@ -86,15 +86,11 @@ def eval_array(image: Image.Image, cfg: VisualConfig) -> np.ndarray:
 
 
 def loader_workers(device: Any, n_cpu: int | None) -> int:
-    """How many DataLoader worker processes should decode images for `device`.
-
-    Zero on a CPU: there `batches_read_ahead` decodes in a thread of the main process,
-    which overlaps inference as a worker would without copying every batch between
-    processes (faster on 2 cores: `benchmarks/bench_engines.py`), and extra processes
-    would take cores from the network. A GPU leaves the CPUs to decoding: every core but
-    the main process's one, at least one and at most 8. `n_cpu` is the number of CPUs
-    this process may use (os.cpu_count() divided among the processes of one machine).
-    """
+    """DataLoader worker processes to decode images for `device`, given the `n_cpu`
+    CPUs this process may use. None on a CPU: `batches_read_ahead`'s thread overlaps
+    inference without copying batches between processes (faster on 2 cores:
+    `benchmarks/bench_engines.py`) and leaves the cores to the network. Beside a GPU,
+    every core but the main process's, 1 to 8."""
     kind = str(getattr(device, "type", device)).split(":")[0]
     if kind == "cpu":
         return 0
@@ -102,12 +98,10 @@ def loader_workers(device: Any, n_cpu: int | None) -> int:
 
 
 def batches_read_ahead(images: Sequence, batch_size: int) -> Iterator[np.ndarray]:
-    """The items of `images` stacked in batches, the next decoded while one is used.
-
-    One thread reads ahead: PIL's decoding and resizing and ONNX Runtime's and torch's
+    """The items of `images` stacked in batches, the next decoded while one is used:
+    one thread reads ahead. PIL's decoding and resizing and ONNX Runtime's and torch's
     kernels release the GIL, so on two cores decoding hides behind inference. An error
-    in reading (a bad file) is raised here, at its batch.
-    """
+    in reading (a bad file) is raised here, at its batch."""
 
     def stacked(start: int) -> np.ndarray:
         stop = min(start + batch_size, len(images))
@@ -129,10 +123,8 @@ def batches_read_ahead(images: Sequence, batch_size: int) -> Iterator[np.ndarray
 
 @dataclass(frozen=True)
 class OnnxEngine:
-    """An exported network run by ONNX Runtime on the CPU, `threads` intra-op threads.
-
-    The session reads the file once, so the file may be deleted afterwards.
-    """
+    """An exported network run by ONNX Runtime on the CPU, `threads` intra-op threads;
+    the session reads the file once, so the file may be deleted afterwards."""
 
     onnx_path: Path
     threads: int

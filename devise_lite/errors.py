@@ -33,12 +33,7 @@ class OutOfSpaceError(UserError):
     a lower bound (`at_least`)."""
 
     def __init__(
-        self,
-        root: str,
-        free: int,
-        needed: int,
-        at_least: bool,
-        what: str = "the work",
+        self, root: str, free: int, needed: int, at_least: bool, what: str = "the work"
     ):
         self.root, self.free, self.needed = root, free, needed
         self.at_least, self.what = at_least, what

@@ -174,12 +174,11 @@ def table1_rows(labels, space, models, test, tuned=None, seed: int = 0) -> pd.Da
     images `test` = (features, class indices); `tuned` are phase 2's test embeddings."""
     features, targets = test
     true = [labels[t] for t in targets]
-    vectors = space.subset(labels)
     h = Hierarchy.wordnet()
     scores = table1_scores(labels, space, models, features, tuned, seed)
     rows = {name: ranking_row(s, true, labels, h) for name, s in scores.items()}
     rows[CHANCE] = chance_row(true, labels, h)
-    dim = vectors.vectors.shape[1]
+    dim = space.vectors.shape[1]
     table = results_table(rows, dim={name: dim for name in rows if DEVISE in name})
     # hp@k beyond the number of candidates (tiny preset) is undefined: the column stays.
     extra = [c for c in table.columns if c not in TABLE1_COLUMNS]
@@ -229,12 +228,8 @@ def mistake_summary(hops: dict[str, list[int]], near: int = 4) -> pd.DataFrame:
         rows[model] = [len(d)] + (
             [d.mean(), np.median(d), np.mean(d <= near)] if len(d) else [np.nan] * 3
         )
-    columns = [
-        "top-1 mistakes",
-        "mean hops",
-        "median hops",
-        f"share within {near} hops",
-    ]
+    within = f"share within {near} hops"
+    columns = ["top-1 mistakes", "mean hops", "median hops", within]
     table = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
     return table.astype({"top-1 mistakes": int}).rename_axis("model")
 

@@ -40,14 +40,9 @@ from .wordnet import synset_of, wnid_of
 
 
 class Hierarchy:
-    """A graph given by its neighbour function, whose expansions are cached in the
-    instance.
-
-    `neighbours(node)` lists parents and children alike (the graph is undirected for
-    distances). The cache lives in the instance rather than in a module-level dict, so
-    two hierarchies (or two tests) never share state, and a WordNet hierarchy only
-    expands the synsets a search visits.
-    """
+    """A graph given by its neighbour function (parents and children alike: distances
+    ignore direction), whose expansions are cached in the instance: two hierarchies (or
+    tests) never share state, and WordNet's expands only the synsets a search visits."""
 
     def __init__(
         self,
@@ -225,12 +220,9 @@ def hierarchical_correct_sets(
     h: Hierarchy, true_label: str, ks: Iterable[int], valid: Collection[str]
 ) -> dict[int, frozenset[str]]:
     """The ground-truth set of hierarchical precision@k for several k, from one
-    breadth-first walk.
-
-    For each k: the valid labels within radius R of `true_label`, for the smallest R
-    at which there are at least k of them (see the module docstring for the rule and
-    its source).
-    """
+    breadth-first walk: for each k, the valid labels within radius R of `true_label`,
+    for the smallest R at which there are at least k of them (the module docstring
+    gives the rule and its source)."""
     ks = sorted(set(int(k) for k in ks))
     if not ks or ks[0] < 1:
         raise ValueError(f"k must be >= 1, got {ks}")

@@ -87,9 +87,8 @@ class ImageError:
     missing: bool = False
 
     def exception(self) -> UnreadableImageError:
-        return (MissingImageError if self.missing else UnreadableImageError)(
-            self.message
-        )
+        kind = MissingImageError if self.missing else UnreadableImageError
+        return kind(self.message)
 
 
 def image_advice(path: Path) -> str:

@@ -125,9 +125,7 @@ def check_wnids(names: list[str], where: Path | str) -> None:
     wnid."""
     bad = [n for n in names if not _WNID.fullmatch(n)]
     with warnings.catch_warnings():
-        warnings.simplefilter(
-            "ignore"
-        )  # NLTK warns, then returns None, for an unknown offset
+        warnings.simplefilter("ignore")  # NLTK warns, then returns None, if unknown
         for name in (n for n in names if _WNID.fullmatch(n)):
             try:
                 if synset_of(name) is None:
@@ -246,9 +244,8 @@ def _capped(
     for wnid in wnids:
         images = by_label.get(wnid, [])
         if per_label is not None and len(images) > per_label:
-            keep = np.random.default_rng(label_seed(seed, wnid)).permutation(
-                len(images)
-            )[:per_label]
+            rng = np.random.default_rng(label_seed(seed, wnid))
+            keep = rng.permutation(len(images))[:per_label]
             images = [images[i] for i in sorted(keep)]
         chosen += images
     return chosen

@@ -61,9 +61,7 @@ def seen_columns(classifier: Classifier, seen: Sequence[str]) -> np.ndarray:
 
 
 def seen_probabilities(logits: np.ndarray, columns: np.ndarray) -> np.ndarray:
-    """The classifier's probabilities over the seen labels only: the softmax over
-    those columns, i.e. its 1,000-way probabilities with the other classes removed and
-    the rest renormalised to sum to 1."""
+    """The classifier's probabilities renormalised over the seen labels' columns."""
     return softmax(np.asarray(logits)[:, columns])
 
 
@@ -165,20 +163,8 @@ def setting_table(n_classes: int, n_seen: int, views: int):
     ilsvrc = ILSVRC_TRAIN_PHOTOS
     rows = [
         ("backbone", "its features (pretrained)", n_classes, ilsvrc, 1),
-        (
-            SOFTMAX,
-            "a 1,000-way classifier (pretrained)",
-            n_classes,
-            ilsvrc,
-            1,
-        ),
-        (
-            CONSE_1K,
-            "nothing: that classifier over the seen labels",
-            n_seen,
-            ilsvrc,
-            1,
-        ),
+        (SOFTMAX, "a 1,000-way classifier (pretrained)", n_classes, ilsvrc, 1),
+        (CONSE_1K, "nothing: that classifier over the seen labels", n_seen, ilsvrc, 1),
         (DEVISE_1K, "a linear map into the word space (here)", n_seen, n_seen, views),
     ]
     columns = ["model", "what it learnt", "labels", "photos behind it", "views a photo"]

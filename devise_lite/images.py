@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .config import ImageConfig
-from .datasets import IMAGE_SUFFIXES, locate
+from .datasets import locate, photos_in
 from .errors import BadInputError
 from .wordnet import synset_of
 
@@ -68,10 +68,6 @@ def _synset_names() -> dict[str, str]:
     return {row["wnid"]: row["synset"] for row in mapping_rows() if row["wnid"]}
 
 
-def _photos_in(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-
-
 def caltech_images(dataset: str = "caltech101") -> dict[str, list[LabelledImage]]:
     """Every mapped Caltech image, grouped by label (wnid); each list sorted by
     (folder, file)."""
@@ -91,7 +87,7 @@ def caltech_images(dataset: str = "caltech101") -> dict[str, list[LabelledImage]
         wnid = wnid_of_folder[name]
         if wnid:
             by_label.setdefault(wnid, []).extend(
-                LabelledImage(path, wnid, name) for path in _photos_in(root / name)
+                LabelledImage(path, wnid, name) for path in photos_in(root / name)
             )
     return by_label
 
@@ -232,7 +228,6 @@ def split_summary(split: ImageSplit):
                 "n_test": len(test),
             }
         )
-
     return pd.DataFrame(
         rows, columns=["wnid", "synset", "folders", "n_train", "n_test"]
     )
@@ -240,5 +235,4 @@ def split_summary(split: ImageSplit):
 
 def _wordnet_name(wnid: str) -> str:
     # Only for labels outside the shipped mapping: this loads WordNet.
-
     return synset_of(wnid).name()

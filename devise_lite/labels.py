@@ -170,16 +170,10 @@ class LabelSpace:
         )
 
     def save(self, path: Path) -> None:
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as handle:
-                extra = {} if self.offset is None else {"offset": self.offset}
-                np.savez(
-                    handle,
-                    wnids=np.array(self.wnids),
-                    names=np.array(self.names),
-                    vectors=self.vectors,
-                    **extra,
-                )
+        extra = {} if self.offset is None else {"offset": self.offset}
+        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+            wnids, names = np.array(self.wnids), np.array(self.names)
+            np.savez(handle, wnids=wnids, names=names, vectors=self.vectors, **extra)
 
     @classmethod
     def load(cls, path: Path) -> LabelSpace:
@@ -218,9 +212,8 @@ def build_label_space(
     if cfg.center and len(rows) > 1:
         offset = matrix.mean(axis=0)
         matrix = unit(matrix - offset)
-    return LabelSpace(kept, names, matrix, offset), pd.DataFrame(
-        missing, columns=["wnid", "name", "lemmas"]
-    )
+    report = pd.DataFrame(missing, columns=["wnid", "name", "lemmas"])
+    return LabelSpace(kept, names, matrix, offset), report
 
 
 def random_label_space(space: LabelSpace, seed: int = 0) -> LabelSpace:

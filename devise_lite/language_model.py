@@ -42,8 +42,7 @@ class TrainingReport:
 
 
 class _ProgressFromLog(logging.Handler):
-    """Moves a tqdm bar from gensim's 'EPOCH n - PROGRESS: at 12.34% examples' log
-    lines."""
+    """Moves a tqdm bar by gensim's 'EPOCH n - PROGRESS: at 12.34% examples' lines."""
 
     _pattern = re.compile(r"EPOCH (\d+)(?: - PROGRESS)?: at ([\d.]+)%")
 
@@ -78,8 +77,7 @@ def skipgram_model(cfg: Word2VecConfig):
 
 
 def train_skipgram(corpus_file: Path, cfg: Word2VecConfig, progress: bool = True):
-    """Train skip-gram on a one-sentence-per-line file; returns (model,
-    TrainingReport)."""
+    """Skip-gram trained on a one-sentence-per-line file: (model, TrainingReport)."""
     model = skipgram_model(cfg)
     model.build_vocab(corpus_file=str(corpus_file))
     logger = logging.getLogger("gensim.models.word2vec")
@@ -107,12 +105,8 @@ def train_skipgram(corpus_file: Path, cfg: Word2VecConfig, progress: bool = True
         bar.update(bar.total - bar.n)
         bar.close()
     seconds = time.perf_counter() - start
-    report = TrainingReport(
-        words=model.corpus_total_words * cfg.epochs,
-        seconds=seconds,
-        vocabulary=len(model.wv),
-    )
-    return model, report
+    words = model.corpus_total_words * cfg.epochs
+    return model, TrainingReport(words, seconds, vocabulary=len(model.wv))
 
 
 def word_similarity(vectors, dataset: str = "WordSim-353") -> dict:
@@ -154,8 +148,7 @@ def similarity_table(models: dict) -> pd.DataFrame:
 
 
 def neighbour_table(vectors, words: list[str], topn: int = 8) -> pd.DataFrame:
-    """The `topn` nearest words of each query word (cosine); unknown words are listed
-    as such."""
+    """The `topn` nearest words (cosine) of each query word; unknown ones say so."""
     rows = []
     for word in words:
         if word not in vectors:
@@ -185,8 +178,7 @@ _SKIPGRAM_FACTS = {  # what the paper's notes say, as patterns over the "Skip-gr
 
 
 def paper_note(start: str) -> str:
-    """The note of `resources/devise_2013_tables.md` ("What the paper states ...")
-    whose bullet begins with `start`, as one line."""
+    """The paper's note (`PAPER_NOTES`) whose bullet begins with `start`, one line."""
     text = resources.files("devise_lite").joinpath("resources", PAPER_NOTES)
     bullets = re.split(r"\n- ", text.read_text(encoding="utf-8"))
     for bullet in bullets:

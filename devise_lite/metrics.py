@@ -50,12 +50,9 @@ def hierarchical_precision_at_k(
     ks: Iterable[int] = HIERARCHICAL_KS,
     progress: bool = False,
 ) -> dict[int, float]:
-    """{k: mean over examples of |top-k ∩ correct set(true, k)| / k}.
-
-    `ranked_labels` (N, >= max k) holds node ids best first, `valid` is the candidate
-    label set being ranked. Correct sets are built once per distinct true label (one
-    walk serves every k), since many test images share a label.
-    """
+    """{k: mean over examples of |top-k ∩ correct set(true, k)| / k}, `valid` being
+    the candidates ranked. Correct sets are built once per distinct true label (one
+    walk serves every k), since many test images share a label."""
     ranked_labels = np.asarray(ranked_labels, dtype=object)
     true_labels = list(true_labels)
     ks = _check_ks(ks, ranked_labels, len(true_labels), "ranked_labels")
@@ -84,13 +81,10 @@ def chance_hierarchical_precision_at_k(
     progress: bool = False,
 ) -> dict[int, float]:
     """{k: expected hierarchical precision@k of a uniformly random ranking of the
-    valid labels}.
-
-    A random ranking's top k is a uniform k-subset of the n valid labels, so it holds
+    valid labels}. Its top k is a uniform k-subset of the n valid labels, so it holds
     on average min(k, n) * |S| / n members of a correct set S (a subset of the valid
     labels); dividing by k and averaging over the test examples' true labels gives the
-    exact expectation, no sampling.
-    """
+    exact expectation, no sampling."""
     valid = set(valid)
     n_valid = len(valid)
     true_labels = list(true_labels)
@@ -99,16 +93,9 @@ def chance_hierarchical_precision_at_k(
     ks = sorted(set(int(k) for k in ks))
     correct = _correct_sets(true_labels, h, valid, ks, progress)
     n = len(true_labels)
+    members = {k: sum(len(correct[t][k]) for t in true_labels) for k in ks}
     return {
-        k: (
-            sum(len(correct[t][k]) for t in true_labels)
-            * min(k, n_valid)
-            / n_valid
-            / k
-            / n
-            if n
-            else float("nan")
-        )
+        k: members[k] * min(k, n_valid) / n_valid / k / n if n else float("nan")
         for k in ks
     }
 

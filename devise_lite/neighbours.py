@@ -130,9 +130,8 @@ def hub_counts(space: LabelSpace, k: int = 10, queries=None) -> pd.DataFrame:
     top, _ = nearest_others(space, rows, k)
     times = np.bincount(top.ravel(), minlength=len(space))
     table = pd.DataFrame({"wnid": space.wnids, "name": space.names, "times": times})
-    return table.sort_values("times", ascending=False, kind="stable").reset_index(
-        drop=True
-    )
+    table = table.sort_values("times", ascending=False, kind="stable")
+    return table.reset_index(drop=True)
 
 
 def hub_summary(counts: pd.DataFrame) -> dict:
@@ -154,8 +153,7 @@ def hub_summary(counts: pd.DataFrame) -> dict:
 
 
 def shark_neighbours(space: LabelSpace, k: int = 9) -> pd.DataFrame:
-    """The paper's check on the real label space: each shark species' k nearest
-    labels."""
+    """The paper's check on the real label space: each shark species' k nearest."""
     return label_neighbours(
         space, shark_wnids(space.wnids, species_only=True), k, is_shark
     )

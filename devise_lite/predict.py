@@ -101,13 +101,9 @@ def image_files(arguments: Iterable[str]) -> tuple[list[Path], list[Failure]]:
                 if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
             )
             if not found:
-                failures.append(
-                    Failure(
-                        argument,
-                        f"{path} holds no image files "
-                        f"({', '.join(sorted(IMAGE_SUFFIXES))})",
-                    )
-                )
+                kinds = ", ".join(sorted(IMAGE_SUFFIXES))
+                error = f"{path} holds no image files ({kinds})"
+                failures.append(Failure(argument, error))
             files += found
         elif path.is_file():
             files.append(path)

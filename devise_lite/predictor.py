@@ -33,22 +33,18 @@ class Predictor:
     def points(self, model: str, features: np.ndarray) -> np.ndarray:
         """Where `model` puts the photos of these backbone features (unit rows)."""
         entry = self.models[model]
+        outputs = features @ entry["weight"].T + entry["bias"]  # or the logits (ConSE)
         if entry["kind"] == "projection":
-            return unit(features @ entry["weight"].T + entry["bias"])
-        logits = features @ entry["weight"].T + entry["bias"]
-        probabilities = softmax(logits[:, entry["columns"]])
+            return unit(outputs)
+        probabilities = softmax(outputs[:, entry["columns"]])
         seen = self.vectors[entry["sets"]["seen"]]
         return unit(conse_embedding(probabilities, seen, int(entry["top_t"])))
 
 
 def write_space(out: Path, space) -> dict[str, int]:
     """The label space's arrays; returns each wnid's row, for the sets' row numbers."""
-    np.savez(
-        out / SPACE,
-        wnids=np.array(space.wnids),
-        names=np.array(space.names),
-        vectors=space.vectors,
-    )
+    wnids, names = np.array(space.wnids), np.array(space.names)
+    np.savez(out / SPACE, wnids=wnids, names=names, vectors=space.vectors)
     return {w: i for i, w in enumerate(space.wnids)}
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from .datasets import IMAGE_SUFFIXES, SHARK_FOLDERS, locate
+from .datasets import SHARK_FOLDERS, locate, photos_in
 from .evaluation import (
     CHANCE,
     DEVISE,
@@ -66,16 +66,13 @@ def shark_wnids(vocabulary: Iterable[str], species_only: bool = False) -> list[s
 def shark_photos() -> dict[str, list[LabelledImage]]:
     """The underwater photos of the mirror's two species, keyed by wnid, sorted."""
     root = locate("sharks")
-    photos = {}
-    for species in SHARK_FOLDERS:
-        folder = root / species.folder
-        files = sorted(
-            p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES
-        )
-        photos[species.wnid] = [
-            LabelledImage(path, species.wnid, species.folder) for path in files
+    return {
+        species.wnid: [
+            LabelledImage(path, species.wnid, species.folder)
+            for path in photos_in(root / species.folder)
         ]
-    return photos
+        for species in SHARK_FOLDERS
+    }
 
 
 # ---------------------------------------------------------------- the shark experiment
@@ -155,24 +152,17 @@ def shark_specs(cfg, seen, photographed) -> list:
                     f"{without_name(held_out)}, + {cfg.shark_extra_photos} "
                     f"{SHARK_SPECIES[extra]} photos"
                 )
-                specs.append(
-                    ModelSpec(
-                        name,
-                        without,
-                        cfg.views,
-                        extra_species=extra,
-                        extra_photos=cfg.shark_extra_photos,
-                    )
-                )
+                more = {"extra_species": extra, "extra_photos": cfg.shark_extra_photos}
+                specs.append(ModelSpec(name, without, cfg.views, **more))
                 if cfg.shark_views > cfg.views:
+                    views = f"{cfg.shark_views} views of the seen sharks"
                     specs.append(
                         ModelSpec(
-                            f"{name}, {cfg.shark_views} views of the seen sharks",
+                            f"{name}, {views}",
                             without,
                             cfg.views,
-                            extra_species=extra,
-                            extra_photos=cfg.shark_extra_photos,
                             shark_views=cfg.shark_views,
+                            **more,
                         )
                     )
     return specs

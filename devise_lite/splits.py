@@ -90,9 +90,7 @@ def split_seen_unseen(
     unseen += [
         others[i] for i in rng.permutation(len(others))[: n_unseen - len(unseen)]
     ]
-    if (
-        len(unseen) < n_unseen
-    ):  # more share than singletons: spare family members, at random
+    if len(unseen) < n_unseen:  # more share than singletons: spare family members
         spare = [w for w in labels if w not in set(unseen)]
         unseen += [
             spare[i] for i in rng.permutation(len(spare))[: n_unseen - len(unseen)]

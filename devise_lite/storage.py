@@ -34,13 +34,7 @@ try:
 except ImportError:  # Windows: no lock
     fcntl = None
 
-from .diskspace import (
-    SPACE_ERRNOS,
-    free_space,
-    out_of_space,
-    space_error,
-    tree_bytes,
-)
+from .diskspace import SPACE_ERRNOS, free_space, out_of_space, space_error, tree_bytes
 from .errors import OutOfSpaceError, UserError
 from .integrity import (
     STAMPS,
@@ -85,8 +79,7 @@ def mirror_root() -> Path | None:
 
 
 def in_mirror(path: Path | str) -> bool:
-    """True when `path` lies in the read-only mirror (a fix there is not "delete
-    it")."""
+    """Whether `path` is in the read-only mirror (where "delete it" is no fix)."""
     mirror = mirror_root()
     if mirror is None:
         return False
@@ -114,8 +107,7 @@ def checkpoint_dir(stage: str, key: str) -> Path:
 
 
 def stage_of(folder: Path) -> str:
-    """The stage a cache or checkpoint folder belongs to (`features-1a2b...` ->
-    `features`)."""
+    """The stage of a cache or checkpoint folder (`features-1a2b...` -> `features`)."""
     return folder.name.rsplit("-", 1)[0]
 
 
@@ -187,19 +179,6 @@ def _shown(path: Path) -> str:
         return path.resolve().relative_to(data_root().resolve()).as_posix()
     except ValueError:
         return str(path)
-
-
-def write_text_atomic(target: Path | str, text: str) -> Path:
-    with atomic_path(target) as tmp:
-        tmp.write_text(text)
-    return Path(target)
-
-
-def write_csv_atomic(frame, target: Path | str) -> Path:
-    """Write a pandas DataFrame as CSV, atomically."""
-    with atomic_path(target) as tmp:
-        frame.to_csv(tmp, index=False)
-    return Path(target)
 
 
 def copy_atomic(source: Path, target: Path) -> Path:
@@ -295,7 +274,6 @@ def cached_dir(
     if reusable(folder):
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
-    inputs = list(inputs)
     with stage_lock(folder.parent / f".{folder.name}.lock"):
         if is_done(folder):
             if (damage := damaged_file(folder)) is not None:
@@ -314,26 +292,22 @@ def cached_dir(
         for stale in folder.parent.glob(f".{folder.name}.*.part"):
             shutil.rmtree(stale, ignore_errors=True)
         try:
-            _build_into(folder, build, inputs)
+            with atomic_path(folder) as tmp:
+                tmp.mkdir(parents=True)
+                start = time.perf_counter()
+                info = build(tmp) or {}
+                info["seconds"] = round(time.perf_counter() - start, 2)
+                info["build"] = uuid.uuid4().hex
+                info["inputs"] = {
+                    upstream.name: read_info(upstream).get("build")
+                    for upstream in inputs
+                    if is_done(upstream)
+                }
+                info["files"] = folder_records(tmp, leave_out=(DONE, STAMPS))
+                (tmp / DONE).write_text(json.dumps(info, indent=2))
         except OutOfSpaceError as err:
             raise _stage_space_error(err, folder) from err
     return folder
-
-
-def _build_into(folder: Path, build: Callable, inputs: list[Path]) -> None:
-    with atomic_path(folder) as tmp:
-        tmp.mkdir(parents=True)
-        start = time.perf_counter()
-        info = build(tmp) or {}
-        info["seconds"] = round(time.perf_counter() - start, 2)
-        info["build"] = uuid.uuid4().hex
-        info["inputs"] = {
-            upstream.name: read_info(upstream).get("build")
-            for upstream in inputs
-            if is_done(upstream)
-        }
-        info["files"] = folder_records(tmp, leave_out=(DONE, STAMPS))
-        (tmp / DONE).write_text(json.dumps(info, indent=2))
 
 
 def _stage_space_error(err: OutOfSpaceError, folder: Path) -> OutOfSpaceError:
@@ -356,8 +330,7 @@ def _stage_space_error(err: OutOfSpaceError, folder: Path) -> OutOfSpaceError:
 
 @contextlib.contextmanager
 def stage_lock(path: Path) -> Iterator[None]:
-    """An exclusive advisory lock (POSIX `flock`); where there is none (Windows),
-    none."""
+    """An exclusive advisory lock (POSIX `flock`); on Windows, none."""
     if fcntl is None:
         yield
         return

@@ -290,22 +290,14 @@ def page_document(title: str, markup: str) -> Document | None:
     return Document(title, paragraphs) if paragraphs else None
 
 
-def read_xml_dump(path: Path | str) -> Iterator[Document]:
-    """Articles of a MediaWiki XML dump, markup stripped, redirects and other pages
-    skipped."""
-    for title, markup in xml_pages(path):
-        doc = page_document(title, markup)
-        if doc is not None:
-            yield doc
-
-
 def read_documents(
     source: Path | str, max_files: int | None = None, progress: bool = True
 ) -> Iterator[Document]:
     """Documents from a WikiExtractor folder, one WikiExtractor file, or an XML dump."""
     source = Path(source)
-    if is_xml_dump(source):
-        yield from read_xml_dump(source)
+    if is_xml_dump(source):  # markup stripped, redirects and other pages skipped
+        documents = (page_document(title, text) for title, text in xml_pages(source))
+        yield from (doc for doc in documents if doc is not None)
         return
     files = text_files(source, max_files)
     for path in progress_bar(

@@ -100,13 +100,6 @@ def weights_digest(module: Any) -> str:
     return digest.hexdigest()
 
 
-def onnx_cache_path(
-    cache_dir: Path, backbone: str, image_size: int, module: Any
-) -> Path:
-    """Where the export of `module` at `image_size` is cached: one file per weights."""
-    return cache_dir / f"{backbone}-{image_size}px-{weights_digest(module)}.onnx"
-
-
 def export_onnx(module: Any, image_size: int, path: Path | str) -> Path:
     """Export `module`, in eval mode, for (N, 3, S, S) images to the ONNX file `path`.
 
@@ -142,10 +135,8 @@ def export_onnx(module: Any, image_size: int, path: Path | str) -> Path:
 
 
 def max_difference(engine: Engine, module: Any, image_size: int) -> float:
-    """Largest |engine - eager torch fp32 NCHW| over the features of a fixed batch.
-
-    Three random images, not the two the export traced: the batch axis is checked too.
-    """
+    """Largest |engine - eager torch fp32 NCHW| over the features of a fixed batch of
+    three random images (not the two the export traced: the batch axis is checked)."""
     batch = np.random.default_rng(0).standard_normal((3, 3, image_size, image_size))
     batch = batch.astype(np.float32)
     was_training = module.training
@@ -172,7 +163,9 @@ def _onnx_engine(cfg: VisualConfig, module: Any, cache_dir: Path | None) -> Onnx
         with tempfile.TemporaryDirectory() as folder:
             path = export_onnx(module, cfg.image_size, Path(folder) / "backbone.onnx")
             return _checked(OnnxEngine(path, cfg.num_threads), module, cfg, path)
-    path = onnx_cache_path(Path(cache_dir), cfg.backbone, cfg.image_size, module)
+    # one file per backbone, image size and weights
+    name = f"{cfg.backbone}-{cfg.image_size}px-{weights_digest(module)}.onnx"
+    path = Path(cache_dir) / name
     if intact(path, "exported engine", "exporting it again"):
         return OnnxEngine(path, cfg.num_threads)
     export_onnx(module, cfg.image_size, path)

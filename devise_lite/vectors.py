@@ -11,9 +11,8 @@ from collections.abc import Collection
 
 import numpy as np
 
-_ROWS_PER_CHUNK = (
-    512  # bounds top_k's (rows, labels) temporaries to a few MB per 1k labels
-)
+# bounds top_k's (rows, labels) temporaries to a few MB per 1k labels
+_ROWS_PER_CHUNK = 512
 
 
 def unit(vectors: np.ndarray) -> np.ndarray:

@@ -20,14 +20,7 @@ from . import pipeline
 from .config import Config
 from .errors import UserError
 from .integrity import damage_beside, sidecar
-from .storage import (
-    DONE,
-    damaged_file,
-    data_root,
-    is_done,
-    outdated_input,
-    read_info,
-)
+from .storage import DONE, damaged_file, data_root, is_done, outdated_input, read_info
 
 DAMAGED = 1
 RECORD_SUFFIX = sidecar(Path("x")).name.removeprefix("x")  # ".blake2b.json"

@@ -95,10 +95,7 @@ def _load_efficientnet_lite(k: int) -> tuple[nn.Module, nn.Linear]:
     net = EfficientNet.from_name(f"efficientnet-lite{k}", image_size=None)
     net.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
     head = net._fc
-    net._dropout, net._fc = (
-        nn.Identity(),
-        nn.Identity(),
-    )  # keep the 1280-d pooled features
+    net._dropout, net._fc = nn.Identity(), nn.Identity()  # the 1280-d pooled features
     return net, head
 
 
@@ -149,11 +146,8 @@ def architecture(backbone: VisualBackbone) -> dict[str, int]:
 
 def _cut_classifier(net: nn.Module, name: str) -> nn.Linear:
     """Replace the net's last nn.Linear (its 1000-way classifier) by Identity and
-    return it.
-
-    A dropout directly before it goes too: the features DeViSE projects are those the
-    classifier saw.
-    """
+    return it. A dropout directly before it goes too: the features DeViSE projects are
+    those the classifier saw."""
     linears = [(path, m) for path, m in net.named_modules() if isinstance(m, nn.Linear)]
     if not linears or linears[-1][1].out_features != IMAGENET_CLASSES:
         raise ValueError(

@@ -146,7 +146,6 @@ def zero_shot_tables(
     """(Table 2, Table 3): for each candidate set, flat hit@k (per photo and per label)
     and hierarchical precision@k of every placed model and of chance, and the softmax
     baseline's hp@k (`softmax` = its logits over the seen labels, and those labels)."""
-
     true = np.asarray(test_wnids, dtype=object)
     rows2, rows3 = [], []
     for name in progress_bar(sets, desc="zero-shot tables", progress=progress):
@@ -204,8 +203,7 @@ def zero_shot_tables(
     return table2, table3
 
 
-# ---------------------------------------------------------------- the Caltech
-# experiment
+# ------------------------------------------------------------ the Caltech experiment
 
 
 @dataclass
@@ -226,7 +224,6 @@ class ZeroShotData:
 def families(cfg, labels: list[str]) -> list[list[str]]:
     """The label families of the split protocol (`splits.py`); none for a uniform
     split."""
-
     if cfg.zeroshot.family_hops is None:
         return []
     return label_families(labels, Hierarchy.wordnet(), cfg.zeroshot.family_hops)
@@ -265,5 +262,4 @@ def synset_label(name: str) -> str:
 def wnid_label(wnid: str) -> str:
     """`synset_label` of the synset a wnid names: one text per synset, where display
     names repeat ("tuna" the prickly pear, "tuna (3)" the fish)."""
-
     return synset_label(synset_of(wnid).name())

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .datasets import IMAGE_SUFFIXES, locate
+from .datasets import locate, photos_in
 from .errors import BadInputError
 from .images import LabelledImage
 
@@ -69,9 +69,8 @@ def photo_set(name: str) -> PhotoSet:
 def mapping_rows(name: str) -> list[dict[str, str]]:
     """A set's shipped mapping, one row per class (class, name, wnid, synset, note);
     excluded classes have an empty wnid and synset. Without pandas."""
-    text = resources.files("devise_lite").joinpath(
-        "resources", photo_set(name).mapping_file
-    )
+    file = photo_set(name).mapping_file
+    text = resources.files("devise_lite").joinpath("resources", file)
     return list(csv.DictReader(io.StringIO(text.read_text())))
 
 
@@ -103,10 +102,6 @@ def mapping_summary(names):
 # ---------------------------------------------------------------- the photos
 
 
-def _photos_in(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-
-
 def class_photos(name: str, root: Path | None = None) -> dict[str, list[Path]]:
     """Every photo of a set by class (the mapping's order), each class's sorted by its
     path below the set's folder (`root`: the located one by default)."""
@@ -115,7 +110,7 @@ def class_photos(name: str, root: Path | None = None) -> dict[str, list[Path]]:
     known = {row["class"] for row in rows}
     found: dict[str, list[Path]] = {}
     for folder in sorted(p for p in root.glob(spec.class_folders) if p.is_dir()):
-        photos = _photos_in(folder)
+        photos = photos_in(folder)
         if photos:  # the mirror's split folders hold only some classes
             found.setdefault(folder.name, []).extend(photos)
     unknown = sorted(set(found) - known)

@@ -1,8 +1,15 @@
 """Test-wide settings and the fixtures tests share: the read-only data mirror, a
 throw-away data root per test session, the tiny preset's run and its book (once per
 session), the hand-made hierarchy, a network that is down, and a handshake on a stage's
-lock."""
+lock.
 
+`make test` runs the tests in parallel (pytest-xdist, one worker a core). The workers
+share one data root and one book build: the stages' own locks let one worker build
+a stage while the others wait for it, as two runs at once do (test_recovery.py), and
+the book is built under a lock, once."""
+
+import fcntl
+import json
 import os
 import subprocess
 import threading
@@ -32,7 +39,7 @@ def _mirror_and_data_root(tmp_path_factory):
     saved = {k: os.environ.get(k) for k in ("DEVISE_MIRROR", "DEVISE_DATA")}
     if not os.environ.get("DEVISE_MIRROR") and DEFAULT_MIRROR.exists():
         os.environ["DEVISE_MIRROR"] = str(DEFAULT_MIRROR)
-    os.environ["DEVISE_DATA"] = str(tmp_path_factory.mktemp("data_root"))
+    os.environ["DEVISE_DATA"] = str(session_folder(tmp_path_factory, "data_root"))
     os.environ.setdefault("TQDM_DISABLE", "1")
     yield
     for key, value in saved.items():
@@ -40,6 +47,16 @@ def _mirror_and_data_root(tmp_path_factory):
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+def session_folder(tmp_path_factory, name: str) -> Path:
+    """A fresh folder for this test session: one that every xdist worker of the
+    session shares (their base folders' parent), else a new temporary one."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return tmp_path_factory.mktemp(name)
+    folder = tmp_path_factory.getbasetemp().parent / name
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 def mirror() -> Path:
@@ -76,17 +93,23 @@ def tiny_book(tiny_run, tmp_path_factory) -> BookBuild:
     """The whole book built strictly (warnings and cell errors fail) once per session,
     its chapters reading the tiny run's cached stages (the data root is in the
     environment)."""
-    out = tmp_path_factory.mktemp("book")
-    build = subprocess.run(
-        ["jupyter-book", "build", str(REPO), "-W", "-n", "--keep-going"]
-        + ["--path-output", str(out)],
-        env={**os.environ, "DEVISE_PRESET": "tiny", "TQDM_DISABLE": "1"},
-        capture_output=True,
-        text=True,
-        timeout=2400,
-    )
-    log = build.stdout[-4000:] + build.stderr[-2000:]
-    return BookBuild(build.returncode, log, out / "_build" / "html")
+    out = session_folder(tmp_path_factory, "book")
+    record = out / "build.json"  # the first worker's build, for the others
+    with open(out / "build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the others wait here while it builds
+        if not record.exists():
+            build = subprocess.run(
+                ["jupyter-book", "build", str(REPO), "-W", "-n", "--keep-going"]
+                + ["--path-output", str(out)],
+                env={**os.environ, "DEVISE_PRESET": "tiny", "TQDM_DISABLE": "1"},
+                capture_output=True,
+                text=True,
+                timeout=2400,
+            )
+            log = build.stdout[-4000:] + build.stderr[-2000:]
+            record.write_text(json.dumps([build.returncode, log]))
+    returncode, log = json.loads(record.read_text())
+    return BookBuild(returncode, log, out / "_build" / "html")
 
 
 OFFLINE_ERROR = "[Errno -3] Temporary failure in name resolution"

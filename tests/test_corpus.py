@@ -429,7 +429,7 @@ def test_real_mirror_files_give_the_same_corpus_on_1_and_2_processes(tmp_path):
     one, info_one = _build(source, text, cfg, tmp_path / "one", 1, MIN_CORPUS_TOKENS)
     two, info_two = _build(source, text, cfg, tmp_path / "two", 2, MIN_CORPUS_TOKENS)
     assert one == two == _old_way(source, text, cfg, tmp_path / "old")
-    # The tiny preset's six files clear the minimum comfortably.
+    # The tiny preset's seven files clear the minimum comfortably.
     assert info_one["tokens_before_phrases"] > 4 * MIN_CORPUS_TOKENS
     assert info_one["tokens"] == len(one.split())
 

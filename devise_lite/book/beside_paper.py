@@ -34,8 +34,7 @@ CONSE_PICK = "hit@5"
 
 
 def table1_beside_paper(ours: pd.DataFrame) -> pd.DataFrame:
-    """Per metric of the paper's Table 1, the paper's 500-d models and ours side by side
-    (shares and fractions), and DeViSE / softmax for each: the comparable number."""
+    """Per Table 1 metric, the paper's 500-d models and ours, and DeViSE / softmax."""
     by_model = ours.set_index("model")
     missing = [m for *_, m in TABLE1_MODELS if m not in by_model.index]
     if missing:
@@ -57,9 +56,7 @@ def table1_beside_paper(ours: pd.DataFrame) -> pd.DataFrame:
 
 
 def table1_halves(beside: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """table1_beside_paper's table in two halves narrow enough for a page: DeViSE and
-    the softmax baseline with their ratio, paper then ours; and the other models
-    (random embeddings, chance, phase 2 when run), each half with its metric."""
+    """table1_beside_paper's table in two halves for a page: DeViSE vs softmax, rest."""
     versus = [
         f"{who} {model}"
         for who in ("paper", "ours")
@@ -71,22 +68,18 @@ def table1_halves(beside: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def _cell(table: pd.DataFrame, model: str, column: str) -> float:
     """table.loc[model, column] as a float; NaN where the column is absent."""
-    if column not in table.columns:
-        return math.nan
-    return float(table.loc[model, column])
+    return float(table.loc[model, column]) if column in table.columns else math.nan
 
 
 def paper_experiment(table: pd.DataFrame) -> pd.DataFrame:
-    """The rows of one of our zero-shot tables that are the paper's experiment (1,000
-    ILSVRC labels seen); a table without a `seen_labels` column is taken whole."""
+    """The rows of a zero-shot table of the paper's experiment (1,000 labels seen)."""
     if "seen_labels" not in table.columns:
         return table
     return table[table["seen_labels"] == PAPER_SETTING]
 
 
 def best_conse(rows: pd.DataFrame, candidate_set: str) -> str | None:
-    """The ConSE variant (temperature) with the highest hit@5 on one candidate set of
-    our Table 2; None where no ConSE row has a number there."""
+    """The ConSE temperature with the best hit@5 on one candidate set, or None."""
     here = rows[
         (rows["candidate_set"] == candidate_set) & rows["model"].str.startswith(CONSE)
     ].dropna(subset=[CONSE_PICK])
@@ -99,13 +92,8 @@ def zero_shot_beside_paper(
     table2: pd.DataFrame, table3: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """Per candidate set and metric@k, the paper's DeViSE and ours (DeViSE, its random
-    control, the best ConSE), each with its chance level and value / chance, "x chance".
-
-    Flat rows (hit@k) come from Table 2, hierarchical ones (hp@k) from Table 3 when it
-    is given. Chance for the paper is k / n_candidates (it prints none); ours is our
-    chance row. The hp rows add the softmax baseline and DeViSE / softmax, their
-    comparable number (the paper's hp has no chance). Our numbers are NaN on a set
-    with no photos."""
+    control, the best ConSE) with chance and "x chance" (the paper's: k / n), and hp@k
+    from Table 3 when given, with softmax. Ours are NaN on a set with no photos."""
     experiment = paper_experiment(table2)
     ours2 = _indexed(experiment)
     ours3 = None if table3 is None else _indexed(paper_experiment(table3))
@@ -113,10 +101,10 @@ def zero_shot_beside_paper(
     for our_set, paper_set in PAPER_SET_NAMES.items():
         conse = best_conse(experiment, our_set)
         for k in published_ks(2):
-            rows.append(_flat_row(ours2, our_set, paper_set, k, conse))
+            rows.append(_row(ours2, ours2, our_set, paper_set, f"hit@{k}", conse))
         if ours3 is not None:
             for k in published_ks(3):
-                rows.append(_hp_row(ours2, ours3, our_set, paper_set, k, conse))
+                rows.append(_row(ours2, ours3, our_set, paper_set, f"hp@{k}", conse))
     return pd.DataFrame(rows)
 
 
@@ -137,30 +125,35 @@ def _lookup(table: dict[tuple, dict], candidate_set: str, model, column: str) ->
     return math.nan if is_missing(value) else float(value)
 
 
-def _scored(table2: dict[tuple, dict], candidate_set: str) -> bool:
-    """Whether our run had test photos on this candidate set."""
-    return _lookup(table2, candidate_set, DEVISE, "n_images") > 0
-
-
-def _side_by_side(paper_set: str, metric: str, our_set: str) -> dict:
-    return {"candidate set": our_set, "paper set": paper_set, "metric": metric}
-
-
-def _flat_row(ours, our_set: str, paper_set: str, k: int, conse: str | None) -> dict:
-    """One hit@k row: the paper's DeViSE, ours, and the best ConSE, over chance."""
-    metric = f"hit@{k}"
-    paper, paper_chance = paper_zero_shot_hit(our_set, k), paper_chance_hit(our_set, k)
-    scored = _scored(ours, our_set)
+def _row(ours2, ours, our_set: str, paper_set: str, metric: str, conse) -> dict:
+    """One metric@k row, our numbers from `ours` (Table 2 for hit, 3 for hp)."""
+    flat, k = metric.startswith("hit@"), int(metric.split("@")[1])
+    if flat:
+        paper, paper_chance = (
+            paper_zero_shot_hit(our_set, k),
+            paper_chance_hit(our_set, k),
+        )
+    else:
+        # Table 3 is laid out by test photos: DeViSE-0 ranks the set, DeViSE+1K the
+        # set plus the 1K (our "+seen" set), the softmax baseline the 1K.
+        photos = paper_set.removesuffix("+1K")
+        model = "DeViSE+1K" if paper_set.endswith("+1K") else "DeViSE-0"
+        paper = paper_value(3, photos, model, metric)
+        # The paper prints no chance, and hp's chance is not k / n: left undefined.
+        paper_chance = math.nan
+    scored = _lookup(ours2, our_set, DEVISE, "n_images") > 0  # test photos to score
 
     def mine(m, column=metric):
         return _lookup(ours, our_set, m, column) if scored else math.nan
 
     chance = mine(CHANCE)
-    return {
-        **_side_by_side(paper_set, metric, our_set),
+    row = {
+        "candidate set": our_set,
+        "paper set": paper_set,
+        "metric": metric,
         "paper n": paper_candidates(paper_set),
-        "ours n": _lookup(ours, our_set, DEVISE, "n_candidates"),
-        "ours photos": _lookup(ours, our_set, DEVISE, "n_images"),
+        "ours n": _lookup(ours2, our_set, DEVISE, "n_candidates"),
+        "ours photos": _lookup(ours2, our_set, DEVISE, "n_images"),
         "paper DeViSE": paper,
         "paper chance": paper_chance,
         "paper x chance": ratio(paper, paper_chance),
@@ -168,58 +161,31 @@ def _flat_row(ours, our_set: str, paper_set: str, k: int, conse: str | None) -> 
         "ours random emb.": mine(RANDOM),
         "ours chance": chance,
         "ours x chance": ratio(mine(DEVISE), chance),
-        "ours DeViSE per label": mine(DEVISE, f"label_hit@{k}"),
-        "per label x chance": ratio(mine(DEVISE, f"label_hit@{k}"), chance),
+    }
+    if flat:
+        row["ours DeViSE per label"] = mine(DEVISE, f"label_hit@{k}")
+        row["per label x chance"] = ratio(row["ours DeViSE per label"], chance)
+    row |= {
         "best ConSE": conse,
         "ours ConSE": mine(conse),
         "ConSE x chance": ratio(mine(conse), chance),
     }
-
-
-def _hp_row(ours2, ours3, our_set, paper_set, k: int, conse: str | None) -> dict:
-    """One hp@k row. Table 3 is laid out by test photos: DeViSE-0 ranks the set,
-    DeViSE+1K the set plus the 1K (our "+seen" set), the softmax baseline the 1K."""
-    metric = f"hp@{k}"
-    photos = paper_set.removesuffix("+1K")
-    model = "DeViSE+1K" if paper_set.endswith("+1K") else "DeViSE-0"
-    paper = paper_value(3, photos, model, metric)
-    paper_softmax = paper_value(3, photos, "Softmax baseline", metric)
-    scored = _scored(ours2, our_set)
-
-    def mine(m):
-        return _lookup(ours3, our_set, m, metric) if scored else math.nan
-
-    chance = mine(CHANCE)
-    return {
-        **_side_by_side(paper_set, metric, our_set),
-        "paper n": paper_candidates(paper_set),
-        "ours n": _lookup(ours2, our_set, DEVISE, "n_candidates"),
-        "ours photos": _lookup(ours2, our_set, DEVISE, "n_images"),
-        "paper DeViSE": paper,
-        # The paper prints no chance, and hp's chance is not k / n: left undefined.
-        "paper chance": math.nan,
-        "paper x chance": math.nan,
-        "ours DeViSE": mine(DEVISE),
-        "ours random emb.": mine(RANDOM),
-        "ours chance": chance,
-        "ours x chance": ratio(mine(DEVISE), chance),
-        "best ConSE": conse,
-        "ours ConSE": mine(conse),
-        "ConSE x chance": ratio(mine(conse), chance),
-        "paper softmax": paper_softmax,
-        "ours softmax": mine(SOFTMAX),
-        # hp's comparable number: the softmax baseline is on both sides.
-        "paper DeViSE / softmax": ratio(paper, paper_softmax),
-        "ours DeViSE / softmax": ratio(mine(DEVISE), mine(SOFTMAX)),
-    }
+    if not flat:
+        paper_softmax = paper_value(3, photos, "Softmax baseline", metric)
+        row |= {
+            "paper softmax": paper_softmax,
+            "ours softmax": mine(SOFTMAX),
+            # hp's comparable number: the softmax baseline is on both sides.
+            "paper DeViSE / softmax": ratio(paper, paper_softmax),
+            "ours DeViSE / softmax": ratio(mine(DEVISE), mine(SOFTMAX)),
+        }
+    return row
 
 
 def two_sides(
     table: pd.DataFrame, paper_column: str, ours_column: str, by: str | list[str]
 ) -> pd.DataFrame:
-    """Two columns of a comparison table as "paper" and "ours", indexed by the column
-    `by` (several columns: their values joined by spaces, "2-hop hit@5"), as a
-    figure of the two sides takes them."""
+    """Two columns as "paper" and "ours", indexed by `by` ("2-hop hit@5" for two)."""
     by = [by] if isinstance(by, str) else list(by)
     index = table[by].astype(str).agg(" ".join, axis=1).rename(" / ".join(by))
     sides = table[[paper_column, ours_column]].set_axis(["paper", "ours"], axis=1)

@@ -6,12 +6,9 @@ softmax for Table 1, multiples of chance for zero-shot); each is written beside 
 test (`claims_seen.py`: chapters 1, 2, 5; `claims_zero_shot.py`: chapter 6).
 `verdicts(results)` applies every test to one run's tables; a chapter prints its own
 rows, chapter 8 all of them, so no claim is tested two ways. The paper's numbers come
-from `paper.py`.
-
-A verdict is "yes", "no" or "n/a": "n/a" when the run has no data for the test (a
-table not produced, a candidate set without photos, a metric undefined at this size).
-Tests over several parts (every set, both sharks) are "no" as soon as one part fails,
-and "n/a" when none fails but one cannot be tested.
+from `paper.py`. A verdict is "yes", "no" or "n/a" (`findings.py`); a test over several
+parts (every set, both sharks) is "no" as soon as one fails, else "n/a" if one cannot
+be tested.
 """
 
 from __future__ import annotations
@@ -24,16 +21,7 @@ from .findings import NONE, Claim, Results, Side
 
 CLAIMS = SEEN_CLAIMS + ZERO_SHOT_CLAIMS  # every claim, in the chapters' order
 
-COLUMNS = [
-    "claim",
-    "chapter",
-    "paper says",
-    "paper",
-    "ours",
-    "comparable",
-    "test",
-    "holds",
-]
+COLUMNS = "claim, chapter, paper says, paper, ours, comparable, test, holds".split(", ")
 
 
 def _comparable(name: str, paper_side: Side, ours: Side) -> str:
@@ -54,8 +42,7 @@ WORD_COLUMNS = ["claim", "paper says", "test"]
 
 
 def styled(table: pd.DataFrame, columns: list[str]):
-    """Some columns of a verdicts table for printing: no index, text left-aligned and
-    at the top of its cell, a rule between rows (the cells run over several lines)."""
+    """Some columns of a verdicts table for printing, a rule between (long) rows."""
     return (
         table[columns]
         .style.hide(axis="index")
@@ -69,17 +56,12 @@ def styled(table: pd.DataFrame, columns: list[str]):
     )
 
 
-def verdict_word(holds: bool | None) -> str:
-    """A finding's verdict as the table prints it: "yes", "no" or "n/a"."""
-    return "n/a" if holds is None else ("yes" if holds else "no")
-
-
 def verdicts(results: Results, claims: tuple[Claim, ...] = CLAIMS) -> pd.DataFrame:
-    """One row per claim: what the paper says and its number, ours, the comparable
-    numbers, the test, and whether the claim holds here ("yes", "no", "n/a")."""
+    """One row per claim (COLUMNS): whether it holds here, and the numbers behind it."""
     rows = []
     for claim in claims:
         paper_side, finding = claim.paper(), claim.check(results)
+        holds = finding.holds
         rows.append(
             {
                 "claim": claim.claim,
@@ -89,7 +71,7 @@ def verdicts(results: Results, claims: tuple[Claim, ...] = CLAIMS) -> pd.DataFra
                 "ours": finding.ours.number,
                 "comparable": _comparable(claim.comparable, paper_side, finding.ours),
                 "test": claim.test,
-                "holds": verdict_word(finding.holds),
+                "holds": "n/a" if holds is None else ("yes" if holds else "no"),
             }
         )
     return pd.DataFrame(rows, columns=COLUMNS)

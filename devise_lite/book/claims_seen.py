@@ -1,6 +1,5 @@
-"""The claims about what is learnt from seen labels, each with its test and the paper's
-side of its comparison: the word vectors (chapter 1), the label space (chapter 2) and
-Table 1 (chapter 5). `claims.py` judges them with chapter 6's."""
+"""The claims of chapters 1, 2 and 5 (word vectors, label space, Table 1), each with
+its test and the paper's side; `claims.py` judges them with chapter 6's."""
 
 from __future__ import annotations
 
@@ -81,18 +80,20 @@ def _table1(results: Results) -> pd.DataFrame | None:
     return table1_beside_paper(results.table1).set_index("metric")
 
 
+def _versus_softmax(metric: str, devise: float, softmax: float) -> Side:
+    """DeViSE vs the softmax baseline on one metric, and their ratio."""
+    fmt = format_of(metric)
+    return Side(versus(devise, softmax, fmt), format_ratio(ratio(devise, softmax)))
+
+
 def table1_paper(metric: str) -> Side:
     """The paper's DeViSE (500-d) vs softmax baseline on one Table 1 metric."""
     row = paper_table1(metric)
-    return Side(
-        versus(row["DeViSE"], row["softmax"], format_of(metric)),
-        format_ratio(ratio(row["DeViSE"], row["softmax"])),
-    )
+    return _versus_softmax(metric, row["DeViSE"], row["softmax"])
 
 
 def table1_versus_softmax(metric: str, test: Callable[[float, float], bool]):
-    """A check of DeViSE against the softmax baseline on one metric of our Table 1;
-    `test(devise, softmax)` decides."""
+    """A check of DeViSE against softmax on one metric: `test(devise, softmax)`."""
 
     def check(results: Results) -> Finding:
         table = _table1(results)
@@ -101,13 +102,8 @@ def table1_versus_softmax(metric: str, test: Callable[[float, float], bool]):
         devise, softmax = table.loc[metric, ["ours DeViSE", "ours softmax"]]
         if not defined(devise, softmax):
             return not_testable(f"{metric} undefined in this run")
-        return Finding(
-            bool(test(devise, softmax)),
-            Side(
-                versus(devise, softmax, format_of(metric)),
-                format_ratio(ratio(devise, softmax)),
-            ),
-        )
+        side = _versus_softmax(metric, devise, softmax)
+        return Finding(bool(test(devise, softmax)), side)
 
     return check
 

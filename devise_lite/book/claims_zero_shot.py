@@ -1,6 +1,5 @@
 """Chapter 6's claims, zero-shot learning (Tables 2 and 3, ConSE, the sharks), each
-with its test and the paper's side of its comparison. `claims.py` judges them with the
-others."""
+with its test and the paper's side; `claims.py` judges them with the others."""
 
 from __future__ import annotations
 
@@ -40,12 +39,12 @@ SHARK_GOAL = 0.9  # the book's goal, reported beside the test, not tested
 SHARK_X_CHANCE = 10  # and at least this many times chance
 
 
-def _flat(results: Results, metric: str) -> pd.DataFrame | None:
-    """Our zero-shot flat rows beside the paper's for one metric, by candidate set;
-    None without a Table 2."""
-    if results.table2 is None:
+def _beside(results: Results, metric: str) -> pd.DataFrame | None:
+    """Our zero-shot rows beside the paper's for one metric; None without the tables."""
+    hp = metric.startswith("hp@")
+    if results.table2 is None or (hp and results.table3 is None):
         return None
-    rows = zero_shot_beside_paper(results.table2)
+    rows = zero_shot_beside_paper(results.table2, results.table3 if hp else None)
     return rows[rows["metric"] == metric].set_index("candidate set")
 
 
@@ -67,7 +66,7 @@ def zero_shot_level_paper() -> Side:
 
 def zero_shot_level(results: Results) -> Finding:
     """Our DeViSE's 2-hop hit@5 reaches 12% and 30x chance, per photo and per label."""
-    rows = _flat(results, ZERO_SHOT_METRIC)
+    rows = _beside(results, ZERO_SHOT_METRIC)
     if rows is None:
         return not_testable("no Table 2")
     row = rows.loc[ZERO_SHOT_SET]
@@ -94,17 +93,12 @@ def zero_shot_level(results: Results) -> Finding:
 
 def paper_by_set(metric: str, joiner: str) -> Side:
     """The paper's DeViSE-0 on the plain sets for one flat metric, and x chance."""
-    k = int(metric.split("@")[1])
-    values = {s: paper_zero_shot_hit(s, k) for s in PLAIN_SETS}
-    return Side(
-        joiner.join(
-            f"{PAPER_SET_NAMES[s]} {format_share(v)}" for s, v in values.items()
-        ),
-        ", ".join(
-            f"{PAPER_SET_NAMES[s]} {format_times(ratio(v, paper_chance_hit(s, k)))}"
-            for s, v in values.items()
-        ),
-    )
+    k, shares, times = int(metric.split("@")[1]), [], []
+    for s in PLAIN_SETS:
+        value, name = paper_zero_shot_hit(s, k), PAPER_SET_NAMES[s]
+        shares.append(f"{name} {format_share(value)}")
+        times.append(f"{name} {format_times(ratio(value, paper_chance_hit(s, k)))}")
+    return Side(joiner.join(shares), ", ".join(times))
 
 
 def _times_by_set(rows: pd.DataFrame, sets: list[str], column: str) -> str:
@@ -112,9 +106,8 @@ def _times_by_set(rows: pd.DataFrame, sets: list[str], column: str) -> str:
 
 
 def zero_shot_works(results: Results) -> Finding:
-    """Our DeViSE's hit@20 above chance and above its random control on every plain
-    set with photos."""
-    rows = _flat(results, ZERO_SHOT_TOP)
+    """Our DeViSE's hit@20 above chance and its random control on every plain set."""
+    rows = _beside(results, ZERO_SHOT_TOP)
     if rows is None:
         return not_testable("no Table 2")
     sets = _scored_plain(rows)
@@ -145,7 +138,7 @@ def zero_shot_works(results: Results) -> Finding:
 
 def harder_sets(results: Results) -> Finding:
     """Our DeViSE's hit@20 falls from 2-hop to 3-hop to 21k (the sets with photos)."""
-    rows = _flat(results, ZERO_SHOT_TOP)
+    rows = _beside(results, ZERO_SHOT_TOP)
     if rows is None:
         return not_testable("no Table 2")
     sets = _scored_plain(rows)
@@ -163,32 +156,21 @@ def harder_sets(results: Results) -> Finding:
     )
 
 
-def _hierarchical(results: Results) -> pd.DataFrame | None:
-    """Our zero-shot hp@20 rows beside the paper's, by candidate set; None without
-    Tables 2 and 3."""
-    if results.table2 is None or results.table3 is None:
-        return None
-    rows = zero_shot_beside_paper(results.table2, results.table3)
-    return rows[rows["metric"] == ZERO_SHOT_HP].set_index("candidate set")
-
-
 def zero_shot_hp_paper() -> Side:
-    """The paper's Table 3: DeViSE-0 vs the softmax baseline on hp@20, per plain set
-    (Table 3 names its rows by the test photos: the plain sets' names)."""
-    pairs = {
-        s: (
-            paper.paper_value(3, PAPER_SET_NAMES[s], "DeViSE-0", ZERO_SHOT_HP),
-            paper.paper_value(3, PAPER_SET_NAMES[s], "Softmax baseline", ZERO_SHOT_HP),
-        )
-        for s in PLAIN_SETS
-    }
-    return pairs_side({PAPER_SET_NAMES[s]: pair for s, pair in pairs.items()})
+    """The paper's Table 3: DeViSE-0 vs the softmax baseline on hp@20, per plain set."""
+    names = [PAPER_SET_NAMES[s] for s in PLAIN_SETS]
+
+    def hp(name: str, model: str) -> float:
+        return paper.paper_value(3, name, model, ZERO_SHOT_HP)
+
+    return pairs_side(
+        {n: (hp(n, "DeViSE-0"), hp(n, "Softmax baseline")) for n in names}
+    )
 
 
 def zero_shot_hierarchical(results: Results) -> Finding:
-    """Our DeViSE's hp@20 above the softmax baseline's on every plain set with photos
-    (the softmax baseline ranks the seen labels only)."""
-    rows = _hierarchical(results)
+    """Our DeViSE's hp@20 above the softmax baseline's on every plain set."""
+    rows = _beside(results, ZERO_SHOT_HP)
     if rows is None:
         return not_testable("no Table 3")
     pairs = {
@@ -202,16 +184,14 @@ def zero_shot_hierarchical(results: Results) -> Finding:
 
 
 def conse_paper() -> Side:
-    """The paper's DeViSE-0 hit@5 on the plain sets (ConSE's numbers are not in the
-    file: ConSE is a later paper)."""
+    """The paper's DeViSE-0 hit@5 on the plain sets (ConSE is a later paper)."""
     side = paper_by_set(CONSE_METRIC, ", ")
     return Side(f"DeViSE-0 {side.number}; ConSE not in the paper", NONE)
 
 
 def conse_beats_devise(results: Results) -> Finding:
-    """ConSE (its best temperature per set) above our DeViSE on hit@5, on every plain
-    set with photos."""
-    rows = _flat(results, CONSE_METRIC)
+    """ConSE (best temperature) above our DeViSE on hit@5, on every plain set."""
+    rows = _beside(results, CONSE_METRIC)
     if rows is None:
         return not_testable("no Table 2")
     sets = [s for s in _scored_plain(rows) if defined(rows.loc[s, "ours ConSE"])]
@@ -232,8 +212,7 @@ def conse_beats_devise(results: Results) -> Finding:
 
 
 def _shark_rows(table: pd.DataFrame) -> pd.DataFrame:
-    """The shark experiment's rows indexed by (held_out, model, candidates): the
-    paper's experiment (1,000 labels seen) where the table has it."""
+    """The shark rows by (held_out, model, candidates), of the paper's experiment."""
     if "seen_labels" in table.columns:
         ours = table["seen_labels"] == PAPER_SETTING
         table = table[ours] if ours.any() else table

@@ -1,12 +1,9 @@
 """Explore the joint space: the nearest labels of a word, a label or a photo.
 
-Everything DeViSE does ends in one operation: take a point of the label space and list
-the labels nearest to it by cosine. The `Explorer` asks it from a typed **word** or
-phrase (its vector under chapter 2's lemma rule), a **label** (its label vector, itself
-left out) or an **image** (of the gallery, or any file, as the chosen model embeds it),
-over a named candidate set and under a chosen model. A model is a `ModelView`: which
-label vectors it ranks (`space`: the word space, or the random control's vectors, where
-a free word has no vector), where it puts images, and its own candidate sets.
+Everything DeViSE does ends in one operation: list the labels nearest by cosine to a
+point of the label space. The `Explorer` asks it from a typed **word** or phrase
+(chapter 2's lemma rule), a **label** (itself left out) or an **image** (of the gallery,
+or any file), over a named candidate set and under a chosen model, a `ModelView`.
 
 It is plain Python (vectors in, DataFrames out), tested without a browser:
 `widget.build_widget` only wires controls to `Explorer.answer`, `explorer_build` builds
@@ -34,8 +31,7 @@ _WNID_AT_END = re.compile(r"\((n\d{8})\)\s*$")
 
 
 class UnknownQueryError(ValueError):
-    """A word, label or image the explorer cannot place; the message says what to try
-    instead."""
+    """An unplaceable word, label or image; the message says what to try instead."""
 
 
 @dataclass(frozen=True)
@@ -59,8 +55,7 @@ class GalleryImage:
 
 
 class Explorer:
-    """Nearest labels of words, labels and images, per candidate set and model (see
-    the module doc)."""
+    """Nearest labels of words, labels and images (see the module doc)."""
 
     def __init__(
         self,
@@ -72,7 +67,6 @@ class Explorer:
         featurize: Callable[[list[Path]], np.ndarray] | None = None,
         label_config: LabelConfig | None = None,
         featured: Sequence[str] | None = None,
-        suggestion_pool: int = 50_000,
         missing: Mapping[str, str] | None = None,
     ):
         if not candidate_sets or not models:
@@ -89,9 +83,7 @@ class Explorer:
                         "model the same label space"
                     )
         self.space, self.models, self.words = space, dict(models), words
-        self.candidate_sets = {
-            name: list(wnids) for name, wnids in candidate_sets.items()
-        }
+        self.candidate_sets = {n: list(w) for n, w in candidate_sets.items()}
         self.images = dict(images or {})
         self.featurize = featurize
         self.label_config = label_config or LabelConfig()
@@ -103,12 +95,10 @@ class Explorer:
         self._by_name: dict[str, list[str]] = {}
         for wnid, name in zip(space.wnids, space.names, strict=True):
             self._by_name.setdefault(_plain(name), []).append(wnid)
-        # Suggestions come from the most frequent words (gensim keeps them first):
-        # fast, and the likeliest.
-        keys = getattr(words, "index_to_key", None) if words is not None else None
-        self._word_pool = list(keys if keys is not None else (words or {}))[
-            :suggestion_pool
-        ]
+        # Suggestions come from the 50,000 most frequent words (gensim keeps them
+        # first): fast, and the likeliest.
+        keys = getattr(words, "index_to_key", None)
+        self._word_pool = list(keys if keys is not None else (words or {}))[:50_000]
         self._rows: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
         self.last_table: pd.DataFrame | None = None  # what the widget showed last
         self.last_message = ""
@@ -153,12 +143,9 @@ class Explorer:
         candidates: str | None = None,
         model: str | None = None,
     ) -> pd.DataFrame:
-        """Nearest labels of a typed word or phrase (UnknownQueryError if it has no
-        vector)."""
-        model = model or next(iter(self.models))
-        return self.rank(
-            self.text_vector(text, model), k, candidates or self._first_set(), model
-        )
+        """Nearest labels of a typed word or phrase."""
+        candidates, model = self._defaults(candidates, model)
+        return self.rank(self.text_vector(text, model), k, candidates, model)
 
     def neighbours_of_label(
         self,
@@ -167,14 +154,11 @@ class Explorer:
         candidates: str | None = None,
         model: str | None = None,
     ) -> pd.DataFrame:
-        """Nearest *other* labels of a label, given as a wnid, a label name or
-        "name (wnid)"."""
-        model = model or next(iter(self.models))
+        """Nearest *other* labels of a label (a wnid, a name or "name (wnid)")."""
+        candidates, model = self._defaults(candidates, model)
         wnid = self.find_label(label)
         query = self.model_view(model).space.vector(wnid)
-        return self.rank(
-            query, k, candidates or self._first_set(), model, exclude=[wnid]
-        )
+        return self.rank(query, k, candidates, model, exclude=[wnid])
 
     def neighbours_of_image(
         self,
@@ -183,11 +167,8 @@ class Explorer:
         candidates: str | None = None,
         model: str | None = None,
     ) -> pd.DataFrame:
-        """Nearest labels of a gallery image (by name) or an image file, as `model`
-        embeds it.
-
-        A "true" column marks the image's own label when the gallery knows it."""
-        model = model or next(iter(self.models))
+        """Nearest labels of a gallery image or image file ("true": its own label)."""
+        candidates, model = self._defaults(candidates, model)
         view = self.model_view(model)
         if view.embed_images is None:
             raise UnknownQueryError(
@@ -195,12 +176,7 @@ class Explorer:
                 f"{[m for m, v in self.models.items() if v.embed_images is not None]}"
             )
         features, truth = self.image_features(image)
-        table = self.rank(
-            view.embed_images(features[None, :])[0],
-            k,
-            candidates or self._first_set(),
-            model,
-        )
+        table = self.rank(view.embed_images(features[None, :])[0], k, candidates, model)
         return table.assign(true=table["wnid"] == truth)
 
     def answer(
@@ -271,9 +247,7 @@ class Explorer:
         )
 
     def find_label(self, label: str) -> str:
-        """The wnid of a label given as a wnid, "name (wnid)" or a label name (first
-        match); a label of the vocabulary without a vector gets a message that points
-        at the missing-labels report."""
+        """The wnid of a label given as a wnid, "name (wnid)" or a label name."""
         label = (label or "").strip()
         match = _WNID_AT_END.search(label)
         wnid = match.group(1) if match else label
@@ -294,8 +268,7 @@ class Explorer:
         raise UnknownQueryError(f"no label named {label!r}{self._label_hint(label)}")
 
     def image_features(self, image: str | Path) -> tuple[np.ndarray, str | None]:
-        """(backbone features, true wnid or None) of a gallery image name or an image
-        file."""
+        """(backbone features, true wnid or None) of a gallery image or image file."""
         if isinstance(image, str) and image in self.images:
             entry = self.images[image]
             return np.asarray(entry.features, dtype=np.float32), entry.wnid
@@ -312,18 +285,14 @@ class Explorer:
         return np.asarray(self.featurize([path])[0], dtype=np.float32), None
 
     def suggest(self, word: str, n: int = 3) -> list[str]:
-        """Known words spelled like `word` (difflib ratio >= 0.75), among the most
-        frequent ones."""
+        """Frequent known words spelled like `word` (difflib ratio >= 0.75)."""
         pool = [w for w in self._word_pool if abs(len(w) - len(word)) <= 2]
         return difflib.get_close_matches(word, pool, n=n, cutoff=0.75)
 
     def _label_hint(self, label: str) -> str:
-        close = difflib.get_close_matches(
-            _plain(label), list(self._by_name), n=3, cutoff=0.75
-        )
-        return (
-            f"; close label names: {', '.join(repr(c) for c in close)}" if close else ""
-        )
+        close = difflib.get_close_matches(_plain(label), list(self._by_name), 3, 0.75)
+        names = ", ".join(repr(c) for c in close)
+        return f"; close label names: {names}" if close else ""
 
     def model_view(self, model: str) -> ModelView:
         if model not in self.models:
@@ -332,20 +301,20 @@ class Explorer:
             )
         return self.models[model]
 
-    def _first_set(self) -> str:
-        return next(iter(self.candidate_sets))
+    def _defaults(self, candidates: str | None, model: str | None) -> tuple[str, str]:
+        """The candidate set and model a query names, else the first of each."""
+        candidates = candidates or next(iter(self.candidate_sets))
+        return candidates, model or next(iter(self.models))
 
     def sets_of(self, model: str) -> Mapping[str, Sequence[str]]:
-        """The candidate sets of `model`: its own (relative to its seen labels), else
-        the explorer's."""
+        """The candidate sets of `model`: its own, else the explorer's."""
         return self.model_view(model).sets or self.candidate_sets
 
     def _seen(self, model: str) -> set[str]:
         return set(self.sets_of(model).get("seen", ()))
 
     def _candidates(self, candidates: str, model: str) -> tuple[np.ndarray, np.ndarray]:
-        """(rows in the model's space, their vectors) of a candidate set, memoised: the
-        21k set's matrix is gathered once per model, not once per query."""
+        """(rows, vectors) of a candidate set, memoised: gathered once per model."""
         sets = self.sets_of(model)
         if candidates not in sets:
             raise ValueError(

@@ -58,13 +58,7 @@ def map_queries(
 def nearest_labels(
     explorer: Explorer, queries: Sequence[MapQuery], k: int, candidates: str
 ) -> dict[str, list[tuple[list[str], np.ndarray] | None]]:
-    """Per model, each query's k nearest labels among `candidates` as (wnids, cosines),
-    best first: what `Explorer.neighbours_of_label` and `neighbours_of_image` answer,
-    the same labels in the same order (a label leaves itself out; exact ties, such as
-    synonyms with one vector, go to the first candidate). Seconds, where asking the
-    explorer ~1,400 times per model takes minutes: one matrix product per chunk of
-    queries, no table per answer, and models that rank the same label vectors share
-    their label answers. None where the model cannot place a query."""
+    """Per model, each query's nearest labels (wnids, cosines) as `Explorer` answers."""
     labels = [i for i, q in enumerate(queries) if q.kind == "label"]
     photos = [i for i, q in enumerate(queries) if q.kind == "image"]
     features = [explorer.image_features(queries[i].query)[0] for i in photos]
@@ -101,19 +95,15 @@ def _ranked(
     """The k candidates (`rows` of `space`) nearest to each point, as `vectors.nearest`
     ranks them; point i leaves out the label `themselves[i]`, when given.
 
-    A chunk of points is scored by one matrix product, which rounds differently from
-    `nearest`'s product per point (by ~1e-7, at most `_ROUNDING`): where two of a
-    point's best scores are that close, the order could differ, so that point is
-    scored again as `nearest` scores it, from `exact(i)` (the point as the explorer
-    makes it; default: `points[i]`)."""
+    A chunk's matrix product rounds unlike `nearest`'s (by at most `_ROUNDING`): a
+    point with two best scores that close is scored again from `exact(i)`."""
     vectors = space.vectors[rows]
     column = {space.wnids[r]: c for c, r in enumerate(rows)}
     answers = []
     for start in range(0, len(points), _CHUNK):
         chunk = unit(np.asarray(points[start : start + _CHUNK], dtype=np.float32))
         scores = chunk @ vectors.T
-        close = _near_ties(scores, k)
-        for r in np.flatnonzero(close):
+        for r in np.flatnonzero(_near_ties(scores, k)):
             point = exact(start + r) if exact else points[start + r]
             scores[r] = vectors @ unit(np.asarray(point, np.float32))
         if themselves is not None:
@@ -130,8 +120,7 @@ def _ranked(
 
 
 def _one_at_a_time(embed, features):
-    """Photo i's point as the explorer makes it: embedded alone (a batch rounds
-    otherwise)."""
+    """Photo i's point as the explorer makes it: alone (a batch rounds otherwise)."""
     return lambda i: embed(features[i][None])[0]
 
 
@@ -148,11 +137,8 @@ def answers_data(
     queries: Sequence[MapQuery],
     answers: Mapping[str, Sequence[tuple[list[str], np.ndarray] | None]],
 ) -> dict:
-    """The answers, compact for the page. Labels are numbers into "labels" ([name,
-    wnid] each); an answer is a flat list of (label, cosine in thousandths) pairs, None
-    where the model cannot place the query, or the number of an earlier model with the
-    same answer (the word-space models agree on labels); "seen" lists each model's
-    seen labels among them, "truth" each query's true label (-1: none)."""
+    """The answers, compact for the page: an answer is a flat list of (label number,
+    cosine in thousandths) pairs, None, or the number of an earlier model's same one."""
     names = dict(zip(explorer.space.wnids, explorer.space.names, strict=True))
     numbers: dict[str, int] = {}
     truth = [
@@ -167,11 +153,8 @@ def answers_data(
             pairs = None
             if answer is not None:
                 pairs = []
-                for wnid, cosine in zip(*answer, strict=True):
-                    pairs += [
-                        numbers.setdefault(wnid, len(numbers)),
-                        round(cosine * 1000),
-                    ]
+                for w, c in zip(*answer, strict=True):  # (label, cosine) pairs
+                    pairs += [numbers.setdefault(w, len(numbers)), round(c * 1000)]
             flat.append(flat.index(pairs) if pairs and pairs in flat else pairs)
     seen = [set(explorer.sets_of(m).get("seen", ())) for m in answers]
     return {

@@ -20,33 +20,15 @@ from .explorer import Explorer, GalleryImage, ModelView, UnknownQueryError
 EXPLORER_SETS = ("seen", "2-hop", "3-hop", "21k", "21k+seen")
 
 
-class FileFeatures:
-    """Backbone features of image files the gallery does not hold."""
-
-    def __init__(self, cfg):
-        self.cfg = cfg
-
-    def __call__(self, paths: list[Path]) -> np.ndarray:
-        # torch loads only when a reader gives a file outside the gallery
-        from ..extraction import features_of
-        from ..image_inputs import UnreadableImageError
-
-        try:
-            return features_of(paths, self.cfg)
-        except UnreadableImageError as error:
-            raise UnknownQueryError(str(error)) from None
-
-
 def explorer_for(cfg: Config) -> Explorer:
-    """The book's explorer: the trained models of `predict` (the best zero-shot model
-    first), DeViSE-1K's random-embedding control, the label space, the word vectors,
-    and a gallery of the Caltech test photos and the shark photos."""
+    """The book's explorer (see the module doc)."""
     space = pipeline.label_space(cfg)
     missing = pipeline.missing_labels(cfg)
     pipeline.ensure(cfg, "predictor")
     predictor = load_predictor(cfg)
-    names = [predictor.default] + [
-        m for m in predictor.models if m != predictor.default
+    names = [
+        predictor.default,
+        *(m for m in predictor.models if m != predictor.default),
     ]
 
     def view(name: str) -> ModelView:
@@ -72,23 +54,31 @@ def explorer_for(cfg: Config) -> Explorer:
     }
     try:
         for wnid, (photos, rows) in pipeline.shark_features(cfg).items():
-            gallery.update(
-                {
-                    f"sharks/{p.source}/{p.path.name}": GalleryImage(p.path, f, wnid)
-                    for p, f in zip(photos, rows, strict=True)
-                }
-            )
+            for p, f in zip(photos, rows, strict=True):
+                name = f"sharks/{p.source}/{p.path.name}"
+                gallery[name] = GalleryImage(p.path, f, wnid)
     except DatasetUnavailableError:
         pass  # no shark photos here: the gallery holds Caltech only
     sharks = [w for w in SHARK_SPECIES if w in space]
-    first_sets = models[predictor.default].sets
+
+    def featurize(paths: list[Path]) -> np.ndarray:
+        """Backbone features of image files the gallery does not hold."""
+        # torch loads only when a reader gives a file outside the gallery
+        from ..extraction import features_of
+        from ..image_inputs import UnreadableImageError
+
+        try:
+            return features_of(paths, cfg.visual)
+        except UnreadableImageError as error:
+            raise UnknownQueryError(str(error)) from None
+
     return Explorer(
         space,
-        first_sets,
+        models[predictor.default].sets,
         models,
         words=pipeline.word_vectors(cfg),
         images=gallery,
-        featurize=FileFeatures(cfg.visual),
+        featurize=featurize,
         label_config=cfg.labels,
         featured=sharks + list(test.labels),
         missing=dict(zip(missing["wnid"], missing["name"], strict=True)),

@@ -1,6 +1,5 @@
-"""What chapter 7 shows of an `Explorer`: its models at a glance, the points of its
-maps (label vectors and projected photos, in groups), where the photos' nearest labels
-lie, the gap between photos and labels, and neighbour tables side by side."""
+"""What chapter 7 shows of an `Explorer`: its models, its maps' points, where the
+photos' nearest labels lie, the photo-label gap, and neighbour tables side by side."""
 
 from __future__ import annotations
 
@@ -14,19 +13,18 @@ from .explorer import Explorer, GalleryImage
 
 
 def overview(explorer: Explorer) -> pd.DataFrame:
-    """One row per model: whether it takes typed words and photos, and the size
-    of each of its candidate sets ("seen": the labels it was trained toward)."""
-    rows = []
-    for name, view in explorer.models.items():
-        rows.append(
+    """Per model: whether it takes words and photos, and its candidate sets' sizes."""
+    return pd.DataFrame(
+        [
             {
                 "model": name,
                 "words": view.has_words and explorer.words is not None,
                 "photos": view.embed_images is not None,
                 **{s: len(w) for s, w in explorer.sets_of(name).items()},
             }
-        )
-    return pd.DataFrame(rows)
+            for name, view in explorer.models.items()
+        ]
+    )
 
 
 def label_points(explorer: Explorer, wnids: Sequence[str], model: str) -> np.ndarray:
@@ -36,8 +34,7 @@ def label_points(explorer: Explorer, wnids: Sequence[str], model: str) -> np.nda
 
 
 def photo_points(explorer: Explorer, names: Sequence[str], model: str) -> np.ndarray:
-    """Where `model` puts these gallery photos, (len(names), d) unit rows (the
-    points' cosines are dot products)."""
+    """Where `model` puts these gallery photos, as unit rows (cosines: dot products)."""
     view = explorer.model_view(model)
     if not names:
         return np.zeros((0, view.space.vectors.shape[1]), np.float32)
@@ -51,8 +48,7 @@ def map_points(
     photo_groups: Mapping[str, Sequence[str]],
     model: str,
 ) -> dict[str, np.ndarray]:
-    """The points of a map under `model`: its label vectors of each label group
-    (wnids), then where it puts each group of gallery photos (names)."""
+    """The points of a map under `model`: label groups' vectors, then photo groups'."""
     points = {g: label_points(explorer, w, model) for g, w in label_groups.items()}
     for group, names in photo_groups.items():
         points[group] = photo_points(explorer, names, model)
@@ -65,9 +61,7 @@ def nearest_label_table(
     labels: Sequence[str],
     members: Collection[str],
 ) -> pd.DataFrame:
-    """For each model that embeds photos and each non-empty group of gallery
-    photos: the share of photos whose nearest label among `labels` is one of
-    `members`, and their most common nearest label (`nearest_label_summary`)."""
+    """`nearest_label_summary` per photo-embedding model and non-empty photo group."""
     names = [explorer.space.names[i] for i in explorer.space.index(list(labels))]
     rows = []
     for model, view in explorer.models.items():
@@ -83,9 +77,7 @@ def nearest_label_table(
 
 
 def gap_table(explorer: Explorer, photos: Sequence[str]) -> pd.DataFrame:
-    """`photo_label_gap` of these gallery photos (each with its true label) under
-    each model that embeds photos, the nearest label taken among all the labels
-    of the model's "21k+seen" set: a row per median, a column per model."""
+    """`photo_label_gap` of these photos per model, among its "21k+seen" labels."""
     truth = [explorer.images[name].wnid for name in photos]
     gaps = {}
     for model, view in explorer.models.items():
@@ -100,8 +92,7 @@ def gap_table(explorer: Explorer, photos: Sequence[str]) -> pd.DataFrame:
 
 
 def side_by_side(tables: Mapping[str, pd.DataFrame], digits: int = 2) -> pd.DataFrame:
-    """Neighbour tables as one: a column per query, a row per rank, cells
-    "name (cosine)"."""
+    """Neighbour tables as one: a column per query, a row per rank, "name (cosine)"."""
     columns = {
         query: [
             f"{n} ({c:.{digits}f})" for n, c in zip(t["name"], t["cosine"], strict=True)
@@ -155,8 +146,7 @@ def map_label_groups(
 def gallery_sample(
     images: Mapping[str, GalleryImage], prefix: str, per_label: int, seed: int = 0
 ) -> list[str]:
-    """Up to `per_label` gallery photos of each true label among the names that start
-    with `prefix` (a seeded choice), in gallery order."""
+    """Up to `per_label` seeded gallery photos of each label under `prefix`."""
     rng = np.random.default_rng(seed)
     by_label: dict[str | None, list[str]] = {}
     for name, image in images.items():
@@ -175,8 +165,7 @@ def map_photo_groups(
     per_species: int = 80,
     seed: int = 0,
 ) -> dict[str, list[str]]:
-    """The photo groups of chapter 7's map: `per_label` Caltech test photos of each
-    label, `per_species` photos of each shark species (seeded `gallery_sample`s)."""
+    """Chapter 7's map's photos: seeded samples of Caltech photos and of each shark."""
     return {
         "Caltech test photos": gallery_sample(images, "test/", per_label, seed),
         "great white photos": gallery_sample(
@@ -218,18 +207,15 @@ def nearest_label_summary(
     names: Sequence[str],
     members: Collection[str],
 ) -> dict:
-    """Of these points (photos), the share whose nearest label (a row of `labels`, the
-    label `wnids[i]` named `names[i]`) is one of `members` (wnids), and the most
-    common nearest label with its count."""
+    """The share of photos nearest to one of `members`, and their commonest label."""
     if not len(points):
         raise ValueError("no points to summarise")
     nearest_rows = (points @ labels.T).argmax(axis=1)
     counts = pd.Series([names[i] for i in nearest_rows]).value_counts()
+    among = float(np.mean([wnids[i] in set(members) for i in nearest_rows]))
     return {
         "photos": len(points),
-        "nearest label among them": float(
-            np.mean([wnids[i] in set(members) for i in nearest_rows])
-        ),
+        "nearest label among them": among,
         "most common nearest label": f"{counts.index[0]} ({counts.iloc[0]})",
     }
 
@@ -240,9 +226,7 @@ def map_distance_to_truth(
     photos: np.ndarray,
     truth: Sequence[str],
 ) -> float:
-    """On a map, the median distance from each photo (a row of `photos`, map
-    coordinates) to its true label's point, as a share of the map's width. The
-    labels are those of `groups` (wnids), placed at `coords[group]` row by row."""
+    """On a map, the median distance from each photo to its label, per map width."""
     where = {
         wnid: coords[group][row]
         for group, wnids in groups.items()

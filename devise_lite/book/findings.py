@@ -1,9 +1,6 @@
-"""What a claim is (`Claim`), what its test works on and returns: one run's tables
-(`Results`), each side of a comparison as text (`Side`), and the test's verdict with
-our side (`Finding`).
-
-A verdict is True, False or None: None when the run has no data for the test (a table
-not produced, a candidate set without photos, a metric undefined at this size).
+"""What a claim is (`Claim`), what its test works on (`Results`) and returns (`Side`,
+`Finding`). A verdict is True, False or None: None when the run has no data for the
+test (a table not produced, a candidate set without photos, an undefined metric).
 """
 
 from __future__ import annotations
@@ -32,8 +29,7 @@ class Results:
 
 @dataclass(frozen=True)
 class Side:
-    """One side of a claim, the paper's or ours: its number and its comparable number,
-    as text."""
+    """One side of a claim, the paper's or ours: its number and comparable, as text."""
 
     number: str = NONE
     comparable: str = NONE
@@ -41,8 +37,7 @@ class Side:
 
 @dataclass(frozen=True)
 class Finding:
-    """What a test found on our tables: whether the claim holds (None: not testable
-    here) and our side of the comparison."""
+    """What a test found: whether the claim holds (None: untestable here), our side."""
 
     holds: bool | None
     ours: Side
@@ -50,8 +45,7 @@ class Finding:
 
 @dataclass(frozen=True)
 class Claim:
-    """A claim of the paper and its test: `paper` gives the paper's side, `check` our
-    finding; `comparable` names the number that makes the two sides comparable."""
+    """A claim of the paper: `paper` gives the paper's side, `check` our finding."""
 
     claim: str
     chapter: int
@@ -91,13 +85,9 @@ def format_of(metric: str) -> Callable[[float], str]:
 
 
 def pairs_side(pairs: dict[str, tuple[float, float]]) -> Side:
-    """Pairs (ours or the paper's, the other model's) under their names: the two
-    values, and their ratio."""
+    """Named pairs (DeViSE's, the other model's): the two values, and their ratio."""
+    named = pairs.items()
     return Side(
-        ", ".join(
-            f"{name} {versus(a, b, format_fraction)}" for name, (a, b) in pairs.items()
-        ),
-        ", ".join(
-            f"{name} {format_ratio(ratio(a, b))}" for name, (a, b) in pairs.items()
-        ),
+        ", ".join(f"{name} {versus(a, b, format_fraction)}" for name, (a, b) in named),
+        ", ".join(f"{name} {format_ratio(ratio(a, b))}" for name, (a, b) in named),
     )

@@ -36,9 +36,7 @@ def format_fraction(x: float) -> str:
     return "–" if is_missing(x) else f"{x:.3f}"
 
 
-def format_ratio(x: float) -> str:
-    """A ratio near 1 (DeViSE / softmax): three decimals."""
-    return "–" if is_missing(x) else f"{x:.3f}"
+format_ratio = format_fraction  # a ratio near 1 (DeViSE / softmax): three decimals too
 
 
 def format_times(x: float) -> str:
@@ -56,8 +54,7 @@ def format_count(x: float) -> str:
 
 
 def _column_format(column: str):
-    """The formatter a comparison column takes regardless of its row, or None when it
-    depends on the row's metric (hit rows are shares, hp rows fractions)."""
+    """The formatter of a comparison column, or None where the row's metric decides."""
     if column.endswith("x chance"):
         return format_times
     if " / " in column:
@@ -73,10 +70,8 @@ def _column_format(column: str):
 
 
 def format_comparison(df: pd.DataFrame):
-    """A comparison table (`beside_paper`, `claims.verdicts`) for printing, no index:
-    shares as percentages, hp as three decimals, ratios and multiples of chance as
-    such, integers as counts, missing values as "–". Values must be in our units
-    (shares): published_table's percentages print as they are, without it."""
+    """A comparison table in our units (`beside_paper`, `claims.verdicts`) for printing,
+    no index, each number as its column (or, for shares and hp, its row) says."""
     df = df.reset_index(drop=True)
     styler = df.style.hide(axis="index")
     numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])]

@@ -1,10 +1,6 @@
-"""The paper's published Tables 1-3, read from the copy in resources/.
-
-`resources/devise_2013_tables.csv` holds every number of Tables 1-3 of Frome et al.
-(NIPS 2013), one a row; `resources/devise_2013_tables.md` says what each column means.
-The paper's flat hit rates are percentages and ours are shares: everything this module
-returns is a share (hit) or a fraction (hierarchical precision), so that ours line up
-with them (`beside_paper.py`).
+"""The paper's published Tables 1-3 (Frome et al., NIPS 2013), read from
+`resources/devise_2013_tables.csv` (its columns: `devise_2013_tables.md`). The paper's
+hit rates are percentages, ours shares: what this module returns is in our units.
 """
 
 from __future__ import annotations
@@ -21,8 +17,6 @@ PAPER_FILE = "devise_2013_tables.csv"
 
 # Table 1: (short name, the paper's model, its dim, our model). The paper's 500-d rows
 # are the ones compared: 500-d is the size its zero-shot tables use.
-# Table 1: (short name, the paper's model, its dim, our model). The paper's 500-d rows
-# are the ones compared: 500-d is the size its zero-shot tables use.
 TABLE1_MODELS = (
     ("softmax", "Softmax baseline", None, SOFTMAX),
     ("DeViSE", "DeViSE", 500, DEVISE),
@@ -33,7 +27,6 @@ TABLE1_SET = "ILSVRC-2012 1K val"  # Table 1's test_set in the file
 
 # Our zero-shot candidate sets (`candidates.CANDIDATE_SETS`) and the paper's names for
 # them, in the paper's order.
-# Our zero-shot candidate sets and the paper's names for them, in the paper's order.
 PAPER_SET_NAMES = {
     "2-hop": "2-hop",
     "2-hop+seen": "2-hop+1K",
@@ -46,8 +39,7 @@ PLAIN_SETS = tuple(s for s in PAPER_SET_NAMES if not s.endswith("+seen"))
 
 
 def published() -> pd.DataFrame:
-    """The paper's Tables 1-3 as shipped: one published number a row (table, test_set,
-    model, dim, n_candidates, metric, k, value), hit in percent, hp as a fraction."""
+    """The paper's Tables 1-3 as shipped, one number a row (hit in percent)."""
     return _published().copy()
 
 
@@ -64,11 +56,6 @@ def _published() -> pd.DataFrame:
     return table.astype({"dim": "Int64", "n_candidates": "Int64", "value": float})
 
 
-def as_share(metric: str, value: float) -> float:
-    """A published value in our units: flat hit rates from percent to a share."""
-    return value / 100 if metric == "hit" else value
-
-
 def metric_name(metric: str, k: int) -> str:
     """The column name our tables use for a published (metric, k): "hit@5", "hp@20"."""
     return f"{metric}@{int(k)}"
@@ -76,8 +63,7 @@ def metric_name(metric: str, k: int) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _numbers() -> dict[tuple, list[tuple]]:
-    """(table, test_set, model, metric name, k) -> [(dim, value), ...]: the file as a
-    lookup, so that a comparison's hundreds of look-ups stay cheap."""
+    """The file as a lookup (table, test_set, model, metric, k) -> [(dim, value)]."""
     numbers: dict[tuple, list[tuple]] = {}
     for r in _published().to_dict("records"):
         key = (r["table"], r["test_set"], r["model"], r["metric"], r["k"])
@@ -88,8 +74,7 @@ def _numbers() -> dict[tuple, list[tuple]]:
 def paper_value(
     table: int, test_set: str, model: str, metric: str, dim: int | None = None
 ) -> float:
-    """One published number, in our units (a share or a fraction); `metric` is our
-    column name ("hit@5"). Raises KeyError unless exactly one row matches."""
+    """One published number ("hit@5") in our units; KeyError unless one row matches."""
     name, k = metric.split("@")
     found = _numbers().get((table, test_set, model, name, int(k)), [])
     if dim is not None:
@@ -99,7 +84,8 @@ def paper_value(
             f"Table {table} has {len(found)} rows for {model!r} (dim {dim}) "
             f"on {test_set!r}, {metric}"
         )
-    return as_share(name, float(found[0][1]))
+    value = float(found[0][1])
+    return value / 100 if name == "hit" else value  # the paper's hit is in percent
 
 
 @functools.cache
@@ -115,8 +101,7 @@ def paper_candidates(paper_set: str) -> int:
 
 
 def published_table(n: int) -> pd.DataFrame:
-    """The paper's Table `n` (1, 2 or 3) in its printed shape: one row per model (and
-    candidate set), one column per metric@k, in the paper's units (hit in percent)."""
+    """The paper's Table `n` as printed, a column per metric@k (hit in percent)."""
     keys = {1: ["model", "dim"], 2: ["test_set", "model", "n_candidates"]}.get(
         n, ["test_set", "model"]
     )
@@ -135,8 +120,7 @@ def published_table(n: int) -> pd.DataFrame:
 
 
 def paper_table1(metric: str) -> dict[str, float]:
-    """The paper's Table 1 numbers for one metric ("hit@5"), keyed by the short model
-    names of TABLE1_MODELS, in our units."""
+    """The paper's Table 1 numbers for one metric, by TABLE1_MODELS' short names."""
     return {
         short: paper_value(1, TABLE1_SET, model, metric, dim)
         for short, model, dim, _ in TABLE1_MODELS
@@ -157,14 +141,12 @@ def published_ks(table: int) -> list[int]:
 
 
 def chance_hit(k: int, n_candidates: int) -> float:
-    """Chance's flat hit@k when every photo's label is among n_candidates: k / n,
-    capped at 1 where k reaches n."""
+    """Chance's flat hit@k among n_candidates: k / n, capped at 1."""
     return min(k, n_candidates) / n_candidates
 
 
 def paper_zero_shot_hit(our_set: str, k: int) -> float:
-    """The paper's DeViSE flat hit@k (a share) on the candidate set matching our
-    `our_set`: DeViSE-0 on a plain set, DeViSE+1K on a "+seen" (+1K) set."""
+    """The paper's DeViSE hit@k on `our_set`: DeViSE-0, or DeViSE+1K on a +1K set."""
     paper_set = PAPER_SET_NAMES[our_set]
     model = "DeViSE+1K" if paper_set.endswith("+1K") else "DeViSE-0"
     return paper_value(2, paper_set, model, f"hit@{k}")

@@ -8,16 +8,8 @@ import numpy as np
 
 # Where a label may go around its point, tried in this order: right, left, above,
 # below, then the diagonals; each ring farther out than the one before.
-LABEL_DIRECTIONS = (
-    (1, 0),
-    (-1, 0),
-    (0, 1),
-    (0, -1),
-    (1, 1),
-    (-1, 1),
-    (1, -1),
-    (-1, -1),
-)
+LABEL_DIRECTIONS = ((1, 0), (-1, 0), (0, 1), (0, -1))
+LABEL_DIRECTIONS += ((1, 1), (-1, 1), (1, -1), (-1, -1))
 LABEL_DISTANCES = (4.0, 12.0, 24.0)  # pixels between the point and its label
 # Chapter 2's map names labels inside crowds of other labels: a ring farther out.
 CROWD_DISTANCES = (7.0, 19.0, 36.0, 56.0)
@@ -43,18 +35,13 @@ def place_labels(
     mark: float = 0.0,
     crowd=(),
 ) -> list:
-    """Boxes for text labels next to their points, no two overlapping (greedy).
+    """Boxes (x0, y0, x1, y1) for text labels of `sizes` next to their `anchors`, no two
+    overlapping, in any one unit: greedy, in the order given (the important first).
 
-    Labels are placed in the order given, so the important ones first: each takes the
-    first position around its anchor (`LABEL_DIRECTIONS`, ring after ring of
-    `distances`) whose box (its `sizes` entry: width, height) overlaps no box placed
-    before it nor an `obstacles` box, and stays inside `bounds` (x0, y0, x1, y1).
-    With `mark` > 0, a placed label's point (a square of half-side `mark`) becomes an
-    obstacle too, so later labels do not cover it. With `crowd` (points), of the
-    free positions the one covering the fewest of them wins, nearest first on ties:
-    the search stops at the first ring with one that covers none. Returns one box
-    (x0, y0, x1, y1) per label, or None for a label left out because every position
-    collides. Any units, the same for all (the figure uses pixels)."""
+    Each takes the first position (`LABEL_DIRECTIONS`, ring after ring of `distances`)
+    that overlaps no placed box, `obstacles` or (with `mark` > 0) placed label's point,
+    inside `bounds`; with `crowd`, the one covering fewest of those points (nearest on
+    ties). None for a label with no free position."""
     taken = [tuple(box) for box in obstacles]
     crowd = np.asarray(crowd, dtype=float).reshape(-1, 2)
     boxes = []
@@ -98,15 +85,13 @@ def annotate_apart(
     crowd=(),
     distances=LABEL_DISTANCES,
 ) -> int:
-    """Write `texts` next to `points` (data coordinates), in that order, so that no
-    two overlap nor cover the point of a label written before, and as few of the
-    `crowd` points (data coordinates) as can be; a label with no free place is left
-    out. Call it once the axes' layout and limits are final. Returns how many were
-    written."""
+    """Write `texts` next to `points` (`place_labels` in pixels), few `crowd` points
+    covered; call it once the axes' limits are final. Returns how many were written."""
     fig = ax.figure
     renderer = fig.canvas.get_renderer()
     anchors = ax.transData.transform(np.asarray(points, dtype=float).reshape(-1, 2))
     box_style = {"boxstyle": "round,pad=0.15", "fc": "white", "alpha": 0.8, "lw": 0}
+    leader = {"arrowstyle": "-", "color": "0.4", "lw": 0.6, "shrinkA": 0}
     pad = 0.15 * fontsize * fig.dpi / 72  # the box's padding, in pixels
     sizes = []
     for text in texts:  # measure each label as it will be drawn
@@ -134,11 +119,8 @@ def annotate_apart(
             va="bottom",
             fontsize=fontsize,
             bbox=box_style,
-            arrowprops=(
-                {"arrowstyle": "-", "color": "0.4", "lw": 0.6, "shrinkA": 0}
-                if away > distances[0] + 1  # a leader line from afar
-                else None
-            ),
+            # a leader line from afar
+            arrowprops=leader if away > distances[0] + 1 else None,
         )
         written += 1
     return written

@@ -24,12 +24,8 @@ def wordnet_groups(
     seed: int = 0,
     keep: Collection[str] = (),
 ) -> dict[str, list[str]]:
-    """Labels of the space grouped by WordNet ancestor.
-
-    `{"sharks": ("shark.n.01", 40)}` takes up to 40 labels below shark.n.01 (a seeded
-    sample if there are more; the wnids in `keep`, labels a figure names, are always
-    among them). `exclude_below` drops a sub-tree from a group (other fish without the
-    sharks). A label joins only the first group that claims it."""
+    """Labels by WordNet ancestor: {"sharks": ("shark.n.01", 40)} takes up to 40 (a
+    seeded sample with `keep`), less `exclude_below`; the first group claiming wins."""
     wn = wordnet()
     rng = np.random.default_rng(seed)
     exclude_below = exclude_below or {}
@@ -57,12 +53,8 @@ def wordnet_groups(
 
 
 def umap_2d(points: np.ndarray, seed: int = 0, n_neighbors: int = 12):
-    """A seeded 2-d UMAP with cosine distance (a seeded UMAP runs single-threaded,
-    hence the same map on every build).
-
-    The layout is kept in `data/cache/layouts/`, keyed by the points and the settings:
-    a chapter re-run on the same inputs loads its maps instead of paying UMAP's
-    compilation and fit (seconds a map), and other settings compute a new one."""
+    """A seeded (single-threaded: the same on every build) 2-d cosine UMAP, cached in
+    `data/cache/layouts/` by points and settings: a re-run skips the compile and fit."""
     points = np.ascontiguousarray(points, dtype=np.float32)
     settings = dict(
         n_neighbors=min(n_neighbors, len(points) - 1),
@@ -81,34 +73,21 @@ def umap_2d(points: np.ndarray, seed: int = 0, n_neighbors: int = 12):
 
     layout = umap.UMAP(**settings, n_jobs=1).fit_transform(points)
     cached.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(cached) as tmp:
-        with open(tmp, "wb") as handle:
-            np.save(handle, layout)
+    with atomic_path(cached) as tmp, open(tmp, "wb") as handle:
+        np.save(handle, layout)
     return layout
 
 
-def label_map(
-    space: LabelSpace,
-    groups: dict[str, list[str]],
-    title: str,
-    annotate=(),
-    seed: int = 0,
-):
-    """Scatter of the grouped labels after UMAP, the legend outside the axes.
-
-    `annotate` names labels (wnids, or display names) to write next to their points,
-    placed so that no two names overlap and few other points are covered
-    (`annotate_apart`); labels not on the map are skipped."""
+def label_map(space: LabelSpace, groups: dict[str, list[str]], title: str, annotate=()):
+    """Scatter of the grouped labels after UMAP, those of `annotate` named apart."""
     wnids = [w for members in groups.values() for w in members]
-    xy = umap_2d(space.vectors[space.index(wnids)], seed=seed)
+    xy = umap_2d(space.vectors[space.index(wnids)])
     # The legend goes under the axes, so the map keeps the page's width.
     fig, ax = plt.subplots(figsize=(7.5, 7.5))
     start = 0
     for name, members in groups.items():
         part = xy[start : start + len(members)]
-        ax.scatter(
-            part[:, 0], part[:, 1], s=22, alpha=0.8, label=f"{name} ({len(members)})"
-        )
+        ax.scatter(*part.T, s=22, alpha=0.8, label=f"{name} ({len(members)})")
         start += len(members)
     names = [space.names[i] for i in space.index(wnids)]
     shown = [
@@ -120,14 +99,7 @@ def label_map(
     ]
     if shown:
         chosen = xy[[row for _, row in shown]]
-        ax.scatter(
-            chosen[:, 0],
-            chosen[:, 1],
-            s=40,
-            facecolors="none",
-            lw=1,
-            edgecolors="black",
-        )
+        ax.scatter(*chosen.T, s=40, facecolors="none", lw=1, edgecolors="black")
     ax.set_title(title)
     ax.set_xlabel("UMAP 1 (no units: only neighbourhoods are kept)")
     ax.set_ylabel("UMAP 2")
@@ -149,44 +121,23 @@ def label_map(
     return fig
 
 
-def joint_map(
-    groups: dict,
-    title: str,
-    styles: dict | None = None,
-    notes=(),
-    seed: int = 0,
-    n_neighbors: int = 15,
-):
-    """One seeded UMAP of several groups of points that live in the same space (label
-    vectors and image embeddings alike), drawn by `draw_map`.
-
-    `groups[name]` is an (n, d) array (empty groups are skipped); `styles` and `notes`
-    are `draw_map`'s. Returns (figure, {group: (n, 2) map coordinates}), the groups
-    in the order given."""
+def joint_map(groups: dict, title: str, styles=None, notes=(), n_neighbors: int = 15):
+    """One UMAP of groups of points of one space, drawn: (figure, {group: 2-d map})."""
     names = [name for name, points in groups.items() if len(points)]
     if not names:
         raise ValueError("joint_map needs at least one non-empty group of points")
     xy = umap_2d(
         np.concatenate([np.asarray(groups[n], dtype=np.float32) for n in names]),
-        seed=seed,
         n_neighbors=n_neighbors,
     )
-    bounds = np.cumsum([0] + [len(groups[n]) for n in names])
-    coords = {
-        n: xy[start:end]
-        for n, start, end in zip(names, bounds[:-1], bounds[1:], strict=True)
-    }
+    ends = np.cumsum([len(groups[n]) for n in names])[:-1]
+    coords = dict(zip(names, np.split(xy, ends), strict=True))
     return draw_map(coords, title, styles, notes), coords
 
 
-def draw_map(coords: dict, title: str, styles=None, notes=(), legend_columns=2):
-    """A 2-d map of groups of points, group by group in the order given (later groups
-    on top), the legend under the axes, and labels that do not collide.
-
-    `coords[name]` is an (n, 2) array; `styles[name]` are scatter keyword arguments
-    (marker, color, s, alpha); `notes` is a list of (group, row, text) to write next to
-    those points, most important first: `annotate_apart` places them in that order
-    and leaves out those with no free place. Returns the figure."""
+def draw_map(coords: dict, title: str, styles=None, notes=()):
+    """A 2-d map of groups of points (later groups on top) and `notes` (group, row,
+    text), most important first, written apart (`annotate_apart`)."""
     fig, ax = plt.subplots(figsize=(8, 7.6))
     for name, xy in coords.items():
         style = {"s": 12, "alpha": 0.6, **(styles or {}).get(name, {})}
@@ -199,7 +150,7 @@ def draw_map(coords: dict, title: str, styles=None, notes=(), legend_columns=2):
     ax.legend(
         loc="upper center",
         bbox_to_anchor=(0.5, -0.06),
-        ncol=legend_columns,
+        ncol=2,
         fontsize=8,
         markerscale=1.5,
         frameon=False,

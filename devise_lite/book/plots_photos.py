@@ -18,20 +18,15 @@ def _thumbnail(path, size: int = 256):
 
 
 def photo_grid(paths, captions, title: str, ncols: int = 3, panel_size: float = 2.8):
-    """Photos in a grid, each with a (multi-line) caption under it, such as a model's
-    top labels."""
+    """Photos in a grid, each with a (multi-line) caption under it."""
     if len(paths) != len(captions):
         raise ValueError(
             f"got {len(paths)} photos but {len(captions)} captions; give one caption "
             "per photo"
         )
     nrows = max(1, -(-len(paths) // ncols))
-    fig, axes = plt.subplots(
-        nrows,
-        ncols,
-        figsize=(ncols * panel_size, nrows * (panel_size + 0.9)),
-        squeeze=False,
-    )
+    size = (ncols * panel_size, nrows * (panel_size + 0.9))
+    fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for ax, path, caption in zip(axes.flat, paths, captions, strict=False):
@@ -45,24 +40,18 @@ def photo_grid(paths, captions, title: str, ncols: int = 3, panel_size: float = 
 def prediction_gallery(
     paths, truths, predictions: dict, title: str, panel_size: float = 2.4, text=str
 ):
-    """One row per photo: the photo with its true label, then each model's ranked
-    labels.
-
-    `predictions` maps a model name to one list of labels per photo, best first; a
-    label equal to the photo's true label is marked with a check mark. `text` writes a
-    label (give wnids and `zeroshot.wnid_label` where two labels may share a name)."""
+    """One row per photo: the photo and its label, then each model's ranked labels (the
+    true one checked); `text` writes a label (`zeroshot.wnid_label` for wnids)."""
     models = list(predictions)
     for model, lists in predictions.items():
         if len(lists) != len(paths):
             raise ValueError(
                 f"{model!r} has {len(lists)} label lists for {len(paths)} photos"
             )
+    size = (panel_size * (1 + 1.3 * len(models)), panel_size * len(paths))
+    widths = {"width_ratios": [1] + [1.3] * len(models)}
     fig, axes = plt.subplots(
-        len(paths),
-        1 + len(models),
-        squeeze=False,
-        figsize=(panel_size * (1 + 1.3 * len(models)), panel_size * len(paths)),
-        gridspec_kw={"width_ratios": [1] + [1.3] * len(models)},
+        len(paths), 1 + len(models), squeeze=False, figsize=size, gridspec_kw=widths
     )
     for row, (path, truth) in enumerate(zip(paths, truths, strict=True)):
         photo = axes[row][0]
@@ -74,15 +63,8 @@ def prediction_gallery(
                 f"{rank}. {text(label)}" + (" \u2713" if label == truth else "")
                 for rank, label in enumerate(predictions[model][row], start=1)
             ]
-            ax.text(
-                0.0,
-                0.95,
-                f"{model}\n" + "\n".join(lines),
-                va="top",
-                ha="left",
-                fontsize=9,
-                transform=ax.transAxes,
-            )
+            block = f"{model}\n" + "\n".join(lines)  # left-aligned: the default
+            ax.text(0.0, 0.95, block, va="top", fontsize=9, transform=ax.transAxes)
             ax.axis("off")
     fig.suptitle(title)
     # Half an inch above the first row for the title, whatever the number of rows.
@@ -91,16 +73,12 @@ def prediction_gallery(
 
 
 def figure2(photos: list[dict], models: dict[str, str], title: str):
-    """The paper's Figure 2: one row per photo (`zero_shot_views.figure2_rows`), the
-    photo with its true label, then each model's top 5 (`models`: the row's model name
-    -> the column's heading); a label equal to the true one is set in bold."""
+    """The paper's Figure 2: a row per photo, each model's top 5, the true in bold."""
     # 6.8 inches at 100 dpi is the book's column: the labels print at their font size
+    size = (6.8, 1.6 * len(photos) + 0.6)
+    widths = {"width_ratios": [1] + [1.4] * len(models)}
     fig, axes = plt.subplots(
-        len(photos),
-        1 + len(models),
-        squeeze=False,
-        figsize=(6.8, 1.6 * len(photos) + 0.6),
-        gridspec_kw={"width_ratios": [1] + [1.4] * len(models)},
+        len(photos), 1 + len(models), squeeze=False, figsize=size, gridspec_kw=widths
     )
     for row, photo in zip(axes, photos, strict=True):
         row[0].imshow(_thumbnail(photo["image"]))

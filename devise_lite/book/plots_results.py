@@ -1,6 +1,5 @@
-"""Figures of results: training curves, metric bars per model, hop histograms of
-mistakes, the paper's bars beside ours, and zero-shot against the number of seen
-labels."""
+"""Figures of results: training curves, metric bars, hop histograms of mistakes, the
+paper's bars beside ours, and zero-shot against the number of seen labels."""
 
 from __future__ import annotations
 
@@ -12,17 +11,9 @@ from ..zeroshot import FIRST_EXPERIMENT
 
 
 def training_curves(
-    history,
-    quantities=("loss", "test hit@1", "test hit@5"),
-    title: str = "Training curves",
-    log_scale=("loss",),
+    history, quantities=("loss", "test hit@1", "test hit@5"), title="Training curves"
 ):
-    """One panel per quantity against the epoch, one line per model.
-
-    `history` has the columns "epoch", "model" and the quantities (as
-    `trained_models(cfg)["history"]`). Quantities in `log_scale` get a symmetric-log
-    axis, so losses of different scales (rank loss, cross-entropy) and losses that reach
-    0 all stay readable."""
+    """One panel per quantity of `history` against the epoch, one line per model."""
     missing = [q for q in ("epoch", "model", *quantities) if q not in history.columns]
     if missing:
         raise ValueError(
@@ -34,10 +25,13 @@ def training_curves(
     for ax, quantity in zip(axes[0], quantities, strict=True):
         for model, rows in history.groupby("model", sort=False):
             ax.plot(rows["epoch"], rows[quantity], marker=".", label=model)
-        if quantity in log_scale:
+        # a symmetric-log loss axis: losses of different scales (rank loss,
+        # cross-entropy) and losses that reach 0 all stay readable
+        log = quantity == "loss"
+        if log:
             ax.set_yscale("symlog", linthresh=1e-3)
         ax.set_xlabel("epoch")
-        ax.set_ylabel(quantity + (" (symlog)" if quantity in log_scale else ""))
+        ax.set_ylabel(quantity + (" (symlog)" if log else ""))
         ax.set_title(quantity)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
@@ -47,20 +41,12 @@ def training_curves(
 
 
 def metric_bars(
-    table,
-    panels: dict[str, list[str]],
-    title: str,
-    models=None,
-    ylabels: dict[str, str] | None = None,
+    table, panels: dict[str, list[str]], title: str, ylabels: dict | None = None
 ):
-    """Grouped bars, one panel per group of metric columns (e.g. flat hit@k, hp@k), one
-    bar per model.
-
-    `table` has a "model" column and the metric columns (as `pipeline.table1(cfg)`);
-    columns absent from the table (hp@20 with fewer than 20 candidates) are skipped.
-    `ylabels` names each panel's y axis (by default the panel's name)."""
-    models = list(table["model"]) if models is None else list(models)
-    rows = table.set_index("model").loc[models]
+    """Grouped bars of `table`'s models, a panel per group of metric columns (absent
+    ones, such as hp@20 with fewer than 20 candidates, skipped)."""
+    models = list(table["model"])
+    rows = table.set_index("model")
     # Narrow panels: the book's text column is about 750 px, and a wider figure shrinks
     # its text.
     fig, axes = plt.subplots(
@@ -71,11 +57,9 @@ def metric_bars(
         x = np.arange(len(columns))
         width = 0.8 / max(len(models), 1)
         for i, model in enumerate(models):
+            offset = (i - (len(models) - 1) / 2) * width
             ax.bar(
-                x + (i - (len(models) - 1) / 2) * width,
-                rows.loc[model, columns].astype(float),
-                width,
-                label=model,
+                x + offset, rows.loc[model, columns].astype(float), width, label=model
             )
         ax.set_xticks(x, columns)
         ax.set_ylim(0, 1)
@@ -83,40 +67,24 @@ def metric_bars(
         ax.set_ylabel((ylabels or {}).get(panel, panel))
         ax.set_title(panel)
         ax.grid(axis="y", alpha=0.3)
-    handles, names = axes[0][0].get_legend_handles_labels()
-    fig.legend(
-        handles,
-        names,
-        loc="lower center",
-        ncol=min(len(models), 3),
-        fontsize=9,
-        frameon=False,
-    )
+    handles, ncol = axes[0][0].get_legend_handles_labels(), min(len(models), 3)
+    fig.legend(*handles, loc="lower center", ncol=ncol, fontsize=9, frameon=False)
     fig.suptitle(title)
     fig.tight_layout(rect=(0, 0.06 * ((len(models) + 2) // 3) + 0.04, 1, 1))
     return fig
 
 
-def hop_histogram(hops: dict, title: str, max_hops: int | None = None):
-    """Side-by-side histograms of WordNet hop distances, one bar series per model
-    (`{model: [hops]}`); the x axis starts at 1 hop, the nearest a mistake can be."""
-    top = (
-        max_hops
-        if max_hops is not None
-        else max((max(h) for h in hops.values() if len(h)), default=1)
-    )
+def hop_histogram(hops: dict, title: str):
+    """Histograms of WordNet hops ({model: [hops]}) from 1, the nearest a mistake is."""
+    top = max((max(h) for h in hops.values() if len(h)), default=1)
     bins = np.arange(1, top + 2)
     width = 0.8 / max(len(hops), 1)
     fig, ax = plt.subplots(figsize=(7, 3.6))
     for i, (model, values) in enumerate(hops.items()):
         counts, _ = np.histogram(np.minimum(values, top), bins=bins)
         share = counts / max(len(values), 1)
-        ax.bar(
-            bins[:-1] + (i - (len(hops) - 1) / 2) * width,
-            share,
-            width,
-            label=f"{model} ({len(values)})",
-        )
+        offset = (i - (len(hops) - 1) / 2) * width
+        ax.bar(bins[:-1] + offset, share, width, label=f"{model} ({len(values)})")
     ax.set_xticks(bins[:-1])
     ax.set_xlabel("WordNet hops from the true label to the top-1 label")
     ax.set_ylabel("share of the model's mistakes")
@@ -134,19 +102,11 @@ def paper_beside_ours(
     log: tuple[str, ...] = (),
     lines: dict[str, tuple[float, str]] | None = None,
 ):
-    """One panel per comparison: for each category (a row of the panel's DataFrame,
-    its index on the x axis) the paper's bar beside ours (columns "paper", "ours").
-
-    Panels named in `log` get a log y axis; `lines` draws one reference line per
-    panel ({panel: (y, label)}), one line style per label. A value the axis cannot
-    show (missing, or 0 on a log axis) is written at the foot of its bar instead.
-    Panels are as wide as their number of categories."""
+    """One panel per comparison, for each category (a row) the paper's bar beside ours;
+    `log` panels get a log axis, `lines` a reference line ({panel: (y, label)})."""
+    widths = {"width_ratios": [max(len(f), 1) for f in panels.values()]}
     fig, axes = plt.subplots(
-        1,
-        len(panels),
-        figsize=(9.2, 4.2),
-        squeeze=False,
-        gridspec_kw={"width_ratios": [max(len(f), 1) for f in panels.values()]},
+        1, len(panels), figsize=(9.2, 4.2), squeeze=False, gridspec_kw=widths
     )
     labels = list(dict.fromkeys(label for _, label in (lines or {}).values()))
     colours = {"paper": "0.6", "ours": "tab:blue"}
@@ -159,9 +119,9 @@ def paper_beside_ours(
             where = x + (i - 0.5) * 0.4
             ax.bar(where[shown], values[shown], 0.4, color=colours[side], label=side)
             for xi, v in zip(where[~shown], values[~shown], strict=True):
-                text = "0" if v == 0 else "n/a"
+                # a value the axis cannot show is written at the foot of its bar
                 ax.annotate(
-                    text,
+                    "0" if v == 0 else "n/a",
                     (xi, 0),
                     xytext=(0, 2),
                     textcoords="offset points",
@@ -194,10 +154,7 @@ def paper_beside_ours(
 
 
 def seen_count_figure(points, metric: str = "hit@5", title: str = ""):
-    """2-hop `metric` as a multiple of chance against the number of seen labels
-    (`zero_shot_views.seen_count_points`): one line per model of the paper's setting,
-    and the first experiment's points marked apart. Both axes are logarithmic (a ratio
-    against a count); the y axis is linear below 1, where chance is."""
+    """2-hop `metric` / chance against the number of seen labels, a line per model."""
     fig, ax = plt.subplots(figsize=(6.8, 4.4))
     colours = {}
     paper_setting = points[points["experiment"] != FIRST_EXPERIMENT]

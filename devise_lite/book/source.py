@@ -1,10 +1,9 @@
 """The code a chapter teaches, shown as a cell output, read from the package itself.
 
 A chapter calls `show_source(tokenize)` in a cell tagged `remove-input`: the output is
-Markdown holding one fenced code block, which the rendered book (myst-nb parses Markdown
-outputs) and JupyterLab both highlight. The code comes from the package's own files
-(`inspect.getsource`), so the page never holds a second copy that could fall out of
-date, and a renamed function fails the chapter instead of showing stale code.
+one fenced Markdown code block, which the book and JupyterLab highlight. The code comes
+from the package's files, so no second copy falls out of date, and a renamed function
+fails the chapter instead of showing stale code.
 """
 
 from __future__ import annotations
@@ -18,8 +17,7 @@ from importlib import resources
 
 @dataclass(frozen=True)
 class Listing:
-    """Code as a cell output: a fenced Markdown block for the book and JupyterLab, the
-    bare code where only plain text shows (a terminal)."""
+    """Code as a cell output: a fenced Markdown block, or bare where text only shows."""
 
     code: str
     language: str = "python"
@@ -35,15 +33,13 @@ class Listing:
 
 
 def show_source(*objects) -> Listing:
-    """The source of functions, classes or methods of the package (decorators
-    included, indentation removed), in one highlighted cell output."""
+    """The source of package functions, classes or methods, in one cell output."""
     sources = [textwrap.dedent(inspect.getsource(o)).rstrip("\n") for o in objects]
     return Listing("\n\n\n".join(sources))
 
 
 def show_excerpt(resource: str, start_at: str, end_at: str) -> Listing:
-    """Lines of a text file of `devise_lite/resources/`, from the first line holding
-    `start_at` to the next line holding `end_at` (both included), as plain text."""
+    """Lines of a `resources/` file, from the one holding `start_at` to `end_at`'s."""
     lines = resources.files("devise_lite").joinpath("resources", resource)
     lines = lines.read_text(encoding="utf-8").splitlines()
     first = next(i for i, line in enumerate(lines) if start_at in line)

@@ -1,15 +1,12 @@
 """Chapter 7's explorer for readers of the rendered page, who have no kernel.
 
-Every label and photo of the joint map is a query, and its k nearest labels under
-each model are precomputed (`explorer_answers`) and written with the map's coordinates
-into one HTML output: hovering a point names it, and picking a label or photo (in the
-list, or by clicking its point) shows its nearest labels under each model side by side.
+Every label and photo of the joint map is a query; its k nearest labels under each
+model are precomputed (`explorer_answers`) into one HTML output with the map: picking a
+point shows its nearest labels under each model side by side.
 
-The map is drawn by plotly.js, which the output does not carry: it is plotly.py's
-bundled `plotly.min.js`, which the book's Sphinx extension `_ext/plotly_assets.py`
-copies into `_static/` and loads only on the pages that hold this output
-(`PAGE_MARKER`), so no page loads a script from the internet. In a notebook the list
-and the tables still work without the map; there the live widget is the explorer.
+The map is drawn by plotly.py's bundled `plotly.min.js`, which the book's extension
+`_ext/plotly_assets.py` copies into `_static/` and loads only on the pages that hold
+this output (`PAGE_MARKER`): no page loads a script from the internet.
 """
 
 from __future__ import annotations
@@ -47,9 +44,7 @@ def map_figure(
     coords: Mapping[str, np.ndarray],
     styles: Mapping[str, Mapping] | None = None,
 ) -> go.Figure:
-    """The map as a plotly figure: a trace per group (its matplotlib style carried
-    over), each point's hover text its caption and its customdata its query number,
-    and last an empty trace that marks the picked point."""
+    """The map as a plotly figure: a trace per group, then one marking the pick."""
     fig = go.Figure()
     rows = np.arange(len(queries))
     for group, xy in coords.items():
@@ -112,16 +107,14 @@ def static_explorer(
     candidates: str = "21k+seen",
     start: str | None = None,
 ) -> HTML:
-    """The page's explorer: the map (`coords`, the map coordinates of `map_points`'
-    groups) and each point's k nearest labels among `candidates` under every model;
-    `start` (a wnid or gallery name) is the query shown first."""
+    """The page's explorer: the map (`coords` of `map_points`' groups), each point's k
+    nearest labels under every model, and `start` (wnid or photo) shown first."""
     queries = map_queries(explorer, label_groups, photo_groups)
     if not queries:
         raise ValueError("the static explorer needs at least one label or photo")
     figure = map_figure(queries, coords, styles)  # checks each group's points
-    data = answers_data(
-        explorer, queries, nearest_labels(explorer, queries, k, candidates)
-    )
+    answers = nearest_labels(explorer, queries, k, candidates)
+    data = answers_data(explorer, queries, answers)
     groups = list(dict.fromkeys(q.group for q in queries))
     at = {}  # query number -> its point on the map
     for group, xy in coords.items():

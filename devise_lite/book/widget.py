@@ -18,43 +18,28 @@ from .explorer import QUERY_KINDS, Explorer
 
 
 def build_widget(explorer: Explorer, k: int = 10, word: str = "shark"):
-    """An ipywidgets panel: pick the query kind, type or pick the query, choose k,
-    the candidate set and the model; the table of nearest labels updates on every
-    change.
+    """An ipywidgets panel whose table of nearest labels follows every control."""
+    space = explorer.space
+    rows = space.index([f for f in explorer.featured if f in space])
+    featured = [f"{space.names[i]} ({space.wnids[i]})" for i in rows]
 
-    The controls are in `panel.controls` and the outputs in `panel.outputs` (both
-    dicts), so a test can drive the panel without a browser; the last table is also
-    `explorer.last_table`."""
-    featured = [
-        f"{explorer.space.names[i]} ({explorer.space.wnids[i]})"
-        for i in explorer.space.index(
-            [f for f in explorer.featured if f in explorer.space]
-        )
-    ]
+    def typed(description: str) -> dict:  # a typed query answers on Enter, not per key
+        return {"description": description, "continuous_update": False}
+
     controls = {
         "kind": w.ToggleButtons(
             options=list(QUERY_KINDS), value="word", description="query"
         ),
-        "word": w.Text(
-            value=word,
-            description="word",
-            placeholder="a word or phrase",
-            continuous_update=False,
-        ),
+        "word": w.Text(value=word, placeholder="a word or phrase", **typed("word")),
         "label": w.Combobox(
             value=featured[0] if featured else "",
             options=featured,
-            description="label",
             placeholder="a label name or wnid",
             ensure_option=False,
-            continuous_update=False,
+            **typed("label"),
         ),
         "image": w.Dropdown(options=list(explorer.images) or [""], description="image"),
-        "path": w.Text(
-            description="or file",
-            placeholder="/path/to/photo.jpg",
-            continuous_update=False,
-        ),
+        "path": w.Text(placeholder="/path/to/photo.jpg", **typed("or file")),
         "k": w.IntSlider(value=k, min=1, max=50, description="k"),
         "candidates": w.Dropdown(
             options=list(explorer.candidate_sets), description="candidates"
@@ -78,20 +63,13 @@ def build_widget(explorer: Explorer, k: int = 10, word: str = "shark"):
         kind = controls["kind"].value
         for name in ("word", "label", "image", "path"):
             controls[name].layout.display = None if name in inputs_of[kind] else "none"
-        table = explorer.answer(
-            kind,
-            query(),
-            controls["k"].value,
-            controls["candidates"].value,
-            controls["model"].value,
-        )
+        model, candidates = controls["model"].value, controls["candidates"].value
+        table = explorer.answer(kind, query(), controls["k"].value, candidates, model)
         if table is None:
-            outputs[
-                "message"
-            ].value = f"<b style='color:#b00'>{html.escape(explorer.last_message)}</b>"
+            message = html.escape(explorer.last_message)
+            outputs["message"].value = f"<b style='color:#b00'>{message}</b>"
             outputs["table"].value = ""
         else:
-            model, candidates = controls["model"].value, controls["candidates"].value
             size = len(explorer.sets_of(model)[candidates])  # each model's own sets
             outputs["message"].value = html.escape(
                 f"{len(table)} nearest of {size:,} labels in {candidates!r} "
@@ -100,27 +78,17 @@ def build_widget(explorer: Explorer, k: int = 10, word: str = "shark"):
             outputs["table"].value = table.to_html(
                 index=False, float_format=lambda x: f"{x:.3f}"
             )
-        picture = (
-            _jpeg_thumbnail(_image_path(explorer, query())) if kind == "image" else None
-        )
+        path = _image_path(explorer, query()) if kind == "image" else None
+        picture = _jpeg_thumbnail(path)
         outputs["preview"].value = picture or b""
         outputs["preview"].layout.display = None if picture else "none"
 
     for control in controls.values():
         control.observe(update, names="value")
     settings = w.HBox([controls["k"], controls["candidates"], controls["model"]])
-    panel = w.VBox(
-        [
-            controls["kind"],
-            controls["word"],
-            controls["label"],
-            controls["image"],
-            controls["path"],
-            settings,
-            outputs["message"],
-            w.HBox([outputs["preview"], outputs["table"]]),
-        ]
-    )
+    queries = [controls[n] for n in ("kind", "word", "label", "image", "path")]
+    answer = w.HBox([outputs["preview"], outputs["table"]])
+    panel = w.VBox([*queries, settings, outputs["message"], answer])
     panel.controls, panel.outputs = controls, outputs
     update()
     return panel
@@ -129,16 +97,12 @@ def build_widget(explorer: Explorer, k: int = 10, word: str = "shark"):
 def _image_path(explorer: Explorer, image: str) -> Path | None:
     if image in explorer.images:
         return explorer.images[image].path
-    return (
-        Path(image).expanduser()
-        if image and Path(image).expanduser().is_file()
-        else None
-    )
+    path = Path(image).expanduser()
+    return path if image and path.is_file() else None
 
 
 def _jpeg_thumbnail(path: Path | None, size: int = 180) -> bytes | None:
-    """JPEG bytes of a thumbnail for the preview, or None if there is no readable
-    image."""
+    """JPEG bytes of a thumbnail for the preview; None without a readable image."""
     if path is None:
         return None
     try:

@@ -21,9 +21,7 @@ def test_set_table(
     sets: Mapping[str, list[str]],
     names=("2-hop", "3-hop", "21k"),
 ) -> pd.DataFrame:
-    """Per photo set, then all together: the zero-shot test photos (one per row of
-    `wnids`, from `datasets`), their labels, and how many of those labels each
-    candidate set of `names` holds (a label outside a set is not scored there)."""
+    """Per photo set, then all: photos, labels, and labels in each set of `names`."""
     photos = pd.DataFrame({"wnid": list(wnids), "dataset": list(datasets)})
     groups = [(d, photos[photos["dataset"] == d]) for d in dict.fromkeys(datasets)]
     rows = []
@@ -37,8 +35,7 @@ def test_set_table(
 
 
 def model_names(conse_t: int) -> dict[str, str]:
-    """The per-label table's names of DeViSE-1K and ConSE-1K (with `conse_t` labels
-    combined), and how the paper's setting shows them."""
+    """DeViSE-1K's and ConSE-1K's (`conse_t`) names, and the paper setting's."""
     return {m: paper_setting_name(m) for m in (DEVISE, conse_name(conse_t))}
 
 
@@ -50,16 +47,10 @@ def chance_by_set(table2: pd.DataFrame, metric: str = "hit@5") -> dict[str, floa
     return dict(zip(rows["candidate_set"], rows[metric].astype(float), strict=True))
 
 
-def spread_summary(
-    per_label: pd.DataFrame,
-    models: Mapping[str, str],
-    sets=("2-hop", "3-hop", "21k"),
-    metric: str = "hit@5",
-) -> pd.DataFrame:
-    """Per candidate set and model: the test labels, their mean and median `metric`,
-    and how many labels it never (`metric` 0) and always (1) gets right."""
-    rows = []
-    for name in sets:
+def spread_summary(per_label: pd.DataFrame, models: Mapping[str, str]) -> pd.DataFrame:
+    """Per set and model: the labels, mean and median hit@5, how many at 0 and at 1."""
+    rows, metric = [], "hit@5"
+    for name in ("2-hop", "3-hop", "21k"):
         for model, shown in models.items():
             mine = per_label[
                 (per_label["candidate_set"] == name) & (per_label["model"] == model)
@@ -86,13 +77,8 @@ def per_label_spread(
     metric: str = "hit@5",
     chance: Mapping[str, float] | None = None,
 ):
-    """One panel per candidate set: each test label's `metric` under each model (a dot
-    per label, coloured by its photo set, jittered sideways), the quartiles as a box
-    and the mean over labels as a bar (Table 2's label_ column); `chance` (a set's
-    expected `metric` for a random ranking) as a dotted line.
-
-    `per_label` is the zeroshot stage's `zero_shot_per_label.csv`; `models` maps its
-    model names to the names shown."""
+    """A panel per candidate set: each label's `metric` per model (a dot per label by
+    photo set), their quartiles, their mean (a bar) and `chance` (a dotted line)."""
     fig, axes = plt.subplots(
         1, len(sets), figsize=(3.4 * len(sets), 3.8), sharey=True, squeeze=False
     )

@@ -1,7 +1,5 @@
-"""Chapter 6's views of the zero-shot tables: each selects, pivots or summarises one
-table the zeroshot stages wrote (Tables 2 and 3, the ablations, the gallery), so that a
-cell only calls and shows; and the first experiment's structural limit, measured (how
-much of the label space the seen labels' vectors span, `span_summary`)."""
+"""Chapter 6's views of the zero-shot tables (each selects, pivots or summarises one,
+so that a cell only calls and shows), and the first experiment's structural limit."""
 
 from __future__ import annotations
 
@@ -20,17 +18,14 @@ from .paper import PAPER_SET_NAMES, paper_candidates
 
 
 def experiment_rows(table: pd.DataFrame, seen_labels: str) -> pd.DataFrame:
-    """The rows of a zero-shot table (2 or 3) of one experiment ("imagenet1k" or
-    "caltech"), index reset."""
+    """The rows of a zero-shot table of one experiment ("imagenet1k", "caltech")."""
     return table[table["seen_labels"] == seen_labels].reset_index(drop=True)
 
 
 def models_by_set(
     table2: pd.DataFrame, seen_labels: str = PAPER_SETTING, metric: str = "hit@5"
 ) -> pd.DataFrame:
-    """One metric of Table 2 as candidate sets (rows, in the table's order) by models
-    (columns, in the table's order), with each model's multiple of chance beside it
-    ("<model> x chance") when the table has a chance row."""
+    """One metric of Table 2 by candidate set and model, with "<model> x chance"."""
     rows = experiment_rows(table2, seen_labels)
     wide = rows.pivot(index="candidate_set", columns="model", values=metric)
     wide = wide.reindex(
@@ -47,9 +42,7 @@ def models_by_set(
 def hits_with_chance(
     table2: pd.DataFrame, seen_labels: str = PAPER_SETTING, metric: str = "hit@5"
 ) -> pd.DataFrame:
-    """`models_by_set` for reading: one row per model, one column per candidate set,
-    each cell the share and its multiple of chance, "18.9% (46.8x)" ("–" on a set
-    without photos)."""
+    """`models_by_set` for reading, by model: "18.9% (46.8x)", "–" without photos."""
     wide = models_by_set(table2, seen_labels, metric)
     models = [m for m in wide.columns if not m.endswith(" x chance")]
 
@@ -68,59 +61,49 @@ def hits_with_chance(
     return table
 
 
-def view_ablation(
-    ablation: pd.DataFrame,
-    table2: pd.DataFrame,
-    candidate_set: str = "2-hop",
-    metric: str = "hit@5",
-) -> pd.DataFrame:
-    """What more augmented views of the sample photos buy: the models of
-    `zero_shot_ablation.csv` trained toward every seen label, by their number of views,
-    with `metric` per photo and per label on one candidate set, and chance's multiple
-    (chance from Table 2's row of the paper's setting)."""
+# The ablations are read on one candidate set and metric.
+ABLATION_SET, ABLATION_METRIC = "2-hop", "hit@5"
+
+
+def _ablation(
+    ablation: pd.DataFrame, table2: pd.DataFrame
+) -> tuple[pd.DataFrame, float]:
+    """The ablation's rows on ABLATION_SET, and chance's metric there (Table 2)."""
+    here = ablation[ablation["candidate_set"] == ABLATION_SET]
     # a stage's CSV reads an empty cell as missing: no setting changed
-    setting = ablation["setting"].fillna("")
-    here = ablation[(ablation["candidate_set"] == candidate_set) & (setting == "")]
+    here = here.assign(setting=here["setting"].fillna(""))
+    rows = experiment_rows(table2, PAPER_SETTING)
+    at = (rows["candidate_set"] == ABLATION_SET) & (rows["model"] == CHANCE)
+    chance = rows.loc[at, ABLATION_METRIC]
+    return here, float(chance.iloc[0]) if len(chance) else float("nan")
+
+
+def view_ablation(ablation: pd.DataFrame, table2: pd.DataFrame) -> pd.DataFrame:
+    """What more augmented views of the sample photos buy: the ablation's models trained
+    toward every seen label, by views, with hit@5 on 2-hop and x chance."""
+    metric = ABLATION_METRIC
+    here, chance = _ablation(ablation, table2)
+    here = here[here["setting"] == ""]
     here = here[here["n_seen"] == here["n_seen"].max()].sort_values("views")
-    chance = _chance(table2, candidate_set, metric)
-    per_label = f"label_{metric}"
     return pd.DataFrame(
         {
             "model": here["model"].to_numpy(),
             "views": here["views"].to_numpy(),
             "training rows": here["views"].to_numpy() * here["n_seen"].to_numpy(),
             f"{metric} per photo": here[metric].to_numpy(),
-            f"{metric} per label": here[per_label].to_numpy(),
+            f"{metric} per label": here[f"label_{metric}"].to_numpy(),
             "x chance": here[metric].to_numpy() / chance,
         }
     )
 
 
-def _chance(table2: pd.DataFrame, candidate_set: str, metric: str) -> float:
-    """Chance's `metric` on one candidate set of the paper's setting (Table 2)."""
-    rows = experiment_rows(table2, PAPER_SETTING)
-    chance = rows.loc[
-        (rows["candidate_set"] == candidate_set) & (rows["model"] == CHANCE), metric
-    ]
-    return float(chance.iloc[0]) if len(chance) else float("nan")
-
-
-def lever_ablation(
-    ablation: pd.DataFrame,
-    table2: pd.DataFrame,
-    candidate_set: str = "2-hop",
-    metric: str = "hit@5",
-) -> pd.DataFrame:
+def lever_ablation(ablation: pd.DataFrame, table2: pd.DataFrame) -> pd.DataFrame:
     """The paper's other levers, each changed alone: DeViSE-1K as the preset trains it,
-    then each model of `zero_shot_ablation.csv` with one phase 1 setting changed, with
-    `metric` per photo and per label on one candidate set, chance's multiple, and the
-    change against DeViSE-1K (in points of `metric` per photo)."""
-    here = ablation[ablation["candidate_set"] == candidate_set].assign(
-        setting=lambda t: t["setting"].fillna("")  # an empty cell reads as missing
-    )
+    then each ablation model with one phase 1 setting changed, and the change."""
+    metric = ABLATION_METRIC
+    here, chance = _ablation(ablation, table2)
     base = here[here["model"] == DEVISE_1K]
     rows = pd.concat([base, here[here["setting"] != ""]])
-    chance = _chance(table2, candidate_set, metric)
     return pd.DataFrame(
         {
             "model": rows["model"].to_numpy(),
@@ -134,21 +117,12 @@ def lever_ablation(
 
 
 def candidate_set_sizes(
-    lists: Mapping[str, list[str]],
-    sets: Mapping[str, list[str]],
-    table2: pd.DataFrame | None = None,
+    lists: Mapping[str, list[str]], sets: Mapping[str, list[str]], table2: pd.DataFrame
 ) -> pd.DataFrame:
-    """The candidate sets of the paper's setting: the paper's count (Table 2), the
-    published list's (the 1K removed from the base list, then added back for "+seen"),
-    how many have a label vector (the sets our tables rank) and, from our Table 2 when
-    given, how many test labels and photos each set scores."""
+    """Each candidate set's size: the paper's, the list's, with a vector, and tested."""
     seen = set(lists["seen"])
-    scored = {}
-    if table2 is not None:
-        ours = experiment_rows(table2, PAPER_SETTING).drop_duplicates("candidate_set")
-        scored = ours.set_index("candidate_set")[["n_labels", "n_images"]].to_dict(
-            "index"
-        )
+    ours = experiment_rows(table2, PAPER_SETTING).drop_duplicates("candidate_set")
+    scored = ours.set_index("candidate_set")[["n_labels", "n_images"]].to_dict("index")
     rows = []
     for name in CANDIDATE_SETS:
         base, _, plus = name.partition("+")
@@ -168,52 +142,29 @@ def candidate_set_sizes(
     return pd.DataFrame(rows)
 
 
-FLAT_COMPARISON = [
-    "candidate set",
-    "paper n",
-    "ours n",
-    "paper DeViSE",
-    "paper x chance",
-    "ours DeViSE",
-    "ours x chance",
-    "ours DeViSE per label",
-    "per label x chance",
-]
-HP_COMPARISON = [
-    "candidate set",
-    "metric",
-    "paper DeViSE",
-    "paper softmax",
-    "ours DeViSE",
-    "ours softmax",
-    "ours ConSE",
-    "ours chance",
-    "ours x chance",
-]
+# The columns of `zero_shot_beside_paper` that matter for flat metrics, and for hp.
+FLAT_COMPARISON = (
+    "candidate set, paper n, ours n, paper DeViSE, paper x chance, ours DeViSE, "
+    "ours x chance, ours DeViSE per label, per label x chance"
+).split(", ")
+HP_COMPARISON = (
+    "candidate set, metric, paper DeViSE, paper softmax, ours DeViSE, ours softmax, "
+    "ours ConSE, ours chance, ours x chance"
+).split(", ")
 
 
 def paper_comparison(
-    table2: pd.DataFrame,
-    table3: pd.DataFrame | None,
-    metrics: Sequence[str],
-    columns: Sequence[str] | None = None,
+    table2: pd.DataFrame, table3: pd.DataFrame | None, metrics: Sequence[str]
 ) -> pd.DataFrame:
-    """`zero_shot_beside_paper` for some metrics only ("hit@5", "hp@20", ...), in the
-    candidate sets' order, with the columns that matter for them (by default
-    FLAT_COMPARISON for flat metrics, HP_COMPARISON for hierarchical ones)."""
+    """`zero_shot_beside_paper` for some metrics, with the columns that matter."""
     beside = zero_shot_beside_paper(table2, table3)
-    if columns is None:
-        flat = all(m.startswith("hit@") for m in metrics)
-        columns = FLAT_COMPARISON if flat else HP_COMPARISON
+    flat = all(m.startswith("hit@") for m in metrics)
     chosen = beside[beside["metric"].isin(metrics)]
-    return chosen[list(columns)].reset_index(drop=True)
+    return chosen[FLAT_COMPARISON if flat else HP_COMPARISON].reset_index(drop=True)
 
 
 def wrong_top1_hops(gallery: pd.DataFrame) -> pd.DataFrame:
-    """The claim of the paper's Figure 2, measured over every test photo of
-    `zero_shot_gallery.csv`: per model, how many photos its top-1 answer gets wrong,
-    and how far in WordNet (hops) those wrong answers lie from the true label (mean
-    and median over the wrong answers whose distance is known)."""
+    """Figure 2's claim over every photo: per model, wrong top-1s and their hops."""
     rows = []
     for model, mine in gallery.groupby("model", sort=False):
         wrong = mine[~mine["top1_correct"].astype(bool)]
@@ -234,17 +185,11 @@ def seen_count_points(
     curve: pd.DataFrame,
     table2: pd.DataFrame,
     caltech_seen: int,
-    metric: str = "hit@5",
 ) -> pd.DataFrame:
-    """The seen-label-count figure's points: per model and number of seen labels,
-    `metric` on the 2-hop set and its multiple of chance; the seeded subsets of the
-    paper's setting (`zero_shot_seen_count.csv`) and the first experiment's 2-hop row
-    (`caltech_seen` Caltech labels seen; its own split and candidates), marked by
-    the `experiment` column; only the models of the curve). Rows without photos are left
-    out."""
-    parts = []
+    """The seen-count figure's points: 2-hop hit@5 and x chance per model and n_seen."""
+    parts, metric = [], "hit@5"
     for experiment, rows, n_seen in (
-        (PAPER_SETTING, curve[curve["candidate_set"] == "2-hop"], None),
+        (PAPER_SETTING, curve, None),
         (FIRST_EXPERIMENT, experiment_rows(table2, FIRST_EXPERIMENT), caltech_seen),
     ):
         rows = rows[rows["candidate_set"] == "2-hop"]
@@ -268,16 +213,13 @@ def seen_count_points(
     if points.empty:
         return points
     # the first experiment's point for the curve's models only (no random control)
-    curve_models = set(points.loc[points["experiment"] == PAPER_SETTING, "model"])
-    points = points[
-        (points["experiment"] == PAPER_SETTING) | points["model"].isin(curve_models)
-    ]
+    on_curve = points["experiment"] == PAPER_SETTING
+    points = points[on_curve | points["model"].isin(set(points.loc[on_curve, "model"]))]
     return points[points["photos"] > 0].reset_index(drop=True)
 
 
 def seen_count_table(points: pd.DataFrame) -> pd.DataFrame:
-    """`seen_count_points` as the figure's numbers: one row per experiment and number of
-    seen labels, one column per model, each cell its multiple of chance."""
+    """`seen_count_points`' multiples of chance by (experiment, n_seen) and model."""
     table = points.pivot_table(
         index=["experiment", "n_seen"], columns="model", values="x chance", sort=False
     )
@@ -286,10 +228,7 @@ def seen_count_table(points: pd.DataFrame) -> pd.DataFrame:
 
 
 def figure2_rows(gallery: pd.DataFrame) -> list[dict]:
-    """The photos of the paper's Figure 2 as `zero_shot_gallery.csv` chose them (rows
-    with `gallery` True): per photo, its path, its true synset and each model's top 5
-    synsets, best first ({"image", "true", "top5": {model: [...]}}), in the file's
-    order."""
+    """The gallery's chosen photos for Figure 2: {"image", "true", "top5": {model}}."""
     chosen = gallery[gallery["gallery"].astype(bool)]
     photos: dict[str, dict] = {}
     for row in chosen.to_dict("records"):
@@ -303,16 +242,10 @@ def figure2_rows(gallery: pd.DataFrame) -> list[dict]:
 def hubs(
     points: np.ndarray, candidates: list[str], space, true: Sequence[str], n: int = 5
 ) -> pd.DataFrame:
-    """The `n` candidates that are the top-1 answer (by cosine to `points`) for the most
-    photos: per hub (its wnid the index), its name, its photos and the number of
-    different true labels among them."""
+    """The `n` candidates that are the top-1 answer for the most photos (and labels)."""
     scores = cosine_scores(points, space.subset(candidates).vectors)
-    answers = pd.DataFrame(
-        {
-            "top-1 answer": np.asarray(candidates, dtype=object)[scores.argmax(1)],
-            "true": list(true),
-        }
-    )
+    top1 = np.asarray(candidates, dtype=object)[scores.argmax(1)]
+    answers = pd.DataFrame({"top-1 answer": top1, "true": list(true)})
     counted = answers.groupby("top-1 answer")["true"].agg(["size", "nunique"])
     counted.columns = ["photos", "true labels"]
     ranked = counted.sort_values(
@@ -324,8 +257,7 @@ def hubs(
 
 
 def share_in_span(rows: np.ndarray, basis: np.ndarray, tol: float = 1e-6) -> np.ndarray:
-    """For each row, the share of its squared norm inside the span of `basis`'s rows
-    (1 inside, 0 orthogonal to it)."""
+    """Each row's share of its squared norm inside the span of `basis`'s rows."""
     rows, basis = np.asarray(rows, np.float64), np.asarray(basis, np.float64)
     _, singular, vt = np.linalg.svd(basis, full_matrices=False)
     directions = vt[singular > tol * singular.max()]
@@ -344,13 +276,9 @@ def spread_in_span(rows: np.ndarray, basis: np.ndarray) -> float:
 
 
 def span_summary(cases: Mapping[str, tuple]) -> pd.DataFrame:
-    """The first experiment's structural limit, measured: per case (name -> (the
-    model's points for the test photos, the seen label vectors, the candidate label
-    vectors)), how many dimensions the seen vectors span, the mean share of each
-    point's squared length inside that span, and the share of the candidates' spread
-    inside it (`spread_in_span`)."""
+    """The first experiment's structural limit: the seen vectors' span and its share."""
     rows = []
-    for name, (points, seen_vectors, candidate_vectors) in cases.items():
+    for name, (points, seen_vectors, candidates) in cases.items():
         seen_vectors = np.asarray(seen_vectors)
         rows.append(
             {
@@ -359,9 +287,7 @@ def span_summary(cases: Mapping[str, tuple]) -> pd.DataFrame:
                 "dimensions": seen_vectors.shape[1],
                 "span": int(np.linalg.matrix_rank(seen_vectors)),
                 "points in span": float(share_in_span(points, seen_vectors).mean()),
-                "candidates' spread in span": spread_in_span(
-                    candidate_vectors, seen_vectors
-                ),
+                "candidates' spread in span": spread_in_span(candidates, seen_vectors),
             }
         )
     return pd.DataFrame(rows).set_index("seen labels")
