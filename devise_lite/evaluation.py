@@ -116,8 +116,9 @@ def chance_row(
 ) -> dict:
     """The expected row of a uniformly random ranking of the candidates (exact, not
     sampled)."""
+    candidate_set = set(candidates)  # once: a set per photo cost 0.6 s a row at 21K
     in_set = (
-        np.mean([w in set(candidates) for w in true_wnids]) if len(true_wnids) else 0.0
+        np.mean([w in candidate_set for w in true_wnids]) if len(true_wnids) else 0.0
     )
     row = {
         f"hit@{k}": v * in_set
@@ -127,7 +128,7 @@ def chance_row(
         hp = chance_hierarchical_precision_at_k(
             true_wnids,
             hierarchy,
-            set(candidates),
+            candidate_set,
             [k for k in hp_ks if k <= len(candidates)],
         )
         row.update({f"hp@{k}": v for k, v in hp.items()})

@@ -67,7 +67,13 @@ def _top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
     above = scores > kth_best
     tied = scores == kth_best
     still_needed = k - above.sum(axis=1, keepdims=True)  # filled by the first tied ones
-    chosen = above | (tied & (np.cumsum(tied, axis=1) <= still_needed))
+    chosen = above | tied
+    crowded = tied.sum(axis=1) > still_needed[:, 0]  # more ties than places: rare
+    if crowded.any():  # so the running count is taken on those rows alone
+        ties = tied[crowded]
+        chosen[crowded] = above[crowded] | (
+            ties & (np.cumsum(ties, axis=1) <= still_needed[crowded])
+        )
     picked = np.nonzero(chosen)[1].reshape(len(scores), k)  # k per row, index order
     scores_of_picked = np.take_along_axis(scores, picked, axis=1)
     best_first = np.argsort(-scores_of_picked, axis=1, kind="stable")

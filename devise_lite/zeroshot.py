@@ -85,6 +85,13 @@ def per_label_hits(ranked: np.ndarray, true: Sequence[str], ks=FLAT_KS) -> dict:
     return {f"label_hit@{k}": float(table[f"hit@{k}"].mean()) for k in ks}
 
 
+def in_set(wnids: np.ndarray, candidates: Sequence[str]) -> np.ndarray:
+    """Which of `wnids` are among `candidates`, as a boolean mask. (np.isin compares
+    object arrays pair by pair: 0.4 s for 4,000 photos against 21K labels.)"""
+    members = set(candidates)
+    return np.fromiter((w in members for w in wnids), dtype=bool, count=len(wnids))
+
+
 def zero_shot_label_table(
     placed: Mapping[str, Placed],
     test_wnids: Sequence[str],
@@ -97,7 +104,7 @@ def zero_shot_label_table(
     true = np.asarray(test_wnids, dtype=object)
     frames = []
     for name, cands in sets.items():
-        mask = np.isin(true, np.asarray(cands, dtype=object))
+        mask = in_set(true, cands)
         if not mask.any():
             continue
         for model, view in placed.items():
@@ -150,7 +157,7 @@ def zero_shot_tables(
     rows2, rows3 = [], []
     for name in progress_bar(sets, desc="zero-shot tables", progress=progress):
         cands = sets[name]
-        mask = np.isin(true, np.asarray(cands, dtype=object))
+        mask = in_set(true, cands)
         head = {
             "candidate_set": name,
             "n_candidates": len(cands),
