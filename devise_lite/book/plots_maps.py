@@ -24,8 +24,12 @@ def wordnet_groups(
     seed: int = 0,
     keep: Collection[str] = (),
 ) -> dict[str, list[str]]:
-    """Labels by WordNet ancestor: {"sharks": ("shark.n.01", 40)} takes up to 40 (a
-    seeded sample with `keep`), less `exclude_below`; the first group claiming wins."""
+    """Labels of the space grouped by WordNet ancestor.
+
+    `{"sharks": ("shark.n.01", 40)}` takes up to 40 labels below shark.n.01 (a seeded
+    sample if there are more; the wnids in `keep` are always among them).
+    `exclude_below` drops a sub-tree from a group; a label joins the first group
+    only."""
     wn = wordnet()
     rng = np.random.default_rng(seed)
     exclude_below = exclude_below or {}
@@ -53,8 +57,9 @@ def wordnet_groups(
 
 
 def umap_2d(points: np.ndarray, seed: int = 0, n_neighbors: int = 12):
-    """A seeded (single-threaded: the same on every build) 2-d cosine UMAP, cached in
-    `data/cache/layouts/` by points and settings: a re-run skips the compile and fit."""
+    """A seeded 2-d UMAP with cosine distance (single-threaded, so the same map on
+    every build), kept in `data/cache/layouts/` by points and settings: a chapter
+    re-run loads its maps instead of paying UMAP's compilation and fit."""
     points = np.ascontiguousarray(points, dtype=np.float32)
     settings = dict(
         n_neighbors=min(n_neighbors, len(points) - 1),
