@@ -181,13 +181,11 @@ def closest_rule(beside, hops: int) -> dict:
 def candidate_set_rows(lists: dict) -> pd.DataFrame:
     """`candidate_sets_imagenet1k.csv`: the sets the tables use, before the restriction
     to labels with a vector (candidate_set, wnid)."""
-    seen = lists["seen"]
+    seen, seen_set = lists["seen"], set(lists["seen"])
     rows = []
     for name in CANDIDATE_SETS:
         base, _, plus = name.partition("+")
-        members = [w for w in lists[base] if w not in set(seen)] + (
-            seen if plus else []
-        )
+        members = [w for w in lists[base] if w not in seen_set] + (seen if plus else [])
         rows += [{"candidate_set": name, "wnid": w} for w in members]
     return pd.DataFrame(rows)
 

@@ -20,7 +20,7 @@ GALLERY_LABELS = 6  # test labels shown with a photo and each model's top 5
 
 def gallery_labels(test_wnids: Sequence[str], two_hop: Sequence[str], seed: int):
     """`GALLERY_LABELS` of the test labels in the 2-hop set, drawn with `seed`."""
-    in_two_hop = sorted({w for w in test_wnids if w in set(two_hop)})
+    in_two_hop = sorted(set(test_wnids) & set(two_hop))
     order = np.random.default_rng(seed).permutation(len(in_two_hop))
     return {in_two_hop[i] for i in order[:GALLERY_LABELS]}
 
@@ -43,7 +43,8 @@ def gallery_table(
     two that separate what the figure mixes: DeViSE over the seen labels only (the
     softmax's candidates, nearly) and ConSE over 21K+1K (`settings`: ImageNetConfig,
     for ConSE's T and the seed)."""
-    seen = [w for w in sets["2-hop+seen"] if w not in set(sets["2-hop"])]
+    two_hop = set(sets["2-hop"])
+    seen = [w for w in sets["2-hop+seen"] if w not in two_hop]
 
     def top5(model: str, cands: list[str]) -> np.ndarray:
         scores = cosine_scores(placed[model].points, space.subset(cands).vectors)

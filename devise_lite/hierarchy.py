@@ -63,9 +63,8 @@ class Hierarchy:
 
     def children(self, node: str) -> tuple[str, ...]:
         """The hyponyms of `node`: its neighbours that are not its parents."""
-        return tuple(
-            n for n in self.neighbours(node) if n not in set(self.parents(node))
-        )
+        parents = set(self.parents(node))
+        return tuple(n for n in self.neighbours(node) if n not in parents)
 
     def neighbours(self, node: str) -> tuple[str, ...]:
         """Parents and children of `node` (hypernyms and hyponyms), in a fixed order."""

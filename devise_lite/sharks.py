@@ -200,7 +200,8 @@ def shark_experiment(space, classifier, models: dict, photos: dict, conse_top_t:
         images = [image for w in tested for image in photos[w][0]]
         features = np.concatenate([photos[w][1] for w in tested])
         seen = list(base.seen)
-        candidates = [w for w in space.wnids if w not in set(seen)]
+        seen_set = set(seen)
+        candidates = [w for w in space.wnids if w not in seen_set]
         vectors = space.subset(candidates).vectors
         logits = classifier.logits(features)
         columns = seen_columns(classifier, seen)

@@ -91,9 +91,11 @@ def split_seen_unseen(
         others[i] for i in rng.permutation(len(others))[: n_unseen - len(unseen)]
     ]
     if len(unseen) < n_unseen:  # more share than singletons: spare family members
-        spare = [w for w in labels if w not in set(unseen)]
+        taken = set(unseen)
+        spare = [w for w in labels if w not in taken]
         unseen += [
             spare[i] for i in rng.permutation(len(spare))[: n_unseen - len(unseen)]
         ]
     unseen = sorted(unseen)
-    return [w for w in labels if w not in set(unseen)], unseen
+    taken = set(unseen)
+    return [w for w in labels if w not in taken], unseen

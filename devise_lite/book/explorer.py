@@ -119,9 +119,8 @@ class Explorer:
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
         rows, vectors = self._candidates(candidates, model)
-        skip = [
-            i for i, row in enumerate(rows) if view.space.wnids[row] in set(exclude)
-        ]
+        excluded = set(exclude)
+        skip = [i for i, row in enumerate(rows) if view.space.wnids[row] in excluded]
         found, cosines = nearest(vectors, query, k, skip)
         wnids = [view.space.wnids[rows[i]] for i in found]
         return pd.DataFrame(

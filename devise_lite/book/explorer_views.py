@@ -212,7 +212,8 @@ def nearest_label_summary(
         raise ValueError("no points to summarise")
     nearest_rows = (points @ labels.T).argmax(axis=1)
     counts = pd.Series([names[i] for i in nearest_rows]).value_counts()
-    among = float(np.mean([wnids[i] in set(members) for i in nearest_rows]))
+    members = set(members)
+    among = float(np.mean([wnids[i] in members for i in nearest_rows]))
     return {
         "photos": len(points),
         "nearest label among them": among,

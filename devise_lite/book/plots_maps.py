@@ -48,7 +48,8 @@ def wordnet_groups(
         ]
         if len(members) > limit:
             kept = [w for w in members if w in keep_set][:limit]
-            rest = [w for w in members if w not in set(kept)]
+            kept_set = set(kept)
+            rest = [w for w in members if w not in kept_set]
             drawn = rng.choice(rest, size=limit - len(kept), replace=False).tolist()
             members = sorted(kept + drawn)
         groups[name] = members
