@@ -210,6 +210,24 @@ def zero_shot_tables(
     return table2, table3
 
 
+# Validation without the test: a setting is chosen on the photos of the labels that
+# Table 2's 2-hop row does not score, each group ranked in its own candidate set.
+LABEL_GROUPS = {"2-hop": "2-hop", "3-hop only": "3-hop", "21k only": "21k"}
+
+
+def label_groups(test_wnids: Sequence[str], sets: Mapping[str, list[str]]) -> dict:
+    """{group: boolean mask over the test photos}: "2-hop" (the test of Table 2's
+    2-hop row), "3-hop only" (3-hop labels beyond it), "21k only" (the rest); each
+    photo in at most one group."""
+    true = np.asarray(test_wnids, dtype=object)
+    two, three, every = set(sets["2-hop"]), set(sets["3-hop"]), set(sets["21k"])
+    return {
+        "2-hop": np.array([w in two for w in true], dtype=bool),
+        "3-hop only": np.array([w in three and w not in two for w in true], dtype=bool),
+        "21k only": np.array([w in every and w not in three for w in true], dtype=bool),
+    }
+
+
 # ------------------------------------------------------------ the Caltech experiment
 
 

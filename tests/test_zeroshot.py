@@ -89,6 +89,38 @@ def test_restrict_to_labels_reindexes_targets():
     assert x[:, 0].tolist() == [0, 2, 6, 8]
 
 
+def test_label_groups_split_the_photos_by_candidate_set():
+    sets = {"2-hop": ["a", "b"], "3-hop": ["a", "b", "c"], "21k": ["a", "b", "c", "d"]}
+    groups = zeroshot.label_groups(["a", "c", "d", "c", "x", "b"], sets)
+    assert groups["2-hop"].tolist() == [True, False, False, False, False, True]
+    assert groups["3-hop only"].tolist() == [False, True, False, True, False, False]
+    assert groups["21k only"].tolist() == [False, False, True, False, False, False]
+
+
+def test_word_vector_levers_by_hand():
+    def rows(setting, hits, label_hits):
+        groups = ["2-hop", "3-hop only", "21k only"]
+        chance = [0.004, 0.001, 0.0005]
+        columns = ["group", "hit@5", "label_hit@5", "chance@5"]
+        rows = zip(groups, hits, label_hits, chance, strict=True)
+        return [{"setting": setting} | dict(zip(columns, r, strict=True)) for r in rows]
+
+    measured = pd.DataFrame(
+        rows("the preset", [0.2, 0.1, 0.01], [0.25, 0.05, 0.005])
+        + rows("epochs=3", [0.1, 0.1, 0.01], [0.1, 0.06, 0.006])
+    )
+    levers = zero_shot_views.word_vector_levers(measured)
+    preset = levers.iloc[0]
+    assert preset["3-hop only, per label"] == pytest.approx(50)
+    assert preset["21k only, per label"] == pytest.approx(10)
+    assert preset["validation mean"] == pytest.approx(30)
+    assert preset["2-hop test, per photo"] == pytest.approx(50)
+    assert preset["2-hop test, per label"] == pytest.approx(62.5)
+    # chosen on validation (36 > 30), whatever the test says (25 < 50)
+    chosen = zero_shot_views.chosen_on_validation(levers)
+    assert chosen["setting changed"] == "epochs=3"
+
+
 # ---------------------------------------------------------------- ConSE, 3-class toy
 
 

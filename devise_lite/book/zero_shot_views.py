@@ -3,7 +3,9 @@ so that a cell only calls and shows), and the first experiment's structural limi
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
+from importlib import resources
 
 import numpy as np
 import pandas as pd
@@ -114,6 +116,48 @@ def lever_ablation(ablation: pd.DataFrame, table2: pd.DataFrame) -> pd.DataFrame
             "change (points)": 100 * (rows[metric].to_numpy() - base[metric].iloc[0]),
         }
     )
+
+
+WORD_VECTOR_LEVERS = "word_vector_levers.csv"  # benchmarks/word_vector_levers.py
+VALIDATION_GROUPS = ("3-hop only", "21k only")
+
+
+def measured_word_vector_levers() -> pd.DataFrame:
+    """The word vectors' levers as `benchmarks/word_vector_levers.py` measured them,
+    too costly for the book's run: one row per setting and label group, each with
+    the date, commit and machine it was measured on."""
+    files = resources.files("devise_lite").joinpath("resources", WORD_VECTOR_LEVERS)
+    return pd.read_csv(io.StringIO(files.read_text()))
+
+
+def word_vector_levers(measured: pd.DataFrame) -> pd.DataFrame:
+    """One row per setting: DeViSE-1K's hit@5 as a multiple of chance, per label on
+    the two validation groups and their mean (what a setting is chosen on), then per
+    photo and per label on the 2-hop test."""
+    rows = []
+    for setting, group in measured.groupby("setting", sort=False):
+        by = group.set_index("group")
+        times = by["hit@5"] / by["chance@5"]
+        label_times = by["label_hit@5"] / by["chance@5"]
+        validation = [label_times[g] for g in VALIDATION_GROUPS]
+        rows.append(
+            {
+                "setting changed": setting,
+                **{
+                    f"{g}, per label": v
+                    for g, v in zip(VALIDATION_GROUPS, validation, strict=True)
+                },
+                "validation mean": float(np.mean(validation)),
+                "2-hop test, per photo": times["2-hop"],
+                "2-hop test, per label": label_times["2-hop"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def chosen_on_validation(levers: pd.DataFrame) -> pd.Series:
+    """The row of `word_vector_levers` with the best validation mean."""
+    return levers.loc[levers["validation mean"].idxmax()]
 
 
 def candidate_set_sizes(
