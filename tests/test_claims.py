@@ -35,7 +35,7 @@ def test_verdicts_has_one_row_per_claim_in_its_columns():
         "test",
         "holds",
     ]
-    assert len(table) == len(claims.CLAIMS) == 11
+    assert len(table) == len(claims.CLAIMS) == 12
     assert table["claim"].is_unique
     assert set(table["chapter"]) == {1, 2, 5, 6}
     assert table["chapter"].map(type).eq(int).all()
@@ -229,6 +229,20 @@ def test_zero_shot_level_na_without_photos_or_per_label_numbers():
         columns=[f"label_hit@{k}" for k in (1, 2, 5, 10, 20)]
     )
     assert holds("zero-shot level", table2=no_labels) == "n/a"
+
+
+def test_past_the_paper_needs_its_multiple_per_photo_and_per_label():
+    # the paper: 18.1% of 1,589 labels = 57.5x; ours on 1,000 candidates (chance 0.5%)
+    past = handmade.table2(devise={"2-hop": (0.30, 0.5)}, label_hit5=0.29)  # 60x, 58x
+    assert holds("past the paper", table2=past) == "yes"
+    assert verdict("past the paper", table2=past)["ours"] == (
+        "60.0x per photo, 58.0x per label"
+    )
+    assert holds("past the paper", table2=handmade.table2()) == "no"  # 40x, 36x
+    per_label = handmade.table2(devise={"2-hop": (0.30, 0.5)}, label_hit5=0.25)
+    assert holds("past the paper", table2=per_label) == "no"  # 50x per label
+    none = handmade.table2(sets={"2-hop": (1000, 0)})
+    assert holds("past the paper", table2=none) == "n/a"
 
 
 def test_zero_shot_works_above_chance_and_the_control():

@@ -111,11 +111,11 @@ def test_word_vector_levers_by_hand():
     )
     levers = zero_shot_views.word_vector_levers(measured)
     preset = levers.iloc[0]
-    assert preset["3-hop only, per label"] == pytest.approx(50)
-    assert preset["21k only, per label"] == pytest.approx(10)
-    assert preset["validation mean"] == pytest.approx(30)
-    assert preset["2-hop test, per photo"] == pytest.approx(50)
-    assert preset["2-hop test, per label"] == pytest.approx(62.5)
+    assert preset["3-hop only per label, x chance"] == pytest.approx(50)
+    assert preset["21k only per label, x chance"] == pytest.approx(10)
+    assert preset["validation mean, x chance"] == pytest.approx(30)
+    assert preset["2-hop test per photo, x chance"] == pytest.approx(50)
+    assert preset["2-hop test per label, x chance"] == pytest.approx(62.5)
     # chosen on validation (36 > 30), whatever the test says (25 < 50)
     chosen = zero_shot_views.chosen_on_validation(levers)
     assert chosen["setting changed"] == "epochs=3"

@@ -91,6 +91,33 @@ def zero_shot_level(results: Results) -> Finding:
     )
 
 
+def paper_multiple() -> float:
+    """The paper's DeViSE-0 2-hop hit@5 as a multiple of its chance (1,589 labels)."""
+    k = int(ZERO_SHOT_METRIC.split("@")[1])
+    value = paper_zero_shot_hit(ZERO_SHOT_SET, k)
+    return ratio(value, paper_chance_hit(ZERO_SHOT_SET, k))
+
+
+def past_the_paper(results: Results) -> Finding:
+    """Our DeViSE's 2-hop hit@5 is at least the paper's multiple of chance, per photo
+    and per label (chance is each run's own: the candidate sets differ in size)."""
+    rows = _beside(results, ZERO_SHOT_METRIC)
+    if rows is None:
+        return not_testable("no Table 2")
+    row = rows.loc[ZERO_SHOT_SET]
+    x_photo, x_label = row["ours x chance"], row["per label x chance"]
+    if not defined(x_photo, x_label):
+        return not_testable(f"no {ZERO_SHOT_SET} photos in this run")
+    target = paper_multiple()
+    return Finding(
+        bool(x_photo >= target and x_label >= target),
+        Side(
+            f"{format_times(x_photo)} per photo, {format_times(x_label)} per label",
+            f"{format_ratio(min(x_photo, x_label) / target)} of the paper's multiple",
+        ),
+    )
+
+
 def paper_by_set(metric: str, joiner: str) -> Side:
     """The paper's DeViSE-0 on the plain sets for one flat metric, and x chance."""
     k, shares, times = int(metric.split("@")[1]), [], []
@@ -269,6 +296,16 @@ ZERO_SHOT_CLAIMS = (
         f"{ZERO_SHOT_METRIC} / chance",
         zero_shot_level_paper,
         zero_shot_level,
+    ),
+    Claim(
+        "past the paper",
+        6,
+        "the paper's 2-hop hit@5 as a multiple of chance (its Table 2)",
+        f"DeViSE's {ZERO_SHOT_SET} {ZERO_SHOT_METRIC} at or past the paper's multiple "
+        "of chance, per photo and per label (issue N's target)",
+        f"{ZERO_SHOT_METRIC} / chance",
+        lambda: Side(format_times(paper_multiple()), "the paper's own chance"),
+        past_the_paper,
     ),
     Claim(
         "zero-shot works at all",

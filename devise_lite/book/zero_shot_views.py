@@ -144,12 +144,12 @@ def word_vector_levers(measured: pd.DataFrame) -> pd.DataFrame:
             {
                 "setting changed": setting,
                 **{
-                    f"{g}, per label": v
+                    f"{g} per label, x chance": v
                     for g, v in zip(VALIDATION_GROUPS, validation, strict=True)
                 },
-                "validation mean": float(np.mean(validation)),
-                "2-hop test, per photo": times["2-hop"],
-                "2-hop test, per label": label_times["2-hop"],
+                "validation mean, x chance": float(np.mean(validation)),
+                "2-hop test per photo, x chance": times["2-hop"],
+                "2-hop test per label, x chance": label_times["2-hop"],
             }
         )
     return pd.DataFrame(rows)
@@ -157,7 +157,7 @@ def word_vector_levers(measured: pd.DataFrame) -> pd.DataFrame:
 
 def chosen_on_validation(levers: pd.DataFrame) -> pd.Series:
     """The row of `word_vector_levers` with the best validation mean."""
-    return levers.loc[levers["validation mean"].idxmax()]
+    return levers.loc[levers["validation mean, x chance"].idxmax()]
 
 
 def candidate_set_sizes(
