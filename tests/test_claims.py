@@ -96,6 +96,12 @@ def test_verdicts_print_through_format_comparison():
     assert "500.0%" not in html  # the chapter is a count, not a share
 
 
+def test_a_change_in_points_prints_as_points_not_as_a_share():
+    change = pd.DataFrame({"hit@5": [0.288], "change (points)": [-2.04]})
+    html = formats.format_comparison(change).to_html()
+    assert "28.8%" in html and ">-2.0<" in html and "-204" not in html
+
+
 def test_all_hold_is_a_three_valued_and():
     assert findings.all_hold([True, True]) is True
     assert findings.all_hold([True, None]) is None
@@ -235,8 +241,8 @@ def test_past_the_paper_needs_its_multiple_per_photo_and_per_label():
     # the paper: 18.1% of 1,589 labels = 57.5x; ours on 1,000 candidates (chance 0.5%)
     past = handmade.table2(devise={"2-hop": (0.30, 0.5)}, label_hit5=0.29)  # 60x, 58x
     assert holds("past the paper", table2=past) == "yes"
-    assert verdict("past the paper", table2=past)["ours"] == (
-        "60.0x per photo, 58.0x per label"
+    assert verdict("past the paper", table2=past)["comparable"] == (
+        "hit@5 / chance: paper 57.5x; ours 60.0x per photo, 58.0x per label"
     )
     assert holds("past the paper", table2=handmade.table2()) == "no"  # 40x, 36x
     per_label = handmade.table2(devise={"2-hop": (0.30, 0.5)}, label_hit5=0.25)

@@ -57,6 +57,8 @@ def _column_format(column: str):
     """The formatter of a comparison column, or None where the row's metric decides."""
     if column.endswith("x chance"):
         return format_times
+    if column.endswith("(points)"):  # a difference of shares, in percentage points
+        return lambda x: "–" if is_missing(x) else f"{x:+.1f}"
     if " / " in column:
         return format_ratio
     counts = ("k", "dim")
