@@ -119,6 +119,13 @@ def test_word_vector_levers_by_hand():
     # chosen on validation (36 > 30), whatever the test says (25 < 50)
     chosen = zero_shot_views.chosen_on_validation(levers)
     assert chosen["setting changed"] == "epochs=3"
+    # another draw of the preset is noise, not a lever: never chosen, but spread
+    draw = pd.DataFrame(rows("seed=1", [0.3, 0.2, 0.02], [0.3, 0.1, 0.01]))
+    levers = zero_shot_views.word_vector_levers(pd.concat([measured, draw]))
+    assert zero_shot_views.chosen_on_validation(levers)["setting changed"] == "epochs=3"
+    spread = zero_shot_views.draw_spread(levers)
+    column = "2-hop test per photo, x chance"
+    assert spread.loc[column].tolist() == pytest.approx([50, 62.5, 75, 2])
 
 
 # ---------------------------------------------------------------- ConSE, 3-class toy

@@ -155,9 +155,27 @@ def word_vector_levers(measured: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def is_draw(setting: str) -> bool:
+    """A row that changes only skip-gram's seed: another draw of the preset, which
+    measures the noise of a skip-gram run, not a lever."""
+    return all(part.startswith("seed=") for part in setting.split(", "))
+
+
 def chosen_on_validation(levers: pd.DataFrame) -> pd.Series:
-    """The row of `word_vector_levers` with the best validation mean."""
-    return levers.loc[levers["validation mean, x chance"].idxmax()]
+    """The row of `word_vector_levers` with the best validation mean, among the
+    preset and the levers (not its other draws)."""
+    candidates = levers[~levers["setting changed"].map(is_draw)]
+    return candidates.loc[candidates["validation mean, x chance"].idxmax()]
+
+
+def draw_spread(levers: pd.DataFrame) -> pd.DataFrame:
+    """The lowest, mean and highest of each column over the preset's draws (the preset
+    and its rows that change only the seed)."""
+    draws = levers[
+        levers["setting changed"].map(lambda s: s == "the preset" or is_draw(s))
+    ]
+    numbers = draws.drop(columns="setting changed")
+    return numbers.agg(["min", "mean", "max"]).T.assign(draws=len(draws))
 
 
 def candidate_set_sizes(
