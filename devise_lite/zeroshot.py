@@ -219,13 +219,8 @@ def label_groups(test_wnids: Sequence[str], sets: Mapping[str, list[str]]) -> di
     """{group: boolean mask over the test photos}: "2-hop" (the test of Table 2's
     2-hop row), "3-hop only" (3-hop labels beyond it), "21k only" (the rest); each
     photo in at most one group."""
-    true = np.asarray(test_wnids, dtype=object)
-    two, three, every = set(sets["2-hop"]), set(sets["3-hop"]), set(sets["21k"])
-    return {
-        "2-hop": np.array([w in two for w in true], dtype=bool),
-        "3-hop only": np.array([w in three and w not in two for w in true], dtype=bool),
-        "21k only": np.array([w in every and w not in three for w in true], dtype=bool),
-    }
+    two, three, every = (in_set(test_wnids, sets[n]) for n in ("2-hop", "3-hop", "21k"))
+    return {"2-hop": two, "3-hop only": three & ~two, "21k only": every & ~three}
 
 
 # ------------------------------------------------------------ the Caltech experiment

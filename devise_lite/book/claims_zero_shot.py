@@ -60,7 +60,7 @@ def zero_shot_level_paper() -> Side:
     n = paper.paper_candidates(PAPER_SET_NAMES[ZERO_SHOT_SET])
     return Side(
         f"{format_share(value)} ({ZERO_SHOT_SET}, {n:,} labels)",
-        format_times(ratio(value, paper_chance_hit(ZERO_SHOT_SET, k))),
+        format_times(paper_multiple()),
     )
 
 

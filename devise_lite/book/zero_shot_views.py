@@ -171,9 +171,8 @@ def chosen_on_validation(levers: pd.DataFrame) -> pd.Series:
 def draw_spread(levers: pd.DataFrame) -> pd.DataFrame:
     """The lowest, mean and highest of each column over the preset's draws (the preset
     and its rows that change only the seed)."""
-    draws = levers[
-        levers["setting changed"].map(lambda s: s == "the preset" or is_draw(s))
-    ]
+    settings = levers["setting changed"]
+    draws = levers[(settings == "the preset") | settings.map(is_draw)]
     numbers = draws.drop(columns="setting changed")
     return numbers.agg(["min", "mean", "max"]).T.assign(draws=len(draws))
 
