@@ -23,7 +23,8 @@ run: install
 
 book: install
 	# Progress bars would land in the pages (as widgets or stderr); stages print their own.
-	TQDM_DISABLE=1 DEVISE_PRESET=$(PRESET) jupyter-book build . -W -n --keep-going
+	# jupyter-book build, with the chapters executed a core each (_ext/book_build.py).
+	TQDM_DISABLE=1 DEVISE_PRESET=$(PRESET) $(PYTHON) _ext/book_build.py . -W -n --keep-going
 
 lab: install                 ## JupyterLab with the chapters opening as notebooks
 	# Once per user: .md files open as notebooks (jupytext), not as text.

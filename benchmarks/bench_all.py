@@ -71,7 +71,7 @@ COLD_TARGET_S, WARM_TARGET_S = 15 * 60, 3 * 60  # issue M: a cold `make all` in 
 # What `make all` runs after installing (see the Makefile): every stage, then the strict
 # book build.
 RUN_COMMAND = [sys.executable, "-m", "devise_lite", "run", "--preset"]
-BUILD_COMMAND = ["jupyter-book", "build", ".", "-W", "-n", "--keep-going"]
+BUILD_COMMAND = [sys.executable, "_ext/book_build.py", ".", "-W", "-n", "--keep-going"]
 # Book sources copied for the whole run; outputs, caches and git history are not.
 COPY_IGNORE = shutil.ignore_patterns(
     "_build",

@@ -1,11 +1,20 @@
 """The whole book builds strictly (warnings and cell errors fail) on the tiny preset."""
 
+import importlib.util
 import inspect
+import os
 from pathlib import Path
+from types import SimpleNamespace
 
+import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location(
+    "parallel_chapters", REPO / "_ext" / "parallel_chapters.py"
+)
+parallel_chapters = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(parallel_chapters)
 
 
 def test_book_builds_strictly_on_the_tiny_preset(tiny_book):
@@ -14,6 +23,33 @@ def test_book_builds_strictly_on_the_tiny_preset(tiny_book):
     pages = [toc["root"]] + [chapter["file"] for chapter in toc["chapters"]]
     for page in pages:
         assert (tiny_book.html / f"{page}.html").exists(), page
+
+
+def test_book_build_executes_chapters_in_parallel(tiny_book):
+    """With more than one core, Sphinx reads (and myst-nb executes) the chapters a core
+    each: no extension made Sphinx fall back to one at a time (parallel_chapters.py)."""
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: the chapters are executed one at a time")
+    assert tiny_book.parallel, tiny_book.log
+
+
+def test_undeclared_extensions_are_declared_safe_and_no_others():
+    def extension(safe):
+        return SimpleNamespace(parallel_read_safe=safe, parallel_write_safe=safe)
+
+    app = SimpleNamespace(
+        extensions={
+            "sphinx_jupyterbook_latex": extension(None),
+            "sphinx_multitoc_numbering": extension(None),
+            "some_unsafe_extension": extension(False),
+            "some_undeclared_extension": extension(None),
+        }
+    )
+    parallel_chapters.declare_safe(app)
+    safe = {name for name, ext in app.extensions.items() if ext.parallel_read_safe}
+    assert safe == set(parallel_chapters.SAFE_UNDECLARED)
+    assert app.extensions["some_unsafe_extension"].parallel_read_safe is False
+    assert app.extensions["some_undeclared_extension"].parallel_read_safe is None
 
 
 def _cells(notebook) -> list[tuple[str, str]]:

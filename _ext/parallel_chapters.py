@@ -1,0 +1,33 @@
+"""Sphinx reads, and so myst-nb executes, two or more chapters at once (`book_build.py`
+passes `-j`), but only when every extension says it is safe to read in parallel.
+
+Two extensions that `jupyter-book` loads on its own say nothing, so Sphinx falls back
+to one chapter at a time and logs a warning, which a strict build (`-W`) turns into a
+failure. Both are safe here, for the reasons below, and this declares it for them.
+"""
+
+from __future__ import annotations
+
+from sphinx.application import Sphinx
+
+# name -> why reading chapters in parallel cannot break it
+SAFE_UNDECLARED = {
+    # nodes and transforms for LaTeX output only; the book builds HTML
+    "sphinx_jupyterbook_latex": "acts on LaTeX builds only",
+    # renumbers the toctree after reading, in the main process, from merged data
+    "sphinx_multitoc_numbering": "runs after the parallel read, in the main process",
+}
+
+
+def declare_safe(app: Sphinx) -> None:
+    for name in SAFE_UNDECLARED:
+        extension = app.extensions.get(name)
+        if extension is not None and extension.parallel_read_safe is None:
+            extension.parallel_read_safe = True
+            extension.parallel_write_safe = True
+
+
+def setup(app: Sphinx) -> dict:
+    # builder-inited: every extension is loaded, and Sphinx has not yet asked
+    app.connect("builder-inited", declare_safe)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
