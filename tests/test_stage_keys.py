@@ -45,8 +45,9 @@ def test_the_move_kept_every_stage_key(keys, preset):
         if s not in changed and f"{preset}:{s}" not in changed
     }
     assert {s: now[s] for s in kept} == kept
-    # book: the corpus and the features (its skip-gram's rate changed on purpose, issue
-    # N); tiny's text changed on purpose since (issue O), which leaves it the features
+    # book: the corpus and the features (its skip-gram's settings changed on purpose,
+    # issue N); tiny's text changed on purpose since (issue O), which leaves it the
+    # features
     assert len(kept) >= {"book": 4, "tiny": 3}[preset]
 
 

@@ -119,13 +119,35 @@ def test_word_vector_levers_by_hand():
     # chosen on validation (36 > 30), whatever the test says (25 < 50)
     chosen = zero_shot_views.chosen_on_validation(levers)
     assert chosen["setting changed"] == "epochs=3"
-    # another draw of the preset is noise, not a lever: never chosen, but spread
+    assert chosen["draws"] == 1
+    # another draw of the preset: a setting is chosen on its mean over its draws
     draw = pd.DataFrame(rows("seed=1", [0.3, 0.2, 0.02], [0.3, 0.1, 0.01]))
     levers = zero_shot_views.word_vector_levers(pd.concat([measured, draw]))
-    assert zero_shot_views.chosen_on_validation(levers)["setting changed"] == "epochs=3"
+    chosen = zero_shot_views.chosen_on_validation(levers)  # (30 + 60) / 2 > 36
+    assert chosen["setting changed"] == "the preset"
+    assert chosen["validation mean, x chance"] == pytest.approx(45)
+    assert chosen["draws"] == 2
     spread = zero_shot_views.draw_spread(levers)
     column = "2-hop test per photo, x chance"
     assert spread.loc[column].tolist() == pytest.approx([50, 62.5, 75, 2])
+    # and a draw of a lever counts for the lever, not for the preset
+    lever_draw = pd.DataFrame(
+        rows("epochs=3, seed=1", [0.1, 0.2, 0.03], [0.1, 0.2, 0.03])
+    )
+    levers = zero_shot_views.word_vector_levers(pd.concat([measured, draw, lever_draw]))
+    chosen = zero_shot_views.chosen_on_validation(levers)  # (36 + 130) / 2 > 45
+    assert chosen["setting changed"] == "epochs=3"
+    assert chosen["validation mean, x chance"] == pytest.approx(83)
+    assert zero_shot_views.draw_spread(levers).loc[column, "draws"] == 2
+
+
+def test_a_seed_is_a_draw_of_the_setting_it_changes():
+    assert zero_shot_views.drawn_setting("the preset") == "the preset"
+    assert zero_shot_views.drawn_setting("seed=2") == "the preset"
+    assert zero_shot_views.drawn_setting("sample=1e-05, epochs=3, seed=1") == (
+        "sample=1e-05, epochs=3"
+    )
+    assert zero_shot_views.drawn_setting("window=12") == "window=12"
 
 
 # ---------------------------------------------------------------- ConSE, 3-class toy

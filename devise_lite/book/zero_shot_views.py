@@ -155,24 +155,28 @@ def word_vector_levers(measured: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def is_draw(setting: str) -> bool:
-    """A row that changes only skip-gram's seed: another draw of the preset, which
-    measures the noise of a skip-gram run, not a lever."""
-    return all(part.startswith("seed=") for part in setting.split(", "))
+def drawn_setting(setting: str) -> str:
+    """The setting a row is a draw of: its name without "seed=..." (a seed changes no
+    lever; it draws the same setting again). "seed=1" is a draw of "the preset"."""
+    parts = [part for part in setting.split(", ") if not part.startswith("seed=")]
+    return ", ".join(parts) or "the preset"
 
 
 def chosen_on_validation(levers: pd.DataFrame) -> pd.Series:
-    """The row of `word_vector_levers` with the best validation mean, among the
-    preset and the levers (not its other draws)."""
-    candidates = levers[~levers["setting changed"].map(is_draw)]
-    return candidates.loc[candidates["validation mean, x chance"].idxmax()]
+    """The setting of `word_vector_levers` with the best validation mean, averaged
+    over its draws (one skip-gram run is noisy): its name, each column's mean over its
+    draws, and their number."""
+    numbers = levers.drop(columns="setting changed")
+    by_setting = numbers.groupby(levers["setting changed"].map(drawn_setting))
+    means = by_setting.mean().assign(draws=by_setting.size())
+    best = means["validation mean, x chance"].idxmax()
+    return pd.concat([pd.Series({"setting changed": best}), means.loc[best]])
 
 
 def draw_spread(levers: pd.DataFrame) -> pd.DataFrame:
     """The lowest, mean and highest of each column over the preset's draws (the preset
     and its rows that change only the seed)."""
-    settings = levers["setting changed"]
-    draws = levers[(settings == "the preset") | settings.map(is_draw)]
+    draws = levers[levers["setting changed"].map(drawn_setting) == "the preset"]
     numbers = draws.drop(columns="setting changed")
     return numbers.agg(["min", "mean", "max"]).T.assign(draws=len(draws))
 
