@@ -1,9 +1,8 @@
 """Every speed figure of the project on this machine, each against a baseline run in the
 same process.
 
-    python benchmarks/bench_all.py                 # a few minutes: small samples of
-    every stage python benchmarks/bench_all.py --whole-run     # + the whole book run,
-    cold and warm (~30 min)
+    python benchmarks/bench_all.py               # minutes: small samples of each stage
+    python benchmarks/bench_all.py --whole-run   # + the whole book run, cold and warm
 
 Default parts (small samples; each part's own script takes larger ones):
 
@@ -406,7 +405,7 @@ def main() -> None:
     parser.add_argument(
         "--whole-run",
         action="store_true",
-        help="also time the whole book run, cold then warm (about 30 minutes)",
+        help="also time the whole book run, cold then warm (about 25 minutes)",
     )
     parser.add_argument(
         "--whole-run-preset",
