@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from sphinx.application import Sphinx
 
-# name -> why reading chapters in parallel cannot break it
+# name -> why reading (or writing) chapters in parallel cannot break it
 SAFE_UNDECLARED = {
-    # nodes and transforms for LaTeX output only; the book builds HTML
-    "sphinx_jupyterbook_latex": "acts on LaTeX builds only",
-    # renumbers the toctree after reading, in the main process, from merged data
-    "sphinx_multitoc_numbering": "runs after the parallel read, in the main process",
+    "sphinx_jupyterbook_latex": "its nodes and transforms act on LaTeX builds only",
+    "sphinx_multitoc_numbering": "it renumbers the toctree after the parallel read, in "
+    "the main process, from the merged data",
 }
 
 

@@ -270,7 +270,7 @@ def _book() -> Config:
             hs=0,
             negative=3,
             # 3 passes keeping fewer frequent words (sample 1e-5) cost what 2 passes at
-            # 1e-4 did, and rank the validation labels better over 2 draws; twice
+            # 1e-4 did, and rank the validation labels better over 3 draws; twice
             # gensim's default rate: at 0.025 the vectors stay under-trained. Both
             # chosen on validation labels, never on the test (chapter 6)
             epochs=3,
