@@ -15,6 +15,11 @@ _spec = importlib.util.spec_from_file_location(
 )
 parallel_chapters = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(parallel_chapters)
+_spec = importlib.util.spec_from_file_location(
+    "book_build", REPO / "_ext" / "book_build.py"
+)
+book_build = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(book_build)
 
 
 def test_book_builds_strictly_on_the_tiny_preset(tiny_book):
@@ -50,6 +55,47 @@ def test_undeclared_extensions_are_declared_safe_and_no_others():
     assert safe == set(parallel_chapters.SAFE_UNDECLARED)
     assert app.extensions["some_unsafe_extension"].parallel_read_safe is False
     assert app.extensions["some_undeclared_extension"].parallel_read_safe is None
+
+
+def test_the_execution_cache_is_emptied_when_the_stages_changed(tmp_path):
+    cache = tmp_path / "_build" / ".jupyter_cache"
+    assert not book_build.keep_cache_honest(cache, "corpus k1 b1\n")  # a first build
+    (cache / "global.db").write_text("executed on b1")
+    assert not book_build.keep_cache_honest(cache, "corpus k1 b1\n")  # the same
+    assert (cache / "global.db").exists()
+    assert book_build.keep_cache_honest(cache, "corpus k1 b2\n")  # rebuilt since
+    assert not (cache / "global.db").exists()
+    assert (cache / book_build.STAMP).read_text() == "corpus k1 b2\n"
+    (cache / book_build.STAMP).unlink()  # a cache from before the stamp: not trusted
+    (cache / "global.db").write_text("executed on ?")
+    assert book_build.keep_cache_honest(cache, "corpus k1 b2\n")
+    assert not (cache / "global.db").exists()
+
+
+def test_the_stages_stamp_follows_each_build(tmp_path, monkeypatch):
+    from conftest import mirror
+
+    from devise_lite import pipeline
+    from devise_lite.config import get_preset
+
+    mirror()  # the keys hash the mirror's text files
+    monkeypatch.setenv("DEVISE_DATA", str(tmp_path))
+    tiny = get_preset("tiny")
+    nothing_built = book_build.stages_stamp(tiny)
+    assert nothing_built.splitlines()[1].endswith(" -")  # corpus: not built
+    corpus = pipeline.folder(tiny, "corpus")
+    corpus.mkdir(parents=True)
+    (corpus / "done.json").write_text('{"build": "b1"}')
+    first = book_build.stages_stamp(tiny)
+    assert first != nothing_built and "corpus" in first and " b1" in first
+    (corpus / "done.json").write_text('{"build": "b2"}')  # rebuilt, the same key
+    assert book_build.stages_stamp(tiny) not in (first, nothing_built)
+    assert book_build.execution_cache([".", "-W", "--path-output", "/x"]) == Path(
+        "/x/_build/.jupyter_cache"
+    )
+    assert book_build.execution_cache(["book", "-W"]) == Path(
+        "book/_build/.jupyter_cache"
+    )
 
 
 def _cells(notebook) -> list[tuple[str, str]]:
