@@ -29,7 +29,7 @@ from jupyter_book.cli.main import main
 from devise_lite import pipeline
 from devise_lite.config import preset_from_env
 from devise_lite.errors import UserError
-from devise_lite.storage import is_done, read_info
+from devise_lite.storage import read_info
 
 STAMP = "devise-stages.txt"  # beside the cache's database, in its folder
 
@@ -44,8 +44,8 @@ def stages_stamp(cfg) -> str:
     run = pipeline.at(cfg)
     lines = [cfg.name]
     for name in pipeline.STAGES:
-        folder = run.folder(name)
-        build = read_info(folder).get("build", "") if is_done(folder) else "-"
+        built = run.is_built(name)
+        build = read_info(run.folder(name)).get("build", "") if built else "-"
         lines.append(f"{name} {run.key(name)} {build}")
     return "\n".join(lines) + "\n"
 
