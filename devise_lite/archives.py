@@ -4,9 +4,11 @@ folder is checked) and fetching it: download, checksum, unpack."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import shutil
 import tarfile
+import time
 import urllib.request
 import zipfile
 from collections.abc import Callable, Iterator
@@ -34,6 +36,30 @@ class Dataset:
     verify: Callable[[Path], None]
     unpack: Callable[[Path, Path], None]  # (archive, target folder) -> fills target
     credit: str
+
+
+def verified(dataset: Dataset, folder: Path) -> Path:
+    """`folder`, once `dataset.verify` passed on it. Every stage key locates its data,
+    so a run would check each folder many times: once a process is enough while the
+    folder's mtime stays."""
+    mtime_ns = settled_mtime_ns(folder)
+    if mtime_ns is None:
+        dataset.verify(folder)
+    else:
+        _verify_once(dataset, folder, mtime_ns)
+    return folder
+
+
+@functools.lru_cache(maxsize=64)
+def _verify_once(dataset: Dataset, folder: Path, mtime_ns: int) -> None:
+    dataset.verify(folder)
+
+
+def settled_mtime_ns(folder: Path) -> int | None:
+    """The folder's mtime, or None while it is recent: a change within the file
+    system's clock tick (milliseconds) could leave the mtime as it was."""
+    mtime_ns = folder.stat().st_mtime_ns
+    return None if time.time_ns() - mtime_ns < 2_000_000_000 else mtime_ns
 
 
 # ---------------------------------------------------------------- fetching

@@ -10,6 +10,7 @@ only the folder check can apply. Wikipedia's entry lives beside the text reader
 
 from __future__ import annotations
 
+import functools
 import shutil
 import zipfile
 from dataclasses import dataclass
@@ -20,8 +21,10 @@ from .archives import (
     DatasetIntegrityError,
     download,
     find_dir,
+    settled_mtime_ns,
     unpack_folder,
     unpacked,
+    verified,
     verify_checksum,
 )
 from .errors import UserError
@@ -40,8 +43,22 @@ class DatasetUnavailableError(UserError):
 
 
 def photos_in(folder: Path) -> list[Path]:
-    """The image files directly in `folder`, sorted."""
+    """The image files directly in `folder`, sorted. Each stage key lists the photos
+    it reads, so a run lists a folder many times: a listing is kept for the process
+    while the folder's mtime stays (any entry added or removed moves it)."""
+    mtime_ns = settled_mtime_ns(folder)
+    if mtime_ns is None:
+        return _list_photos(folder)
+    return list(_kept_listing(folder, mtime_ns))
+
+
+def _list_photos(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+@functools.lru_cache(maxsize=4096)
+def _kept_listing(folder: Path, mtime_ns: int) -> tuple[Path, ...]:
+    return tuple(_list_photos(folder))
 
 
 def count_images(folder: Path) -> int:
@@ -98,21 +115,13 @@ SAMPLE_CLASSES = 1000  # one photo of each ILSVRC-2012 class
 
 
 def _verify_imagenet_sample(folder: Path) -> None:
-    wnids = [
-        p.name.split("_")[0]
-        for p in folder.iterdir()
-        if p.suffix.lower() in IMAGE_SUFFIXES
-    ]
+    wnids = [p.name.split("_")[0] for p in photos_in(folder)]
     missing = sorted(set(imagenet1k_wnids()) - set(wnids))
     if len(wnids) != SAMPLE_CLASSES or missing:
+        lacking = f"; no photo of {len(missing)} classes (e.g. {missing[0]})"
         raise DatasetIntegrityError(
             f"{folder} holds {len(wnids)} photos named <wnid>_<name>.JPEG, expected "
-            f"{SAMPLE_CLASSES}, one per ILSVRC-2012 class"
-            + (
-                f"; no photo of {len(missing)} classes (e.g. {missing[0]})"
-                if missing
-                else ""
-            )
+            f"{SAMPLE_CLASSES}, one per ILSVRC-2012 class{lacking if missing else ''}"
         )
 
 
@@ -365,12 +374,10 @@ def locate(name: str, *, allow_download: bool = True) -> Path:
         ) from None
     local = data_root() / "datasets" / dataset.folder
     if local.exists():
-        dataset.verify(local)
-        return local
+        return verified(dataset, local)
     mirror = mirror_root()
     if mirror is not None and (mirror / dataset.folder).exists():
-        dataset.verify(mirror / dataset.folder)
-        return mirror / dataset.folder
+        return verified(dataset, mirror / dataset.folder)
     archive = data_root() / "downloads" / dataset.archive
     if not archive.exists():
         if not allow_download:

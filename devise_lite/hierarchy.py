@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 
-from .wordnet import synset_of, wnid_of
+from .wordnet import noun_edges, synset_of
 
 
 class Hierarchy:
@@ -115,21 +115,17 @@ class Hierarchy:
 
     @classmethod
     def wordnet(cls) -> Hierarchy:
-        """The WordNet 3.0 noun graph on wnids ("n01491361"), expanded lazily through
-        NLTK."""
+        """The WordNet 3.0 noun graph on wnids ("n01491361"), read once a process
+        (`wordnet.noun_edges`)."""
         return cls(_wordnet_neighbours, "wordnet-3.0-nouns")
 
 
-def _wordnet_neighbours(wnid: str) -> list[str]:
-    # A ValueError naming the wnid if it is not a WordNet 3.0 noun.
-    synset = synset_of(wnid)
-    linked = (
-        synset.hypernyms()
-        + synset.instance_hypernyms()
-        + synset.hyponyms()
-        + synset.instance_hyponyms()
-    )
-    return [wnid_of(s) for s in linked]
+def _wordnet_neighbours(wnid: str) -> tuple[str, ...]:
+    found = noun_edges().get(wnid)
+    if found is None:
+        synset_of(wnid)  # its ValueError names a wnid that is not a WordNet 3.0 noun
+        raise ValueError(f"{wnid} is not a WordNet 3.0 noun synset")
+    return found
 
 
 def rings(h: Hierarchy, sources: Iterable[str]) -> Iterator[tuple[int, list[str]]]:

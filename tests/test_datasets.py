@@ -1,4 +1,6 @@
 import hashlib
+import os
+import time
 import zipfile
 from dataclasses import replace
 
@@ -7,7 +9,7 @@ from conftest import OFFLINE_ERROR, mirror
 
 from devise_lite import datasets
 from devise_lite.archives import DatasetIntegrityError, verify_checksum
-from devise_lite.datasets import REGISTRY, DatasetUnavailableError, locate
+from devise_lite.datasets import REGISTRY, DatasetUnavailableError, locate, photos_in
 
 
 def test_every_dataset_names_a_real_download_location():
@@ -101,3 +103,16 @@ def test_download_path_verifies_checksum_then_unpacks_atomically(monkeypatch, tm
 def test_unknown_dataset_name_lists_the_known_ones():
     with pytest.raises(ValueError, match="known: "):
         locate("imagenet")
+
+
+@pytest.mark.parametrize("settled", [True, False])
+def test_a_folder_listed_again_shows_a_photo_added_since(tmp_path, settled):
+    (tmp_path / "b.jpg").write_bytes(b"")
+    (tmp_path / "notes.txt").write_text("not a photo")
+    if settled:  # an hour old: its listing is kept
+        os.utime(tmp_path, (time.time() - 3600,) * 2)
+    assert photos_in(tmp_path) == [tmp_path / "b.jpg"]
+    (tmp_path / "b.jpg").unlink()
+    assert photos_in(tmp_path) == []
+    (tmp_path / "a.png").write_bytes(b"")
+    assert photos_in(tmp_path) == [tmp_path / "a.png"]

@@ -11,6 +11,7 @@ from devise_lite.hierarchy import (
     hops_to,
     within_hops,
 )
+from devise_lite.wordnet import _linked_nouns, noun_edges, wnid_of, wordnet
 
 LEAVES = set(ZOO_LEAVES)
 
@@ -180,3 +181,31 @@ def test_wordnet_shark_distances():
     }
     with pytest.raises(ValueError, match="not a WordNet"):
         wn.neighbours("x123")
+    with pytest.raises(ValueError, match="not a WordNet 3.0 noun synset"):
+        wn.neighbours("n99999999")
+
+
+def test_one_data_noun_line_gives_its_synset_pointers_of_the_hierarchy():
+    # wndb(5WN) layout; word count in hex (0a = 10 words), "0000" a synset's pointer.
+    words = " ".join(f"w{i} 0" for i in range(10))
+    line = (
+        f"01484850 05 n 0a {words} 005 @ 01483522 n 0000 ~ 01485000 n 0000 "
+        "@i 09000001 n 0000 + 00100002 v 0101 ~i 09000002 n 0000 | a gloss"
+    )
+    fields = line.split(" | ", 1)[0].split()
+    assert _linked_nouns(fields) == ("n01483522", "n01485000", "n09000001", "n09000002")
+
+
+def test_the_graph_read_from_data_noun_is_nltks():
+    mirror()
+    reader, edges = wordnet(), noun_edges()
+    synsets = list(reader.all_synsets("n"))
+    assert len(edges) == len(synsets) == 82_115
+    for synset in synsets[::40]:  # ~2,000, seconds of NLTK
+        linked = (
+            synset.hypernyms()
+            + synset.instance_hypernyms()
+            + synset.hyponyms()
+            + synset.instance_hyponyms()
+        )
+        assert sorted(edges[wnid_of(synset)]) == sorted(map(wnid_of, linked))
