@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 
-from .wordnet import noun_edges, synset_of
+from .wordnet import noun_edges
 
 
 class Hierarchy:
@@ -123,8 +123,7 @@ class Hierarchy:
 def _wordnet_neighbours(wnid: str) -> tuple[str, ...]:
     found = noun_edges().get(wnid)
     if found is None:
-        synset_of(wnid)  # its ValueError names a wnid that is not a WordNet 3.0 noun
-        raise ValueError(f"{wnid} is not a WordNet 3.0 noun synset")
+        raise ValueError(f"{wnid!r} is not a WordNet 3.0 noun id like 'n01491361'")
     return found
 
 
