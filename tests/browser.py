@@ -264,6 +264,14 @@ if (panel) {
 }
 """
 
+# Wait for the page's fonts and two animation frames: what was laid out is painted
+# (for the screenshots).
+PAINTED = """
+const done = arguments[arguments.length - 1];
+document.fonts.ready.then(() => requestAnimationFrame(() => requestAnimationFrame(
+  () => done(true))));
+"""
+
 # Shut a notebook's kernel down and close it without saving.
 CLOSE_NOTEBOOK = """
 const [id, done] = arguments;

@@ -11,8 +11,8 @@ One JupyterLab server and one tiny data root serve every chapter; a screenshot p
 chapter, in JupyterLab and rendered, is kept in build/test-artifacts/browser/.
 """
 
+import contextlib
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ import yaml
 from browser import (
     CLOSE_NOTEBOOK,
     NOTEBOOK_TEXT,
+    PAINTED,
     RUN_NOTEBOOK,
     SCROLL_TO_TOP,
     JupyterLab,
@@ -29,6 +30,7 @@ from browser import (
     missing_browser,
     start_chromium,
 )
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -76,16 +78,28 @@ class Lab:
         console(self.chrome)  # what came before belongs to the previous chapter
         run = self.chrome.execute_async_script(RUN_NOTEBOOK, f"{page}.md")
         if "failure" not in run:
-            time.sleep(2)  # let MyST and widget views finish drawing
-            run["text"] = self.chrome.execute_script(NOTEBOOK_TEXT, run["id"]) or ""
+            run["text"] = self.rendered_text(run["id"])
             self.chrome.execute_script(SCROLL_TO_TOP, run["id"])
-            time.sleep(0.5)
+            self.chrome.execute_async_script(PAINTED)
             self.chrome.save_screenshot(artifact(f"{Path(page).name}-jupyterlab.png"))
         run["console_errors"] = errors_in(console(self.chrome))
         self.runs[page] = run
         if page != EXPLORE and "id" in run:
             self.chrome.execute_async_script(CLOSE_NOTEBOOK, run["id"])
         return run
+
+    def rendered_text(self, panel: str, timeout: float = 10) -> str:
+        """The notebook's text once jupyterlab-myst has rendered its directives (it
+        renders after the run), or as it stands after `timeout` seconds."""
+
+        def text(chrome) -> str:
+            return chrome.execute_script(NOTEBOOK_TEXT, panel) or ""
+
+        with contextlib.suppress(TimeoutException):
+            WebDriverWait(self.chrome, timeout, poll_frequency=0.1).until(
+                lambda c: not any(s in text(c) for s in RAW_DIRECTIVES)
+            )
+        return text(self.chrome)
 
 
 @pytest.fixture(scope="module")
@@ -232,6 +246,6 @@ def test_each_rendered_page_shows_its_math_and_widgets_offline(
         "if (e) e.scrollIntoView({block: 'center'});",
         shown,
     )
-    time.sleep(1)
+    chrome.execute_async_script(PAINTED)
     chrome.save_screenshot(artifact(f"{Path(page).name}-rendered.png"))
     assert not errors_in(console(chrome))
