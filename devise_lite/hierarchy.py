@@ -41,8 +41,9 @@ from .wordnet import noun_edges
 
 class Hierarchy:
     """A graph given by its neighbour function (parents and children alike: distances
-    ignore direction), whose expansions are cached in the instance: two hierarchies (or
-    tests) never share state, and WordNet's expands only the synsets a search visits."""
+    ignore direction), whose expansions are cached in the instance, so two hierarchies
+    (or tests) never share state; WordNet's edges come from one read-only table a
+    process (`wordnet.noun_edges`)."""
 
     def __init__(
         self,
