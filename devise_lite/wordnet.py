@@ -32,10 +32,7 @@ def _nltk():
 
 @functools.lru_cache(maxsize=1)
 def wordnet():
-    """NLTK's WordNet reader, from NLTK's own search path or the located folder.
-
-    NLTK refuses corpus paths outside its data path (and symlinks leaving it), so a
-    located folder itself is put on `nltk.data.path` rather than linked into it."""
+    """NLTK's WordNet reader, from NLTK's own search path or the located folder."""
     wn = _nltk_finding_wordnet().corpus.wordnet
     wn.ensure_loaded()
     _check_version(wn.get_version())
@@ -43,7 +40,10 @@ def wordnet():
 
 
 def _nltk_finding_wordnet():
-    """NLTK, with the located folder on its search path where it needs one."""
+    """NLTK, with the located folder on its search path where it needs one.
+
+    NLTK refuses corpus paths outside its data path (and symlinks leaving it), so a
+    located folder itself is put on `nltk.data.path` rather than linked into it."""
     nltk = _nltk()
     folder = wordnet_folder()
     if folder is not None and str(folder) not in nltk.data.path:
@@ -120,13 +120,13 @@ def noun_edges() -> dict[str, tuple[str, ...]]:
     version = re.search(VERSION_LINE, "".join(licence))
     _check_version(version.group(1) if version else "unknown")
     return {
-        "n" + line[:8]: _linked_nouns(line.split(" | ", 1)[0].split())
+        "n" + line[:8]: linked_nouns(line.split(" | ", 1)[0].split())
         for line in lines
         if not line.startswith("  ")  # the licence lines are indented
     }
 
 
-def _linked_nouns(fields: list[str]) -> tuple[str, ...]:
+def linked_nouns(fields: list[str]) -> tuple[str, ...]:
     """The hierarchy's edges in one `data.noun` line: `offset lex_filenum ss_type
     w_cnt (word lex_id)*w_cnt p_cnt (symbol offset pos source/target)*p_cnt ...`
     (wndb(5WN)); source/target 0000 marks a synset's pointer, others a lemma's."""

@@ -11,7 +11,7 @@ from devise_lite.hierarchy import (
     hops_to,
     within_hops,
 )
-from devise_lite.wordnet import _linked_nouns, noun_edges, wnid_of, wordnet
+from devise_lite.wordnet import linked_nouns, noun_edges, wnid_of, wordnet
 
 LEAVES = set(ZOO_LEAVES)
 
@@ -192,7 +192,7 @@ def test_one_data_noun_line_gives_its_synset_pointers_of_the_hierarchy():
         "@i 09000001 n 0000 + 00100002 v 0101 ~i 09000002 n 0000 | a gloss"
     )
     fields = line.split(" | ", 1)[0].split()
-    assert _linked_nouns(fields) == ("n01483522", "n01485000", "n09000001", "n09000002")
+    assert linked_nouns(fields) == ("n01483522", "n01485000", "n09000001", "n09000002")
 
 
 def test_the_graph_read_from_data_noun_is_nltks():
