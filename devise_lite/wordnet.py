@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
+import warnings
 from pathlib import Path
 
 from .archives import DatasetIntegrityError
@@ -32,23 +33,36 @@ def _nltk():
 
 @functools.lru_cache(maxsize=1)
 def wordnet():
-    """NLTK's WordNet reader, from NLTK's own search path or the located folder."""
-    wn = _nltk_finding_wordnet().corpus.wordnet
-    wn.ensure_loaded()
-    _check_version(wn.get_version())
-    return wn
+    """NLTK's WordNet reader, from NLTK's own search path or the located folder.
 
-
-def _nltk_finding_wordnet():
-    """NLTK, with the located folder on its search path where it needs one.
-
-    NLTK refuses corpus paths outside its data path (and symlinks leaving it), so a
-    located folder itself is put on `nltk.data.path` rather than linked into it."""
+    NLTK's reader maps the loaded WordNet onto the version its multilingual (OMW)
+    lookups use, on every load; for WordNet 3.0 that map is the identity (which NLTK
+    writes None), yet it is built from the sense index (2 of the reader's 3 seconds).
+    devise-lite makes no multilingual lookup, so its reader skips it."""
     nltk = _nltk()
-    folder = wordnet_folder()
+
+    class WordNet30(nltk.corpus.reader.WordNetCorpusReader):
+        def map_wn(self, version="wordnet"):
+            return None
+
+    with warnings.catch_warnings():  # that multilingual lookups are unavailable
+        warnings.filterwarnings("ignore", "The multilingual functions")
+        reader = WordNet30(_wordnet_root(), None)
+    _check_version(reader.get_version())
+    return reader
+
+
+def _wordnet_root():
+    """Where WordNet's files are (NLTK's path pointer), the located folder put on NLTK's
+    search path where NLTK's own path lacks WordNet: NLTK refuses corpus paths outside
+    its data path (and symlinks leaving it), so the folder is not linked into it."""
+    nltk, folder = _nltk(), wordnet_folder()
     if folder is not None and str(folder) not in nltk.data.path:
         nltk.data.path.insert(0, str(folder))
-    return nltk
+    root = _wordnet_pointer()
+    if root is None:
+        raise DatasetIntegrityError(f"{folder} holds no corpora/wordnet")
+    return root
 
 
 def _check_version(version: str) -> None:
@@ -82,11 +96,7 @@ def _wordnet_pointer(paths: list[str] | None = None):
 def database_file(name: str) -> str:
     """The text of one file of WordNet's database ("data.noun"), from where `wordnet()`
     loads it, without loading NLTK's reader (that takes seconds)."""
-    _nltk_finding_wordnet()
-    where = _wordnet_pointer()
-    if where is None:
-        raise DatasetIntegrityError(f"{wordnet_folder()} holds no corpora/wordnet")
-    with where.join(name).open() as raw:
+    with _wordnet_root().join(name).open() as raw:
         return raw.read().decode("utf-8")
 
 
