@@ -66,6 +66,14 @@ def model_file(name: str) -> str:
     return f"{slug}.pt"
 
 
+def ranked_candidates(
+    scores: np.ndarray, candidates: Sequence[str], k: int
+) -> np.ndarray:
+    """The wnids of each test image's k best candidates (N, min(k, C)), best first:
+    `scores[i, j]` scores candidate `candidates[j]` for image i."""
+    return np.asarray(candidates, dtype=object)[top_k(scores, min(k, len(candidates)))]
+
+
 def ranking_row(
     scores: np.ndarray,
     true_wnids: Sequence[str],
@@ -75,15 +83,25 @@ def ranking_row(
     hp_ks=HIERARCHICAL_KS,
 ) -> dict:
     """flat hit@k and (with a hierarchy) hierarchical precision@k of one model over
-    `candidates`.
+    `candidates`, from its scores (images x candidates).
 
-    `scores[i, j]` scores candidate `candidates[j]` for test image i, whose label is
-    `true_wnids[i]` (which need not be a candidate: then it can never be hit, as in
-    the paper's zero-shot sets).
+    Image i's label is `true_wnids[i]`, which need not be a candidate: then it can
+    never be hit, as in the paper's zero-shot sets.
     """
-    k_max = min(max((*flat_ks, *hp_ks)), len(candidates))
-    ranked = top_k(scores, k_max)
-    ranked_wnids = np.asarray(candidates, dtype=object)[ranked]
+    ranked = ranked_candidates(scores, candidates, max((*flat_ks, *hp_ks)))
+    return ranked_row(ranked, true_wnids, candidates, hierarchy, flat_ks, hp_ks)
+
+
+def ranked_row(
+    ranked_wnids: np.ndarray,
+    true_wnids: Sequence[str],
+    candidates: Sequence[str],
+    hierarchy: Hierarchy | None,
+    flat_ks=FLAT_KS,
+    hp_ks=HIERARCHICAL_KS,
+) -> dict:
+    """`ranking_row` of rankings already made (`ranked_candidates`, at least as many
+    columns as the largest k or all the candidates)."""
     row = {f"hit@{k}": v for k, v in _flat(ranked_wnids, true_wnids, flat_ks).items()}
     if hierarchy is not None:
         hp = hierarchical_precision_at_k(
@@ -91,7 +109,7 @@ def ranking_row(
             true_wnids,
             hierarchy,
             set(candidates),
-            [k for k in hp_ks if k <= k_max],
+            [k for k in hp_ks if k <= ranked_wnids.shape[1]],
         )
         row.update({f"hp@{k}": v for k, v in hp.items()})
     return row

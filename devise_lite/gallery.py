@@ -60,6 +60,7 @@ def gallery_table(
     ]
     shown, done = gallery_labels(test.wnids, sets["2-hop"], settings.seed), set()
     hops = top1_hops(hierarchy, test.wnids, answers)
+    names = {wnid: synset_of(wnid).name() for wnid in set(test.wnids)}
     rows = []
     for i, (image, true) in enumerate(zip(test.images, test.wnids, strict=True)):
         first = true in shown and true not in done
@@ -69,7 +70,7 @@ def gallery_table(
             record = {
                 "image": str(image.path),
                 "true_wnid": true,
-                "true": synset_of(true).name(),
+                "true": names[true],
                 "model": model,
                 "top1_correct": best == true,
                 "top1_hops": hops[true].get(best),

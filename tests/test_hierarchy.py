@@ -4,11 +4,13 @@ from handmade import ZOO_LEAVES, ZOO_PARENTS
 
 from devise_lite.hierarchy import (
     Hierarchy,
+    NodeArrays,
     distances_from,
     hierarchical_correct_set,
     hierarchical_correct_sets,
     hop_candidates,
     hops_to,
+    rings,
     within_hops,
 )
 from devise_lite.wordnet import linked_nouns, noun_edges, wnid_of, wordnet
@@ -161,6 +163,31 @@ def test_from_parents_rejects_malformed_mappings():
         Hierarchy.from_parents({"shark": "fish"})
     with pytest.raises(ValueError, match="its own parent"):
         Hierarchy.from_parents({"shark": ["shark"]})
+
+
+def test_a_walk_in_arrays_gives_the_layers_of_the_walk_node_by_node(zoo):
+    nodes = set(ZOO_PARENTS) | {"animal"}
+    arrays = NodeArrays({node: zoo.neighbours(node) for node in nodes})
+    in_arrays = Hierarchy(zoo.neighbours, "zoo in arrays", arrays=arrays)
+    assert list(rings(in_arrays, ["great_white", "whale"])) == [
+        (0, ["great_white", "whale"]),
+        (1, ["mammal", "shark"]),
+        (2, ["animal", "dolphin", "fish", "hammerhead", "tiger_shark"]),
+        (3, ["ray"]),
+    ]
+    for sources in (["great_white"], ["ray", "dolphin"], nodes):
+        assert list(rings(in_arrays, sources)) == list(rings(zoo, sources))
+    with pytest.raises(KeyError, match="not a node"):
+        list(rings(in_arrays, ["unicorn"]))
+
+
+def test_wordnet_walks_in_arrays_as_node_by_node():
+    mirror()
+    wn = Hierarchy.wordnet()
+    by_node = Hierarchy(wn.neighbours, "WordNet node by node")
+    entity, great_white, dog = "n00001740", "n01484850", "n02084071"
+    for sources in ([great_white], [great_white, dog, entity]):
+        assert list(rings(wn, sources)) == list(rings(by_node, sources))
 
 
 def test_wordnet_shark_distances():

@@ -37,6 +37,7 @@ from ..wordnet import synset_of
 from ..zeroshot import (
     PAPER_SETTING,
     Placed,
+    rank_sets,
     test_labels,
     zero_shot_label_table,
     zero_shot_tables,
@@ -145,10 +146,13 @@ def zero_shot_test_labels(run: Run, sets: dict, names=("2-hop", "3-hop", "21k"))
     return table.replace({True: "✓", False: ""})
 
 
-def per_label_results(placed: dict, test: TestPhotos, sets: dict) -> pd.DataFrame:
+def per_label_results(
+    placed: dict, test: TestPhotos, sets: dict, ranked: dict | None = None
+) -> pd.DataFrame:
     """`zero_shot_per_label.csv`: Table 2's flat hit@k label by label, for every
-    candidate set and placed model, with each label's synset and photo sets."""
-    table = zero_shot_label_table(placed, test.wnids, sets)
+    candidate set and placed model (`ranked`: their `rank_sets`, if made already),
+    with each label's synset and photo sets."""
+    table = zero_shot_label_table(placed, test.wnids, sets, ranked=ranked)
     names = {w: synset_of(w).name() for w in set(test.wnids)}
     table.insert(3, "label", table["wnid"].map(names))
     table.insert(4, "dataset", table["wnid"].map(label_datasets(test)))
@@ -239,7 +243,10 @@ def build_zeroshot(run: Run, out: Path, _group: Group) -> dict:
     logits = sample.classifier.logits(test.features)
     softmax = (logits[:, seen_columns(sample.classifier, seen)], seen)
     placed = placed_1k(run, test.features, models)
-    table2, table3 = zero_shot_tables(placed, test.wnids, sets, softmax, hierarchy)
+    ranked = rank_sets(placed, test.wnids, sets, progress=True)  # read twice below
+    table2, table3 = zero_shot_tables(
+        placed, test.wnids, sets, softmax, hierarchy, ranked=ranked
+    )
     caltech2, caltech3 = caltech_tables(run, hierarchy)
     table2 = pd.concat(
         [table2.assign(seen_labels=PAPER_SETTING), caltech2], ignore_index=True
@@ -279,7 +286,7 @@ def build_zeroshot(run: Run, out: Path, _group: Group) -> dict:
     seen_labels_table(models, experiment_labels(run), caltech_seen).to_csv(
         out / "seen_labels.csv", index=False
     )
-    per_label_results(placed, test, sets).to_csv(
+    per_label_results(placed, test, sets, ranked).to_csv(
         out / "zero_shot_per_label.csv", index=False
     )
     best = best_zero_shot_model(table2)
