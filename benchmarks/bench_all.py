@@ -17,7 +17,9 @@ Default parts (small samples; each part's own script takes larger ones):
 * neighbour queries/s over the book preset's label space (the ImageNet-21K synsets with
   a vector): one matrix product and `metrics.top_k` for a batch of queries, against a
   per-query loop, and the two per-query paths the book calls, `LabelSpace.nearest`
-  (chapters 2 and 6) and `Explorer.rank` (chapter 7's explorer).
+  (chapters 2 and 6) and `Explorer.rank` (chapter 7's explorer);
+* WordNet walks/s, hop distances over the noun graph held in numpy arrays against the
+  node-by-node walk of the same edges (`hierarchy.NodeArrays`).
 
 `--whole-run` times what a reader runs: `python -m devise_lite run --preset book`, then
 the strict book build, in a fresh data root (`DEVISE_DATA`; the read-only mirror
@@ -60,6 +62,7 @@ from bench_word2vec import skipgram_speeds
 from devise_lite import pipeline
 from devise_lite.book.explorer import Explorer, ModelView
 from devise_lite.config import VisualConfig, get_preset
+from devise_lite.hierarchy import Hierarchy, hops_to
 from devise_lite.losses import (
     hinge_rank_loss_truncated,
     naive_hinge_rank_loss_truncated,
@@ -88,6 +91,34 @@ def row(name: str, value: float, unit: str, ratio: float | None = None) -> None:
     baseline."""
     shown = "baseline" if ratio is None else f"{ratio:.2f}x"
     print(f"  {name:<44}{value:>14,.1f} {unit:<10}{shown:>10}")
+
+
+# ---------------------------------------------------------------- WordNet walks
+
+
+def hierarchy_walks(n_walks: int, seed: int = 0) -> None:
+    """Hop distances over the WordNet 3.0 noun graph (`hierarchy.hops_to`, one walk a
+    source, as the zero-shot gallery measures its top-1 mistakes): the walk in numpy
+    arrays (`NodeArrays`) against the node-by-node walk of the same edges."""
+    wordnet = Hierarchy.wordnet()
+    by_node = Hierarchy(wordnet.neighbours, "node by node")
+    nodes = wordnet.arrays.names
+    rng = np.random.default_rng(seed)
+    sources = rng.choice(nodes, n_walks, replace=False).tolist()
+    targets = rng.choice(nodes, 4, replace=False).tolist()  # far: most of the graph
+    print(
+        f"WordNet walks: {len(nodes):,} noun synsets, {n_walks} sources, hops to 4 "
+        "random synsets each"
+    )
+    speeds, found = {}, {}
+    for name, h in (("node by node", by_node), ("numpy arrays", wordnet)):
+        began = time.perf_counter()
+        found[name] = [hops_to(h, source, targets) for source in sources]
+        speeds[name] = n_walks / (time.perf_counter() - began)
+    assert found["numpy arrays"] == found["node by node"], "the walks disagree"
+    row("walks, node by node (the baseline)", speeds["node by node"], "walks/s")
+    ratio = speeds["numpy arrays"] / speeds["node by node"]
+    row("walks in numpy arrays", speeds["numpy arrays"], "walks/s", ratio)
 
 
 # ---------------------------------------------------------------- neighbour queries
@@ -390,6 +421,7 @@ def main() -> None:
     )
     parser.add_argument("--queries", type=int, default=512, help="neighbour queries")
     parser.add_argument("--k", type=int, default=10, help="neighbours per query")
+    parser.add_argument("--walks", type=int, default=60, help="WordNet walks")
     parser.add_argument(
         "--device",
         default="cpu",
@@ -399,7 +431,15 @@ def main() -> None:
         "--skip",
         nargs="*",
         default=[],
-        choices=["skipgram", "features", "engines", "training", "neighbours", "corpus"],
+        choices=[
+            "skipgram",
+            "features",
+            "engines",
+            "training",
+            "neighbours",
+            "hierarchy",
+            "corpus",
+        ],
         help="parts to leave out",
     )
     parser.add_argument(
@@ -440,6 +480,7 @@ def main() -> None:
         ],
         "training": lambda: training(args.steps, 64, args.labels, args.device),
         "neighbours": lambda: neighbour_queries(args.queries, args.k),
+        "hierarchy": lambda: hierarchy_walks(args.walks),
         "corpus": corpus_stage,
     }
     for name, part in parts.items():
