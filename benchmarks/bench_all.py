@@ -11,7 +11,8 @@ Default parts (small samples; each part's own script takes larger ones):
 * backbone feature images/s, batched `extract_features` against one image at a time
   (`bench_features.py`; in a throw-away data root);
 * projection training steps/s, the vectorised hinge rank loss against its per-example
-  loop (`bench_training.py`; random data of the book's shapes);
+  loop (`bench_training.py`; random data of the book's shapes), and whole trainings
+  a minute, two side by side (`training.side_by_side`) against one after another;
 * corpus tokens/s, `corpus.build_corpus` on every core against the old one-process
   stage and against itself on one process (`bench_corpus.py`; 10 mirror files);
 * neighbour queries/s over the book preset's label space (the ImageNet-21K synsets with
@@ -38,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -61,12 +63,14 @@ from bench_word2vec import skipgram_speeds
 
 from devise_lite import pipeline
 from devise_lite.book.explorer import Explorer, ModelView
-from devise_lite.config import VisualConfig, get_preset
+from devise_lite.config import DeviseConfig, VisualConfig, get_preset
+from devise_lite.devise import train_projection
 from devise_lite.hierarchy import Hierarchy, hops_to
 from devise_lite.losses import (
     hinge_rank_loss_truncated,
     naive_hinge_rank_loss_truncated,
 )
+from devise_lite.training import side_by_side
 from devise_lite.vectors import top_k
 
 COLD_TARGET_S, WARM_TARGET_S = 15 * 60, 3 * 60  # issue M: a cold `make all` in 15 min
@@ -288,6 +292,41 @@ def training(steps: int, batch: int, n_labels: int, device: str) -> None:
     fast = steps_per_second(hinge_rank_loss_truncated, steps, batch, n_labels, device)
     row("per-example loop loss", naive, "steps/s")
     row("vectorised loss (the package)", fast, "steps/s", fast / naive)
+    side_by_side_trainings(n_models=4, views=4, epochs=5)
+
+
+def side_by_side_trainings(n_models: int, views: int, epochs: int) -> None:
+    """Whole phase 1 trainings of DeViSE-1K's shapes (random features of 1,000 labels,
+    `views` rows each, batch 256), one after another on every torch thread against
+    `training.side_by_side` (two at once, half the threads each); the weights must
+    agree to the bit."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1000 * views, 1280)).astype(np.float32)
+    y = np.tile(np.arange(1000), views)
+    vectors = rng.standard_normal((1000, 500)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    base = DeviseConfig(phase1_epochs=epochs, batch_size=256, phase1_lr=2.0)
+
+    def weights(seed: int) -> np.ndarray:
+        settings = replace(base, seed=seed)
+        model, _ = train_projection(x, y, vectors, settings, progress=False)
+        return model.linear.weight.detach().numpy()
+
+    seeds = list(range(n_models))
+    began = time.perf_counter()
+    alone = [weights(seed) for seed in seeds]
+    one_by_one = n_models / (time.perf_counter() - began)
+    began = time.perf_counter()
+    together = side_by_side(weights, seeds)
+    two_at_once = n_models / (time.perf_counter() - began)
+    assert all(map(np.array_equal, alone, together)), "side by side changed weights"
+    row(f"{n_models} trainings one after another", one_by_one * 60, "models/min")
+    row(
+        "two side by side (the package)",
+        two_at_once * 60,
+        "models/min",
+        two_at_once / one_by_one,
+    )
 
 
 def corpus_stage() -> None:

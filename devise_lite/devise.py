@@ -24,7 +24,7 @@ from .config import DeviseConfig
 from .ddp import SINGLE, Group, ShardedBatches
 from .losses import hinge_rank_loss_full, hinge_rank_loss_truncated, random_order
 from .metrics import flat_hit_at_k
-from .training import Loss, feature_batches, fit
+from .training import Loss, feature_batches, fit, seeded
 from .vectors import top_k
 
 
@@ -111,9 +111,9 @@ def train_projection(
 ) -> tuple[Projection, pd.DataFrame]:
     """Phase 1: only M is trained, by SGD with momentum on cached features, under the
     rank loss."""
-    torch.manual_seed(cfg.seed)
     generator = torch.Generator().manual_seed(cfg.seed)
-    model = Projection(features.shape[1], label_vectors.shape[1]).to(group.device)
+    with seeded(cfg.seed):
+        model = Projection(features.shape[1], label_vectors.shape[1]).to(group.device)
     optimizer = torch.optim.SGD(
         model.parameters(), lr=cfg.phase1_lr, momentum=cfg.phase1_momentum
     )
@@ -147,9 +147,9 @@ def train_softmax(
 ) -> tuple[nn.Linear, pd.DataFrame]:
     """The baseline: a new softmax classifier on the same cached features, same batches
     and epochs."""
-    torch.manual_seed(cfg.seed)
     generator = torch.Generator().manual_seed(cfg.seed)
-    model = nn.Linear(features.shape[1], n_classes).to(group.device)
+    with seeded(cfg.seed):
+        model = nn.Linear(features.shape[1], n_classes).to(group.device)
     optimizer = torch.optim.SGD(
         model.parameters(), lr=cfg.softmax_lr, momentum=cfg.phase1_momentum
     )

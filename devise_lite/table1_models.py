@@ -35,6 +35,7 @@ from .extraction import (
 from .image_inputs import ImageFiles, LabelledImages, image_transform
 from .labels import LabelSpace, random_label_space
 from .progress import progress_bar
+from .training import side_by_side
 from .vectors import cosine_scores
 from .visual import build_backbone
 
@@ -52,17 +53,23 @@ def train_three(cfg: Config, x, y, vectors: dict, group: Group, saved=None, test
             "monitor": hit_rate_monitor(*test, label_vectors) if test else None,
         }
 
-    models, histories = {}, []
-    for name, label_vectors in vectors.items():
-        models[name], history = train_projection(
+    n_labels = len(next(iter(vectors.values())))
+
+    def train(name: str):
+        if name == SOFTMAX:
+            return train_softmax(x, y, n_labels, cfg.devise, **options(name, None))
+        label_vectors = vectors[name]
+        return train_projection(
             x, y, label_vectors, cfg.devise, **options(name, label_vectors)
         )
+
+    names = [*vectors, SOFTMAX]
+    # Side by side on one process; under DDP every rank must train in the same order.
+    trained = side_by_side(train, names) if group.world == 1 else map(train, names)
+    models, histories = {}, []
+    for name, (model, history) in zip(names, trained, strict=True):
+        models[name] = model
         histories.append(history.assign(model=name))
-    n_labels = len(next(iter(vectors.values())))
-    models[SOFTMAX], history = train_softmax(
-        x, y, n_labels, cfg.devise, **options(SOFTMAX, None)
-    )
-    histories.append(history.assign(model=SOFTMAX))
     return models, pd.concat(histories)
 
 
@@ -76,10 +83,11 @@ def word_and_random_scores(
     vectors = {DEVISE: space.vectors, RANDOM: random_label_space(space, seed).vectors}
     if models is None:
         settings = replace(cfg.devise, seed=seed)
-        models = {
-            name: train_projection(x, y, v, settings, progress=False)[0]
-            for name, v in vectors.items()
-        }
+        trained = side_by_side(
+            lambda v: train_projection(x, y, v, settings, progress=False)[0],
+            vectors.values(),
+        )
+        models = dict(zip(vectors, trained, strict=True))
     return {
         name: cosine_scores(embed(models[name], features), v)
         for name, v in vectors.items()

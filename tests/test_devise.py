@@ -1,6 +1,8 @@
 """Tests of DeViSE training (devise.py) and of the Table 1 rows (evaluation.py) on small
 hand-made data."""
 
+import threading
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,7 +21,7 @@ from devise_lite.devise import (
 )
 from devise_lite.evaluation import chance_row, ranking_row, results_table
 from devise_lite.metrics import flat_hit_at_k
-from devise_lite.training import fit
+from devise_lite.training import fit, seeded, side_by_side
 from devise_lite.vectors import cosine_scores, top_k, unit
 
 N_CLASSES, FEATURE_DIM, LABEL_DIM = 6, 20, 8
@@ -101,6 +103,51 @@ def test_training_is_reproducible_for_a_seed(problem):
     )
     torch.testing.assert_close(a.state_dict(), b.state_dict())
     pd.testing.assert_frame_equal(ha, hb)
+
+
+def test_trainings_side_by_side_give_the_weights_of_one_after_another(problem):
+    x_train, y_train, _, _, vectors = problem
+
+    def weights(seed: int) -> np.ndarray:
+        cfg = _cfg(phase1_epochs=3, seed=seed)
+        model, _ = train_projection(x_train, y_train, vectors, cfg, progress=False)
+        return model.linear.weight.detach().numpy()
+
+    seeds = [0, 1, 2, 3]
+    alone = [weights(seed) for seed in seeds]
+    # started costliest first (3, 2, 1, 0), returned in the items' order
+    together = side_by_side(weights, seeds, cost=lambda seed: seed)
+    for one, other in zip(alone, together, strict=True):
+        np.testing.assert_array_equal(one, other)
+    assert not np.array_equal(alone[0], alone[1])  # each seed its own weights
+
+
+def test_seeded_lets_one_thread_at_a_time_draw_from_the_global_generator():
+    inside, leave, second_done = threading.Event(), threading.Event(), threading.Event()
+    draws = {}
+
+    def first():
+        with seeded(1):
+            inside.set()
+            leave.wait(10)
+            draws[1] = torch.rand(3)
+
+    def second():
+        with seeded(2):
+            draws[2] = torch.rand(3)
+        second_done.set()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads[0].start()
+    assert inside.wait(10)
+    threads[1].start()
+    assert not second_done.wait(0.2)  # it waits for the first to leave its block
+    leave.set()
+    for thread in threads:
+        thread.join(10)
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        torch.testing.assert_close(draws[seed], torch.rand(3))
 
 
 @pytest.mark.parametrize("loss", ["truncated", "full"])

@@ -52,23 +52,27 @@ def seen_1k(run: Run) -> list[str]:
 
 
 def train_specs(run: Run, stage: str, specs: list, out: Path) -> dict:
-    """Train each DeViSE-1K spec (resumable: a finished model waits in the stage's
-    checkpoint folder) and save it as arrays in `out/models/`."""
+    """Train each DeViSE-1K spec, two side by side (resumable: a finished model waits
+    in the stage's checkpoint folder), and save it as arrays in `out/models/`."""
     from ..devise import train_projection  # torch: only when training
+    from ..training import side_by_side
 
     cfg, space, sample = run.cfg, run.get("labels"), run.get("sample_features")
     random_space = random_label_space(space, cfg.imagenet.seed)
     saved = run.checkpoints(stage)
     saved.mkdir(parents=True, exist_ok=True)
     (out / "models").mkdir()
-    records = []
-    for spec in progress_bar(specs, desc=f"{stage}: models", unit="model"):
+    # The extra views first, one spec after another: their random crops draw from
+    # torch's global generator, which the trainings' initial weights draw from too.
+    views = {spec.name: shark_views(run, spec, saved) for spec in specs}
+    bar = progress_bar(total=len(specs), desc=f"{stage}: models", unit="model")
+
+    def train(spec) -> dict:
         file = saved / model_file(spec.name).replace(".pt", ".npz")
         x, y = training_rows(sample.views, sample.wnids, spec.seen, spec.views)
         if spec.extra_species:
             x, y = with_shark_photos(run, spec, x, y)
-        if spec.shark_views > spec.views:
-            x, y = with_shark_views(run, spec, x, y, saved)
+        x, y = with_shark_views(run, spec, x, y, views[spec.name])
         began = time.perf_counter()
         if not intact(file, "checkpoint", "training it again"):
             vectors = (random_space if spec.random_vectors else space).subset(spec.seen)
@@ -78,20 +82,26 @@ def train_specs(run: Run, stage: str, specs: list, out: Path) -> dict:
                 with open(tmp, "wb") as handle:
                     LinearProjection.of(model).save(handle)
         shutil.copyfile(file, out / "models" / file.name)
-        records.append(
-            {
-                "name": spec.name,
-                "file": file.name,
-                "seen": list(spec.seen),
-                "views": spec.views,
-                "random_vectors": spec.random_vectors,
-                "extra_species": spec.extra_species,
-                "extra_photos": spec.extra_photos,
-                "settings": dict(spec.settings),
-                "rows": len(y),
-                "seconds": round(time.perf_counter() - began, 1),
-            }
-        )
+        bar.update(1)
+        return {
+            "name": spec.name,
+            "file": file.name,
+            "seen": list(spec.seen),
+            "views": spec.views,
+            "random_vectors": spec.random_vectors,
+            "extra_species": spec.extra_species,
+            "extra_photos": spec.extra_photos,
+            "settings": dict(spec.settings),
+            "rows": len(y),
+            "seconds": round(time.perf_counter() - began, 1),
+        }
+
+    def cost(spec) -> float:  # rows x epochs
+        epochs = dict(spec.settings).get("phase1_epochs", cfg.imagenet.epochs)
+        return len(spec.seen) * spec.views * epochs
+
+    with bar:
+        records = side_by_side(train, specs, cost)
     (out / "models.json").write_text(json.dumps(records, indent=1))
     return {
         "models": len(records),
@@ -110,20 +120,34 @@ def with_shark_photos(run: Run, spec, x: np.ndarray, y: np.ndarray):
     return np.concatenate([x, features[chosen]]), np.concatenate([y, extra_y])
 
 
-def with_shark_views(run: Run, spec, x: np.ndarray, y: np.ndarray, work: Path):
-    """Training rows plus more augmented views of the seen sharks' sample photos, up to
-    `spec.shark_views` in all (the views are extracted here once, seeded, and kept in
-    `work` while the stage builds)."""
-    import torch  # the backbone: only when extracting
+def with_shark_views(run: Run, spec, x: np.ndarray, y: np.ndarray, extra: list):
+    """Training rows plus the `extra` views of the seen sharks' sample photos
+    (`shark_views`)."""
+    if not extra:
+        return x, y
+    photos = seen_shark_photos(run.cfg, spec)
+    labels = [list(spec.seen).index(p.wnid) for p in photos]
+    extra_y = np.tile(np.array(labels, dtype=np.int64), len(extra))
+    return np.concatenate([x, *extra]), np.concatenate([y, extra_y])
 
-    from ..extraction import extract_features
 
-    cfg = run.cfg
-    photos = [
+def seen_shark_photos(cfg: Config, spec) -> list:
+    return [
         i
         for i in sample_images(cfg)
         if i.wnid in SHARK_SPECIES and i.wnid in set(spec.seen)
     ]
+
+
+def shark_views(run: Run, spec, work: Path) -> list[np.ndarray]:
+    """The features of the seen sharks' sample photos in views `spec.views` to
+    `spec.shark_views` (none for most specs): extracted once, seeded, and kept in
+    `work` while the stage builds."""
+    import torch  # the backbone: only when extracting
+
+    from ..extraction import extract_features
+
+    cfg, photos = run.cfg, seen_shark_photos(run.cfg, spec)
     extra = []
     for view in range(spec.views, spec.shark_views):
         file = work / f"shark-view{view}.npy"
@@ -139,9 +163,7 @@ def with_shark_views(run: Run, spec, x: np.ndarray, y: np.ndarray, work: Path):
             )
             record_beside(file)  # checked like the other checkpoints when reused
         extra.append(np.load(file))
-    labels = [list(spec.seen).index(p.wnid) for p in photos]
-    extra_y = np.tile(np.array(labels, dtype=np.int64), len(extra))
-    return np.concatenate([x, *extra]), np.concatenate([y, extra_y])
+    return extra
 
 
 @dataclass(frozen=True)
