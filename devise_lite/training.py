@@ -157,12 +157,11 @@ def side_by_side(
     small: a training runs about as fast on one thread as on two (`make bench`), so
     two at once finish sooner, with the same weights to the bit (each training has its
     own generators, and draws its initial weights under `seeded`)."""
-    items = list(items)
-    if len(items) < 2:
+    items, threads = list(items), torch.get_num_threads()
+    if len(items) < 2 or threads < 2:  # one core: nothing to gain
         return [train(item) for item in items]
     order = sorted(range(len(items)), key=lambda i: -cost(items[i]) if cost else 0)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(max(1, threads // 2))
+    torch.set_num_threads(threads // 2)
     try:
         with ThreadPoolExecutor(2, thread_name_prefix="side-by-side") as pool:
             started = {i: pool.submit(train, items[i]) for i in order}
