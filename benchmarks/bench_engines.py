@@ -5,8 +5,10 @@
 Three parts, on the same Caltech-101 photos:
 
 * engines: features of already decoded batches, eager torch fp32 NCHW (the baseline,
-  today's path) against channels_last and ONNX Runtime with 1 and 2 threads; the export
-  is timed apart, and each engine's largest difference from the baseline is printed;
+  today's path) against channels_last and ONNX Runtime with 1 and 2 threads in one
+  session, and with each batch split over 2 single-threaded sessions (the package's
+  engine); the export is timed apart, and each engine's largest difference from the
+  baseline is printed;
 * decoding: one photo to the network's input, torchvision's PIL transform (the baseline)
   against `engines.eval_array` (PIL + numpy) and `torchvision.io.decode_jpeg` + a tensor
   resize (which is not the same arithmetic, so its difference is printed too);
@@ -122,7 +124,12 @@ def engines_part(
             build_backbone(cfg), "cpu", channels_last=True
         ),
         "ORT 1 thread": OnnxEngine(onnx, 1),
-        f"ORT {cfg.num_threads} threads": OnnxEngine(onnx, cfg.num_threads),
+        f"ORT {cfg.num_threads} threads, one session": OnnxEngine(
+            onnx, cfg.num_threads, split=False
+        ),
+        f"ORT, batch split over {cfg.num_threads} sessions": OnnxEngine(
+            onnx, cfg.num_threads
+        ),
     }
     jobs = {
         name: partial(run_batches, engine, batches) for name, engine in made.items()
