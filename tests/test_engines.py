@@ -90,6 +90,18 @@ def test_onnx_features_match_eager_torch_on_real_photos(size, batches, backbone,
     assert gaps[~np.eye(len(batch), dtype=bool)].min() > 1e4 * MATCH_ATOL
 
 
+def test_a_batch_split_over_sessions_gives_one_sessions_features_to_the_bit(
+    batches, backbone, cache
+):
+    engine = make_engine(VisualConfig(), backbone, CPU, cache)
+    whole = OnnxEngine(engine.onnx_path, 2, split=False)
+    split = OnnxEngine(engine.onnx_path, 2)
+    batch = batches[224].numpy()
+    for photos in (batch, batch[:5], batch[:1]):  # 8 and 5 split in two; 1 is not
+        np.testing.assert_array_equal(split(photos), whole(photos))
+    assert len(split.singles) == 2 and "split over 2 sessions" in split.name
+
+
 def test_export_accepts_only_its_own_image_size(batches, backbone, cache):
     """The traced TF-'same' padding is that of the export size, so the file refuses
     any other size instead of computing wrong features."""
