@@ -140,10 +140,11 @@ def zero_shot_label_table(
     if ranked is None:
         ranked = rank_sets(placed, test_wnids, sets, k=max(ks))
     true = np.asarray(test_wnids, dtype=object)
+    photos = {name: true[in_set(true, cands)] for name, cands in sets.items()}
     frames = []
     for (name, model), ranking in ranked.items():
-        photos = true[in_set(true, sets[name])]
-        table = label_hits(ranking, photos, [k for k in ks if k <= len(sets[name])])
+        shown = [k for k in ks if k <= len(sets[name])]
+        table = label_hits(ranking, photos[name], shown)
         frames.append(table.assign(candidate_set=name, model=model))
     columns = ["candidate_set", "model", "wnid", "n_photos", *[f"hit@{k}" for k in ks]]
     if not frames:
