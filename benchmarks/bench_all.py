@@ -78,8 +78,12 @@ COLD_TARGET_S, WARM_TARGET_S = 15 * 60, 3 * 60  # issue M: a cold `make all` in 
 # book build.
 RUN_COMMAND = [sys.executable, "-m", "devise_lite", "run", "--preset"]
 BUILD_COMMAND = [sys.executable, "_ext/book_build.py", ".", "-W", "-n", "--keep-going"]
-# Book sources copied for the whole run; outputs, caches and git history are not.
+# Book sources copied for the whole run; outputs, caches, git history and the virtual
+# environment the README makes inside the clone (gigabytes of torch) are not.
 COPY_IGNORE = shutil.ignore_patterns(
+    ".venv",
+    "venv",
+    "build",
     "_build",
     "data",
     ".git",
