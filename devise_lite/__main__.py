@@ -91,19 +91,14 @@ def guarded(action, debug: bool = False) -> int:
     Ctrl-C into 130; `debug` prints the traceback as well."""
     try:
         return action() or 0
-    except UserError as err:
-        if debug:
-            traceback.print_exc()
-        print(f"error: {err}", file=sys.stderr)
-        return err.exit_code
     except Exception as err:
         # A write outside any stage (a published result, a lock) that met a full
         # disk: the same one line as inside one.
-        if not out_of_space(err, data_root()):
+        if not isinstance(err, UserError) and not out_of_space(err, data_root()):
             raise
         if debug:
             traceback.print_exc()
-        fault = space_error(err, data_root(), 0)
+        fault = err if isinstance(err, UserError) else space_error(err, data_root(), 0)
         print(f"error: {fault}", file=sys.stderr)
         return fault.exit_code
     except KeyboardInterrupt:

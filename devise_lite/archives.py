@@ -43,15 +43,13 @@ def verified(dataset: Dataset, folder: Path) -> Path:
     so a run would check each folder many times: once a process is enough while the
     folder's mtime stays."""
     mtime_ns = settled_mtime_ns(folder)
-    if mtime_ns is None:
-        dataset.verify(folder)
-    else:
-        _verify_once(dataset, folder, mtime_ns)
+    check = _verify_once if mtime_ns is not None else _verify_once.__wrapped__
+    check(dataset, folder, mtime_ns)
     return folder
 
 
 @functools.lru_cache(maxsize=64)
-def _verify_once(dataset: Dataset, folder: Path, mtime_ns: int) -> None:
+def _verify_once(dataset: Dataset, folder: Path, mtime_ns: int | None) -> None:
     dataset.verify(folder)
 
 
@@ -62,12 +60,8 @@ def settled_mtime_ns(folder: Path) -> int | None:
     return None if time.time_ns() - mtime_ns < 2_000_000_000 else mtime_ns
 
 
-# ---------------------------------------------------------------- fetching
-
-
 def verify_checksum(path: Path, expected: str | None) -> None:
-    """Raise DatasetIntegrityError if `path` does not match `expected` ("md5:<hex>",
-    "sha256:<hex>")."""
+    """Raise DatasetIntegrityError if `path` does not match `expected` ("md5:<hex>")."""
     if expected is None:
         return
     algorithm, _, want = expected.partition(":")
@@ -75,8 +69,7 @@ def verify_checksum(path: Path, expected: str | None) -> None:
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    got = digest.hexdigest()
-    if got != want:
+    if (got := digest.hexdigest()) != want:
         corrupt = path.with_name(path.name + ".corrupt")
         path.replace(corrupt)
         raise DatasetIntegrityError(
@@ -102,9 +95,6 @@ def download(url: str, target: Path, timeout: float = 30.0) -> Path:
                     out.write(block)
                     bar.update(len(block))
     return target
-
-
-# ---------------------------------------------------------------- unpacking
 
 
 def extract_any(archive: Path, target: Path) -> None:

@@ -1,19 +1,8 @@
 """Candidate label sets: the labels a zero-shot model ranks for a photo no training
-image showed.
-
-The paper ranks three sets of labels that had no training image, each harder than the
-last, and each also with the training ("seen") labels added back, so that a model can
-fall back on a label it knows (and be scored wrong):
-
-* "2-hop" / "3-hop": labels within 2 (3) hops of a seen label in the label hierarchy;
-* "21k": every ImageNet-21K label that is not seen;
-* "+seen" (the paper's "+1K"): the set with the seen labels added.
-
-Two ways to build them live here. With the 1,000 ILSVRC labels seen (the paper's
-setting), the sets are the published lists later work evaluates on (`standard_sets`),
-restricted to labels that have a vector. For any other seen labels (the Caltech
-experiment, `predict` with the Caltech model), the hop sets follow the hop rule of
-`hierarchy.py` over the WordNet graph (`hop_sets`).
+image showed. "2-hop" / "3-hop": within 2 (3) hops of a seen label; "21k": every
+ImageNet-21K label not seen; each also "+seen" (the paper's "+1K"), so that a model can
+fall back on a label it knows (and be scored wrong). With the 1,000 ILSVRC labels seen
+they are the published lists (`standard_sets`), else the hop rule's (`hop_sets`).
 """
 
 from __future__ import annotations
@@ -44,17 +33,14 @@ def with_seen(
     """The base set (minus the seen labels), the seen ones added if `plus`, keeping
     only labels of `vocabulary` (the labels with a vector), in vocabulary order."""
     seen = set(seen)
-    chosen = set(base) - seen
-    if plus:
-        chosen |= seen
+    chosen = (set(base) - seen) | (seen if plus else set())
     return [w for w in vocabulary if w in chosen]
 
 
 def hop_set(
     name: str, seen: Iterable[str], vocabulary: list[str], hierarchy=None
 ) -> list[str]:
-    """One set by the hop rule; `hierarchy` (a `hierarchy.Hierarchy`) for the hop sets
-    only."""
+    """One of `CANDIDATE_SETS` by the hop rule (`hierarchy` for the hop sets only)."""
     if name not in CANDIDATE_SETS:
         raise ValueError(
             f"unknown candidate set {name!r}; choose one of {', '.join(CANDIDATE_SETS)}"
@@ -94,11 +80,11 @@ def standard_sets(
 ) -> dict[str, list[str]]:
     """The six sets of Tables 2 and 3 from the published lists, restricted to
     `vocabulary` (the labels with a vector), with `seen` as the "+seen" labels."""
-    seen, sets = set(seen), {}
-    for name in CANDIDATE_SETS:
-        base, _, plus = name.partition("+")
-        sets[name] = with_seen(lists[base], seen, bool(plus), vocabulary)
-    return sets
+    seen = set(seen)
+    return {
+        name: with_seen(lists[name.partition("+")[0]], seen, "+" in name, vocabulary)
+        for name in CANDIDATE_SETS
+    }
 
 
 # ---------------------------------------------------------------- the paper's wording

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
-from gensim.models.phrases import ENGLISH_CONNECTOR_WORDS, Phrases, original_scorer
+from gensim.models.phrases import ENGLISH_CONNECTOR_WORDS, Phrases
 
 from .config import PhraseConfig
 from .phrases import JOIN
@@ -15,10 +15,8 @@ from .progress import progress_bar
 
 
 def phrase_candidates(vocab: Mapping[str, int], min_count: int) -> dict[str, int]:
-    """The multi-word keys that gensim's default scorer could rate above a threshold.
-
-    `original_scorer` is (bigram - min_count) / (a * b) * len_vocab and gensim demands
-    a positive threshold for it: a key counted min_count times or fewer never passes."""
+    """The multi-word keys that gensim's default scorer, (bigram - min_count) / (a * b)
+    * len_vocab, could rate above its threshold (which gensim demands be positive)."""
     return {k: c for k, c in vocab.items() if c > min_count and JOIN in k}
 
 
@@ -27,8 +25,7 @@ def end_words(keys: Iterable[str]) -> set[str]:
     words = set()
     for key in keys:
         first, _, rest = key.partition(JOIN)
-        words.add(first)
-        words.add(rest.rpartition(JOIN)[2])
+        words.update((first, rest.rpartition(JOIN)[2]))
     return words
 
 
@@ -39,10 +36,8 @@ def score_phrases(
     corpus_word_count: int,
     model,
 ) -> dict[str, float]:
-    """gensim's `Phrases.export_phrases`, over the candidate keys only.
-
-    Line for line what `score_candidate` does for a vocabulary key: the key split at the
-    delimiter, its first and last words' counts, the model's scorer, `> threshold`."""
+    """gensim's `Phrases.export_phrases` over the candidate keys only: line for line
+    what its `score_candidate` does with a vocabulary key."""
     phrasegrams = {}
     for key, count in candidates.items():
         words = key.split(model.delimiter)
@@ -50,12 +45,7 @@ def score_phrases(
         if word_a <= 0 or word_b <= 0 or count <= 0:
             continue
         score = model.scoring(
-            worda_count=word_a,
-            wordb_count=word_b,
-            bigram_count=count,
-            len_vocab=len_vocab,
-            min_count=model.min_count,
-            corpus_word_count=corpus_word_count,
+            word_a, word_b, count, len_vocab, model.min_count, corpus_word_count
         )
         if score > model.threshold:
             phrasegrams[key] = score
@@ -73,26 +63,11 @@ def phrases_model(cfg: PhraseConfig):
     )
 
 
-def frozen_phrases(phrasegrams: dict[str, float], cfg: PhraseConfig):
-    """A gensim `FrozenPhrases` that joins exactly `phrasegrams`."""
-    frozen = phrases_model(cfg).freeze()  # nothing to export: the vocabulary is empty
-    frozen.phrasegrams = phrasegrams
-    return frozen
-
-
 def count_sentences(sentences: Iterable[list[str]], cfg: PhraseConfig):
     """gensim's own counting: a `Phrases` model that has seen `sentences`."""
     model = phrases_model(cfg)
     model.add_vocab(sentences)
     return model
-
-
-def check_default_scoring(model) -> None:
-    if model.scoring is not original_scorer:  # phrase_candidates relies on its formula
-        raise ValueError("the corpus stage scores phrases with gensim's default only")
-
-
-# ---------------------------------------------------------------- one process
 
 
 def read_lines(path: Path) -> Iterator[list[str]]:
@@ -102,45 +77,28 @@ def read_lines(path: Path) -> Iterator[list[str]]:
 
 
 def write_lines(
-    sentences: Iterable[list[str]],
-    path: Path,
-    total: int | None = None,
-    desc: str = "write corpus",
+    sentences: Iterable[list[str]], path: Path, desc: str = "write corpus"
 ) -> tuple[int, int]:
     """Write one space-separated sentence per line; returns (sentences, tokens)."""
     n_sentences = n_tokens = 0
     with open(path, "w", encoding="utf-8") as out:
-        for tokens in progress_bar(
-            sentences, total=total, desc=desc, unit="par", mininterval=2
-        ):
-            out.write(" ".join(tokens))
-            out.write("\n")
+        for tokens in progress_bar(sentences, desc=desc, unit="par", mininterval=2):
+            out.write(" ".join(tokens) + "\n")
             n_sentences += 1
             n_tokens += len(tokens)
     return n_sentences, n_tokens
 
 
-def apply_phrases(
-    source: Path, target: Path, cfg: PhraseConfig, total: int | None = None
-) -> list:
+def apply_phrases(source: Path, target: Path, cfg: PhraseConfig) -> None:
     """`cfg.passes` rounds of learn-then-apply (each can lengthen phrases by a word)."""
-    frozen_models = []
     current = source
     for round_ in range(cfg.passes):
-        sentences = progress_bar(
-            read_lines(current), total=total, desc="learn phrases", unit="par"
-        )
+        sentences = progress_bar(read_lines(current), desc="learn phrases", unit="par")
         model = count_sentences(sentences, cfg).freeze()
-        frozen_models.append(model)
         last = round_ == cfg.passes - 1
         out = target if last else target.with_suffix(f".pass{round_}.txt")
-        write_lines(
-            (model[s] for s in read_lines(current)),
-            out,
-            total,
-            desc=f"apply phrases ({round_ + 1}/{cfg.passes})",
-        )
+        desc = f"apply phrases ({round_ + 1}/{cfg.passes})"
+        write_lines((model[s] for s in read_lines(current)), out, desc=desc)
         if current != source:
             current.unlink()
         current = out
-    return frozen_models

@@ -1,8 +1,5 @@
-"""Typed configuration: one frozen dataclass per component, and named presets.
-
-Every stage reads only the parts of `Config` it needs (`pipeline.STAGES`); `stage_key`
-hashes those parts so a cached artifact is reused exactly when its inputs are unchanged.
-"""
+"""Typed configuration: one frozen dataclass per component, and named presets. Each
+stage's cache key hashes only the parts of `Config` it reads (`stage_key`)."""
 
 from __future__ import annotations
 
@@ -160,8 +157,7 @@ class ImageNetConfig:
 
 @dataclass(frozen=True)
 class ZeroShotPhotosConfig:
-    """More zero-shot test photos: labelled photo sets beside Caltech-101, their
-    classes mapped to WordNet (`zeroshot_photos.py`, chapter 6)."""
+    """More zero-shot test photos: labelled sets mapped to WordNet (chapter 6)."""
 
     datasets: tuple[str, ...] = ("flowers102", "pacs", "food101")
     per_class: int | None = None  # the first N photos of each class (tests); None: all
@@ -201,15 +197,6 @@ TINY_LABELS = (
 )
 
 
-# The mirror's files with the Whale, Shark and Great white shark articles (its README).
-TINY_EXTRA_FILES = (
-    "AC/wiki_59.bz2",
-    "AD/wiki_05.bz2",
-    "AD/wiki_06.bz2",
-    "AB/wiki_07.bz2",
-)
-
-
 def _tiny() -> Config:
     # Seconds per stage, and every stage repeats itself exactly (one skip-gram worker).
     return Config(
@@ -217,7 +204,16 @@ def _tiny() -> Config:
         table1_seeds=(1,),
         # the first 3 files, and the mirror's 4 with the Shark, Great white shark, Whale
         # and Hammerhead shark articles: the chapters' running examples need those words
-        text=TextConfig(max_files=3, extra_files=TINY_EXTRA_FILES, processes=1),
+        text=TextConfig(
+            max_files=3,
+            extra_files=(
+                "AC/wiki_59.bz2",
+                "AD/wiki_05.bz2",
+                "AD/wiki_06.bz2",
+                "AB/wiki_07.bz2",
+            ),
+            processes=1,
+        ),
         phrases=PhraseConfig(min_count=3, threshold=10.0),
         word2vec=Word2VecConfig(
             vector_size=50,
@@ -238,11 +234,7 @@ def _tiny() -> Config:
         images=ImageConfig(train_per_class=5, test_per_class=5, labels=TINY_LABELS),
         visual=VisualConfig(image_size=128),
         devise=DeviseConfig(
-            phase1_epochs=20,
-            phase2_epochs=1,
-            phase2_max_steps=2,
-            softmax_epochs=20,
-            batch_size=16,
+            phase1_epochs=20, phase2_max_steps=2, softmax_epochs=20, batch_size=16
         ),
         imagenet=ImageNetConfig(
             sample_classes=100,
@@ -264,21 +256,14 @@ def _book() -> Config:
     # Adapted to 40 M words on 2 cores; the introduction and chapter 1 say what changed.
     return Config(
         name="book",
+        # Negative sampling, 500 dimensions. 3 passes keeping fewer frequent words
+        # (sample 1e-5) cost what 2 passes at 1e-4 did, and rank the validation labels
+        # better over 3 draws; twice gensim's default rate: at 0.025 the vectors stay
+        # under-trained. Both chosen on validation labels, never on the test (chapter 6)
         word2vec=Word2VecConfig(
-            vector_size=500,
-            window=7,
-            hs=0,
-            negative=3,
-            # 3 passes keeping fewer frequent words (sample 1e-5) cost what 2 passes at
-            # 1e-4 did, and rank the validation labels better over 3 draws; twice
-            # gensim's default rate: at 0.025 the vectors stay under-trained. Both
-            # chosen on validation labels, never on the test (chapter 6)
-            epochs=3,
-            min_count=5,
-            sample=1e-5,
-            alpha=0.05,
+            window=7, hs=0, negative=3, epochs=3, sample=1e-5, alpha=0.05
         ),
-        devise=DeviseConfig(phase2_epochs=1, phase2_max_steps=12),
+        devise=DeviseConfig(phase2_max_steps=12),
     )
 
 
@@ -286,34 +271,19 @@ def _paper() -> Config:
     # The user's own data (README, "Paper scale"): $DEVISE_TEXT (a Wikipedia dump or a
     # WikiExtractor folder) and $DEVISE_IMAGES (an ImageNet-style folder); the mirror's
     # data otherwise.
-    images = ImageConfig(test_per_class=None)
-    if os.environ.get("DEVISE_IMAGES"):
-        images = ImageConfig(
-            dataset=os.environ["DEVISE_IMAGES"],
-            train_per_class=None,
-            test_per_class=None,
-        )
-    cores = os.cpu_count() or 2
-    # DeViSE-1K trains on ILSVRC-2012's training photos when they are given (one view
-    # each: 1.28 M photos need no augmentation), else on the mirror's sample.
-    imagenet = ImageNetConfig()
-    if os.environ.get("DEVISE_IMAGES"):
-        train = os.path.join(os.environ["DEVISE_IMAGES"], "train")
+    images, imagenet = ImageConfig(test_per_class=None), ImageNetConfig()
+    if own := os.environ.get("DEVISE_IMAGES"):
+        images = ImageConfig(dataset=own, train_per_class=None, test_per_class=None)
+        # DeViSE-1K trains on ILSVRC-2012's training photos when they are given (one
+        # view each: 1.28 M photos need no augmentation), else on the mirror's sample.
+        train = os.path.join(own, "train")
         imagenet = ImageNetConfig(sample=train, views=1, view_ablation=())
+    cores = os.cpu_count() or 2
     return Config(
         name="paper",
         text=TextConfig(path=os.environ.get("DEVISE_TEXT") or None),
         phrases=PhraseConfig(passes=2),
-        word2vec=Word2VecConfig(
-            vector_size=500,
-            window=20,
-            hs=1,
-            negative=0,
-            epochs=1,
-            min_count=5,
-            sample=1e-4,
-            workers=cores,
-        ),
+        word2vec=Word2VecConfig(workers=cores),  # the defaults are the paper's
         images=images,
         visual=VisualConfig(backbone="alexnet", batch_size=256, num_threads=cores),
         devise=DeviseConfig(phase2_epochs=10, phase2_max_steps=None, batch_size=128),
@@ -342,8 +312,7 @@ def get_preset(name: str) -> Config:
 
 
 def preset_name(default: str = "book") -> str:
-    """The preset $DEVISE_PRESET names (the chapters and the CLI read it), else
-    `default`."""
+    """The preset $DEVISE_PRESET names (the chapters and the CLI), else `default`."""
     return os.environ.get(PRESET_ENV) or default
 
 
@@ -353,8 +322,7 @@ def preset_from_env(default: str = "book") -> Config:
 
 
 def with_overrides(cfg: Config, **parts) -> Config:
-    """`with_overrides(cfg, word2vec={"epochs": 3})`: a copy with those fields
-    changed."""
+    """`with_overrides(cfg, word2vec={"epochs": 3})`: a copy, those fields changed."""
     changes = {
         name: replace(getattr(cfg, name), **values) for name, values in parts.items()
     }

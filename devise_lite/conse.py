@@ -1,39 +1,27 @@
-"""ConSE: zero-shot labels from an ordinary classifier, with no training beyond the
-classifier's.
-
-Norouzi et al. (2014) embed an image as the convex combination of the label vectors of
-the T seen labels its softmax classifier finds most probable, weighted by those
-probabilities:
+"""ConSE (Norouzi et al. 2014): zero-shot labels from an ordinary classifier, with no
+training beyond the classifier's. An image is embedded as the convex combination of the
+unit vectors s(y_t) of the T seen labels its classifier finds most probable,
 
     f(x) = (1 / Z) * sum_{t=1..T} p(y_t | x) * s(y_t),      Z = sum_{t=1..T} p(y_t | x),
 
-where y_1..y_T are the T most probable seen labels and s(y) is a label's unit vector.
-f(x) lands *between* the seen labels the classifier hesitates between, so an unseen
-label that lies between them in the word space (a hammerhead, between a great white and
-a tiger shark) is the nearest candidate. The candidates are then ranked by cosine to
-f(x), exactly as DeViSE ranks them.
-
-Everything here is pure numpy, tested on a hand-computed 3-class toy.
+so f(x) lands *between* the seen labels the classifier hesitates between, nearest to an
+unseen label that lies between them in the word space (a hammerhead, between a great
+white and a tiger shark). Candidates are ranked by cosine to f(x), as DeViSE ranks them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .vectors import cosine_scores, softmax, top_k, unit
+from .vectors import top_k
 
 
 def conse_embedding(
     probabilities: np.ndarray, seen_vectors: np.ndarray, top_t: int
 ) -> np.ndarray:
-    """(N, d) convex combinations of the seen label vectors, one per image (not
-    normalised).
-
-    `probabilities` (N, S) are the classifier's probabilities over the S seen labels,
-    whose vectors are the rows of `seen_vectors` (S, d). Only each row's `top_t` most
-    probable labels take part, their weights renormalised to sum to 1; ties are broken
-    towards the lower label index.
-    """
+    """(N, d) convex combinations of the seen label vectors `seen_vectors` (S, d), one
+    per image, not normalised: each row of `probabilities` (N, S) weighs its `top_t`
+    most probable labels, renormalised to sum to 1 (ties: the lower label index)."""
     probabilities = np.asarray(probabilities, dtype=np.float64)
     seen_vectors = np.asarray(seen_vectors, dtype=np.float64)
     if probabilities.ndim != 2 or probabilities.shape[1] != len(seen_vectors):
@@ -57,16 +45,3 @@ def conse_embedding(
     dense = np.zeros_like(probabilities)
     np.put_along_axis(dense, best, weights, axis=1)
     return dense @ seen_vectors
-
-
-def conse_scores(
-    logits: np.ndarray,
-    seen_vectors: np.ndarray,
-    candidate_vectors: np.ndarray,
-    top_t: int,
-) -> np.ndarray:
-    """(N, C) cosines between each image's ConSE embedding and the unit candidate label
-    vectors."""
-    return cosine_scores(
-        unit(conse_embedding(softmax(logits), seen_vectors, top_t)), candidate_vectors
-    )

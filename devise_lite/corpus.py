@@ -1,21 +1,8 @@
-"""The corpus stage's work: Wikipedia text to one tokenised, phrase-joined paragraph a
-line, on every core.
+"""The corpus stage: Wikipedia text to one tokenised, phrase-joined paragraph a line.
 
-`build_corpus` writes `corpus.txt` in three steps, each spread over `processes`
-processes and each written in source order, so the file is byte-identical for any
-number of processes (the tests compare 1 and 2 processes, and both with gensim run
-the old way, `collocations.apply_phrases`):
-
-1. tokenise: each WikiExtractor file (or batch of XML pages) is read, tokenised and
-   label-lexicon joined by a worker; the parent writes the results in file order into
-   `joined.txt` and notes where each file's lines begin and end (a "block").
-2. learn phrases: each worker counts gensim `Phrases` statistics over a contiguous share
-   of the blocks, merged exactly (`phrase_shares.learn_phrases`).
-3. apply phrases: each block is phrase-joined by a worker with the frozen model, and
-   written in order. Steps 2 and 3 run `PhraseConfig.passes` times.
-
-An XML dump is one bzip2 stream: the parent parses it (gensim's `extract_pages`) and
-the workers do the rest (markup stripping, tokenising, joining) on batches of pages.
+Three steps, each spread over `processes` processes and written in source order, so
+`corpus.txt` is byte-identical for any number of them: tokenise and label-join each file
+(or batch of XML pages), learn phrases (`phrase_shares`), apply them block by block.
 """
 
 from __future__ import annotations
@@ -42,9 +29,9 @@ from .progress import progress_bar
 from .text import (
     BadTextError,
     is_xml_dump,
-    page_document,
-    paragraph_tokens,
+    page_documents,
     read_wikiextractor_file,
+    sentences,
     text_files,
     xml_pages,
 )
@@ -69,50 +56,25 @@ class Piece(NamedTuple):
     tokens: int
 
 
-# ---------------------------------------------------------------- pure parts
-
-
 def lines_bytes(sentences: Iterable[list[str]]) -> tuple[bytes, int, int]:
     """(space-separated lines, each ending in a newline, as UTF-8; lines; tokens)."""
     lines, tokens = [], 0
     for sentence in sentences:
-        lines.append(" ".join(sentence))
+        lines.append(" ".join(sentence) + "\n")
         tokens += len(sentence)
-    text = "".join(line + "\n" for line in lines)
-    return text.encode("utf-8"), len(lines), tokens
+    return "".join(lines).encode("utf-8"), len(lines), tokens
 
 
-def tokenise_documents(
-    documents: Iterable, lexicon: LabelLexicon, min_tokens: int
+def tokenise(
+    item: Path | list[tuple[str, str]], lexicon: LabelLexicon, min_tokens: int
 ) -> Piece:
-    """Step 1 for some documents: their paragraphs tokenised and label-joined."""
-    count = 0
-
-    def paragraphs():
-        nonlocal count
-        for doc in documents:
-            count += 1
-            yield from doc.paragraphs
-
+    """Step 1 for one WikiExtractor file, or a batch of XML pages (title, markup)."""
+    read = read_wikiextractor_file if isinstance(item, Path) else page_documents
+    documents = list(read(item))
     text, lines, tokens = lines_bytes(
-        lexicon.join(t) for t in paragraph_tokens(paragraphs(), min_tokens)
+        lexicon.join(s) for s in sentences(documents, min_tokens)
     )
-    return Piece(text, count, lines, tokens)
-
-
-def tokenise_file(path: Path, lexicon: LabelLexicon, min_tokens: int) -> Piece:
-    """Step 1 for one WikiExtractor file."""
-    return tokenise_documents(read_wikiextractor_file(path), lexicon, min_tokens)
-
-
-def tokenise_pages(
-    pages: list[tuple[str, str]], lexicon: LabelLexicon, min_tokens: int
-) -> Piece:
-    """Step 1 for a batch of XML pages (title, wiki markup)."""
-    documents = (page_document(title, markup) for title, markup in pages)
-    return tokenise_documents(
-        (d for d in documents if d is not None), lexicon, min_tokens
-    )
+    return Piece(text, len(documents), lines, tokens)
 
 
 def page_batches(
@@ -136,11 +98,9 @@ def apply_block(job: tuple[Path, Block], frozen) -> Piece:
     return Piece(text, 0, lines, tokens)
 
 
-# ---------------------------------------------------------------- pool workers
-
-# What a Pool worker process was given when it started. Pool hands state to workers only
-# through an initializer, and this state (a lexicon, a frozen model) is too big to send
-# with each of 250 tasks. Only pool workers write or read it; the parent never does.
+# What a Pool worker was given when it started (only workers use it): Pool hands state
+# over only through an initializer, and a lexicon or a frozen model is too big to send
+# with each of 250 tasks.
 _WORKER_STATE: dict = {}
 
 
@@ -154,10 +114,8 @@ def _with_worker_state(fn: Callable, item):
 
 
 def ordered_map(fn: Callable, items: Iterable, processes: int, **state) -> Iterator:
-    """`fn(item, **state)` for each item, in order, on `processes` processes.
-
-    Unlike `Pool.imap`, it reads `items` only a few ahead of the results, so a stream
-    (an XML dump) is not read into memory whole. One process: no pool, `fn` in place."""
+    """`fn(item, **state)` for each item, in order, on `processes` processes: unlike
+    `Pool.imap`, it reads `items` only a few ahead, so a stream is not read in whole."""
     if processes <= 1:
         yield from (fn(item, **state) for item in items)
         return
@@ -175,20 +133,15 @@ def ordered_map(fn: Callable, items: Iterable, processes: int, **state) -> Itera
 
 def write_pieces(pieces: Iterable[Piece], path: Path, bar) -> tuple[list[Block], Piece]:
     """Write pieces in order; returns their blocks and the totals (text left empty)."""
-    blocks, documents, lines, tokens = [], 0, 0, 0
+    blocks, counts = [], [0, 0, 0]  # documents, paragraphs, tokens
     with open(path, "wb") as out:
         for piece in pieces:
             start = out.tell()
             out.write(piece.text)
             blocks.append(Block(start, start + len(piece.text)))
-            documents += piece.documents
-            lines += piece.paragraphs
-            tokens += piece.tokens
+            counts = [total + n for total, n in zip(counts, piece[1:], strict=True)]
             bar.update(1)
-    return blocks, Piece(b"", documents, lines, tokens)
-
-
-# ---------------------------------------------------------------- the stage
+    return blocks, Piece(b"", *counts)
 
 
 def build_corpus(
@@ -202,13 +155,9 @@ def build_corpus(
     min_corpus_tokens: int = MIN_CORPUS_TOKENS,
     progress: bool = True,
 ) -> dict:
-    """Write `out_dir/corpus.txt`: tokenised, phrase-joined text, one paragraph a line.
-
-    The same bytes for any `processes` (default: every core). `lexicon_lemmas` (WordNet
-    lemma names) are read only when `phrases.label_lexicon` is set. Raises
-    `BadTextError` for an unreadable source or one giving under `min_corpus_tokens`
-    tokens; then no `corpus.txt` is left. Returns counts, and seconds and CPU seconds
-    (this process's, its worker processes') per step."""
+    """Write `out_dir/corpus.txt`, the same bytes for any `processes` (default: every
+    core). `BadTextError`, and no `corpus.txt`, for an unreadable source or one under
+    `min_corpus_tokens` tokens. Returns counts, and seconds and CPU seconds per step."""
     processes = max(1, processes or os.cpu_count() or 1)
     source, out_dir = Path(source), Path(out_dir)
     work = out_dir / ".corpus-work"
@@ -240,11 +189,8 @@ def build_corpus(
                     total=len(blocks), desc=apply, unit="block", progress=progress
                 ) as bar:
                     jobs = ((current, b) for b in blocks)
-                    blocks, final = write_pieces(
-                        ordered_map(apply_block, jobs, processes, frozen=frozen),
-                        target,
-                        bar,
-                    )
+                    pieces = ordered_map(apply_block, jobs, processes, frozen=frozen)
+                    blocks, final = write_pieces(pieces, target, bar)
                 current.unlink()
                 current = target
         os.replace(current, out_dir / "corpus.txt")
@@ -277,11 +223,8 @@ class StepClock:
         yield
         self.seconds[name] = round(time.perf_counter() - wall, 2)
         if cpu is not None:
-            (own, workers), (own_then, workers_then) = _cpu_seconds(), cpu
-            self.cpu[name] = {
-                "own": round(own - own_then, 2),
-                "workers": round(workers - workers_then, 2),
-            }
+            now = zip(("own", "workers"), _cpu_seconds(), cpu, strict=True)
+            self.cpu[name] = {key: round(end - begin, 2) for key, end, begin in now}
 
 
 def _cpu_seconds() -> tuple[float, float] | None:
@@ -296,19 +239,19 @@ def _cpu_seconds() -> tuple[float, float] | None:
 
 def _tokenise(source, text, lexicon, joined, processes, progress):
     """Step 1: the source's paragraphs, tokenised and label-joined, into `joined`."""
-    state = {"lexicon": lexicon, "min_tokens": text.min_sentence_tokens}
     if is_xml_dump(source):
-        # gensim's wikicorpus (the workers' `page_document`) came with gensim, imported
+        # gensim's wikicorpus (the workers' `page_documents`) came with gensim, imported
         # with this module, before the pool forks: no worker imports it again.
-        fn, items = tokenise_pages, page_batches(xml_pages(source))
-        total, unit = None, "batch"
+        items, total, unit = page_batches(xml_pages(source)), None, "batch"
     else:
-        files = text_files(source, text.max_files, text.extra_files)
-        fn, items, total, unit = tokenise_file, files, len(files), "file"
+        items = text_files(source, text.max_files, text.extra_files)
+        total, unit = len(items), "file"
+    state = {"lexicon": lexicon, "min_tokens": text.min_sentence_tokens}
     with progress_bar(
         total=total, desc="tokenise + label phrases", unit=unit, progress=progress
     ) as bar:
-        return write_pieces(ordered_map(fn, items, processes, **state), joined, bar)
+        pieces = ordered_map(tokenise, items, processes, **state)
+        return write_pieces(pieces, joined, bar)
 
 
 def _too_small(

@@ -1,11 +1,9 @@
 """The registry of external datasets, and `locate()`: mirror first, then download, else
 a clear error.
 
-Each dataset names its real download location (for users with a network), its checksum
-where the publisher fixes one, and a check of the extracted folder. A mirror
-($DEVISE_MIRROR) may hold a dataset already extracted, possibly re-encoded, so there
-only the folder check can apply. Wikipedia's entry lives beside the text reader
-(`text.WIKIPEDIA`), whose advice for a bad file names where the text comes from.
+A mirror ($DEVISE_MIRROR) may hold a dataset already extracted, possibly re-encoded, so
+there only the folder check can apply, not the archive's checksum. Wikipedia's entry
+lives beside the text reader (`text.WIKIPEDIA`).
 """
 
 from __future__ import annotations
@@ -39,30 +37,20 @@ class DatasetUnavailableError(UserError):
     """A dataset is in neither the data root nor a mirror, and cannot be downloaded."""
 
 
-# ---------------------------------------------------------------- folder checks
-
-
 def photos_in(folder: Path) -> list[Path]:
     """The image files directly in `folder`, sorted. Each stage key lists the photos
     it reads, so a run lists a folder many times: a listing is kept for the process
     while the folder's mtime stays (any entry added or removed moves it)."""
     mtime_ns = settled_mtime_ns(folder)
-    if mtime_ns is None:
-        return _list_photos(folder)
-    return list(_kept_listing(folder, mtime_ns))
-
-
-def _list_photos(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    listing = _listing if mtime_ns is not None else _listing.__wrapped__
+    return list(listing(folder, mtime_ns))
 
 
 @functools.lru_cache(maxsize=4096)
-def _kept_listing(folder: Path, mtime_ns: int) -> tuple[Path, ...]:
-    return tuple(_list_photos(folder))
-
-
-def count_images(folder: Path) -> int:
-    return len(photos_in(folder))
+def _listing(folder: Path, mtime_ns: int | None) -> tuple[Path, ...]:
+    return tuple(
+        sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    )
 
 
 CALTECH_CLASSES = 102  # 101 object classes + BACKGROUND_Google
@@ -76,7 +64,7 @@ def _verify_caltech(folder: Path) -> None:
         raise DatasetIntegrityError(
             f"{folder} has {len(classes)} class folders, expected {CALTECH_CLASSES}"
         )
-    counts = {p.name: count_images(p) for p in classes}
+    counts = {p.name: len(photos_in(p)) for p in classes}
     thin = {k: v for k, v in counts.items() if v < CALTECH_MIN_PER_CLASS}
     if thin or sum(counts.values()) < CALTECH_MIN_IMAGES:
         raise DatasetIntegrityError(
@@ -104,7 +92,7 @@ SHARK_FOLDERS = (
 def _verify_sharks(folder: Path) -> None:
     for species in SHARK_FOLDERS:
         sub = folder / species.folder
-        found = count_images(sub) if sub.is_dir() else 0
+        found = len(photos_in(sub)) if sub.is_dir() else 0
         if found < species.min_photos:
             raise DatasetIntegrityError(
                 f"{sub} holds {found} photos, expected at least {species.min_photos}"
@@ -142,10 +130,9 @@ def _verify_zsl_lists(folder: Path) -> None:
 
 
 def _verify_wordnet(folder: Path) -> None:
-    archive = folder / "corpora" / "wordnet.zip"
-    unpacked = folder / "corpora" / "wordnet" / "data.noun"
-    if unpacked.exists():
+    if (folder / "corpora" / "wordnet" / "data.noun").exists():
         return
+    archive = folder / "corpora" / "wordnet.zip"
     if not archive.exists():
         raise DatasetIntegrityError(
             f"{folder} has neither corpora/wordnet.zip nor corpora/wordnet/"
@@ -178,7 +165,7 @@ def verify_class_folders(pattern: str, min_classes: int):
     `<split>/<class>/`) hold photos of at least `min_classes` classes."""
 
     def verify(folder: Path) -> None:
-        found = {p.name for p in folder.glob(pattern) if p.is_dir() and count_images(p)}
+        found = {p.name for p in folder.glob(pattern) if p.is_dir() and photos_in(p)}
         if len(found) < min_classes:
             raise DatasetIntegrityError(
                 f"{folder} has photos of {len(found)} classes (folders {pattern}), "
@@ -186,9 +173,6 @@ def verify_class_folders(pattern: str, min_classes: int):
             )
 
     return verify
-
-
-# ---------------------------------------------------------------- unpacking
 
 
 def _unpack_sharks(archive: Path, target: Path) -> None:
@@ -235,8 +219,6 @@ def _unpack_flowers(archive: Path, target: Path) -> None:
             shutil.move(str(photos / name), folder / name)
 
 
-# ---------------------------------------------------------------- the registry
-
 REGISTRY: dict[str, Dataset] = {
     d.name: d
     for d in [
@@ -246,8 +228,7 @@ REGISTRY: dict[str, Dataset] = {
             title="Caltech-101 object categories",
             url="https://data.caltech.edu/records/mzrjq-6wc02/files/caltech-101.zip",
             archive="caltech-101.zip",
-            # the value torchvision checks too
-            checksum="md5:3138e1922a9193bfa496528edbbc45d0",
+            checksum="md5:3138e1922a9193bfa496528edbbc45d0",  # torchvision's too
             folder="caltech101/101_ObjectCategories",
             verify=_verify_caltech,
             unpack=unpack_folder("101_ObjectCategories"),
@@ -259,8 +240,7 @@ REGISTRY: dict[str, Dataset] = {
             url="https://github.com/BrennoR/shark-classifier/archive/"
             "eca0c4957fd2c7cce776417105dc258cf01324b7.zip",
             archive="shark-classifier-eca0c495.zip",
-            # GitHub builds archives on demand and does not promise stable bytes
-            checksum=None,
+            checksum=None,  # GitHub builds archives on demand, with no stable bytes
             folder="sharks",
             verify=_verify_sharks,
             unpack=_unpack_sharks,
@@ -273,8 +253,7 @@ REGISTRY: dict[str, Dataset] = {
             url="https://raw.githubusercontent.com/nltk/nltk_data/gh-pages/packages/"
             "corpora/wordnet.zip",
             archive="wordnet.zip",
-            # nltk.download() checks NLTK's own index; the zip here is only tested
-            checksum=None,
+            checksum=None,  # only tested here (nltk.download() checks NLTK's index)
             folder="nltk_data",
             verify=_verify_wordnet,
             unpack=_unpack_wordnet,
@@ -345,9 +324,6 @@ REGISTRY: dict[str, Dataset] = {
 }
 
 
-# ---------------------------------------------------------------- locating and fetching
-
-
 def _unavailable(dataset: Dataset, reason: str) -> DatasetUnavailableError:
     mirror = mirror_root()
     where = (
@@ -366,12 +342,9 @@ def _unavailable(dataset: Dataset, reason: str) -> DatasetUnavailableError:
 
 def locate(name: str, *, allow_download: bool = True) -> Path:
     """The folder of dataset `name`: from the data root, the mirror, or a download."""
-    try:
-        dataset = REGISTRY[name]
-    except KeyError:
-        raise ValueError(
-            f"unknown dataset {name!r}; known: {sorted(REGISTRY)}"
-        ) from None
+    if name not in REGISTRY:
+        raise ValueError(f"unknown dataset {name!r}; known: {sorted(REGISTRY)}")
+    dataset = REGISTRY[name]
     local = data_root() / "datasets" / dataset.folder
     if local.exists():
         return verified(dataset, local)
@@ -384,9 +357,8 @@ def locate(name: str, *, allow_download: bool = True) -> Path:
             raise _unavailable(dataset, "downloads are disabled")
         try:
             download(dataset.url, archive)
-        except (
-            OSError
-        ) as err:  # URLError, timeouts and refused connections are all OSErrors
+        # URLError, timeouts and refused connections are all OSErrors
+        except OSError as err:
             raise _unavailable(dataset, str(getattr(err, "reason", err))) from err
     verify_checksum(archive, dataset.checksum)
     with atomic_path(local) as tmp:

@@ -1,17 +1,11 @@
-"""The process group: one process, or one per GPU under `torchrun` (PyTorch DDP).
+"""The process group: one process, or one per GPU under `torchrun` (PyTorch DDP), with
+one loop for any world size (as nanoGPT's `train.py`), the main process alone writing.
 
-Every trainer and the feature extractor take a `Group`; its default, `SINGLE`, is one
-process, and the same code runs on N processes when `torchrun` starts them (the model is
-nanoGPT's `train.py`: `ddp = int(os.environ.get("RANK", -1)) != -1`, one loop for any
-world size, the main process alone writing files).
-
-**One global batch, split across ranks.** The batch size in the config is the *global*
-batch: each step every rank takes the rows `rank::world` of the same global batch. The
-permutation and the truncated loss's random visiting order are drawn for the whole
-global batch from generators every rank seeds alike, and each rank's loss is its rows'
-sum divided by the global batch size, so DDP's gradient average is exactly the
-one-process mean: N processes follow the one-process trajectory (up to float summation
-order), and the learning rates keep their meaning whatever the number of GPUs.
+The config's batch size is the *global* batch: each step every rank takes the rows
+`rank::world` of it, its order drawn from generators every rank seeds alike, and each
+rank's loss is its rows' sum divided by the global batch size. DDP's gradient average
+is then exactly the one-process mean: N processes follow the one-process trajectory (up
+to float summation order), and the learning rates keep their meaning.
 """
 
 from __future__ import annotations
@@ -41,7 +35,6 @@ class Group:
 
     @property
     def device(self):
-        """This rank's torch device."""
         return _torch().device(self.device_name)
 
     @property
@@ -172,11 +165,10 @@ class ShardedBatches:
 def gather_rows(
     local: np.ndarray, total: int, group: Group, out: np.ndarray | None = None
 ) -> np.ndarray | None:
-    """Reassemble rows computed as `items[rank::world]` into the original order, on
-    rank 0. `local` is this rank's (rows, dim) float32 block. Rank 0 fills `out` (e.g. a
-    memory-mapped .npy) or a new array and returns it; other ranks return None. Rows
-    travel in all_gathers of `GATHER_ROWS` per rank, so no rank ever holds more than
-    that many rows of the others."""
+    """Reassemble rows computed as `items[rank::world]` (`local`: this rank's float32
+    block) in their original order into `out` (e.g. a memory-mapped .npy) or a new
+    array, returned on rank 0 (None elsewhere). Rows travel in all_gathers of
+    `GATHER_ROWS` per rank, so no rank ever holds more than that many of the others."""
     if group.world == 1:
         if out is None:
             return local

@@ -1,10 +1,7 @@
 """DeViSE itself: a linear map from visual features into the label space, trained in two
-phases, and the softmax baseline trained on the same images with the same budget.
-
-Phase 1 trains only the projection, with SGD, on cached features (seconds on a CPU).
-Phase 2 unfreezes the whole visual network under the projection and trains both with
-Adagrad on images (minutes for a step-limited run on a CPU; the `paper` preset runs it
-fully, on GPUs). Every loop goes through `training.fit`, for one process or many.
+phases (1: the projection alone, by SGD on cached features; 2: the whole network, by
+Adagrad on images), and the softmax baseline trained with the same budget. Every loop
+goes through `training.fit`, for one process or many.
 """
 
 from __future__ import annotations
@@ -57,31 +54,25 @@ def rank_loss(
     cfg: DeviseConfig, label_vectors: torch.Tensor, group: Group = SINGLE
 ) -> Loss:
     """The configured hinge rank loss on this rank's rows of a global batch: their sum
-    over the global batch size, so that DDP's average over ranks is the batch mean.
+    over the global batch size, so that DDP's average over ranks is the batch mean. The
+    truncated loss's random order of false labels is drawn for the whole global batch
+    on every rank, each keeping its rows, so the draws are the one process's."""
+    if cfg.loss not in ("truncated", "full"):
+        raise ValueError(f"unknown loss {cfg.loss!r}; use 'truncated' or 'full'")
 
-    The truncated loss's random order of false labels is drawn for the whole global
-    batch on every rank, and each rank keeps its rows: the draws are the one process's.
-    """
-    if cfg.loss == "truncated":
-
-        def loss(emb, y, generator, size):
+    def loss(emb, y, generator, size):
+        if cfg.loss == "full":
+            total = hinge_rank_loss_full(
+                emb, label_vectors, y, cfg.margin, reduction="sum"
+            )
+        else:
             keys = random_order(size, len(label_vectors), generator, emb.device)
             mine = keys[group.rank :: group.world]
             total = hinge_rank_loss_truncated(
                 emb, label_vectors, y, cfg.margin, order=mine, reduction="sum"
             )
-            return total * group.world / size
+        return total * group.world / size
 
-    elif cfg.loss == "full":
-
-        def loss(emb, y, generator, size):
-            total = hinge_rank_loss_full(
-                emb, label_vectors, y, cfg.margin, reduction="sum"
-            )
-            return total * group.world / size
-
-    else:
-        raise ValueError(f"unknown loss {cfg.loss!r}; use 'truncated' or 'full'")
     return loss
 
 
@@ -109,8 +100,7 @@ def train_projection(
     monitor=None,
     progress: bool = True,
 ) -> tuple[Projection, pd.DataFrame]:
-    """Phase 1: only M is trained, by SGD with momentum on cached features, under the
-    rank loss."""
+    """Phase 1: only M is trained, by SGD with momentum on cached features."""
     generator = torch.Generator().manual_seed(cfg.seed)
     with seeded(cfg.seed):
         model = Projection(features.shape[1], label_vectors.shape[1]).to(group.device)
@@ -145,8 +135,7 @@ def train_softmax(
     monitor=None,
     progress: bool = True,
 ) -> tuple[nn.Linear, pd.DataFrame]:
-    """The baseline: a new softmax classifier on the same cached features, same batches
-    and epochs."""
+    """The baseline: a softmax classifier on the same cached features and batches."""
     generator = torch.Generator().manual_seed(cfg.seed)
     with seeded(cfg.seed):
         model = nn.Linear(features.shape[1], n_classes).to(group.device)
@@ -184,8 +173,7 @@ def fine_tune(
     checkpoint: Path | None = None,
     progress: bool = True,
 ) -> pd.DataFrame:
-    """Phase 2: the whole network, backbone included, trained with Adagrad on
-    (image, class) pairs, for one process or many."""
+    """Phase 2: the whole network, backbone included, trained with Adagrad on images."""
     if group.device.type == "cuda" and group.world > 1:
         # batch statistics over the global batch, not each rank's share of it
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
@@ -230,10 +218,8 @@ def fine_tune(
 def phase2_budget(
     steps: int, batch_size: int, seconds_per_step: float, n_train: int
 ) -> dict[str, float]:
-    """What `steps` steps of phase 2 covered, and what one full epoch costs at the
-    measured rate: the photos seen (an epoch's last batch may be smaller), their
-    share of one pass over the `n_train` training photos, the steps and seconds of
-    an epoch."""
+    """What `steps` steps of phase 2 covered, and what a full epoch of `n_train` photos
+    costs at the measured rate (an epoch's last batch may be smaller)."""
     steps_per_epoch = math.ceil(n_train / batch_size)
     epochs, rest = divmod(steps, steps_per_epoch)
     seen = epochs * n_train + min(rest * batch_size, n_train)

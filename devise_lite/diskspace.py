@@ -1,11 +1,9 @@
 """A full disk, recognised whichever library's write it stopped, and measured.
 
-Python and numpy raise `OSError(ENOSPC)`; gensim and pandas pass that on, sometimes
-wrapped; torch's zip writer raises a `RuntimeError` ("unexpected pos ...") that has lost
-its errno, and C++ writers may say only that they failed: those are recognised by a
-nearly full file system at the moment of the failure (before any cleanup).
-`storage.atomic_path` turns each into one `OutOfSpaceError` that names the data root
-and what the work needs.
+Python and numpy raise `OSError(ENOSPC)`, which gensim and pandas may wrap; torch's zip
+writer raises a `RuntimeError` ("unexpected pos ...") that has lost its errno, and C++
+writers may say only that they failed: those are recognised by a nearly full file
+system at the moment of the failure (before any cleanup).
 """
 
 from __future__ import annotations
@@ -45,21 +43,17 @@ def out_of_space(err: BaseException, where: Path) -> bool:
 
 
 def space_error(
-    err: BaseException,
-    root: Path,
-    written: int,
-    at_least: bool = True,
-    what: str | None = None,
+    err: BaseException, root: Path, written: int, at_least: bool = True
 ) -> OutOfSpaceError:
     """`err` as an `OutOfSpaceError` about the data root `root`, adding `written`
     (bytes this level had written when the disk filled) to what an inner level had
     counted; the free space is measured now (after this level's cleanup)."""
     inner = next((e for e in _chain(err) if isinstance(e, OutOfSpaceError)), None)
+    what = "the work"
     if inner is not None:
         written += inner.needed
         at_least = inner.at_least or written > inner.needed
-        what = what or inner.what
-    what = what or "the work"
+        what = inner.what
     return OutOfSpaceError(str(root), free_space(err, root), written, at_least, what)
 
 
@@ -77,8 +71,8 @@ def free_space(err: BaseException, root: Path) -> int:
 
 
 def tree_bytes(path: Path) -> int:
-    """The disk space a file, or every file under a folder, takes (0 if there is
-    none): blocks allocated, so a sparse file counts what was written to it."""
+    """The blocks a file, or every file under a folder, takes (0 if none): a sparse
+    file counts what was written to it."""
     paths = [path] if path.is_file() else []
     for root, _dirs, files in os.walk(path):
         paths += [Path(root) / name for name in files]

@@ -1,10 +1,6 @@
-"""`python -m devise_lite.distributed`: the old name of the visual stages on N
-processes.
-
-    torchrun --nproc_per_node=8 -m devise_lite.distributed {features,train,finetune,all}
-
-is the same as `torchrun ... -m devise_lite <stage>` (which runs any stage), kept so
-that earlier commands still work; `all` runs the three visual stages in one launch.
+"""`torchrun ... -m devise_lite.distributed {features,train,finetune,all}`: the old
+name of `torchrun ... -m devise_lite <stage>`, kept so that earlier commands still
+work; `all` runs the three visual stages in one launch.
 """
 
 from __future__ import annotations

@@ -1,11 +1,9 @@
-"""The inference engines' common ground, without torch: what an engine is (`Engine`),
-one photo made into the network's input (`eval_array`), batches decoded ahead, and
-ONNX Runtime's engine (`OnnxEngine`).
+"""The inference engines' common ground: what an engine is (`Engine`), a photo made into
+the network's input (`eval_array`), batches decoded ahead, and ONNX Runtime's engine.
 
-Importing this module does not import torch (that costs seconds): `predict` answers
-with an exported network, `eval_array` turning a photo into its input with PIL and
-numpy alone, identically to torchvision. Engines made from a torch module, and the
-choice of the fastest one, are `torch_engines.py`.
+Importing this module does not import torch (that costs seconds), so `predict` answers
+with an exported network and PIL and numpy alone. Engines made from a torch module, and
+the choice of the fastest one, are `torch_engines.py`.
 """
 
 from __future__ import annotations
@@ -40,19 +38,13 @@ class Engine(Protocol):
 
     def __call__(self, batch: np.ndarray | torch.Tensor) -> np.ndarray:
         """Features (N, feature_dim) float32 of a batch (N, 3, S, S) of images."""
-        ...
-
-
-# ---------------------------------------------------------------- preprocessing
 
 
 def normalisation(backbone: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """(mean, std) per RGB channel on 0-1 pixels that the backbone was trained with."""
-    return (
-        (LITE_MEAN, LITE_STD)
-        if LITE_NAME.fullmatch(backbone)
-        else (IMAGENET_MEAN, IMAGENET_STD)
-    )
+    if LITE_NAME.fullmatch(backbone):
+        return LITE_MEAN, LITE_STD
+    return IMAGENET_MEAN, IMAGENET_STD
 
 
 def eval_array(image: Image.Image, cfg: VisualConfig) -> np.ndarray:
@@ -118,9 +110,6 @@ def batches_read_ahead(images: Sequence, batch_size: int) -> Iterator[np.ndarray
         yield ahead.result()
 
 
-# ---------------------------------------------------------------- engines
-
-
 @dataclass(frozen=True)
 class OnnxEngine:
     """An exported network run by ONNX Runtime on the CPU with `threads` threads; the
@@ -163,11 +152,6 @@ class OnnxEngine:
         if self.split and self.threads > 1:
             return f"onnxruntime cpu, a batch split over {self.threads} sessions"
         return f"onnxruntime cpu, {self.threads} threads"
-
-    @property
-    def image_size(self) -> int:
-        """The image size the file was exported for (the only size it accepts)."""
-        return int(self.session.get_inputs()[0].shape[-1])
 
     def __call__(self, batch: np.ndarray | torch.Tensor) -> np.ndarray:
         x = np.ascontiguousarray(batch, dtype=np.float32)

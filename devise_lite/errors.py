@@ -1,8 +1,6 @@
-"""The faults a user can fix: each is one line saying what is wrong and what to do.
-
-The command line (`__main__.py`) prints such an error as `error: <message>` and exits
-with `exit_code` (2: bad input), without a traceback unless `--debug` or $DEVISE_DEBUG=1
-asks for one. Every other exception is a bug and keeps its traceback. Ctrl-C exits 130.
+"""The faults a user can fix: each is one line saying what is wrong and what to do,
+which the command line prints as `error: <message>` before exiting with `exit_code`.
+Every other exception is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -37,7 +35,6 @@ class OutOfSpaceError(UserError):
     ):
         self.root, self.free, self.needed = root, free, needed
         self.at_least, self.what = at_least, what
-        # A lower bound is what was written when the disk filled: more was needed.
         amount = f"more than {_size(needed)}" if at_least else _size(needed)
         need = f"{what} needs {amount}; " if needed > 0 else ""
         super().__init__(

@@ -1,11 +1,6 @@
-"""Turning model outputs into the paper's table rows: rank candidates, then score the
-rankings.
-
-Every model is reduced to a score matrix (test images x candidate labels): cosine
-similarity for the embedding models, logits for the softmax baseline. One function then
-produces a row of flat hit@k and hierarchical precision@k, so all models are measured
-by the same code. The top-1 mistakes behind a row, and how far in WordNet they fall
-from the truth, are measured here too.
+"""Model outputs as the paper's table rows, and the top-1 mistakes behind them. Every
+model is reduced to a score matrix (test images x candidate labels): cosines for the
+embedding models, logits for the softmax baseline, so that one function scores them all.
 """
 
 from __future__ import annotations
@@ -69,8 +64,7 @@ def model_file(name: str) -> str:
 def ranked_candidates(
     scores: np.ndarray, candidates: Sequence[str], k: int
 ) -> np.ndarray:
-    """The wnids of each test image's k best candidates (N, min(k, C)), best first:
-    `scores[i, j]` scores candidate `candidates[j]` for image i."""
+    """The wnids of each image's k best candidates (N, min(k, C)), best first."""
     return np.asarray(candidates, dtype=object)[top_k(scores, min(k, len(candidates)))]
 
 
@@ -83,11 +77,9 @@ def ranking_row(
     hp_ks=HIERARCHICAL_KS,
 ) -> dict:
     """flat hit@k and (with a hierarchy) hierarchical precision@k of one model over
-    `candidates`, from its scores (images x candidates).
-
-    Image i's label is `true_wnids[i]`, which need not be a candidate: then it can
-    never be hit, as in the paper's zero-shot sets.
-    """
+    `candidates`, from its scores (images x candidates). Image i's label
+    `true_wnids[i]` need not be a candidate: then it is never hit, as in the paper's
+    zero-shot sets."""
     ranked = ranked_candidates(scores, candidates, max((*flat_ks, *hp_ks)))
     return ranked_row(ranked, true_wnids, candidates, hierarchy, flat_ks, hp_ks)
 
@@ -100,29 +92,16 @@ def ranked_row(
     flat_ks=FLAT_KS,
     hp_ks=HIERARCHICAL_KS,
 ) -> dict:
-    """`ranking_row` of rankings already made (`ranked_candidates`, at least as many
-    columns as the largest k or all the candidates)."""
-    row = {f"hit@{k}": v for k, v in _flat(ranked_wnids, true_wnids, flat_ks).items()}
+    """`ranking_row` of rankings already made by `ranked_candidates`."""
+    k_max = ranked_wnids.shape[1]  # a k beyond the candidates counts the whole list
+    true = np.asarray(true_wnids, dtype=object)
+    hits = flat_hit_at_k(ranked_wnids, true, [min(k, k_max) for k in flat_ks])
+    row = {f"hit@{k}": hits[min(k, k_max)] for k in flat_ks}
     if hierarchy is not None:
-        hp = hierarchical_precision_at_k(
-            ranked_wnids,
-            true_wnids,
-            hierarchy,
-            set(candidates),
-            [k for k in hp_ks if k <= ranked_wnids.shape[1]],
-        )
+        valid, ks = set(candidates), [k for k in hp_ks if k <= k_max]
+        hp = hierarchical_precision_at_k(ranked_wnids, true_wnids, hierarchy, valid, ks)
         row.update({f"hp@{k}": v for k, v in hp.items()})
     return row
-
-
-def _flat(ranked_wnids: np.ndarray, true_wnids: Sequence[str], ks) -> dict[int, float]:
-    """flat hit@k on wnids; k beyond the number of candidates counts as the whole
-    list."""
-    k_max = ranked_wnids.shape[1]
-    hits = flat_hit_at_k(
-        ranked_wnids, np.asarray(true_wnids, dtype=object), [min(k, k_max) for k in ks]
-    )
-    return {k: hits[min(k, k_max)] for k in ks}
 
 
 def chance_row(
@@ -132,48 +111,38 @@ def chance_row(
     flat_ks=FLAT_KS,
     hp_ks=HIERARCHICAL_KS,
 ) -> dict:
-    """The expected row of a uniformly random ranking of the candidates (exact, not
-    sampled)."""
+    """The expected row of a uniformly random ranking of the candidates (exact)."""
     candidate_set = set(candidates)  # once: a set per photo cost 0.6 s a row at 21K
     in_set = (
         np.mean([w in candidate_set for w in true_wnids]) if len(true_wnids) else 0.0
     )
-    row = {
-        f"hit@{k}": v * in_set
-        for k, v in chance_hit_at_k(len(candidates), flat_ks).items()
-    }
+    hits = chance_hit_at_k(len(candidates), flat_ks)
+    row = {f"hit@{k}": v * in_set for k, v in hits.items()}
     if hierarchy is not None:
+        ks = [k for k in hp_ks if k <= len(candidates)]
         hp = chance_hierarchical_precision_at_k(
-            true_wnids,
-            hierarchy,
-            candidate_set,
-            [k for k in hp_ks if k <= len(candidates)],
+            true_wnids, hierarchy, candidate_set, ks
         )
         row.update({f"hp@{k}": v for k, v in hp.items()})
     return row
 
 
 def results_table(rows: dict[str, dict], **columns) -> pd.DataFrame:
-    """A DataFrame with one row per model: `columns` (e.g. dim=...) map model -> value
-    first."""
-    records = [
-        {
-            "model": model,
-            **{c: values.get(model) for c, values in columns.items()},
-            **row,
-        }
-        for model, row in rows.items()
-    ]
-    return pd.DataFrame(records)
+    """One row per model, first the `columns` (e.g. dim=...) that map model -> value."""
+    return pd.DataFrame(
+        [
+            {"model": model, **{c: v.get(model) for c, v in columns.items()}, **row}
+            for model, row in rows.items()
+        ]
+    )
 
 
 def table1_scores(
     labels, space, models, features, tuned=None, seed: int = 0
 ) -> dict[str, np.ndarray]:
-    """Every Table 1 model's scores of the test images `features` against the same
-    training `labels`: logits for the softmax baseline, cosines to the label vectors
-    for DeViSE and to random ones for its control; `tuned` are phase 2's test
-    embeddings (its row is left out without them)."""
+    """Every Table 1 model's scores of the test images `features` against the training
+    `labels` (cosines to random vectors for the control); `tuned`: phase 2's test
+    embeddings, whose row is left out without them."""
     from .devise import embed, logits  # torch: the Caltech models are torch modules
 
     vectors = space.subset(labels).vectors
@@ -204,14 +173,10 @@ def table1_rows(labels, space, models, test, tuned=None, seed: int = 0) -> pd.Da
     return table.reindex(columns=TABLE1_COLUMNS + extra)
 
 
-# ------------------------------------------------------------ the mistakes behind a row
-
-
 def top1_mistakes(
     scores: np.ndarray, true_wnids: Sequence[str], candidates: Sequence[str]
 ) -> list[tuple[str, str]]:
-    """(true label, top-1 label) of every test image whose top-1 label is wrong, in
-    the images' order."""
+    """(true label, top-1 label) of each test image whose top-1 label is wrong."""
     if len(scores) != len(true_wnids):
         raise ValueError(
             f"{len(scores)} rows of scores for {len(true_wnids)} true labels"
@@ -254,10 +219,9 @@ def mistake_summary(hops: dict[str, list[int]], near: int = 4) -> pd.DataFrame:
 
 
 def seed_margins(rows: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
-    """DeViSE against its random-embedding control over seeds: for each metric, both
-    models' mean and standard deviation over the seeds of `rows` (seed, model, metric
-    columns), the mean difference, its standard deviation, and in how many seeds
-    DeViSE is ahead."""
+    """DeViSE against its random-embedding control over the seeds of `rows` (seed,
+    model, metric columns): per metric, the mean and sd of each model and of their
+    difference, and in how many seeds DeViSE is ahead."""
     wide = rows.pivot(index="seed", columns="model", values=list(metrics))
     table = []
     for metric in metrics:

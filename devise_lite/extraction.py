@@ -8,6 +8,7 @@ and cached; phase 2 runs its tuned network through the same `forward_images`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import time
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, Subset
+from torch.utils.data import DataLoader
 
 from .config import VisualConfig
 from .ddp import SINGLE, Group, all_objects, barrier, gather_rows
@@ -96,28 +97,25 @@ def extract_features(
     if todo:
         with torch_threads(cfg.num_threads):
             engine = feature_engine(cfg, device)
-            images = ImageFiles(mine, image_transform(cfg, train=augment))
+            transform = image_transform(cfg, train=augment)
             done_before = len(mine) - sum(
                 min(chunk_images, len(mine) - s) for s in todo
             )
-            bar = progress_bar(
+            with progress_bar(
                 total=len(mine),
                 initial=done_before,
                 unit="img",
                 desc=desc,
                 progress=progress and group.is_main,
-            )
-            for start in todo:
-                began = time.perf_counter()
-                part = Subset(
-                    images, range(start, min(start + chunk_images, len(mine)))
-                )
-                block = forward_images(engine, part, cfg, device, bar)
-                seconds += time.perf_counter() - began
-                computed += len(block)
-                with checked_path(chunk_file[start]) as tmp:
-                    np.save(tmp, block)
-            bar.close()
+            ) as bar:
+                for start in todo:
+                    began = time.perf_counter()
+                    part = ImageFiles(mine[start : start + chunk_images], transform)
+                    block = forward_images(engine, part, cfg, device, bar)
+                    seconds += time.perf_counter() - began
+                    computed += len(block)
+                    with checked_path(chunk_file[start]) as tmp:
+                        np.save(tmp, block)
     local = [np.load(chunk_file[s], mmap_mode="r") for s in starts]
     dim = int(max(all_objects(local[0].shape[1] if local else 0, group)))
     if group.is_main:
@@ -178,33 +176,30 @@ def features_of(
 
 
 def forward_images(
-    engine, images: Dataset, cfg: VisualConfig, device: torch.device, bar
+    engine, images: ImageFiles, cfg: VisualConfig, device: torch.device, bar
 ) -> np.ndarray:
-    """`engine`'s outputs for a dataset of image tensors, in batches of
-    `cfg.batch_size`, advancing `bar` (a feature engine over the backbone; phase 2
-    passes the tuned backbone + projection). On a CPU a thread decodes the next batch
-    while this one runs; beside a GPU, loader worker processes decode."""
+    """`engine`'s outputs for the images, in batches of `cfg.batch_size`, advancing
+    `bar` (a feature engine over the backbone; phase 2 passes the tuned backbone +
+    projection). On a CPU a thread decodes the next batch while this one runs; beside a
+    GPU, loader worker processes decode."""
     blocks = []
     for batch in _batches(images, cfg, device):
-        out = engine(batch)
-        blocks.append(
-            out.float().cpu().numpy() if isinstance(out, torch.Tensor) else out
-        )
+        blocks.append(engine(batch))
         bar.update(len(batch))
     return np.concatenate(blocks).astype(np.float32, copy=False)
 
 
-def _batches(images: Dataset, cfg: VisualConfig, device: torch.device):
+def _batches(images: ImageFiles, cfg: VisualConfig, device: torch.device):
     workers = loader_workers(device)
     if workers == 0:
         yield from batches_read_ahead(images, cfg.batch_size)
         return
     loader = DataLoader(
-        _Values(images),
+        range(len(images)),
         batch_size=cfg.batch_size,
         num_workers=workers,
         pin_memory=True,
-        collate_fn=_collate_or_error,
+        collate_fn=functools.partial(_load_batch, images),
     )
     for batch in loader:
         if isinstance(batch, ImageError):
@@ -212,32 +207,16 @@ def _batches(images: Dataset, cfg: VisualConfig, device: torch.device):
         yield batch
 
 
-class _Values(Dataset):
-    """A dataset whose items are images or `ImageError` values (never exceptions)."""
-
-    def __init__(self, images: Dataset):
-        self.images = images
-
-    def __len__(self) -> int:
-        return len(self.images)
-
-    def __getitem__(self, index: int):
-        base, offset = self.images, index
-        while isinstance(base, Subset):  # reach the ImageFiles below any Subset
-            base, offset = base.dataset, base.indices[offset]
-        if isinstance(base, ImageFiles):
-            return base.load(offset)
-        return base[offset]
-
-
-def _collate_or_error(items: list):
+def _load_batch(images: ImageFiles, indices: list[int]):
+    """The batch's tensors, stacked, or its first `ImageError`: a loader worker hands a
+    bad file to the main process as a value, never as an exception."""
+    items = [images.load(i) for i in indices]
     errors = [item for item in items if isinstance(item, ImageError)]
     return errors[0] if errors else torch.stack(items)
 
 
 def loader_workers(device: torch.device) -> int:
-    """Loader worker processes for decoding images (`engines.loader_workers`: none
-    on a CPU, up to 8 beside a GPU), with this machine's cores."""
+    """`engines.loader_workers` with this machine's cores."""
     return workers_for(device, os.cpu_count())
 
 

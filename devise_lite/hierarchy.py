@@ -2,33 +2,28 @@
 hierarchical-precision sets.
 
 THE HOP RULE. The distance between two labels is the number of hypernym/hyponym edges
-on the shortest path between them in the WordNet 3.0 noun graph (instance hypernyms
-count as hypernyms), walking through any synset, not only through labels of the
-vocabulary. The "n-hop" candidates of a set of seen labels are the vocabulary labels at
-distance <= n from some seen label, minus the seen labels themselves. Example:
-great_white_shark -> mackerel_shark -> shark -> requiem_shark -> tiger_shark, so great
-white and tiger shark are 4 hops apart, although they are both sharks.
+(instance hypernyms count as hypernyms) on the shortest path between them in the
+WordNet 3.0 noun graph, through any synset, not only labels. The "n-hop" candidates of
+some seen labels are the vocabulary labels within n hops of one, minus the seen ones.
+Example: great_white_shark -> mackerel_shark -> shark -> requiem_shark -> tiger_shark,
+so great white and tiger shark are 4 hops apart, although they are both sharks.
 
 HIERARCHICAL PRECISION@k (the ground-truth set). DeViSE's supplementary material (Frome
-et al. 2013) scores the k predictions of a test image against a list of labels grown
-from the true label over the hierarchy: radiate out over hypernym and hyponym edges,
-radius R = 0, 1, 2, ..., keeping only valid labels, until the list holds at least k of
-them; precision@k is the share of the k predictions found in the list. ConSE (Norouzi et
-al. 2014) reuses the metric unchanged. We follow that description; we could not
-retrieve the supplementary text itself here, so the wording above is a paraphrase,
-cross-checked against a public re-implementation of the metric that grows the same
-hypernym/hyponym rings through non-label synsets and adds only candidate labels. The
-paper grows its list over "the semantic hierarchy", ImageNet's is-a tree as for its
-candidate sets; we grow ours over the WordNet 3.0 noun graph. Choices where the
-description leaves room, made explicit:
+et al. 2013; ConSE, Norouzi et al. 2014, reuses the metric unchanged) scores the k
+predictions of a test image against a list of labels grown from the true label over
+the hierarchy: radiate out over hypernym and hyponym edges, radius R = 0, 1, 2, ...,
+keeping only valid labels, until the list holds at least k of them; precision@k is the
+share of the k predictions found in the list. We could not retrieve the supplementary
+text itself here, so this is a paraphrase, cross-checked against a public
+re-implementation that grows the same rings through non-label synsets and adds only
+candidate labels. The paper grows its list over ImageNet's is-a tree; we grow ours over
+the WordNet 3.0 noun graph. Choices where the description leaves room, made explicit:
 * whole rings: the last radius is added entirely, so the set may hold more than k
   labels (and precision@k can reach 1 with any k of them);
 * rings are walked through every node (any synset), but only labels in `valid` (the
-  candidate set being ranked) are collected, the true label included only if it is
-  valid;
-* if the whole connected graph holds fewer than k valid labels, the set is all that it
-  holds (the WordNet noun graph is connected, so this happens only when fewer than k
-  labels are candidates);
+  candidate set being ranked) are collected, the true label only if it is valid;
+* if the whole graph holds fewer than k valid labels, the set is all of them (the
+  WordNet noun graph is connected: this happens only with fewer than k candidates);
 * edges: hypernyms + instance hypernyms and their inverses, as in the hop rule.
 """
 
@@ -86,8 +81,7 @@ class Hierarchy:
     def from_parents(
         cls, parents: Mapping[str, Iterable[str]], name: str = "hand-made"
     ) -> Hierarchy:
-        """A hierarchy from a `{child: [parent, ...]}` mapping; every name used becomes
-        a node."""
+        """A hierarchy from `{child: [parent, ...]}`; every name used becomes a node."""
         adjacency: dict[str, set[str]] = {}
         up: dict[str, set[str]] = {}
         for child, its_parents in parents.items():
@@ -121,8 +115,7 @@ class Hierarchy:
 
     @classmethod
     def wordnet(cls) -> Hierarchy:
-        """The WordNet 3.0 noun graph on wnids ("n01491361"), read once a process
-        (`wordnet.noun_edges`)."""
+        """The WordNet 3.0 noun graph on wnids ("n01491361"), read once a process."""
         return cls(_wordnet_neighbours, "wordnet-3.0-nouns", arrays=_wordnet_arrays())
 
 
@@ -166,33 +159,27 @@ class NodeArrays:
 
 
 def rings(h: Hierarchy, sources: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
-    """Breadth-first layers: (0, sources), (1, nodes at distance 1), ... until the
-    graph is spent."""
+    """Breadth-first layers (radius, nodes) from `sources`, until the graph is spent."""
     if h.arrays is not None:
         sources = set(sources)
         for node in sources - h.arrays.index.keys():
             h.neighbours(node)  # the hierarchy's own error for an unknown node
         yield from h.arrays.rings(h.arrays.index[node] for node in sources)
         return
-    frontier = sorted(set(sources))
+    frontier, radius = sorted(set(sources)), 0
     seen = set(frontier)
-    radius = 0
     while frontier:
         yield radius, frontier
-        radius += 1
-        following = set()
-        for node in frontier:
-            following.update(h.neighbours(node))
-        following -= seen  # once a layer, in C: not a test per neighbour
+        # the seen ones removed once a layer, in C: not a test per neighbour
+        following = set().union(*map(h.neighbours, frontier)) - seen
         seen |= following
-        frontier = sorted(following)
+        frontier, radius = sorted(following), radius + 1
 
 
 def distances_from(
     h: Hierarchy, sources: Iterable[str], max_hops: int | None = None
 ) -> dict[str, int]:
-    """Multi-source BFS: {node: hops to the nearest source} for every node within
-    `max_hops`."""
+    """Multi-source BFS: {node: hops to the nearest source}, up to `max_hops`."""
     if max_hops is not None and max_hops < 0:
         raise ValueError(
             f"max_hops must be >= 0 (or None for no limit), got {max_hops}"
@@ -207,8 +194,7 @@ def distances_from(
 
 def hops_to(h: Hierarchy, source: str, targets: Iterable[str]) -> dict[str, int]:
     """{target: hops from `source`} for the reachable `targets`; the walk stops once
-    all are found, so it stays cheap for near targets in the 82,000-synset WordNet
-    graph."""
+    all are found, so it stays cheap for near targets in WordNet's 82,000 synsets."""
     left, found = set(targets), {}
     for radius, layer in rings(h, [source]):
         for node in left.intersection(layer):
@@ -234,25 +220,12 @@ def pair_hops(h: Hierarchy, pairs: Iterable[tuple[str, str]]) -> list[int]:
     return [found[a][b] for a, b in pairs]
 
 
-def within_hops(
-    h: Hierarchy,
-    sources: Iterable[str],
-    hops: int,
-    vocabulary: Collection[str] | None = None,
-) -> set[str]:
-    """All nodes at distance <= `hops` from some source (sources included), optionally
-    only those in `vocabulary`."""
-    near = set(distances_from(h, sources, hops))
-    return near if vocabulary is None else near & set(vocabulary)
-
-
 def hop_candidates(
     h: Hierarchy, seen: Iterable[str], hops: int, vocabulary: Collection[str]
 ) -> set[str]:
-    """The "n-hop" zero-shot label set: vocabulary labels within `hops` of a seen
-    label, minus the seen ones."""
+    """The "n-hop" set: vocabulary labels within `hops` of a seen label, minus those."""
     seen = set(seen)
-    return within_hops(h, seen, hops, vocabulary) - seen
+    return (set(distances_from(h, seen, hops)) & set(vocabulary)) - seen
 
 
 def hierarchical_correct_sets(
@@ -262,13 +235,12 @@ def hierarchical_correct_sets(
     breadth-first walk: for each k, the valid labels within radius R of `true_label`,
     for the smallest R at which there are at least k of them (the module docstring
     gives the rule and its source)."""
-    ks = sorted(set(int(k) for k in ks))
-    if not ks or ks[0] < 1:
-        raise ValueError(f"k must be >= 1, got {ks}")
+    pending = sorted(set(int(k) for k in ks))
+    if not pending or pending[0] < 1:
+        raise ValueError(f"k must be >= 1, got {pending}")
     valid = valid if isinstance(valid, (set, frozenset)) else set(valid)
     collected: set[str] = set()
     sets: dict[int, frozenset[str]] = {}
-    pending = list(ks)
     for _, layer in rings(h, [true_label]):
         collected.update(node for node in layer if node in valid)
         while pending and len(collected) >= pending[0]:
@@ -278,11 +250,3 @@ def hierarchical_correct_sets(
     for k in pending:  # the graph ran out of valid labels before reaching k
         sets[k] = frozenset(collected)
     return sets
-
-
-def hierarchical_correct_set(
-    h: Hierarchy, true_label: str, k: int, valid: Collection[str]
-) -> set[str]:
-    """The hierarchical-precision@k ground-truth set of one true label (see
-    `hierarchical_correct_sets`)."""
-    return set(hierarchical_correct_sets(h, true_label, [k], valid)[k])

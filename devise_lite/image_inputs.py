@@ -29,8 +29,7 @@ class MissingImageError(UnreadableImageError, FileNotFoundError):
 
 
 def image_transform(cfg: VisualConfig, train: bool = False) -> T.Compose:
-    """PIL image -> normalised tensor: a center crop for evaluation, a random crop
-    and flip for training."""
+    """PIL image -> normalised tensor: a centre crop, or (train) a random crop, flip."""
     size = cfg.image_size
     if train:
         geometry = [T.RandomResizedCrop(size), T.RandomHorizontalFlip()]
@@ -41,13 +40,10 @@ def image_transform(cfg: VisualConfig, train: bool = False) -> T.Compose:
 
 
 class ImageFiles(Dataset):
-    """Image files as RGB tensors through `transform`.
-
-    A file that cannot be read becomes an `UnreadableImageError` naming it, with advice
-    that fits where it lies (the read-only mirror, the data root, or the user's own
-    folder); inside DataLoader workers it travels to the main process as a value
-    (`ImageError`) so that it surfaces there as one clear line, not a worker traceback.
-    """
+    """Image files as RGB tensors through `transform`. A file that cannot be read
+    becomes an `UnreadableImageError` naming it, with `image_advice`; inside DataLoader
+    workers it travels to the main process as a value (`ImageError`), so that it
+    surfaces there as one clear line, not a worker traceback."""
 
     def __init__(self, paths: Sequence[Path | str], transform):
         self.paths = [Path(p) for p in paths]

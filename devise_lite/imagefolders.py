@@ -1,23 +1,13 @@
 """ImageNet-style image folders, read into the same `ImageSplit` that Caltech-101 gives.
 
-Three layouts are understood, all with class folders named by WordNet noun id (wnid):
-
-- ILSVRC-2012: `train/<wnid>/*.JPEG` and `val/`, where `val/` holds either `<wnid>/`
-  subfolders (after the usual `valprep.sh`) or the 50,000 flat files, labelled by one of
-  `val_labels.csv` (`file,wnid`), Kaggle's `LOC_val_solution.csv`
-  (`ImageId,PredictionString`), or the devkit's `ILSVRC2012_validation_ground_truth.txt`
-  + `meta.mat` (in the root or in `ILSVRC2012_devkit_t12/data/`). The dataset's own
-  split is used: train/ trains, val/ tests.
-- Any tree `<root>/<wnid>/*` (ImageNet fall-2011 21K, a class subset, your own photos):
-  split per label exactly like Caltech (`images.split_label`: seeded by the label,
-  `train_per_class` then `test_per_class`). Labels with too few photos for that are left
-  out with a warning, since the 21K release has synsets with a handful of images.
-- `train/` without `val/`: treated as the tree above.
-
-`train_per_class` / `test_per_class` cap the official split's images per label (a seeded
-subset); None takes them all, which is what the paper did. A folder name that is not a
-WordNet 3.0 noun wnid stops the run with the list of such names, because a label is a
-synset, never a folder name.
+The layouts are the README's ('Paper scale'). With `train/<wnid>/` and `val/` (class
+subfolders, or flat files labelled by `val_labels.csv`, Kaggle's `LOC_val_solution.csv`
+or the devkit's ground truth and `meta.mat`) the dataset's own split is used, capped per
+label by `train_per_class` / `test_per_class` (None takes all, as the paper did). Any
+other tree of `<wnid>/` folders is split per label like Caltech (`images.split_label`);
+labels with too few photos for that are left out with a warning, since the 21K release
+has synsets with a handful of images. A folder name that is not a WordNet 3.0 noun wnid
+stops the run with the list of such names: a label is a synset, never a folder name.
 """
 
 from __future__ import annotations
@@ -27,14 +17,13 @@ import functools
 import os
 import re
 import warnings
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from .config import ImageConfig
 from .datasets import IMAGE_SUFFIXES
-from .images import ImageSplit, LabelledImage, choose_labels, label_seed, split_label
+from .images import ImageSplit, LabelledImage, choose_labels, label_seed, split_each
 from .wordnet import synset_of
 
 GROUND_TRUTH = "ILSVRC2012_validation_ground_truth.txt"
@@ -44,14 +33,12 @@ _VAL_NUMBER = re.compile(r"_(\d{8})\.[A-Za-z]+$")  # ILSVRC2012_val_00000001.JPE
 
 
 def is_folder_dataset(dataset: str) -> bool:
-    """True when `ImageConfig.dataset` names a folder of the user's (a path), not a
-    registry name."""
+    """True when `ImageConfig.dataset` is a path to a folder, not a registry name."""
     return "/" in dataset or "\\" in dataset or Path(dataset).expanduser().is_dir()
 
 
 def folder_split(cfg: ImageConfig) -> ImageSplit:
-    """The split of the image folder at `cfg.dataset` (see the module docstring for the
-    layouts)."""
+    """The split of the image folder at `cfg.dataset` (layouts: module docstring)."""
     root = Path(cfg.dataset).expanduser()
     if not root.is_dir():
         raise FileNotFoundError(
@@ -67,9 +54,8 @@ def folder_split(cfg: ImageConfig) -> ImageSplit:
             if _has_subfolders(val_dir)
             else flat_validation(root, val_dir)
         )
-        wnids = choose_labels(
-            sorted(train.keys() | test.keys()), cfg.max_classes, cfg.seed
-        )
+        labels = sorted(train.keys() | test.keys())
+        wnids = choose_labels(labels, cfg.max_classes, cfg.seed)
         return ImageSplit(
             train=_capped(train, wnids, cfg.train_per_class, cfg.seed),
             test=_capped(test, wnids, cfg.test_per_class, cfg.seed + 1),
@@ -80,12 +66,8 @@ def folder_split(cfg: ImageConfig) -> ImageSplit:
     )
 
 
-# ---------------------------------------------------------------- class folders
-
-
 def class_folders(folder: Path) -> dict[str, list[LabelledImage]]:
-    """Images of every `<wnid>/` subfolder of `folder`, sorted by path, keyed by
-    wnid."""
+    """Images of every `<wnid>/` subfolder of `folder`, keyed by wnid, sorted."""
     listing = _listing(str(folder))
     check_wnids([name for name, _ in listing], folder)
     return {
@@ -99,12 +81,12 @@ def _listing(folder: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """(subfolder, sorted image file names) pairs. Listing ImageNet's 1.28 M files takes
     seconds to minutes, and every stage asks for the split, so each process lists a
     folder once."""
-    pairs = []
-    for sub in sorted(
+    subs = sorted(
         p for p in Path(folder).iterdir() if p.is_dir() and not p.name.startswith(".")
-    ):
-        pairs.append((sub.name, tuple(sorted(e.name for e in _image_entries(sub)))))
-    return tuple(pairs)
+    )
+    return tuple(
+        (sub.name, tuple(sorted(e.name for e in _image_entries(sub)))) for sub in subs
+    )
 
 
 def _image_entries(folder: Path):
@@ -121,8 +103,7 @@ def _has_subfolders(folder: Path) -> bool:
 
 
 def check_wnids(names: list[str], where: Path | str) -> None:
-    """Raise ValueError naming every entry of `names` that is not a WordNet 3.0 noun
-    wnid."""
+    """Raise ValueError naming every entry that is not a WordNet 3.0 noun wnid."""
     bad = [n for n in names if not _WNID.fullmatch(n)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # NLTK warns, then returns None, if unknown
@@ -144,12 +125,8 @@ def check_wnids(names: list[str], where: Path | str) -> None:
         )
 
 
-# ---------------------------------------------------------------- flat validation files
-
-
 def flat_validation(root: Path, val_dir: Path) -> dict[str, list[LabelledImage]]:
-    """Flat `val/` files grouped by wnid, labelled by the first labels file found
-    (module docstring)."""
+    """Flat `val/` files grouped by wnid, labelled by the first labels file found."""
     labels = validation_labels(root)
     files = sorted(e.name for e in _image_entries(val_dir))
     unlabelled = [f for f in files if f not in labels]
@@ -168,17 +145,15 @@ def flat_validation(root: Path, val_dir: Path) -> dict[str, list[LabelledImage]]
 
 
 def validation_labels(root: Path) -> dict[str, str]:
-    """{validation file name: wnid} from `val_labels.csv`, `LOC_val_solution.csv` or the
-    devkit."""
+    """{validation file name: wnid} from the first labels file found."""
     if (root / "val_labels.csv").is_file():
         with open(root / "val_labels.csv", newline="") as handle:
             return {row["file"]: row["wnid"] for row in csv.DictReader(handle)}
     if (root / "LOC_val_solution.csv").is_file():
         with open(root / "LOC_val_solution.csv", newline="") as handle:
-            rows = csv.DictReader(handle)
             return {
                 f"{row['ImageId']}.JPEG": row["PredictionString"].split()[0]
-                for row in rows
+                for row in csv.DictReader(handle)
             }
     for sub in DEVKIT_DIRS:
         truth = root / sub / GROUND_TRUTH
@@ -225,17 +200,13 @@ def devkit_wnids(meta: Path) -> dict[int, str]:
     }
 
 
-# ---------------------------------------------------------------- splits
-
-
 def _capped(
     by_label: dict[str, list[LabelledImage]],
     wnids: list[str],
     per_label: int | None,
     seed: int,
 ) -> list[LabelledImage]:
-    """All images of the chosen labels, or a seeded `per_label` of each (kept in path
-    order)."""
+    """All images of the chosen labels, or a seeded `per_label` of each (in order)."""
     if per_label is not None and per_label < 1:
         raise ValueError(
             f"images per label must be at least 1 or None (all), got {per_label}"
@@ -276,11 +247,4 @@ def _per_label_split(
             "ImageConfig.train_per_class"
         )
     wnids = choose_labels(sorted(enough), cfg.max_classes, cfg.seed)
-    train, test = [], []
-    for wnid in wnids:
-        label_train, label_test = split_label(
-            enough[wnid], replace(cfg, max_classes=None)
-        )
-        train += label_train
-        test += label_test
-    return ImageSplit(train=train, test=test, wnids=wnids)
+    return split_each(enough, wnids, cfg)

@@ -1,18 +1,10 @@
 """The paper's zero-shot setting: the 1,000 ILSVRC-2012 labels are the seen labels.
 
-The backbone was trained on exactly these 1,000 classes (1.2 M ImageNet photos), and
-the data mirror holds one real photo of each. So:
-
-* **DeViSE-1K**: phase 1 (the projection of chapter 4) trained on the sample's photos,
-  `ImageNetConfig.views` augmented views each, toward the label vectors of the seen
-  labels (the ILSVRC labels that have one); the random-embedding control likewise.
-* **ConSE-1K**: no training at all: the backbone's own 1,000-way classifier is the
-  seen-label softmax, restricted (and renormalised) to the seen labels with a vector,
-  and a photo's point is the convex combination of its top-T labels' vectors.
-* **softmax baseline**: that same classifier, naming seen labels only.
-
-Everything here is numpy on cached features (the classifier's weights are saved by the
-`sample_features` stage), so the experiment's models train and score in seconds.
+The backbone was trained on exactly these classes, and the data mirror holds one photo
+of each: DeViSE-1K's projection trains on augmented views of those photos; ConSE-1K
+needs no training (the backbone's own classifier, renormalised over the seen labels, is
+its softmax), and that classifier alone is the softmax baseline. Everything here is
+numpy on cached features, so the models train and score in seconds.
 """
 
 from __future__ import annotations
@@ -52,8 +44,7 @@ class Classifier:
 def seen_columns(classifier: Classifier, seen: Sequence[str]) -> np.ndarray:
     """The classifier's columns of the seen labels, in `seen`'s order."""
     column = {w: i for i, w in enumerate(classifier.wnids)}
-    missing = [w for w in seen if w not in column]
-    if missing:
+    if missing := [w for w in seen if w not in column]:
         raise ValueError(
             f"{len(missing)} seen labels are not classifier classes, e.g. {missing[0]}"
         )
@@ -81,8 +72,7 @@ def training_rows(
     n_views: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(features, class indices into `seen`) of the sample's photos of seen labels, the
-    first `n_views` augmented views of each (`views`: one (photos, feature_dim) array a
-    view)."""
+    first `n_views` of `views` (one (photos, feature_dim) array a view)."""
     index = {w: i for i, w in enumerate(seen)}
     rows = [p for p, w in enumerate(photo_labels) if w in index]
     if n_views > len(views):
@@ -125,26 +115,16 @@ def model_specs(cfg, seen: Sequence[str]) -> list[ModelSpec]:
         ModelSpec(DEVISE_1K, seen, cfg.views),
         ModelSpec(RANDOM_1K, seen, cfg.views, random_vectors=True),
     ]
-    specs += [
-        ModelSpec(f"{DEVISE_1K}, {v} view{'s' * (v > 1)}", seen, v)
-        for v in cfg.view_ablation
-        if v != cfg.views
-    ]
-    specs += [
-        ModelSpec(
-            f"{DEVISE_1K}, {n} seen labels",
-            tuple(seeded_subset(seen, n, cfg.seed)),
-            cfg.views,
-        )
-        for n in cfg.seen_counts
-        if n < len(seen)
-    ]
-    specs += [
-        ModelSpec(
-            f"{DEVISE_1K}, {name}={value}", seen, cfg.views, settings=((name, value),)
-        )
-        for name, value in cfg.lever_ablation
-    ]
+    for v in cfg.view_ablation:
+        if v != cfg.views:
+            specs.append(ModelSpec(f"{DEVISE_1K}, {v} view{'s' * (v > 1)}", seen, v))
+    for n in cfg.seen_counts:
+        if n < len(seen):
+            subset = tuple(seeded_subset(seen, n, cfg.seed))
+            specs.append(ModelSpec(f"{DEVISE_1K}, {n} seen labels", subset, cfg.views))
+    for name, value in cfg.lever_ablation:
+        label = f"{DEVISE_1K}, {name}={value}"
+        specs.append(ModelSpec(label, seen, cfg.views, settings=((name, value),)))
     return specs
 
 
@@ -156,10 +136,7 @@ ILSVRC_TRAIN_PHOTOS = 1_281_167
 
 
 def setting_table(n_classes: int, n_seen: int, views: int):
-    """What each model of the paper's setting learnt, and from how many photos: the
-    backbone and its classifier from ILSVRC's training set (pretrained, frozen here),
-    DeViSE-1K's map from `views` augmented views of the sample's one photo of each of
-    the `n_seen` seen labels."""
+    """What each model of the paper's setting learnt, and from how many photos."""
     ilsvrc = ILSVRC_TRAIN_PHOTOS
     rows = [
         ("backbone", "its features (pretrained)", n_classes, ilsvrc, 1),
@@ -178,9 +155,8 @@ def setting_table(n_classes: int, n_seen: int, views: int):
 def seen_count_curve(
     models: dict, features, test_wnids, two_hop, classifier, space, top_t: int
 ) -> pd.DataFrame:
-    """2-hop hit@5 against the number of seen labels: each DeViSE-1K model of
-    `models` (trained on a seeded subset of the seen labels) and ConSE over the same
-    subset; the candidates and test photos are fixed."""
+    """2-hop hit@5 against the number of seen labels: each DeViSE-1K model of `models`
+    and ConSE over the same seen subset, on fixed candidates and test photos."""
     rows = []
     logits = classifier.logits(features)
     for name, model in models.items():
@@ -201,9 +177,8 @@ def seen_count_curve(
 
 
 def best_zero_shot_model(table2: pd.DataFrame) -> dict:
-    """Of the DeViSE-1K and ConSE-1K rows (not the random control), the one with the
-    best 2-hop hit@5 (per photo) in the paper's setting: `predict` and the explorer
-    use it by default."""
+    """The DeViSE-1K or ConSE-1K row with the best 2-hop hit@5 in the paper's setting,
+    which `predict` and the explorer use by default."""
     rows = table2[
         (table2.seen_labels == PAPER_SETTING)
         & (table2.candidate_set == "2-hop")

@@ -1,14 +1,10 @@
 """Labelled photos: Caltech-101 mapped to WordNet, and its fixed train/test split.
 
-A label is a WordNet noun synset (its ImageNet-style wnid), never a folder name: folders
-that show the same thing (`cougar_body`, `cougar_face`) pool into one label, and folders
-that no synset honestly names (`BACKGROUND_Google`, the cartoon characters) are left
-out. The reviewed mapping is `resources/caltech101_wordnet.csv`, shipped inside the
-package.
-
-The split is drawn per label from a generator seeded by the label itself, so a label's
-train and test photos never change when other labels are added or removed (the tiny
-preset's 12 labels see exactly the photos they would see in the full run).
+A label is a WordNet noun synset (its wnid), never a folder name: folders of the same
+thing (`cougar_body`, `cougar_face`) pool into one label, and folders that no synset
+honestly names are left out (the reviewed `resources/caltech101_wordnet.csv`). A label's
+split is drawn from a generator seeded by the label itself, so its photos never change
+when other labels are added or removed (the tiny preset's see the full run's photos).
 """
 
 from __future__ import annotations
@@ -43,9 +39,6 @@ class LabelledImage:
     source: str  # the folder it came from (several folders may share a wnid)
 
 
-# ---------------------------------------------------------------- the reviewed mapping
-
-
 def mapping_rows() -> list[dict[str, str]]:
     """The shipped mapping as rows (class, wnid, synset, note); without pandas."""
     text = resources.files("devise_lite").joinpath("resources", _MAPPING_FILE)
@@ -64,13 +57,8 @@ def excluded_caltech_classes():
     return mapping.loc[mapping["wnid"] == "", ["class", "note"]].reset_index(drop=True)
 
 
-def _synset_names() -> dict[str, str]:
-    return {row["wnid"]: row["synset"] for row in mapping_rows() if row["wnid"]}
-
-
 def caltech_images(dataset: str = "caltech101") -> dict[str, list[LabelledImage]]:
-    """Every mapped Caltech image, grouped by label (wnid); each list sorted by
-    (folder, file)."""
+    """Every mapped Caltech image by label (wnid); lists sorted by (folder, file)."""
     root = locate(dataset)
     wnid_of_folder = {row["class"]: row["wnid"] for row in mapping_rows()}
     folders = sorted(p.name for p in root.iterdir() if p.is_dir())
@@ -92,37 +80,17 @@ def caltech_images(dataset: str = "caltech101") -> dict[str, list[LabelledImage]
     return by_label
 
 
-# ---------------------------------------------------------------- the fixed split
-
-
 @dataclass
 class ImageSplit:
-    """The train and test photos of the chosen labels, and the label order used for
-    class indices."""
+    """The train and test photos of the chosen labels."""
 
     train: list[LabelledImage]
     test: list[LabelledImage]
     wnids: list[str]  # sorted labels that occur; class index i means wnids[i]
 
-    def labels(self, images: list[LabelledImage]) -> np.ndarray:
-        """Class indices into `wnids` of `images` (int64), e.g.
-        `split.labels(split.train)`."""
-        index = {wnid: i for i, wnid in enumerate(self.wnids)}
-        missing = sorted({image.wnid for image in images} - index.keys())
-        if missing:
-            raise ValueError(
-                f"labels {missing} are not among this split's {len(self.wnids)} wnids"
-            )
-        return np.array([index[image.wnid] for image in images], dtype=np.int64)
-
-    @staticmethod
-    def paths(images: list[LabelledImage]) -> list[Path]:
-        return [image.path for image in images]
-
 
 def label_seed(seed: int, wnid: str) -> int:
-    """The per-label seed: the config seed plus the WordNet offset, which no other
-    label shares."""
+    """The config seed plus the label's WordNet offset, which no other label shares."""
     return seed + int(wnid[1:])
 
 
@@ -159,10 +127,9 @@ def split_label(
         groups[i][rng.integers(len(groups[i]))] if len(groups[i]) > 1 else groups[i][0]
         for i in order
     ]
-    end = (
-        None if cfg.test_per_class is None else cfg.train_per_class + cfg.test_per_class
-    )
-    return chosen[: cfg.train_per_class], chosen[cfg.train_per_class : end]
+    n_train, n_test = cfg.train_per_class, cfg.test_per_class
+    end = None if n_test is None else n_train + n_test
+    return chosen[:n_train], chosen[n_train:end]
 
 
 def choose_labels(wnids: list[str], max_classes: int | None, seed: int) -> list[str]:
@@ -181,8 +148,7 @@ def choose_labels(wnids: list[str], max_classes: int | None, seed: int) -> list[
 
 
 def caltech_split(cfg: ImageConfig) -> ImageSplit:
-    """The fixed, seeded, per-label train/test split of Caltech-101 (see the module
-    docstring)."""
+    """The fixed, seeded, per-label train/test split of Caltech-101 (see the module)."""
     if cfg.train_per_class is None or cfg.train_per_class < 1:
         raise ValueError(
             f"train_per_class must be at least 1, got {cfg.train_per_class}"
@@ -202,19 +168,24 @@ def caltech_split(cfg: ImageConfig) -> ImageSplit:
         wnids = sorted(cfg.labels)
     else:
         wnids = choose_labels(list(by_label), cfg.max_classes, cfg.seed)
-    train: list[LabelledImage] = []
-    test: list[LabelledImage] = []
-    for wnid in wnids:
-        label_train, label_test = split_label(by_label[wnid], cfg)
-        train += label_train
-        test += label_test
-    return ImageSplit(train=train, test=test, wnids=wnids)
+    return split_each(by_label, wnids, cfg)
+
+
+def split_each(
+    by_label: dict[str, list[LabelledImage]], wnids: list[str], cfg: ImageConfig
+) -> ImageSplit:
+    """`split_label` of each of `wnids`, joined in that order."""
+    parts = [split_label(by_label[wnid], cfg) for wnid in wnids]
+    return ImageSplit(
+        train=[im for train, _ in parts for im in train],
+        test=[im for _, test in parts for im in test],
+        wnids=wnids,
+    )
 
 
 def split_summary(split: ImageSplit):
-    """One row per label: wnid, synset, folders, n_train, n_test (for the book's
-    tables)."""
-    names = _synset_names()
+    """One row per label: wnid, synset, folders, n_train, n_test (the book's tables)."""
+    names = {row["wnid"]: row["synset"] for row in mapping_rows() if row["wnid"]}
     rows = []
     for wnid in split.wnids:
         train = [im for im in split.train if im.wnid == wnid]
@@ -222,7 +193,8 @@ def split_summary(split: ImageSplit):
         rows.append(
             {
                 "wnid": wnid,
-                "synset": names.get(wnid) or _wordnet_name(wnid),
+                # only a label outside the shipped mapping loads WordNet
+                "synset": names.get(wnid) or synset_of(wnid).name(),
                 "folders": "+".join(sorted({im.source for im in train + test})),
                 "n_train": len(train),
                 "n_test": len(test),
@@ -231,8 +203,3 @@ def split_summary(split: ImageSplit):
     return pd.DataFrame(
         rows, columns=["wnid", "synset", "folders", "n_train", "n_test"]
     )
-
-
-def _wordnet_name(wnid: str) -> str:
-    # Only for labels outside the shipped mapping: this loads WordNet.
-    return synset_of(wnid).name()

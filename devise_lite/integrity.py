@@ -1,24 +1,16 @@
-"""Whether a file is still what was written: sizes and content hashes.
+"""Whether a file is still what was written: sizes and BLAKE2b hashes, recorded in a
+stage folder's `done.json` or beside a single file (a checkpoint, an engine).
 
-A finished stage folder lists every file it holds in `done.json`, each with its size
-and its BLAKE2b hash (`folder_records`); a checkpoint or an exported engine keeps the
-same record in a small file beside it (`record_beside`). A check compares:
-
-- sizes, always: one `stat` a file, so a truncated or half-copied file never loads;
-- content hashes of the files whose `stat` (size, mtime, ctime, inode) changed since
-  they were last hashed, as git's index does: anything that rewrote a file (a copy, an
-  editor, `dd`) changed its ctime, and the kernel sets ctime, so an unchanged `stat`
-  means unchanged bytes. The stats of the last good hash are kept in the folder's
-  `.checked.json`. A warm load costs a `stat` a file; a copied data root is hashed once.
-- every hash, on `python -m devise_lite verify` (or $DEVISE_CHECKS=always): that also
-  finds what no `stat` shows (a disk's silent bit rot).
-
-$DEVISE_CHECKS=off turns the checks off; it exists to measure what they cost
-(benchmarks/bench_integrity.py).
+A check compares sizes always (a truncated file never loads) and rehashes only the
+files whose `stat` (size, mtime, ctime, inode) changed since their last good hash, as
+git's index does: anything that rewrites a file changes its ctime, which the kernel
+sets. A warm load costs one `stat` a file. `verify` (or $DEVISE_CHECKS=always) hashes
+everything, finding silent bit rot too; $DEVISE_CHECKS=off measures what checks cost.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -69,7 +61,6 @@ def file_digest(path: Path) -> str:
 
 
 def file_record(path: Path) -> dict:
-    """{"bytes": size, "blake2b": hash} of one file."""
     return {"bytes": path.stat().st_size, HASH: file_digest(path)}
 
 
@@ -78,8 +69,8 @@ def _signature(stat: os.stat_result) -> list[int]:
 
 
 def folder_records(folder: Path, leave_out: tuple[str, ...] = ()) -> dict[str, dict]:
-    """The record of every file under `folder` by its relative path (POSIX), but those
-    named in `leave_out` and the stamps; the stamps of these hashes are saved too."""
+    """The record of every file under `folder` by its POSIX relative path, but those in
+    `leave_out` and the stamps (which are saved too)."""
     records, stamps = {}, {}
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         name = path.relative_to(folder).as_posix()
@@ -95,10 +86,7 @@ def first_damage(
     folder: Path, records: Mapping[str, dict], hash: bool | None = None
 ) -> Damage | None:
     """The first file of `records` that is missing or differs; None if all match.
-
-    `hash`: True hashes every file, False compares sizes only, None follows
-    $DEVISE_CHECKS (by default: sizes, and the hashes of files changed since their last
-    good hash)."""
+    `hash`: True hashes every file, False compares sizes only, None: $DEVISE_CHECKS."""
     mode = checks_mode()
     if hash is None and mode == OFF:
         return None
@@ -129,7 +117,7 @@ def first_damage(
 
 
 def sidecar(path: Path) -> Path:
-    """Where the record of a single file (a checkpoint, an engine) is kept."""
+    """Where the record of a single file is kept."""
     return path.with_name(f"{path.name}.{HASH}.json")
 
 
@@ -167,14 +155,12 @@ def _read_stamps(folder: Path) -> dict:
 def _write_stamps(folder: Path, stamps: dict) -> None:
     """Best effort: a folder that cannot be written (read-only, a full disk) is
     hashed again next time, nothing worse."""
-    try:
+    with contextlib.suppress(OSError):
         _write_json(folder / STAMPS, stamps)
-    except OSError:
-        pass
 
 
 def _write_json(target: Path, value) -> None:
-    """A small JSON file, written under a temporary name and renamed."""
+    """Written under a temporary name and renamed."""
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         tmp.write_text(json.dumps(value))

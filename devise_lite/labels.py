@@ -1,28 +1,15 @@
 """The label space: one unit vector per WordNet synset, made from its lemma names.
 
-The label-vector rule (chapter 2 states it, with the evidence for each part):
+The label-vector rule (chapter 2 gives the evidence for each part):
 1. A one-word lemma ("mako") is its word's vector.
-2. A multi-word lemma ("tiger shark") mixes two views: the phrase vector
-   ("tiger_shark"), which says what the corpus says about the whole name, and the
-   *words* vector, the mean of its words' unit vectors with the head, the last word,
-   counted `head_weight` times, which says what kind of thing it is (a tiger shark is a
-   shark, not a tiger). With both, the lemma vector is the unit mean weighted
-   `phrase_weight` : 1 - `phrase_weight`; with only one, that one. Rare phrases (a
-   shark species is named a handful of times in 40 M words) get noisy vectors; the head
-   word keeps them in place. A lemma with an unknown word and no phrase vector is
-   skipped rather than guessed from its other words: "Carcharodon carcharias" has
-   nothing to say, and "xyz shark" would just be "shark".
-3. The synset's vector is the mean of its usable lemma vectors ("mean"), or only the
-   first usable lemma ("first", close to the paper's "first term in each synset"),
-   normalised to unit length.
-4. A synset with no usable lemma gets no vector; it is reported, not silently dropped.
-5. Centring (`center=True`): the mean of all label vectors is subtracted and the rows
-   are normalised again. Skip-gram vectors share a common direction that grows with
-   rarity, so without it rare labels are near each other whatever they mean
-   ("dragonfly" and "ketch" become everybody's neighbours: hubs); removing the mean is
-   the first step of Mu & Viswanath's "all-but-the-top" post-processing. The mean is
-   kept (`LabelSpace.offset`) so a free word typed as a query is centred the same way
-   (`LabelSpace.query_vector`).
+2. A multi-word lemma ("tiger shark") mixes, `phrase_weight` to the rest, its phrase
+   vector and its words' mean, the head word counted `head_weight` times (a tiger shark
+   is a shark: the head keeps rare, noisy phrases in place); with one, that one. With
+   an unknown word and no phrase vector it is skipped, not guessed.
+3. A synset is the unit mean of its usable lemmas ("mean") or its first ("first").
+4. A synset with no usable lemma gets no vector, and is reported.
+5. Centring subtracts the mean of all label vectors, a direction rare labels share that
+   makes them everybody's neighbours (hubs); it is kept (`offset`) for typed queries.
 """
 
 from __future__ import annotations
@@ -45,8 +32,7 @@ DEFAULT_RULE = LabelConfig()  # the rule's defaults (frozen, so one shared insta
 
 
 def words_vector(words: list[str], vectors, head_weight: float) -> np.ndarray:
-    """Unit weighted mean of the words' unit vectors; the last word (the head) weighs
-    `head_weight`."""
+    """Unit mean of the words' unit vectors; the head (last word) weighs head_weight."""
     weights = [1.0] * (len(words) - 1) + [head_weight]
     return unit(np.average([unit(vectors[w]) for w in words], axis=0, weights=weights))
 
@@ -78,8 +64,7 @@ def lemma_vector(
 def synset_vector(
     lemmas: list[str], vectors, cfg: LabelConfig = DEFAULT_RULE
 ) -> tuple[np.ndarray | None, list[str]]:
-    """The unit vector of a synset from its lemmas, and a note per lemma of what was
-    used."""
+    """The unit vector of a synset from its lemmas, and a note per lemma on its use."""
     if cfg.lemma_weighting not in ("mean", "first"):
         raise ValueError(
             f"unknown lemma weighting {cfg.lemma_weighting!r}; use 'mean' or 'first'"
@@ -92,9 +77,7 @@ def synset_vector(
             made.append(vec)
             if cfg.lemma_weighting == "first":
                 break
-    if not made:
-        return None, notes
-    return unit(np.mean(made, axis=0)), notes
+    return (unit(np.mean(made, axis=0)) if made else None), notes
 
 
 def wnid_vector(
@@ -104,14 +87,9 @@ def wnid_vector(
     return synset_vector(lemma_names(synset_of(wnid)), vectors, cfg)
 
 
-def display_name(lemmas: list[str]) -> str:
-    return lemmas[0].replace("_", " ")
-
-
 @dataclass
 class LabelSpace:
-    """Label vectors (unit rows) with their wnids and display names, in one fixed
-    order."""
+    """Label vectors (unit rows) with their wnids and display names, in one order."""
 
     wnids: list[str]
     names: list[str]
@@ -146,14 +124,12 @@ class LabelSpace:
         vec = unit(np.asarray(raw, dtype=np.float32))
         return vec if self.offset is None else unit(vec - self.offset)
 
+    def _at(self, rows) -> tuple[list[str], list[str]]:
+        return [self.wnids[i] for i in rows], [self.names[i] for i in rows]
+
     def subset(self, wnids) -> LabelSpace:
         rows = self.index(wnids)
-        return LabelSpace(
-            [self.wnids[i] for i in rows],
-            [self.names[i] for i in rows],
-            self.vectors[rows],
-            self.offset,
-        )
+        return LabelSpace(*self._at(rows), self.vectors[rows], self.offset)
 
     def nearest(
         self, query: np.ndarray, k: int = 10, exclude: Collection[str] = ()
@@ -161,13 +137,8 @@ class LabelSpace:
         """The k labels with the highest cosine to `query` (any vector), best first."""
         skip = [self._row[w] for w in exclude if w in self._row]
         rows, cosines = nearest(self.vectors, query, k, skip)
-        return pd.DataFrame(
-            {
-                "wnid": [self.wnids[i] for i in rows],
-                "name": [self.names[i] for i in rows],
-                "cosine": cosines,
-            }
-        )
+        wnids, names = self._at(rows)
+        return pd.DataFrame({"wnid": wnids, "name": names, "cosine": cosines})
 
     def save(self, path: Path) -> None:
         extra = {} if self.offset is None else {"offset": self.offset}
@@ -178,34 +149,27 @@ class LabelSpace:
     @classmethod
     def load(cls, path: Path) -> LabelSpace:
         with np.load(path) as data:
-            offset = data["offset"] if "offset" in data.files else None
-            return cls(
-                data["wnids"].tolist(), data["names"].tolist(), data["vectors"], offset
-            )
+            wnids, names = data["wnids"].tolist(), data["names"].tolist()
+            return cls(wnids, names, data["vectors"], data.get("offset"))
 
 
 def build_label_space(
     wnids: list[str], vectors, cfg: LabelConfig = DEFAULT_RULE, progress: bool = True
 ) -> tuple[LabelSpace, pd.DataFrame]:
-    """Label vectors for `wnids` (duplicates dropped, order kept) and a report of those
-    without one."""
+    """Label vectors for `wnids` (duplicates dropped) and a report of those without."""
     kept, names, rows, missing = [], [], [], []
+    unique = list(dict.fromkeys(wnids))
     for wnid in progress_bar(
-        list(dict.fromkeys(wnids)),
-        desc="label vectors",
-        unit="label",
-        progress=progress,
-        mininterval=1,
+        unique, desc="label vectors", unit="label", progress=progress, mininterval=1
     ):
         lemmas = lemma_names(synset_of(wnid))
         vec, notes = synset_vector(lemmas, vectors, cfg)
+        name = lemmas[0].replace("_", " ")
         if vec is None:
-            missing.append(
-                {"wnid": wnid, "name": display_name(lemmas), "lemmas": "; ".join(notes)}
-            )
+            missing.append({"wnid": wnid, "name": name, "lemmas": "; ".join(notes)})
         else:
             kept.append(wnid)
-            names.append(display_name(lemmas))
+            names.append(name)
             rows.append(vec)
     matrix = np.asarray(rows, dtype=np.float32).reshape(len(rows), vectors.vector_size)
     offset = None
@@ -217,8 +181,7 @@ def build_label_space(
 
 
 def random_label_space(space: LabelSpace, seed: int = 0) -> LabelSpace:
-    """The same labels with random unit vectors: the paper's "random embeddings"
-    control."""
+    """The same labels with random unit vectors: the paper's "random embeddings"."""
     rng = np.random.default_rng(seed)
     noise = rng.standard_normal(space.vectors.shape).astype(np.float32)
     return LabelSpace(list(space.wnids), list(space.names), unit(noise))

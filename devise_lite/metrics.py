@@ -1,18 +1,7 @@
 """Evaluation metrics of DeViSE: flat hit@k, hierarchical precision@k, and what chance
-scores.
-
-* flat hit@k: the share of test images whose true label is among the model's k best
-  labels.
-* hierarchical precision@k: the share of the k best labels that lie in the true label's
-  hierarchical ground-truth set (`hierarchy.hierarchical_correct_sets`: the valid labels
-  within the smallest radius of the true label that holds at least k of them), averaged
-  over test images. It gives credit for near misses ("mako" for a great white) that flat
-  hit@k counts as wrong.
-* chance: the expected score of a ranking drawn uniformly at random from the
-  candidates, computed exactly, so a table can say how far above chance a model is.
-
-Scores are numpy arrays; labels in rankings are whatever the hierarchy's nodes are
-(wnids).
+scores. Hierarchical precision gives credit for near misses ("mako" for a great white)
+that flat hit@k counts as wrong; chance (a uniformly random ranking of the candidates)
+is computed exactly, so a table can say how far above it a model is.
 """
 
 from __future__ import annotations
@@ -33,8 +22,7 @@ ZERO_SHOT_HP_KS = (1, 2, 5, 10, 20)  # Table 3 adds hp@1, which equals flat hit@
 def flat_hit_at_k(
     ranked: np.ndarray, true: np.ndarray, ks: Iterable[int] = FLAT_KS
 ) -> dict[int, float]:
-    """{k: share of rows whose true label is in the first k of `ranked`} (ranked:
-    (N, >= max k) label indices)."""
+    """{k: share of rows whose true label is in the first k of `ranked` (N, >= k)}."""
     ranked, true = np.asarray(ranked), np.asarray(true)
     ks = _check_ks(ks, ranked, len(true), "ranked")
     hits = ranked[:, : max(ks)] == true[:, None]
@@ -66,8 +54,7 @@ def hierarchical_precision_at_k(
 
 
 def chance_hit_at_k(n_candidates: int, ks: Iterable[int] = FLAT_KS) -> dict[int, float]:
-    """{k: k / n} (at most 1): the flat hit@k of a uniformly random ranking of n
-    candidates."""
+    """{k: min(1, k / n)}: the flat hit@k of a uniformly random ranking of n labels."""
     if n_candidates < 1:
         raise ValueError(f"n_candidates must be >= 1, got {n_candidates}")
     return {int(k): min(1.0, int(k) / n_candidates) for k in ks}
@@ -85,14 +72,12 @@ def chance_hierarchical_precision_at_k(
     on average min(k, n) * |S| / n members of a correct set S (a subset of the valid
     labels); dividing by k and averaging over the test examples' true labels gives the
     exact expectation, no sampling."""
-    valid = set(valid)
-    n_valid = len(valid)
-    true_labels = list(true_labels)
-    if n_valid == 0:
+    valid, true_labels = set(valid), list(true_labels)
+    if not valid:
         raise ValueError("valid is empty: there are no candidate labels to rank")
     ks = sorted(set(int(k) for k in ks))
     correct = _correct_sets(true_labels, h, valid, ks, progress)
-    n = len(true_labels)
+    n, n_valid = len(true_labels), len(valid)
     members = {k: sum(len(correct[t][k]) for t in true_labels) for k in ks}
     return {
         k: members[k] * min(k, n_valid) / n_valid / k / n if n else float("nan")

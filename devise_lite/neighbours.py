@@ -1,12 +1,5 @@
-"""The paper's sanity check of the label space, and its hubs.
-
-A shark's nearest labels should be sharks (`label_neighbours`, `shark_neighbours`), and
-no label should be the nearest label of everybody (`hub_counts`). Both ask the same
-question, "the k nearest *other* labels by cosine", answered once by `nearest_others`
-on top of `vectors.top_k`. The functions are pure (vectors in, table out), so they are
-tested on hand-made vectors; `shark_neighbours` applies them to the real label space
-with WordNet deciding what is a shark.
-"""
+"""The paper's sanity check of the label space (a shark's nearest labels should be
+sharks), and its hubs (labels that are everybody's nearest)."""
 
 from __future__ import annotations
 
@@ -19,15 +12,9 @@ from .labels import LabelSpace
 from .sharks import is_shark, shark_wnids
 from .vectors import top_k
 
-NEIGHBOUR_COLUMNS = [
-    "query_wnid",
-    "query",
-    "rank",
-    "neighbour_wnid",
-    "neighbour",
-    "cosine",
-    "is_shark",
-]
+NEIGHBOUR_COLUMNS = (
+    "query_wnid query rank neighbour_wnid neighbour cosine is_shark".split()
+)
 
 # Query rows per block: bounds the (rows, labels) cosine block to about 70 MB at the
 # book's 16.8 k labels, so every label of the space can be a query.
@@ -56,28 +43,17 @@ def nearest_others(
 def label_neighbours(
     space: LabelSpace, queries: Sequence[str], k: int, is_member: Callable[[str], bool]
 ) -> pd.DataFrame:
-    """For each query wnid, its k nearest *other* labels by cosine, one row per
-    (query, rank). `is_member(wnid)` marks the neighbours that belong to the query's
-    group (e.g. "is a shark")."""
+    """Each query wnid's k nearest other labels, one row per (query, rank);
+    `is_member(wnid)` marks those of the query's group (e.g. "is a shark")."""
     rows = space.index(queries)
     top, cosines = nearest_others(space, rows, k)
     records = []
     for row, near, near_cosines in zip(rows, top, cosines, strict=True):
-        for rank, (j, cosine) in enumerate(
-            zip(near, near_cosines, strict=True), start=1
-        ):
+        query = space.wnids[row], space.names[row]
+        for rank, (j, c) in enumerate(zip(near, near_cosines, strict=True), start=1):
             wnid = space.wnids[j]
-            records.append(
-                {
-                    "query_wnid": space.wnids[row],
-                    "query": space.names[row],
-                    "rank": rank,
-                    "neighbour_wnid": wnid,
-                    "neighbour": space.names[j],
-                    "cosine": float(cosine),
-                    "is_shark": bool(is_member(wnid)),
-                }
-            )
+            member = bool(is_member(wnid))
+            records.append((*query, rank, wnid, space.names[j], float(c), member))
     return pd.DataFrame(records, columns=NEIGHBOUR_COLUMNS)
 
 
@@ -107,8 +83,7 @@ def falling_short(
     table: pd.DataFrame, below: float = 0.7, shown: int = 5
 ) -> pd.DataFrame:
     """The queries whose share of group members is under `below`, worst first, with
-    their first `shown` neighbours that are not members (query_wnid, query, sharks,
-    share, others)."""
+    their first `shown` neighbours that are not members."""
     summary = share_per_query(table)
     short = summary[summary["share"] < below].copy()
     outsiders = table[~table["is_shark"]].sort_values(["query_wnid", "rank"])
@@ -120,12 +95,11 @@ def falling_short(
 
 
 def hub_counts(space: LabelSpace, k: int = 10, queries=None) -> pd.DataFrame:
-    """How often each label is among the k nearest other labels of the queries (every
-    label of the space unless `queries`, a list of wnids, says otherwise): one row per
-    label (wnid, name, times), most frequent first, ties in the space's order.
+    """How often each label is among the k nearest other labels of the `queries` (wnids;
+    default every label): one row per label, most frequent first, ties in space order.
 
-    Every query hands out k places, so `times` sums to k x queries and averages k over
-    the whole space: a label far above k is a *hub*, near to labels of every kind."""
+    Every query hands out k places, so `times` averages k over the whole space: a label
+    far above k is a *hub*, near to labels of every kind."""
     rows = np.arange(len(space)) if queries is None else space.index(queries)
     top, _ = nearest_others(space, rows, k)
     times = np.bincount(top.ravel(), minlength=len(space))
@@ -135,10 +109,8 @@ def hub_counts(space: LabelSpace, k: int = 10, queries=None) -> pd.DataFrame:
 
 
 def hub_summary(counts: pd.DataFrame) -> dict:
-    """What a `hub_counts` table says about hubs: the most frequent neighbour, its
-    times and how many times the average that is, the skewness of the times (0 when
-    the places are shared out evenly; large when a few labels take many), and the
-    share of labels that are nobody's neighbour."""
+    """What a `hub_counts` table says: the top label, its times and their multiple of
+    the average, the times' skewness (0 if even), the share never a neighbour."""
     times = counts["times"].to_numpy(dtype=np.float64)
     spread = times.std()
     skewness = ((times - times.mean()) ** 3).mean() / spread**3 if spread else 0.0

@@ -1,11 +1,7 @@
-"""The corpus stage's step 2: gensim `Phrases` statistics learnt on several processes,
-each counting a contiguous share of the corpus file's blocks, merged exactly.
-
-The ~13 M-key vocabularies never move between processes (pickling them cost more than
-counting): see `learn_phrases`. Where gensim would prune (a vocabulary over its
-`max_vocab_size`, 40 M keys; the whole mirror has 13 M), the merge cannot be exact and
-the statistics are learnt in one process instead, with a warning.
-"""
+"""The corpus stage's step 2: gensim `Phrases` statistics counted on several processes,
+each over a contiguous share of the corpus file's blocks, and merged exactly; the
+vocabularies (13 M keys) never move (pickling them cost more than counting). Where
+gensim would prune (over 40 M keys), they are learnt in one process, with a warning."""
 
 from __future__ import annotations
 
@@ -16,7 +12,7 @@ import multiprocessing
 import os
 import shutil
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from itertools import filterfalse, repeat
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -25,10 +21,8 @@ from typing import NamedTuple
 import numpy as np
 
 from .collocations import (
-    check_default_scoring,
     count_sentences,
     end_words,
-    frozen_phrases,
     phrase_candidates,
     phrases_model,
     score_phrases,
@@ -55,11 +49,16 @@ def read_block(path: Path, block: Block) -> list[list[str]]:
     return [line.split() for line in text.split("\n")[:-1]]
 
 
-def split_blocks(blocks: list[Block], parts: int) -> list[list[Block]]:
-    """At most `parts` runs of consecutive blocks, of about equal bytes, none empty.
+def read_blocks(path: Path, blocks: list[Block], advance) -> Iterator[list[str]]:
+    """The token lists of `blocks`, calling `advance(bytes)` after each block."""
+    for block in blocks:
+        yield from read_block(path, block)
+        advance(block.end - block.start)
 
-    A block's run never comes before the previous block's, so the runs, joined, are the
-    blocks in order."""
+
+def split_blocks(blocks: list[Block], parts: int) -> list[list[Block]]:
+    """At most `parts` runs of consecutive blocks, of about equal bytes, none empty;
+    joined, the runs are the blocks in order."""
     if not blocks:
         return []
     total = blocks[-1].end - blocks[0].start
@@ -75,18 +74,16 @@ def split_blocks(blocks: list[Block], parts: int) -> list[list[Block]]:
 
 
 def heavy_count(min_count: int, parts: int) -> int:
-    """The least count a key must reach in one of `parts` shares to total > min_count.
-
-    Pigeonhole: if every share counts at most h-1 and the total is at least min_count+1,
-    then parts*(h-1) >= min_count+1; so h = ceil((min_count+1)/parts) is needed."""
+    """The least count a key must reach in one of `parts` shares to total > min_count:
+    if every share counts at most h-1 and the total is at least min_count+1, then
+    parts*(h-1) >= min_count+1 (pigeonhole); so h = ceil((min_count+1)/parts)."""
     return math.ceil((min_count + 1) / parts)
 
 
 def key_parts(keys: Iterable[str], parts: int) -> list[list[str]]:
-    """`keys` dealt into `parts` lists by length modulo `parts`.
-
-    Any rule that every process computes alike would do; a length is one (str hashes
-    differ between processes unless forked) and costs nothing to compute."""
+    """`keys` dealt into `parts` lists by length modulo `parts`: any rule that every
+    process computes alike would do (str hashes differ between processes unless forked),
+    and a length costs nothing."""
     dealt: list[list[str]] = [[] for _ in range(parts)]
     for key in keys:
         dealt[len(key) % parts].append(key)
@@ -137,35 +134,17 @@ class Counted(NamedTuple):
     known: dict[str, int]  # `known_counts`: candidates and their end words
 
 
-def _count_worker(
-    conn: Connection,
-    index: int,
-    path: Path,
-    blocks: list[Block],
-    cfg: PhraseConfig,
-    work: Path,
-) -> None:
+def _count_worker(conn, index, shares, heavy, path, blocks, cfg, work) -> None:
     """Share `index` of step 2, in its own process: count, then answer the parent.
 
-    Keys are dealt into as many parts as there are shares (`key_parts`); this worker
-    sizes part `index` over all shares, the others write theirs to `work` for it.
-
-    1. receive (shares, `heavy_count`); count the share with gensim; write the key
-       parts other workers size; send `Counted`;
-    2. once every share has written its parts, the parent says "size": size part
-       `index` (while the parent works out which counts it still lacks);
-    3. receive the keys whose counts the parent lacks from this share; send (the size
-       of part `index`, those counts)."""
+    Keys are dealt into one part per share (`key_parts`): this worker sizes part `index`
+    over all shares, from the key files the others write to `work`. It counts `blocks`,
+    writes the other parts, sends `Counted`; on "size" it sizes its part (while the
+    parent works out which counts it lacks), then answers with them and the size."""
     settle_forked_worker()
     try:
-        shares, heavy = conn.recv()
-
-        def sentences():
-            for block in blocks:
-                yield from read_block(path, block)
-                conn.send(("progress", block.end - block.start))
-
-        model = count_sentences(sentences(), cfg)
+        sentences = read_blocks(path, blocks, lambda n: conn.send(("progress", n)))
+        model = count_sentences(sentences, cfg)
         vocab = model.vocab
         parts = key_parts(vocab, shares)
         for part, keys in enumerate(parts):
@@ -176,11 +155,11 @@ def _count_worker(
             ("counted", Counted(model.corpus_word_count, model.min_reduce, known))
         )
         conn.recv()  # "size": every part file is written
-        others = [
-            _read_keys(_part_file(work, other, index))
-            for other in range(shares)
-            if other != index
-        ]
+        others = []
+        for other in range(shares):
+            if other != index:
+                text = _part_file(work, other, index).read_text(encoding="utf-8")
+                others.append(text.split("\n") if text else [])
         size = part_size(len(parts[index]), vocab, others)
         del others
         asked = conn.recv()
@@ -200,21 +179,15 @@ def _send_error(conn: Connection, err: BaseException) -> None:
     """Tell the parent what went wrong: the error itself, else its text."""
     for message in (err, RuntimeError(repr(err))):
         try:
-            conn.send(("error", message))
-            return
+            return conn.send(("error", message))
         except OSError:  # the parent is gone: nobody to tell
             return
         except Exception:  # noqa: BLE001 - it did not pickle: send its text instead
-            continue
+            pass
 
 
 def _part_file(work: Path, share: int, part: int) -> Path:
     return work / f"keys-{share}-part-{part}.txt"
-
-
-def _read_keys(path: Path) -> list[str]:
-    text = Path(path).read_text(encoding="utf-8")
-    return text.split("\n") if text else []
 
 
 def _gather(workers: list, kind: str, bar=None) -> list:
@@ -246,16 +219,13 @@ def learn_phrases(
     progress: bool = True,
     desc: str = "learn phrases",
 ):
-    """The frozen gensim phrase model of a corpus file, counted in `processes` shares.
+    """(FrozenPhrases, info) of a corpus file, counted in `processes` shares.
 
     Exact without moving vocabularies: a key must count > min_count in all to score, so
-    it reaches `heavy_count` in some share (pigeonhole); the parent collects those keys
-    and asks every share for their counts and their end words' counts. The vocabulary
-    size (the scorer's `len_vocab`) is counted exactly too: the keys are dealt into one
-    part per share, and each worker sizes one part over every share's keys.
-    Returns (FrozenPhrases, info)."""
+    it reaches `heavy_count` in some share; the parent collects those keys and asks
+    every share for their counts and their end words'. The scorer's `len_vocab` is
+    exact too: the keys are dealt into one part per share, each sized by one worker."""
     model = phrases_model(cfg)
-    check_default_scoring(model)
     shares = split_blocks(blocks, processes)
     total = blocks[-1].end - blocks[0].start if blocks else 0
     with progress_bar(
@@ -272,29 +242,24 @@ def learn_phrases(
                 model.max_vocab_size,
             )
             bar.reset()
-
-        def sentences():
-            for block in blocks:
-                yield from read_block(path, block)
-                bar.update(block.end - block.start)
-
         start = time.perf_counter()
-        vocab = count_sentences(sentences(), cfg)
+        whole = count_sentences(read_blocks(path, blocks, bar.update), cfg)
         seconds = {"count": time.perf_counter() - start}
-        phrasegrams = score_phrases(
-            phrase_candidates(vocab.vocab, cfg.min_count),
-            vocab.vocab,
-            len(vocab.vocab),
-            vocab.corpus_word_count,
-            model,
-        )
-        seconds["score"] = time.perf_counter() - start - seconds["count"]
-    info = {"vocabulary": len(vocab.vocab), "shares": 1, "phrases": len(phrasegrams)}
-    return frozen_phrases(phrasegrams, cfg), {**info, "seconds": _rounded(seconds)}
+        counts, words = whole.vocab, whole.corpus_word_count
+        return _learnt(counts, len(counts), words, 1, model, cfg, start, seconds)
 
 
-def _rounded(seconds: dict[str, float]) -> dict[str, float]:
-    return {step: round(value, 2) for step, value in seconds.items()}
+def _learnt(counts, vocabulary, words, shares, model, cfg, start, seconds):
+    """A `FrozenPhrases` joining the phrases that score over `counts`, and its info."""
+    phrasegrams = score_phrases(
+        phrase_candidates(counts, cfg.min_count), counts, vocabulary, words, model
+    )
+    seconds["score"] = time.perf_counter() - start - sum(seconds.values())
+    info = {"vocabulary": vocabulary, "shares": shares, "phrases": len(phrasegrams)}
+    rounded = {step: round(value, 2) for step, value in seconds.items()}
+    frozen = model.freeze()  # nothing to export: `model` has counted nothing
+    frozen.phrasegrams = phrasegrams
+    return frozen, {**info, "seconds": rounded}
 
 
 def _learn_in_shares(path, shares, cfg, model, bar):
@@ -303,19 +268,18 @@ def _learn_in_shares(path, shares, cfg, model, bar):
     work = path.parent / f".{path.name}.counts"
     work.mkdir(exist_ok=True)
     workers, start = [], time.perf_counter()
+    heavy = heavy_count(cfg.min_count, len(shares))
     try:
         for index, share in enumerate(shares):
             parent_end, child_end = context.Pipe()
             process = context.Process(
                 target=_count_worker,
-                args=(child_end, index, path, share, cfg, work),
+                args=(child_end, index, len(shares), heavy, path, share, cfg, work),
                 daemon=True,
             )
             process.start()
             child_end.close()
             workers.append((parent_end, process))
-        for conn, _ in workers:
-            conn.send((len(shares), heavy_count(cfg.min_count, len(shares))))
         counted: list[Counted] = _gather(workers, "counted", bar)
         seconds = {"count": time.perf_counter() - start}
         if any(c.min_reduce > 1 for c in counted):
@@ -347,17 +311,5 @@ def _learn_in_shares(path, shares, cfg, model, bar):
             for keys, (_, answer) in zip(asked, answers, strict=True)
         ],
     )
-    phrasegrams = score_phrases(
-        phrase_candidates(counts, cfg.min_count),
-        counts,
-        vocabulary,
-        sum(c.words for c in counted),
-        model,
-    )
-    seconds["score"] = time.perf_counter() - start - sum(seconds.values())
-    info = {
-        "vocabulary": vocabulary,
-        "shares": len(shares),
-        "phrases": len(phrasegrams),
-    }
-    return frozen_phrases(phrasegrams, cfg), {**info, "seconds": _rounded(seconds)}
+    words = sum(c.words for c in counted)
+    return _learnt(counts, vocabulary, words, len(shares), model, cfg, start, seconds)

@@ -1,18 +1,6 @@
-"""Multi-word phrases, so that "great white shark" can get one vector of its own.
-
-Two mechanisms, applied in this order to every tokenised paragraph:
-
-1. `LabelLexicon`: n-grams that spell a WordNet lemma of the label vocabulary are
-   joined ("great white shark" -> "great_white_shark"), longest match first. Label
-   phrases are often too rare for statistics to find them, yet they are exactly the
-   words DeViSE needs.
-2. gensim `Phrases`: collocations found by co-occurrence statistics ("new_york",
-   "world_war").
-
-The joined token uses "_" as WordNet lemma names do, so a lemma's token is its
-lower-cased name. The corpus stage applies both on every core (`corpus.py`); gensim's
-side, and its one-process reference, is `collocations.py`.
-"""
+"""Multi-word phrases, so that "great white shark" can get one vector of its own: the
+label lexicon joins the n-grams that spell a WordNet lemma of the labels, often too rare
+for gensim's `Phrases` statistics to find, with "_" as lemma names do."""
 
 from __future__ import annotations
 
@@ -49,17 +37,12 @@ class LabelLexicon:
     def join(self, tokens: list[str]) -> list[str]:
         out, i, n = [], 0, len(tokens)
         while i < n:
+            length = 1
             if tokens[i] in self.first_tokens:
-                for length in range(min(self.max_len, n - i), 1, -1):
-                    gram = tuple(tokens[i : i + length])
-                    if gram in self.grams:
-                        out.append(JOIN.join(gram))
-                        i += length
+                for size in range(min(self.max_len, n - i), 1, -1):
+                    if tuple(tokens[i : i + size]) in self.grams:
+                        length = size
                         break
-                else:
-                    out.append(tokens[i])
-                    i += 1
-            else:
-                out.append(tokens[i])
-                i += 1
+            out.append(JOIN.join(tokens[i : i + length]) if length > 1 else tokens[i])
+            i += length
         return out

@@ -1,18 +1,9 @@
 """`python -m devise_lite predict IMAGE_OR_FOLDER ...`: label your own photos.
 
-The models are chapter 6's, trained in the paper's setting (the 1,000 ILSVRC labels
-seen): DeViSE-1K (its projection) and ConSE-1K (the backbone's own classifier, no
-training), and chapter 5's DeViSE trained on the Caltech-101 labels. The default is the
-one with the best 2-hop hit@5 in chapter 6's Table 2 of the run that built it (named
-in every answer). Candidates: the model's seen labels, or a zero-shot set relative to
-them (`candidates.py`), optionally "+seen".
-
-Everything comes from one stage, `predictor`: the label vectors, each model as arrays,
-its candidate sets as row numbers, and the backbone exported for ONNX Runtime. So an
-answer needs neither torch nor WordNet, images go through in batches (memory stays
-flat however many there are), and every file that cannot be read is reported while
-the others are answered. Nothing is trained here: if the stage is missing, the message
-says which command builds it.
+The models are chapter 6's DeViSE-1K and ConSE-1K and chapter 5's Caltech DeViSE; the
+default has the best 2-hop hit@5 in chapter 6's Table 2. Everything comes from the
+`predictor` stage, as arrays and an ONNX export of the backbone, so an answer needs
+neither torch nor WordNet; images go through in batches (memory stays flat).
 """
 
 from __future__ import annotations
@@ -49,10 +40,6 @@ DEFAULT_CANDIDATES = "21k+seen"
 BATCH = 32
 
 
-class NotTrainedError(UserError):
-    """The models `predict` needs have not been trained for this preset."""
-
-
 @dataclass(frozen=True)
 class Failure:
     """A file that could not be answered, and why."""
@@ -65,19 +52,16 @@ class Failure:
 
 
 def load_predictor(cfg: Config) -> Predictor:
-    """The `predictor` stage's arrays; NotTrainedError names the command to run if it
-    (or anything it needs) is not built. Only looks at cache folders: nothing is
-    computed here."""
-    missing = pipeline.missing_for(cfg, "predictor")
-    if missing:
-        raise NotTrainedError(
+    """The `predictor` stage's arrays; the error names the command to run if it (or
+    anything it needs) is not built. Nothing is computed here."""
+    if missing := pipeline.missing_for(cfg, "predictor"):
+        raise UserError(
             f"the {cfg.name!r} preset has no trained models yet (stages not built: "
             f"{', '.join(missing)}). Train them first with: "
             f"python -m devise_lite run --preset {cfg.name}"
         )
     folder = pipeline.folder(cfg, "predictor")
-    damage = damaged_file(folder)
-    if damage is not None:  # nothing is built here: say what rebuilds it
+    if (damage := damaged_file(folder)) is not None:  # say what rebuilds it
         raise DamagedCacheError(
             f"cache of predictor damaged ({damage.file}): rebuild it with "
             f"python -m devise_lite run --preset {cfg.name}"
@@ -127,15 +111,11 @@ def read_image(path: Path, cfg: Config) -> np.ndarray | Failure:
 def batches(paths: Sequence[Path], cfg: Config, size: int) -> Iterator[tuple]:
     """(readable paths, their stacked inputs, failures) per batch of `size` files."""
     for start in range(0, len(paths), size):
-        good, arrays, failed = [], [], []
-        for path in paths[start : start + size]:
-            item = read_image(path, cfg)
-            if isinstance(item, Failure):
-                failed.append(item)
-            else:
-                good.append(path)
-                arrays.append(item)
-        yield good, (np.stack(arrays) if arrays else None), failed
+        read = [(path, read_image(path, cfg)) for path in paths[start : start + size]]
+        failed = [item for _, item in read if isinstance(item, Failure)]
+        good = [(path, item) for path, item in read if not isinstance(item, Failure)]
+        arrays = [array for _, array in good]
+        yield [path for path, _ in good], (np.stack(arrays) if arrays else None), failed
 
 
 def feature_engine(predictor: Predictor, cfg: Config):
@@ -178,7 +158,7 @@ def predict(
     vectors = predictor.vectors[rows]
     files, failures = image_files(str(p) for p in paths)
     engine = feature_engine(predictor, cfg) if files else None
-    answers = []
+    answers, answer = [], {"model": name, "candidates": candidates}
     bar = progress_bar(
         total=len(files),
         unit="img",
@@ -203,14 +183,7 @@ def predict(
                 }
                 for r, j in enumerate(ranked)
             ]
-            answers.append(
-                {
-                    "image": str(path),
-                    "model": name,
-                    "candidates": candidates,
-                    "labels": labels,
-                }
-            )
+            answers.append({"image": str(path), **answer, "labels": labels})
     bar.close()
     return answers, failures
 

@@ -41,32 +41,27 @@ class Predictor:
         return unit(conse_embedding(probabilities, seen, int(entry["top_t"])))
 
 
-def write_space(out: Path, space) -> dict[str, int]:
-    """The label space's arrays; returns each wnid's row, for the sets' row numbers."""
+def write_predictor(out: Path, space, models: dict[str, tuple], default: str) -> None:
+    """The label space's arrays; each model's arrays (`models`: name -> (its index
+    entry, arrays, candidate sets)) with its sets as rows of the label space; and the
+    index of the models' kinds, files and facts, naming the default model."""
     wnids, names = np.array(space.wnids), np.array(space.names)
     np.savez(out / SPACE, wnids=wnids, names=names, vectors=space.vectors)
-    return {w: i for i, w in enumerate(space.wnids)}
-
-
-def write_model(
-    out: Path, file: str, arrays: dict, sets: dict[str, list[str]], row: dict
-) -> None:
-    """One model's arrays and its candidate sets (as rows of the label space)."""
-    ranks = {
-        f"set:{name}": np.array([row[w] for w in wnids], np.int32)
-        for name, wnids in sets.items()
-    }
-    np.savez(out / file, **arrays, **ranks)
-
-
-def write_index(out: Path, entries: dict[str, dict], default: str) -> None:
-    """The index: each model's kind, file and facts, and the default model."""
-    index = {"models": entries, "default": default}
-    (out / INDEX).write_text(json.dumps(index, indent=1))
+    row = {w: i for i, w in enumerate(space.wnids)}
+    for entry, arrays, sets in models.values():
+        ranks = {
+            f"set:{name}": np.array([row[w] for w in labels], np.int32)
+            for name, labels in sets.items()
+        }
+        np.savez(out / entry["file"], **arrays, **ranks)
+    entries = {name: entry for name, (entry, _, _) in models.items()}
+    (out / INDEX).write_text(
+        json.dumps({"models": entries, "default": default}, indent=1)
+    )
 
 
 def read_predictor(folder: Path) -> Predictor:
-    """The arrays the three writers above put in `folder`."""
+    """The arrays `write_predictor` put in `folder`."""
     index = json.loads((folder / INDEX).read_text())
     with np.load(folder / SPACE) as space:
         wnids, names = space["wnids"].tolist(), space["names"].tolist()
@@ -74,11 +69,7 @@ def read_predictor(folder: Path) -> Predictor:
     models = {}
     for name, entry in index["models"].items():
         with np.load(folder / entry["file"]) as arrays:
-            models[name] = {
-                **entry,
-                **{k: arrays[k] for k in arrays.files if not k.startswith("set:")},
-                "sets": {
-                    k[4:]: arrays[k] for k in arrays.files if k.startswith("set:")
-                },
-            }
+            loaded = {k: arrays[k] for k in arrays.files}
+        sets = {k[4:]: loaded.pop(k) for k in list(loaded) if k.startswith("set:")}
+        models[name] = {**entry, **loaded, "sets": sets}
     return Predictor(wnids, names, vectors, models, index["default"], folder)

@@ -1,9 +1,6 @@
-"""The paper's running example: sharks. What counts as a shark, and the shark photos.
-
-ILSVRC-2012 has three shark classes (great white, tiger shark, hammerhead); the data
-mirror has underwater photos of two of them (`datasets.SHARK_FOLDERS`). "A shark" is
-`shark.n.01` or any synset below it in WordNet, decided here once for the label-space
-check of chapter 2 and the zero-shot experiment of chapter 6.
+"""The paper's running example: sharks. What counts as a shark (`shark.n.01` or any
+synset below it), the mirror's photos of two of ILSVRC-2012's three shark classes, and
+the zero-shot experiment of chapter 6 on them.
 """
 
 from __future__ import annotations
@@ -30,11 +27,9 @@ from .wordnet import synset_of, wnid_of, wordnet
 from .zeroshot import PAPER_SETTING, synset_label
 
 SHARK = "shark.n.01"
-GREAT_WHITE_WNID, TIGER_SHARK_WNID, HAMMERHEAD_WNID = (
-    "n01484850",
-    "n01491361",
-    "n01494475",
-)
+GREAT_WHITE_WNID = "n01484850"
+TIGER_SHARK_WNID = "n01491361"
+HAMMERHEAD_WNID = "n01494475"
 # ILSVRC-2012's shark classes; hammerhead.n.03 is the shark (n.01 is a dunce, n.02 the
 # striking part of a hammer), which is why labels are synsets, never words.
 SHARK_SPECIES = {
@@ -57,8 +52,7 @@ def is_shark(wnid: str) -> bool:
 
 
 def shark_wnids(vocabulary: Iterable[str], species_only: bool = False) -> list[str]:
-    """The sharks of `vocabulary`, in its order; `species_only` leaves out
-    shark.n.01."""
+    """The sharks of `vocabulary`, in order; `species_only` leaves out shark.n.01."""
     top = wnid_of(wordnet().synset(SHARK))
     return [w for w in vocabulary if is_shark(w) and not (species_only and w == top)]
 
@@ -77,32 +71,13 @@ def shark_photos() -> dict[str, list[LabelledImage]]:
 
 # ---------------------------------------------------------------- the shark experiment
 
-SUMMARY_COLUMNS = [
-    "held_out",
-    "model",
-    "candidates",
-    "n_images",
-    "share_shark_in_top5",
-    "top1_most_common",
-    "share_shark_top1",
-    "share_true_in_top5",
-    "n_candidates",
-    "seen_species",
-    "note",
-    "seen_labels",
-]
-TOP5_COLUMNS = [
-    "held_out",
-    "image",
-    "model",
-    "candidates",
-    "rank",
-    "wnid",
-    "name",
-    "synset",
-    "score",
-    "is_shark",
-]
+SUMMARY_COLUMNS = (
+    "held_out model candidates n_images share_shark_in_top5 top1_most_common "
+    "share_shark_top1 share_true_in_top5 n_candidates seen_species note seen_labels"
+).split()
+TOP5_COLUMNS = (
+    "held_out image model candidates rank wnid name synset score is_shark".split()
+)
 
 
 def share_with_member_in_top(ranked_wnids, members: set[str], k: int) -> float:
@@ -136,10 +111,8 @@ def without_name(held_out: str) -> str:
 
 
 def shark_specs(cfg, seen, photographed) -> list:
-    """The models of the shark experiment (`imagenet1k.ModelSpec`s): DeViSE-1K without
-    the species of each direction, and, where one species is left out, also with
-    `cfg.shark_extra_photos` mirror photos of another (`photographed`: the species
-    the mirror has photos of) among its training rows. `cfg`: an ImageNetConfig."""
+    """DeViSE-1K without the species of each direction, and, where one species is left
+    out, also with mirror photos of another (`photographed`) among its training rows."""
     seen, specs = tuple(seen), []
     for held_out, left_out in DIRECTIONS.items():
         if not set(left_out) & set(seen):  # no vector: nothing to leave out
@@ -155,27 +128,18 @@ def shark_specs(cfg, seen, photographed) -> list:
                 more = {"extra_species": extra, "extra_photos": cfg.shark_extra_photos}
                 specs.append(ModelSpec(name, without, cfg.views, **more))
                 if cfg.shark_views > cfg.views:
-                    views = f"{cfg.shark_views} views of the seen sharks"
-                    specs.append(
-                        ModelSpec(
-                            f"{name}, {views}",
-                            without,
-                            cfg.views,
-                            shark_views=cfg.shark_views,
-                            **more,
-                        )
-                    )
+                    name += f", {cfg.shark_views} views of the seen sharks"
+                    more["shark_views"] = cfg.shark_views
+                    specs.append(ModelSpec(name, without, cfg.views, **more))
     return specs
 
 
 def shark_experiment(space, classifier, models: dict, photos: dict, conse_top_t: int):
     """The paper's shark story in its own setting: the network saw some shark species,
-    never the one shown. For each direction (`DIRECTIONS`), the mirror's photos of the
-    left-out species are labelled over every label that is not seen ("21k") by
-    DeViSE-1K trained without them (and its variants with extra photos of another
-    species), by ConSE over the backbone's classifier renormalised to the same seen
-    labels, by the softmax baseline (seen labels only), and by chance. Returns
-    (summary, top-5 lists); a direction a preset cannot run gets rows with a note."""
+    never the one shown. For each direction, the mirror's photos of the left-out
+    species are labelled over every unseen label ("21k") by DeViSE-1K trained without
+    them (and its variants), ConSE and chance, and over the seen ones by the softmax.
+    Returns (summary, top-5 lists); a direction a preset cannot run gets a note."""
     summary, lists = [], []
     for held_out, left_out in DIRECTIONS.items():
         tested = [w for w in left_out if w in photos]
@@ -187,15 +151,8 @@ def shark_experiment(space, classifier, models: dict, photos: dict, conse_top_t:
                 if missing
                 else "no photos of this species"
             )
-            summary += [
-                {
-                    "held_out": held_out,
-                    "model": m,
-                    "note": note,
-                    "seen_labels": PAPER_SETTING,
-                }
-                for m in (DEVISE, CHANCE)
-            ]
+            row = {"held_out": held_out, "note": note, "seen_labels": PAPER_SETTING}
+            summary += [{**row, "model": m} for m in (DEVISE, CHANCE)]
             continue
         images = [image for w in tested for image in photos[w][0]]
         features = np.concatenate([photos[w][1] for w in tested])
@@ -220,7 +177,7 @@ def shark_experiment(space, classifier, models: dict, photos: dict, conse_top_t:
             "seen_labels": PAPER_SETTING,
             "n_images": len(images),
             "seen_species": ", ".join(
-                SHARK_SPECIES[w] for w in SHARK_SPECIES if w in set(seen)
+                n for w, n in SHARK_SPECIES.items() if w in seen_set
             ),
         }
         for model, (scores, cands, which) in ranked.items():
@@ -230,20 +187,14 @@ def shark_experiment(space, classifier, models: dict, photos: dict, conse_top_t:
                 {**r, "held_out": held_out, "model": model, "candidates": which}
                 for r in top5
             ]
-        sharks = shark_wnids(candidates)
-        summary.append(
-            {
-                **base_row,
-                "model": CHANCE,
-                "candidates": "21k",
-                "n_candidates": len(candidates),
-                "share_shark_in_top5": chance_share_in_top(
-                    len(candidates), len(sharks), 5
-                ),
-                "share_shark_top1": len(sharks) / len(candidates),
-                "share_true_in_top5": min(5, len(candidates)) / len(candidates),
-            }
-        )
+        n, sharks = len(candidates), len(shark_wnids(candidates))
+        chance = {
+            "n_candidates": n,
+            "share_shark_in_top5": chance_share_in_top(n, sharks, 5),
+            "share_shark_top1": sharks / n,
+            "share_true_in_top5": min(5, n) / n,
+        }
+        summary.append({**base_row, "model": CHANCE, "candidates": "21k", **chance})
     return (
         pd.DataFrame(summary).reindex(columns=SUMMARY_COLUMNS),
         pd.DataFrame(lists, columns=TOP5_COLUMNS),
@@ -297,11 +248,9 @@ SHARK_TABLE_COLUMNS = [
 
 
 def shark_table(summary, training_rows: dict) -> object:
-    """`sharks_zero_shot.csv` as the chapter shows it: one row per direction (with its
-    photos) and model, DeViSE rows named by what they were trained on, with their
-    number of training rows (`training_rows`: the shark models' name -> rows), the
-    shares of photos, and the most common top-1 answer with its photos; directions a
-    preset could not run are left out."""
+    """`sharks_zero_shot.csv` as the chapter shows it, DeViSE rows named by what they
+    were trained on (`training_rows`: model name -> rows); directions a preset could
+    not run are left out."""
     ran = summary[summary["note"].isna() | (summary["note"].astype(str) == "")]
     rows = []
     for record in ran.to_dict("records"):
@@ -330,9 +279,8 @@ def shark_table(summary, training_rows: dict) -> object:
 
 
 def shark_goals(table, bars: dict[str, float]) -> object:
-    """Per direction and DeViSE-1K model of `shark_table`, the share of photos with a
-    shark in the top 5 and whether it reaches each bar, "yes" or "no" (`bars`: a column
-    name -> the share it asks for, e.g. {"done (60%)": 0.6, "goal (90%)": 0.9})."""
+    """Whether each DeViSE-1K row of `shark_table` reaches each bar of "shark in top 5"
+    (`bars`: a column name -> the share it asks for, e.g. {"goal (90%)": 0.9})."""
     mine = table[table["model"].str.startswith(DEVISE)]
     goals = mine[["held out", "model", "shark in top 5"]].reset_index(drop=True)
     for column, share in bars.items():

@@ -1,17 +1,10 @@
 """Where things live on disk, and how they get there safely.
 
-The data root (default `data/` at the repository top, or $DEVISE_DATA) holds downloads,
-stage caches and results. Every artifact is written to a temporary name in the same
-folder and renamed into place, so an interrupted stage never leaves a half-written file
-that a later run would trust. A stage's cache is a folder (`cached_dir`) that counts as
-finished only once its `done.json` is there; two processes building the same folder take
-turns on a lock file.
-
-What was written is checked when it is used again (`integrity.py`): `done.json` lists
-every file of its folder with its size and hash, a checkpoint or an exported engine
-keeps that record beside it. A damaged folder is rebuilt, with one warning line, and so
-is every folder built from an earlier build of it (`done.json` names the builds it
-read). A write that fails for lack of space becomes one `OutOfSpaceError`.
+Every artifact is written to a temporary name in the same folder and renamed into
+place, so an interrupted stage never leaves a half-written file that a later run would
+trust. A stage's cache folder counts as finished only once its `done.json` is there; it
+is checked when used again (`integrity.py`), and rebuilt if damaged or built from an
+upstream build since replaced.
 """
 
 from __future__ import annotations
@@ -37,7 +30,6 @@ except ImportError:  # Windows: no lock
 from .diskspace import SPACE_ERRNOS, free_space, out_of_space, space_error, tree_bytes
 from .errors import OutOfSpaceError, UserError
 from .integrity import (
-    STAMPS,
     Damage,
     damage_beside,
     first_damage,
@@ -81,13 +73,7 @@ def mirror_root() -> Path | None:
 def in_mirror(path: Path | str) -> bool:
     """Whether `path` is in the read-only mirror (where "delete it" is no fix)."""
     mirror = mirror_root()
-    if mirror is None:
-        return False
-    try:
-        Path(path).resolve().relative_to(mirror.resolve())
-    except ValueError:
-        return False
-    return True
+    return mirror is not None and Path(path).resolve().is_relative_to(mirror.resolve())
 
 
 def results_dir() -> Path:
@@ -121,9 +107,8 @@ def warn(message: str) -> None:
 
 @contextlib.contextmanager
 def atomic_path(target: Path | str) -> Iterator[Path]:
-    """Yield a temporary path beside `target`; rename it onto `target` only if the
-    block succeeds. Works for files and folders alike: whatever the block creates at
-    the yielded path moves. A block that fails for lack of space raises
+    """Yield a temporary path beside `target` (for a file or a folder); rename it onto
+    `target` only if the block succeeds. A block that fails for lack of space raises
     `OutOfSpaceError`, whatever library's write it was."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -150,35 +135,26 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
 
 @contextlib.contextmanager
 def checked_path(target: Path | str) -> Iterator[Path]:
-    """`atomic_path` for a file that is read back later (a checkpoint, an engine): its
-    size and hash are recorded beside it, for `intact`."""
-    target = Path(target)
+    """`atomic_path`, then the file's record beside it (for `intact`)."""
     with atomic_path(target) as tmp:
         yield tmp
-    record_beside(target)
+    record_beside(Path(target))
 
 
 def intact(path: Path, what: str, then: str) -> bool:
     """True if `path` exists and matches the record beside it. A damaged file is
-    removed, with one warning line (`what` damaged (file): `then`), so that the caller
-    makes it again."""
+    removed with a warning (`what` damaged (file): `then`); the caller remakes it."""
     if not path.exists():
         return False
-    damage = damage_beside(path)
-    if damage is None:
+    if damage_beside(path) is None:
         return True
-    warn(f"{what} damaged ({_shown(path)}): {then}")
+    root = data_root().resolve()
+    shown = path.resolve()  # as a user finds it: relative to the data root if there
+    shown = shown.relative_to(root).as_posix() if shown.is_relative_to(root) else path
+    warn(f"{what} damaged ({shown}): {then}")
     path.unlink(missing_ok=True)
     sidecar(path).unlink(missing_ok=True)
     return False
-
-
-def _shown(path: Path) -> str:
-    """`path` as a user finds it: relative to the data root when it lies there."""
-    try:
-        return path.resolve().relative_to(data_root().resolve()).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def copy_atomic(source: Path, target: Path) -> Path:
@@ -221,9 +197,8 @@ def read_info(folder: Path) -> dict:
 
 
 def damaged_file(folder: Path, hash: bool | None = None) -> Damage | None:
-    """The first file of a finished folder that differs from `done.json`'s record of
-    it (`integrity.first_damage`: `hash` True, False, or None for $DEVISE_CHECKS);
-    None if every file matches, or the folder predates the records."""
+    """The first file of a finished folder that differs from `done.json`'s record
+    (`integrity.first_damage`); None if all match, or the folder predates records."""
     try:
         info = read_info(folder)
     except (OSError, ValueError):
@@ -252,11 +227,9 @@ def outdated_input(folder: Path) -> str | None:
 
 def reusable(folder: Path) -> bool:
     """Finished, intact, and built from the upstream builds there now."""
-    return (
-        is_done(folder)
-        and damaged_file(folder) is None
-        and outdated_input(folder) is None
-    )
+    if not is_done(folder):
+        return False
+    return damaged_file(folder) is None and outdated_input(folder) is None
 
 
 def cached_dir(
@@ -264,13 +237,10 @@ def cached_dir(
 ) -> Path:
     """`folder`, built by `build(tmp_folder)` unless it is finished and `reusable`.
 
-    `build` fills a temporary folder and returns a dict of facts about the run, saved
-    as `done.json` with the time it took, the size and hash of every file, a build id,
-    and the build ids of the finished `inputs` (the upstream folders it read); the
-    folder is renamed into place only then. A damaged folder is replaced (one warning
-    line), as is one built from an upstream build since replaced. Two processes asking
-    for the same folder (a CLI run and a notebook, say) take turns on a lock file: the
-    second waits, then finds the first one's result."""
+    `build` returns facts about the run, saved as `done.json` with the time it took,
+    every file's record, a build id, and the build ids of the `inputs` it read. Two
+    processes asking for the same folder (a CLI run and a notebook) take turns on a
+    lock file: the second then finds the first's result."""
     if reusable(folder):
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -303,7 +273,7 @@ def cached_dir(
                     for upstream in inputs
                     if is_done(upstream)
                 }
-                info["files"] = folder_records(tmp, leave_out=(DONE, STAMPS))
+                info["files"] = folder_records(tmp, leave_out=(DONE,))
                 (tmp / DONE).write_text(json.dumps(info, indent=2))
         except OutOfSpaceError as err:
             raise _stage_space_error(err, folder) from err
@@ -317,12 +287,10 @@ def _stage_space_error(err: OutOfSpaceError, folder: Path) -> OutOfSpaceError:
     checkpoints = folder.parent / "checkpoints" / folder.name
     needed, at_least = err.needed + tree_bytes(checkpoints), err.at_least
     for other in folder.parent.glob(f"{stage}-*/{DONE}"):
-        if stage_of(other.parent) != stage:
-            continue
         with contextlib.suppress(OSError, ValueError):
             files = read_info(other.parent).get("files") or {}
             size = sum(record["bytes"] for record in files.values())
-            if size >= needed:
+            if size >= needed and stage_of(other.parent) == stage:
                 needed, at_least = size, False
     free = free_space(err, folder.parent)  # now that the folder is gone
     return OutOfSpaceError(err.root, free, needed, at_least, f"the {stage} stage")

@@ -1,7 +1,6 @@
-"""Table 1's models, on the torch side: DeViSE, its random-embedding control and the
-softmax baseline trained on the same rows, their files (torch state dicts, written
-and read here), and phase 2 on the photos themselves. The pipeline imports this only
-when a stage trains or loads them: torch takes seconds to import."""
+"""Table 1's models on the torch side: DeViSE, its random control and the softmax
+baseline, their files, and phase 2 on the photos. The pipeline imports this only when
+a stage trains or loads them: torch takes seconds to import."""
 
 from __future__ import annotations
 
@@ -42,35 +41,28 @@ from .visual import build_backbone
 
 def train_three(cfg: Config, x, y, vectors: dict, group: Group, saved=None, test=None):
     """DeViSE and its random control (`vectors`: name -> label vectors), then the
-    softmax baseline, trained on the same rows; each resumes from the folder `saved`
-    and reports hit rates on `test` (features, targets) when those are given. Returns
-    ({name: model}, the training histories in one table)."""
-
-    def options(name: str, label_vectors) -> dict:
-        return {
-            "group": group,
-            "checkpoint": saved / model_file(name) if saved else None,
-            "monitor": hit_rate_monitor(*test, label_vectors) if test else None,
-        }
+    softmax baseline, trained on the same rows, resuming from the folder `saved` and
+    reporting hit rates on `test` (features, targets). Returns (models, histories)."""
 
     n_labels = len(next(iter(vectors.values())))
 
     def train(name: str):
+        label_vectors = vectors.get(name)  # None: the softmax baseline
+        options = {
+            "group": group,
+            "checkpoint": saved / model_file(name) if saved else None,
+            "monitor": hit_rate_monitor(*test, label_vectors) if test else None,
+        }
         if name == SOFTMAX:
-            return train_softmax(x, y, n_labels, cfg.devise, **options(name, None))
-        label_vectors = vectors[name]
-        return train_projection(
-            x, y, label_vectors, cfg.devise, **options(name, label_vectors)
-        )
+            return train_softmax(x, y, n_labels, cfg.devise, **options)
+        return train_projection(x, y, label_vectors, cfg.devise, **options)
 
     names = [*vectors, SOFTMAX]
     # Side by side on one process; under DDP every rank must train in the same order.
     trained = side_by_side(train, names) if group.world == 1 else map(train, names)
-    models, histories = {}, []
-    for name, (model, history) in zip(names, trained, strict=True):
-        models[name] = model
-        histories.append(history.assign(model=name))
-    return models, pd.concat(histories)
+    trained = dict(zip(names, trained, strict=True))
+    histories = [history.assign(model=name) for name, (_, history) in trained.items()]
+    return {name: model for name, (model, _) in trained.items()}, pd.concat(histories)
 
 
 def word_and_random_scores(
@@ -100,9 +92,8 @@ def save_models(models: dict, out: Path) -> None:
 
 
 def load_models(done: Path) -> dict:
-    """DeViSE, its random control and the softmax baseline as `save_models` wrote
-    them, each rebuilt from its weights' shape (at paper scale the features are 21 GB,
-    the weights a few MB)."""
+    """The models `save_models` wrote, each rebuilt from its weights' shape (at paper
+    scale the features are 21 GB, the weights a few MB)."""
     models = {}
     for name in (DEVISE, RANDOM, SOFTMAX):
         state = torch.load(done / model_file(name), weights_only=True)
@@ -118,9 +109,8 @@ def phase2_on_photos(
     cfg: Config, visual, devise: Projection, train, test, label_vectors, group, saved
 ) -> tuple[pd.DataFrame, np.ndarray, dict]:
     """Phase 2: the whole network (backbone + `devise`) fine-tuned on the `train`
-    selection's photo files toward `label_vectors`, resumable from `saved`; then the
-    `test` selection's photos embedded by the tuned network (each rank its share,
-    gathered). Returns (the history, the test embeddings, facts of the run)."""
+    photos toward `label_vectors`, resumable from `saved`; then the `test` photos
+    embedded by it. Returns (the history, the test embeddings, facts of the run)."""
     device = resolve_device(visual, group)
     vectors = torch.as_tensor(label_vectors)
     with torch_threads(visual.num_threads):

@@ -1,15 +1,6 @@
-"""Reading Wikipedia text in the two formats users have, streamed, and tokenising it.
-
-- WikiExtractor output: folders `AA/wiki_00` ... (plain or `.bz2`), articles wrapped in
-  `<doc id=... url=... title=...>` ... `</doc>`, one paragraph a line.
-- MediaWiki XML dumps (`*.xml.bz2`): pages are streamed with gensim's `extract_pages`
-  and their wiki markup stripped with gensim's `filter_wiki`.
-
-Both yield `Document(title, paragraphs)` one article at a time; nothing holds the whole
-corpus. A file that cannot be read (a truncated or corrupt `.bz2`, an empty file, a path
-that does not exist) raises `BadTextError`: one line naming the file, with advice that
-fits where the file lives (the read-only mirror, the data root, or the user's own text).
-"""
+"""Reading Wikipedia text (WikiExtractor folders or MediaWiki XML dumps), streamed one
+article at a time, and tokenising it. A file that cannot be read raises `BadTextError`:
+one line naming the file, with advice that fits where it lives."""
 
 from __future__ import annotations
 
@@ -17,6 +8,7 @@ import bz2
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -29,10 +21,9 @@ from .errors import BadInputError
 from .progress import progress_bar
 from .storage import DATA_ENV, MIRROR_ENV, data_root, mirror_root
 
-# A token is a letter or digit of any script, then letters, digits or combining marks:
-# marks carry vowels (Devanagari), stress (Russian) and points (Hebrew), so a word keeps
-# them, but a mark cannot start a token. "_" is no token character: WordNet lemma names
-# join words with it ("great_white_shark" -> great, white, shark).
+# A token is a letter or digit of any script, then letters, digits or combining marks
+# (vowels in Devanagari, stress in Russian, points in Hebrew: kept, but never first).
+# "_" is no token character: WordNet lemma names join words with it (great_white_shark).
 _TOKEN = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}\p{M}]*")
 _DOC_START = re.compile(r'<doc id="[^"]*"(?: url="[^"]*")? title="([^"]*)">')
 _BZ2_MAGIC = b"BZh"
@@ -59,14 +50,10 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
-# ---------------------------------------------------------------- bad files
-
-
 def refetch_advice(path: Path) -> str:
-    """What a user can do about a bad text file, by where it lives.
-
-    A file in the read-only mirror cannot be deleted as a fix; one in the data root can,
-    with the dataset folder, so that the next run downloads it again."""
+    """What a user can do about a bad text file, by where it lives: one in the read-only
+    mirror cannot be deleted as a fix; one in the data root can, with its dataset
+    folder, so that the next run downloads it again."""
     path = Path(path).resolve()
     mirror = mirror_root()
     if mirror is not None and path.is_relative_to(mirror.resolve()):
@@ -97,21 +84,11 @@ def bad_file_error(path: Path, problem: str) -> BadTextError:
     return BadTextError(f"{path} {problem}: {refetch_advice(path)}")
 
 
-def _read_problem(path: Path, err: Exception) -> str:
-    """What a reading error says about the file, in words."""
-    if Path(path).suffix == ".bz2" and isinstance(err, (EOFError, OSError)):
-        return f"is not a complete bzip2 file (truncated or corrupt: {err})"
-    return f"could not be read ({type(err).__name__}: {err})"
-
-
 def check_bz2_header(path: Path) -> None:
-    """Raise `BadTextError` if `path` is empty, or a `.bz2` without bzip2's magic bytes.
-
-    Reads 3 bytes: cheap enough to run over every file of a dataset. A truncated file
-    starts well and is caught only when read (`read_wikiextractor_file`)."""
+    """Raise `BadTextError` if `path` is empty, or a `.bz2` without bzip2's magic bytes:
+    3 bytes read, cheap enough for every file (a cut file is caught only when read)."""
     path = Path(path)
-    size = path.stat().st_size
-    if size == 0:
+    if path.stat().st_size == 0:
         raise bad_file_error(path, "is empty (0 bytes)")
     if path.suffix == ".bz2":
         with open(path, "rb") as handle:
@@ -121,19 +98,22 @@ def check_bz2_header(path: Path) -> None:
                 )
 
 
-def read_head(path: Path, chars: int = 200) -> str:
-    """The first `chars` characters of a text file (bzip2 or plain); or BadTextError."""
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Check `path`'s header, then turn an error reading it into `BadTextError`."""
     check_bz2_header(path)
     try:
-        with open_text(path) as handle:
-            return handle.read(chars)
-    except (EOFError, OSError) as err:
-        raise bad_file_error(path, _read_problem(path, err)) from err
+        yield
+    except (EOFError, OSError) as err:  # bz2: truncated (EOF) or garbled (OSError)
+        if path.suffix == ".bz2":
+            problem = f"is not a complete bzip2 file (truncated or corrupt: {err})"
+        else:
+            problem = f"could not be read ({type(err).__name__}: {err})"
+        raise bad_file_error(path, problem) from err
 
 
 def verify_wikipedia(folder: Path) -> None:
-    """The registry's check of a Wikipedia folder: WikiExtractor files, none empty or
-    without bzip2's header, the first starting with a `<doc ...>` header."""
+    """The registry's check of a Wikipedia folder."""
     files = wikiextractor_files(folder)
     if not files:
         raise DatasetIntegrityError(
@@ -141,7 +121,9 @@ def verify_wikipedia(folder: Path) -> None:
         )
     for path in files:  # 3 bytes each: an empty or non-bzip2 file names itself here
         check_bz2_header(path)
-    if "<doc " not in read_head(files[0]):
+    with _reading(files[0]), open_text(files[0]) as handle:
+        head = handle.read(200)
+    if "<doc " not in head:
         raise DatasetIntegrityError(
             f"{files[0]} does not start with a WikiExtractor <doc ...> header"
         )
@@ -163,20 +145,14 @@ WIKIPEDIA = Dataset(
 )
 
 
-# ---------------------------------------------------------------- sources
-
-
 def open_text(path: Path | str) -> TextIO:
-    path = Path(path)
-    if path.suffix == ".bz2":
-        return bz2.open(path, "rt", encoding="utf-8", errors="replace")
-    return open(path, encoding="utf-8", errors="replace")
+    opener = bz2.open if Path(path).suffix == ".bz2" else open
+    return opener(path, "rt", encoding="utf-8", errors="replace")
 
 
 def wikiextractor_files(folder: Path | str, max_files: int | None = None) -> list[Path]:
     """The `wiki_NN[.bz2]` files under `folder`, in a stable order."""
-    files = sorted(p for p in Path(folder).rglob("wiki_*") if p.is_file())
-    return files[:max_files] if max_files is not None else files
+    return sorted(p for p in Path(folder).rglob("wiki_*") if p.is_file())[:max_files]
 
 
 def is_xml_dump(path: Path) -> bool:
@@ -186,11 +162,9 @@ def is_xml_dump(path: Path) -> bool:
 def text_files(
     source: Path | str, max_files: int | None = None, extra_files: tuple[str, ...] = ()
 ) -> list[Path]:
-    """The files a read of `source` opens, in reading order; `BadTextError` if none.
-
-    An XML dump or a single file is itself; a folder gives its first `max_files`
-    WikiExtractor files (XML dumps ignore `max_files`), then the `extra_files` named
-    under it that are not among them."""
+    """The files a read of `source` opens, in reading order; `BadTextError` if none: a
+    file is itself, a folder its first `max_files` WikiExtractor files, then the
+    `extra_files` named under it that are not among them."""
     source = Path(source)
     if not source.exists():
         raise BadTextError(
@@ -217,10 +191,9 @@ def text_files(
 def text_fingerprint(
     source: Path | str, max_files: int | None = None, extra_files: tuple[str, ...] = ()
 ) -> list[tuple[str, int, int]]:
-    """(name relative to `source`, bytes, modification time in ns) of each file read.
-
-    Put into a cache key, it changes whenever a file is replaced, grows, shrinks or is
-    touched, or another file joins the first `max_files`; it reads no file's content."""
+    """(name relative to `source`, bytes, modification time in ns) of each file read: a
+    cache key that changes whenever a file is replaced, grows, shrinks or is touched, or
+    another file joins the first `max_files`, without reading any file's content."""
     source = Path(source)
     base = source.parent if source.is_file() else source
     return [
@@ -230,22 +203,10 @@ def text_fingerprint(
     ]
 
 
-# ---------------------------------------------------------------- WikiExtractor
-
-
 def read_wikiextractor_file(path: Path | str) -> Iterator[Document]:
     """The articles of one WikiExtractor file; BadTextError naming a file cut short."""
-    path = Path(path)
-    check_bz2_header(path)
-    try:
-        yield from _parse_wikiextractor(path)
-    except (EOFError, OSError) as err:  # bz2: truncated (EOF) or garbled (OSError)
-        raise bad_file_error(path, _read_problem(path, err)) from err
-
-
-def _parse_wikiextractor(path: Path) -> Iterator[Document]:
-    title, paragraphs = None, []
-    with open_text(path) as handle:
+    path, title, paragraphs = Path(path), None, []
+    with _reading(path), open_text(path) as handle:
         for line in handle:
             line = line.strip()
             if title is None:
@@ -261,33 +222,30 @@ def _parse_wikiextractor(path: Path) -> Iterator[Document]:
                 paragraphs.append(line)
 
 
-# ---------------------------------------------------------------- XML dumps
-
-
 def xml_pages(path: Path | str) -> Iterator[tuple[str, str]]:
     """(title, wiki markup) of each article page (namespace 0) of a MediaWiki dump."""
     from gensim.corpora.wikicorpus import extract_pages  # seconds: XML dumps only
 
     path = Path(path)
-    check_bz2_header(path)
-    try:
-        with bz2.open(path, "rb") if path.suffix == ".bz2" else open(path, "rb") as f:
-            for title, text, _pageid in extract_pages(f, filter_namespaces=("0",)):
-                yield title, text
-    except ParseError as err:
-        raise bad_file_error(path, f"is not a MediaWiki XML dump ({err})") from err
-    except (EOFError, OSError) as err:
-        raise bad_file_error(path, _read_problem(path, err)) from err
+    with _reading(path):
+        try:
+            with bz2.open(path) if path.suffix == ".bz2" else open(path, "rb") as f:
+                for title, text, _pageid in extract_pages(f, filter_namespaces=("0",)):
+                    yield title, text
+        except ParseError as err:
+            raise bad_file_error(path, f"is not a MediaWiki XML dump ({err})") from err
 
 
-def page_document(title: str, markup: str) -> Document | None:
-    """An XML page's article without markup; None for a redirect or an empty page."""
+def page_documents(pages: Iterable[tuple[str, str]]) -> Iterator[Document]:
+    """The articles of XML pages (title, markup), without markup; redirects skipped."""
     from gensim.corpora.wikicorpus import filter_wiki  # seconds: XML dumps only
 
-    if markup.lstrip().lower().startswith("#redirect"):
-        return None
-    paragraphs = [p.strip() for p in filter_wiki(markup).split("\n") if p.strip()]
-    return Document(title, paragraphs) if paragraphs else None
+    for title, markup in pages:
+        if markup.lstrip().lower().startswith("#redirect"):
+            continue
+        paragraphs = [p.strip() for p in filter_wiki(markup).split("\n") if p.strip()]
+        if paragraphs:
+            yield Document(title, paragraphs)
 
 
 def read_documents(
@@ -295,9 +253,8 @@ def read_documents(
 ) -> Iterator[Document]:
     """Documents from a WikiExtractor folder, one WikiExtractor file, or an XML dump."""
     source = Path(source)
-    if is_xml_dump(source):  # markup stripped, redirects and other pages skipped
-        documents = (page_document(title, text) for title, text in xml_pages(source))
-        yield from (doc for doc in documents if doc is not None)
+    if is_xml_dump(source):
+        yield from page_documents(xml_pages(source))
         return
     files = text_files(source, max_files)
     for path in progress_bar(
@@ -306,20 +263,13 @@ def read_documents(
         yield from read_wikiextractor_file(path)
 
 
-def paragraph_tokens(
-    paragraphs: Iterable[str], min_tokens: int = 3
-) -> Iterator[list[str]]:
-    """The token list of each paragraph with at least `min_tokens` tokens."""
-    for paragraph in paragraphs:
-        tokens = tokenize(paragraph)
-        if len(tokens) >= min_tokens:
-            yield tokens
-
-
 def sentences(
     documents: Iterable[Document], min_tokens: int = 3
 ) -> Iterator[list[str]]:
-    """One token list per paragraph. Paragraphs, not sentences: the paper's window of 20
-    words runs across sentence ends, and a paragraph keeps that context."""
+    """The token lists of the paragraphs with at least `min_tokens` tokens: paragraphs,
+    not sentences, as the paper's window of 20 words runs across sentence ends."""
     for doc in documents:
-        yield from paragraph_tokens(doc.paragraphs, min_tokens)
+        for paragraph in doc.paragraphs:
+            tokens = tokenize(paragraph)
+            if len(tokens) >= min_tokens:
+                yield tokens

@@ -35,8 +35,7 @@ def feature_batches(
     generator: torch.Generator,
     group: Group = SINGLE,
 ) -> Batches:
-    """Each epoch: this rank's rows of every global batch of in-memory (or
-    memory-mapped) features, in a fresh shuffled order."""
+    """Each epoch: this rank's rows of every global batch, in a fresh shuffled order."""
     y = torch.as_tensor(targets, dtype=torch.long)
 
     def epoch():
@@ -67,14 +66,12 @@ def fit(
     """Train `model` for `epochs` passes (or `max_steps` steps); a history row an epoch.
 
     On N processes the model is wrapped in DDP and each rank sees its rows of every
-    global batch (`batches`). With `checkpoint`, the main process saves the unwrapped
-    model, optimizer, generators and history atomically after every epoch; a rerun
-    loads them (rank 0 reads, every rank receives) and continues where it stopped, with
-    any number of processes. `extra_state` names further generators to save (phase 2's
-    sample order). The monitor runs on the main process only.
+    global batch. With `checkpoint`, the main process saves the unwrapped model,
+    optimizer, generators (`extra_state`: more of them) and history atomically after
+    every epoch; a rerun loads them (rank 0 reads, every rank receives) and continues
+    where it stopped, with any number of processes.
     """
-    history, start_epoch, steps = [], 0, 0
-    state = None
+    history, start_epoch, steps, state = [], 0, 0, None
     resume = checkpoint is not None and group.is_main
     if resume and intact(checkpoint, "checkpoint", "training from the start"):
         state = torch.load(checkpoint, weights_only=False, map_location="cpu")

@@ -1,9 +1,5 @@
-"""Vector arithmetic every part of DeViSE shares: unit rows, cosine scores, the k best.
-
-Everything DeViSE predicts ends in one question: which labels are nearest, by cosine,
-to a point of the label space? This module answers it once, in plain numpy (no WordNet,
-no torch), for the label space, the metrics, ConSE, the shark check and the explorer.
-"""
+"""Vector arithmetic every part of DeViSE shares: unit rows, cosine scores, the k best,
+in plain numpy (no WordNet, no torch)."""
 
 from __future__ import annotations
 
@@ -38,8 +34,7 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices (N, k) of the k highest scores per row, best first; ties: lower index.
 
     The same result as a stable argsort of -scores cut at k, but it selects with
-    argpartition first, so ranking 20 of 21k labels does not sort all 21k.
-    """
+    argpartition first, so ranking 20 of 21k labels does not sort all 21k."""
     scores = np.asarray(scores)
     if scores.ndim != 2:
         raise ValueError(
@@ -118,7 +113,5 @@ class LinearProjection:
     @classmethod
     def of(cls, module) -> LinearProjection:
         """From a trained `devise.Projection` (a torch module)."""
-        return cls(
-            module.linear.weight.detach().cpu().numpy(),
-            module.linear.bias.detach().cpu().numpy(),
-        )
+        linear = module.linear
+        return cls(*(p.detach().cpu().numpy() for p in (linear.weight, linear.bias)))

@@ -1,12 +1,7 @@
 """`python -m devise_lite verify [--preset P] [--repair]`: every finished stage of a
 preset, every exported engine and every checkpoint, hashed against its record, as
-`git fsck` checks a repository.
-
-One line each: what, how many files, and `ok`, `damaged (<file>: <how>)`, `stale` (built
-from an upstream build since replaced: the next run rebuilds it), `not built`, or
-`unrecorded` (made before records were kept: it cannot be checked). Exit status 1 if
-anything is damaged. `--repair` removes what is damaged, so that the next run rebuilds
-it; nothing is rebuilt here.
+`git fsck` checks a repository; exit status 1 if anything is damaged. `--repair` removes
+what is damaged, so that the next run rebuilds it; nothing is rebuilt here.
 """
 
 from __future__ import annotations
@@ -48,8 +43,8 @@ def stage_findings(cfg: Config) -> list[Finding]:
             folder = pipeline.folder(cfg, name)
         except UserError as err:  # its key needs a dataset that is not here
             findings.append(Finding(name, 0, f"unknown ({err})"))
-            continue
-        findings.append(_folder_finding(name, folder))
+        else:
+            findings.append(_folder_finding(name, folder))
     return findings
 
 
@@ -62,11 +57,9 @@ def _folder_finding(name: str, folder: Path) -> Finding:
         return Finding(name, 0, f"damaged ({DONE}: unreadable)", folder)
     if files is None:
         return Finding(name, 0, "unrecorded (made before records were kept)")
-    damage = damaged_file(folder, hash=True)
-    if damage is not None:
+    if (damage := damaged_file(folder, hash=True)) is not None:
         return Finding(name, len(files), f"damaged ({damage})", folder)
-    upstream = outdated_input(folder)
-    if upstream is not None:
+    if (upstream := outdated_input(folder)) is not None:
         return Finding(name, len(files), f"stale ({upstream} was rebuilt since)")
     return Finding(name, len(files), "ok")
 
@@ -105,22 +98,17 @@ def verify(cfg: Config, repair: bool, out: TextIO) -> int:
     if repair:
         for finding in damaged:
             _remove(finding.remove)
-        print(
-            f"verify: removed {len(damaged)} damaged: the next run rebuilds them",
-            file=out,
-        )
+        summary = f"removed {len(damaged)} damaged: the next run rebuilds them"
     else:
-        print(
-            f"verify: {len(damaged)} damaged: `verify --repair` removes them (the "
-            "next run rebuilds them), or the next run finds and rebuilds them itself",
-            file=out,
+        summary = (
+            f"{len(damaged)} damaged: `verify --repair` removes them (the next run "
+            "rebuilds them), or the next run finds and rebuilds them itself"
         )
+    print(f"verify: {summary}", file=out)
     return DAMAGED
 
 
-def _remove(path: Path | None) -> None:
-    if path is None:
-        return
+def _remove(path: Path) -> None:
     if path.is_dir():
         shutil.rmtree(path)
     else:

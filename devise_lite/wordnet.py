@@ -1,13 +1,6 @@
-"""WordNet 3.0 through NLTK, found offline, and the synsets of ImageNet wnids.
-
-WordNet comes from NLTK's own search path first (`nltk.data.path`: $NLTK_DATA,
-~/nltk_data, ...), where `python -m nltk.downloader wordnet` puts it; else from the
-registry's `nltk_data` folder (data root, then mirror, then a download).
-
-An ImageNet wnid is "n" + the WordNet 3.0 noun offset in 8 digits: n01491361 is
-tiger_shark.n.01 (`wnids.py`). NLTK is imported only where WordNet is used: it costs
-seconds, and `predict` answers without it.
-"""
+"""WordNet 3.0 through NLTK, found offline (NLTK's own search path first, else the
+registry's folder), and the synsets of ImageNet wnids. NLTK is imported only where
+WordNet is used: it costs seconds, and `predict` answers without it."""
 
 from __future__ import annotations
 
@@ -34,11 +27,9 @@ def _nltk():
 @functools.lru_cache(maxsize=1)
 def wordnet():
     """NLTK's WordNet reader, from NLTK's own search path or the located folder.
-
-    NLTK's reader maps the loaded WordNet onto the version its multilingual (OMW)
-    lookups use, on every load; for WordNet 3.0 that map is the identity (which NLTK
-    writes None), yet it is built from the sense index (2 of the reader's 3 seconds).
-    devise-lite makes no multilingual lookup, so its reader skips it."""
+    It skips the map onto the version of multilingual (OMW) lookups, which devise-lite
+    never makes: for 3.0 it is the identity, yet NLTK builds it from the sense index on
+    every load (2 of the reader's 3 seconds)."""
     nltk = _nltk()
 
     class WordNet30(nltk.corpus.reader.WordNetCorpusReader):
@@ -53,9 +44,8 @@ def wordnet():
 
 
 def _wordnet_root():
-    """Where WordNet's files are (NLTK's path pointer), the located folder put on NLTK's
-    search path where NLTK's own path lacks WordNet: NLTK refuses corpus paths outside
-    its data path (and symlinks leaving it), so the folder is not linked into it."""
+    """NLTK's pointer to WordNet's files, the located folder put on NLTK's search path
+    if need be: NLTK refuses corpus paths outside it (and symlinks leaving it)."""
     nltk, folder = _nltk(), wordnet_folder()
     if folder is not None and str(folder) not in nltk.data.path:
         nltk.data.path.insert(0, str(folder))
@@ -75,29 +65,20 @@ def _check_version(version: str) -> None:
         )
 
 
-def nltk_wordnet(paths: list[str] | None = None) -> str | None:
-    """Where NLTK's search path (`paths`, default `nltk.data.path`) holds WordNet.
-
-    The same two places NLTK's corpus loader tries, in its order: an unpacked
-    corpora/wordnet/, then corpora/wordnet.zip. None where neither is found."""
-    found = _wordnet_pointer(paths)
+def nltk_wordnet() -> str | None:
+    """Where NLTK's search path holds WordNet; None where it does not."""
+    found = _wordnet_pointer()
     return None if found is None else str(found)
 
 
-def _wordnet_pointer(paths: list[str] | None = None):
+def _wordnet_pointer():
+    # The two places NLTK's corpus loader tries, in its order: unpacked, then zipped.
     for resource in ("corpora/wordnet", "corpora/wordnet.zip/wordnet/"):
         try:
-            return _nltk().data.find(resource, paths=paths)
+            return _nltk().data.find(resource)
         except LookupError:
             continue
     return None
-
-
-def database_file(name: str) -> str:
-    """The text of one file of WordNet's database ("data.noun"), from where `wordnet()`
-    loads it, without loading NLTK's reader (that takes seconds)."""
-    with _wordnet_root().join(name).open() as raw:
-        return raw.read().decode("utf-8")
 
 
 def wordnet_folder() -> Path | None:
@@ -114,18 +95,17 @@ def wordnet_folder() -> Path | None:
         ) from err
 
 
-# The pointers that are edges of the hierarchy: hypernym, instance hypernym and their
-# inverses (NLTK's `hypernyms()`, `instance_hypernyms()`, `hyponyms()`, ...).
+# The hierarchy's edges: hypernym, instance hypernym and their inverses (hyponyms ...).
 HIERARCHY_POINTERS = frozenset({"@", "@i", "~", "~i"})
 
 
 @functools.lru_cache(maxsize=1)
 def noun_edges() -> dict[str, tuple[str, ...]]:
-    """{wnid: the wnids of its hypernyms and hyponyms, instance ones included} for
-    every WordNet 3.0 noun, read from `data.noun` in one pass (half a second). NLTK's
-    reader takes seconds to load and then builds the same lists synset by synset,
-    about 150 microseconds each, where a search visits tens of thousands."""
-    lines = database_file("data.noun").splitlines()
+    """{wnid: its hypernyms' and hyponyms' wnids, instance ones too} for every WordNet
+    3.0 noun, from `data.noun` in half a second. NLTK's reader takes seconds to load,
+    then 150 microseconds a synset for the same lists, where a search visits 10,000s."""
+    with _wordnet_root().join("data.noun").open() as raw:  # without NLTK's reader
+        lines = raw.read().decode("utf-8").splitlines()
     licence = [line for line in lines[:40] if line.startswith("  ")]
     version = re.search(VERSION_LINE, "".join(licence))
     _check_version(version.group(1) if version else "unknown")
@@ -175,8 +155,5 @@ def lemma_names(synset) -> list[str]:
 
 def descends_from(synset, ancestor) -> bool:
     """True if `ancestor` is `synset` or a hypernym of it (instance hypernyms too)."""
-    return ancestor == synset or ancestor in synset.closure(_up)
-
-
-def _up(s):
-    return s.hypernyms() + s.instance_hypernyms()
+    up = synset.closure(lambda s: s.hypernyms() + s.instance_hypernyms())
+    return ancestor == synset or ancestor in up

@@ -1,16 +1,8 @@
-"""Zero-shot evaluation: the paper's Tables 2 and 3, for any seen labels.
-
-A zero-shot model puts a photo somewhere in the label space and ranks candidate labels
-that no training photo had (`candidates.py`) by cosine to that point: DeViSE by its
-projection, the random-embedding control by its projection onto random vectors, ConSE
-by a convex combination of seen label vectors. The softmax baseline can only name seen
-labels, so it appears in the hierarchical-precision table only. Each candidate set is
-scored on the test photos whose true label lies in it; flat hit@k is reported per photo
-and averaged per label (so that a few big classes do not carry it).
-
-Two experiments use it: the paper's (`imagenet1k.py`: the 1,000 ILSVRC labels seen) and
-a first, small one on Caltech-101 alone (`pipeline.caltech_zero_shot_data`: a seeded
-share of the Caltech labels held out, `splits.py`).
+"""Zero-shot evaluation: the paper's Tables 2 and 3, for any seen labels. A zero-shot
+model places each test photo in the label space (`Placed`) and ranks the candidates
+(`candidates.py`) by cosine to that point; the softmax baseline can name seen labels
+only, so it appears in Table 3 only. Flat hit@k is also averaged per label, so that a
+few big classes do not carry it.
 """
 
 from __future__ import annotations
@@ -40,7 +32,6 @@ TABLE2_COLUMNS = ["candidate_set", "n_candidates", "n_images", "model"] + [
     f"hit@{k}" for k in FLAT_KS
 ]
 TABLE3_COLUMNS = ["candidate_set", "model"] + [f"hp@{k}" for k in ZERO_SHOT_HP_KS]
-PER_LABEL_COLUMNS = [f"label_hit@{k}" for k in FLAT_KS]
 
 
 @dataclass(frozen=True)
@@ -65,9 +56,8 @@ def restrict_to_labels(
 
 
 def label_hits(ranked: np.ndarray, true: Sequence[str], ks=FLAT_KS) -> pd.DataFrame:
-    """Flat hit@k of each label: one row per true label (sorted) with its photos and,
-    for each k, the share of them whose first k answers (`ranked`: one row of ranked
-    candidates per photo) hold it."""
+    """Flat hit@k label by label: one row per true label (sorted), its photos and, per
+    k, the share of them whose first k answers (`ranked`, a row per photo) hold it."""
     true = np.asarray(true, dtype=object)
     rows = []
     for label in sorted(set(true)):
@@ -133,10 +123,9 @@ def zero_shot_label_table(
     ks=FLAT_KS,
     ranked: Mapping[tuple[str, str], np.ndarray] | None = None,
 ) -> pd.DataFrame:
-    """Table 2's flat hit@k label by label (`label_hits`): one row per candidate set,
-    placed model and test label in the set (candidate_set, model, wnid, n_photos,
-    hit@k...), each label's photos ranked against the set's candidates (`ranked`:
-    the rankings of `rank_sets`, made here if not given)."""
+    """Table 2's flat hit@k label by label (`label_hits`): a row per candidate set,
+    placed model and test label in the set (`ranked`: the rankings of `rank_sets`, made
+    here if not given)."""
     if ranked is None:
         ranked = rank_sets(placed, test_wnids, sets, k=max(ks))
     true = np.asarray(test_wnids, dtype=object)
@@ -150,28 +139,6 @@ def zero_shot_label_table(
     if not frames:
         return pd.DataFrame(columns=columns)
     return pd.concat(frames, ignore_index=True).reindex(columns=columns)
-
-
-def softmax_hp_row(
-    seen_logits: np.ndarray,
-    true_wnids: Sequence[str],
-    seen: list[str],
-    valid,
-    hierarchy,
-    hp_ks=ZERO_SHOT_HP_KS,
-) -> dict:
-    """Hierarchical precision@k of a classifier that can only rank the seen labels.
-
-    Its answers are scored against correct sets drawn from `valid` (the candidate set
-    plus the seen labels): with the seen labels left out, none of its answers could
-    ever count."""
-    k_max = min(max(hp_ks), len(seen))
-    ranked = np.asarray(seen, dtype=object)[top_k(seen_logits, k_max)]
-    ks = [k for k in hp_ks if k <= k_max]
-    hp = hierarchical_precision_at_k(
-        ranked, list(true_wnids), hierarchy, set(valid), ks
-    )
-    return {f"hp@{k}": v for k, v in hp.items()}
 
 
 def zero_shot_tables(
@@ -190,6 +157,7 @@ def zero_shot_tables(
     if ranked is None:
         ranked = rank_sets(placed, test_wnids, sets, progress=progress)
     true = np.asarray(test_wnids, dtype=object)
+    models = [*placed, CHANCE] + ([SOFTMAX] if softmax is not None else [])
     rows2, rows3 = [], []
     for name in progress_bar(sets, desc="zero-shot tables", progress=progress):
         cands = sets[name]
@@ -200,7 +168,6 @@ def zero_shot_tables(
             "n_images": int(mask.sum()),
             "n_labels": len(set(true[mask])),
         }
-        models = [*placed, CHANCE] + ([SOFTMAX] if softmax is not None else [])
         rows = {model: {} for model in models}
         if mask.any():
             photos = list(true[mask])
@@ -208,27 +175,23 @@ def zero_shot_tables(
                 ranking = ranked[name, model]
                 rows[model] = ranked_row(
                     ranking, photos, cands, hierarchy, FLAT_KS, ZERO_SHOT_HP_KS
-                )
-                rows[model].update(per_label_hits(ranking, photos))
-            rows[CHANCE] = chance_row(
-                photos, cands, hierarchy, flat_ks=FLAT_KS, hp_ks=ZERO_SHOT_HP_KS
-            )
-            rows[CHANCE].update(
-                {
-                    f"label_{c}": v
-                    for c, v in rows[CHANCE].items()
-                    if c.startswith("hit@")
-                }
-            )
+                ) | per_label_hits(ranking, photos)
+            chance = chance_row(photos, cands, hierarchy, FLAT_KS, ZERO_SHOT_HP_KS)
+            hits = {f"label_{c}": v for c, v in chance.items() if c.startswith("hit@")}
+            rows[CHANCE] = chance | hits
             if softmax is not None:
+                # It ranks the seen labels only: its correct sets are drawn from the
+                # candidates plus the seen labels, or none of its answers could count.
                 logits, seen = softmax
+                k_max = min(max(ZERO_SHOT_HP_KS), len(seen))
+                top = np.asarray(seen, dtype=object)[top_k(logits[mask], k_max)]
+                ks = [k for k in ZERO_SHOT_HP_KS if k <= k_max]
                 valid = set(cands) | set(seen)
-                rows[SOFTMAX] = softmax_hp_row(
-                    logits[mask], photos, seen, valid, hierarchy
-                )
+                hp = hierarchical_precision_at_k(top, photos, hierarchy, valid, ks)
+                rows[SOFTMAX] = {f"hp@{k}": v for k, v in hp.items()}
         rows2 += [{**head, "model": m, **r} for m, r in rows.items() if m != SOFTMAX]
         rows3 += [{**head, "model": m, **r} for m, r in rows.items()]
-    extra2 = ["n_labels", *PER_LABEL_COLUMNS]
+    extra2 = ["n_labels", *[f"label_hit@{k}" for k in FLAT_KS]]
     table2 = pd.DataFrame(rows2).reindex(columns=TABLE2_COLUMNS + extra2)
     table3 = pd.DataFrame(rows3).reindex(
         columns=TABLE3_COLUMNS + ["n_candidates", "n_images", "n_labels"]
@@ -249,13 +212,9 @@ def label_groups(test_wnids: Sequence[str], sets: Mapping[str, list[str]]) -> di
     return {"2-hop": two, "3-hop only": three & ~two, "21k only": every & ~three}
 
 
-# ------------------------------------------------------------ the Caltech experiment
-
-
 @dataclass
 class ZeroShotData:
-    """The Caltech experiment's images: training rows of seen labels, test rows of
-    unseen labels."""
+    """The Caltech experiment: training rows of seen labels, test rows of unseen."""
 
     seen: list[str]
     unseen: list[str]
@@ -268,8 +227,7 @@ class ZeroShotData:
 
 
 def families(cfg, labels: list[str]) -> list[list[str]]:
-    """The label families of the split protocol (`splits.py`); none for a uniform
-    split."""
+    """The label families of the split protocol (`splits.py`); none if uniform."""
     if cfg.zeroshot.family_hops is None:
         return []
     return label_families(labels, Hierarchy.wordnet(), cfg.zeroshot.family_hops)
@@ -297,9 +255,8 @@ def test_labels(
 
 
 def synset_label(name: str) -> str:
-    """A WordNet synset name as a figure or table shows it: "big_cat.n.01" ->
-    "big cat", and the sense number where it is not the first ("lamp.n.02" ->
-    "lamp (2)")."""
+    """A synset name as a figure or table shows it: "big_cat.n.01" -> "big cat", with
+    the sense number where it is not the first ("lamp.n.02" -> "lamp (2)")."""
     lemma, _, number = name.rsplit(".", 2) if name.count(".") >= 2 else (name, "", "")
     text = lemma.replace("_", " ")
     return text if number in ("", "01") else f"{text} ({int(number)})"

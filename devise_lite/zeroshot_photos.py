@@ -1,20 +1,8 @@
 """More zero-shot test photos: labelled photo sets beside Caltech-101 whose classes are
-ImageNet-21K labels outside ILSVRC's 1,000 (chapter 6).
-
-Each set's classes are mapped by hand to WordNet 3.0 noun synsets, as Caltech-101's
-are (`resources/<set>_wordnet.csv`: class, name, wnid, synset, note), by one rule: a
-class maps to the synset that *is* the class, the one its name names in the sense its
-photos show (a lemma of the synset is the class's common or Latin name). A cultivar or
-a colour of a plant ("Bishop of Llandaff", "orange dahlia") maps to the plant's
-synset, WordNet's finest; a class whose photos contradict its name (Flowers-102's
-"watercress" are garden nasturtiums) to what the photos show. Never to a broader
-synset: where WordNet has no synset that is the class (only its genus, or only "curry"
-for chicken curry), or where that synset is no ImageNet-21K label, or is one of
-ILSVRC's 1,000 (seen in training), the wnid stays empty and the note says why. Classes
-that map to one synset pool into one label (Flowers-102's three dahlias).
-
-A photo's `LabelledImage.source` is its class; which set it comes from is the key of
-`set_photos`.
+ImageNet-21K labels outside ILSVRC's 1,000 (chapter 6). Each class is mapped by hand to
+the WordNet 3.0 synset that *is* the class, in the sense its photos show, never to a
+broader one (`resources/<set>_wordnet.csv`: the wnid stays empty, and the note says why,
+where there is none outside the 1,000). A photo's `LabelledImage.source` is its class.
 """
 
 from __future__ import annotations
@@ -55,35 +43,28 @@ MAPPING_COLUMNS = ["class", "name", "wnid", "synset", "note"]
 
 
 def photo_set(name: str) -> PhotoSet:
-    try:
-        return PHOTO_SETS[name]
-    except KeyError:
+    if name not in PHOTO_SETS:
         raise BadInputError(
             f"unknown zero-shot photo set {name!r}; known: {', '.join(PHOTO_SETS)}"
-        ) from None
-
-
-# ---------------------------------------------------------------- the reviewed mappings
+        )
+    return PHOTO_SETS[name]
 
 
 def mapping_rows(name: str) -> list[dict[str, str]]:
-    """A set's shipped mapping, one row per class (class, name, wnid, synset, note);
-    excluded classes have an empty wnid and synset. Without pandas."""
-    file = photo_set(name).mapping_file
-    text = resources.files("devise_lite").joinpath("resources", file)
-    return list(csv.DictReader(io.StringIO(text.read_text())))
+    """A set's shipped mapping, one row per class (an excluded one has an empty wnid),
+    read without pandas."""
+    file = resources.files("devise_lite") / "resources" / photo_set(name).mapping_file
+    return list(csv.DictReader(io.StringIO(file.read_text())))
 
 
 def mapping_table(names):
-    """The shipped mappings of the sets `names`, one row per class (a DataFrame:
-    dataset, class, name, wnid, synset, note)."""
+    """The shipped mappings of the sets `names`, one row per class and its dataset."""
     rows = [{"dataset": name} | row for name in names for row in mapping_rows(name)]
     return pd.DataFrame(rows, columns=["dataset", *MAPPING_COLUMNS])
 
 
 def mapping_summary(names):
-    """Per set: its classes, how many map to a label, and to how many labels (a
-    DataFrame indexed by the set's title)."""
+    """Per set (by title): its classes, how many map to a label, and to how many."""
     rows = []
     for name in names:
         classes = mapping_rows(name)
@@ -97,9 +78,6 @@ def mapping_summary(names):
             }
         )
     return pd.DataFrame(rows).set_index("photo set")
-
-
-# ---------------------------------------------------------------- the photos
 
 
 def class_photos(name: str, root: Path | None = None) -> dict[str, list[Path]]:
@@ -131,8 +109,7 @@ def class_photos(name: str, root: Path | None = None) -> dict[str, list[Path]]:
 def labelled_photos(
     name: str, per_class: int | None = None, root: Path | None = None
 ) -> list[LabelledImage]:
-    """The photos of a set's mapped classes, as labelled images (class by class, in
-    the mapping's order): the first `per_class` of each class, or all."""
+    """The labelled photos of a set's mapped classes: the first `per_class` of each."""
     if per_class is not None and per_class < 1:
         raise ValueError(f"per_class must be at least 1 or None, got {per_class}")
     wnid_of = {row["class"]: row["wnid"] for row in mapping_rows(name)}

@@ -61,7 +61,6 @@ def test_val_subfolders_give_the_official_split(tmp_path):
         ("b.JPEG", GOLDFISH),
         ("c.JPEG", GOLDFISH),
     ]
-    assert list(split.labels(split.test)) == [0, 1, 1]
 
 
 def devkit(

@@ -12,7 +12,7 @@ import pytest
 
 from devise_lite import images
 from devise_lite.config import ImageConfig
-from devise_lite.datasets import count_images
+from devise_lite.datasets import photos_in
 from devise_lite.images import (
     LabelledImage,
     caltech_mapping,
@@ -147,7 +147,7 @@ def test_split_is_deterministic_disjoint_and_counts_per_class():
     assert not {im.path for im in first.train} & {im.path for im in first.test}
     train, test = _by_label(first.train), _by_label(first.test)
     assert all(len(train[w]) == 30 for w in first.wnids)
-    sizes = {p.name: count_images(p) for p in CALTECH.iterdir()}
+    sizes = {p.name: len(photos_in(p)) for p in CALTECH.iterdir()}
     for w in first.wnids:
         folders = {im.source for im in first.train + first.test if im.wnid == w}
         photos = sum(sizes[f] for f in folders if f != "Faces_easy")
@@ -232,15 +232,10 @@ def test_too_few_photos_is_a_clear_error():
         caltech_split(ImageConfig(train_per_class=31))  # inline_skate has 31 photos
 
 
-def test_labels_and_summary():
+def test_summary():
     split = caltech_split(
         ImageConfig(train_per_class=5, test_per_class=5, max_classes=4)
     )
-    labels = split.labels(split.train)
-    assert labels.dtype == np.int64 and list(np.bincount(labels)) == [5, 5, 5, 5]
-    assert [split.wnids[i] for i in labels] == [im.wnid for im in split.train]
-    with pytest.raises(ValueError, match="not among"):
-        split.labels([LabelledImage(Path("x.jpg"), "n00000001", "nowhere")])
     summary = split_summary(split)
     assert list(summary.columns) == ["wnid", "synset", "folders", "n_train", "n_test"]
     assert list(summary["wnid"]) == split.wnids

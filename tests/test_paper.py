@@ -83,40 +83,6 @@ def test_paper_value_refuses_ambiguous_or_absent_rows():
         paper.paper_value(1, paper.TABLE1_SET, "DeViSE", "hit@20", 500)
 
 
-def test_published_table_1_is_printable_in_the_papers_units():
-    table = paper.published_table(1)
-    assert list(table.columns) == ["model", "dim"] + [
-        "hit@1",
-        "hit@2",
-        "hit@5",
-        "hit@10",
-        "hp@2",
-        "hp@5",
-        "hp@10",
-        "hp@20",
-    ]
-    assert table["model"].tolist() == [
-        "Softmax baseline",
-        "DeViSE",
-        "DeViSE",
-        "Random embeddings",
-        "Random embeddings",
-        "Chance",
-    ]
-    assert pd.isna(table.loc[0, "dim"]) and table.loc[1, "dim"] == 500
-    assert table.loc[1, "hit@5"] == 76.7 and table.loc[0, "hit@5"] == 78.5
-
-
-def test_published_tables_2_and_3():
-    two = paper.published_table(2).set_index("test_set")
-    assert two.loc["2-hop", "hit@5"] == 18.1 and two.loc["2-hop", "model"] == "DeViSE-0"
-    assert two.loc["21K+1K", "n_candidates"] == 21841
-    three = paper.published_table(3)
-    assert len(three) == 9 and list(three.columns[:2]) == ["test_set", "model"]
-    with pytest.raises(ValueError):
-        paper.published_table(4)
-
-
 def test_paper_candidates_and_chance():
     assert paper.paper_candidates("2-hop") == 1589
     assert paper.paper_candidates("3-hop+1K") == 8860

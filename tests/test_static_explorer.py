@@ -13,15 +13,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from devise_lite.book.explorer import Explorer, GalleryImage, ModelView
-from devise_lite.book.explorer_answers import (
-    answers_data,
-    map_queries,
-    nearest_labels,
-    shown_table,
-)
+from devise_lite.book.explorer_answers import answers_data, map_queries, nearest_labels
 from devise_lite.book.static_explorer import (
     PAGE_MARKER,
     PLOTLY_SCRIPT,
@@ -74,6 +70,28 @@ def groups_of(explorer):
     wnids = explorer.space.wnids
     labels = {"some labels": wnids[:12], "more labels": wnids[30:36]}
     return labels, {"photos": list(explorer.images)}
+
+
+def shown_table(data: dict, row: int, model: str) -> pd.DataFrame | None:
+    """What the page shows for query `row` under `model` (what its script reads)."""
+    column = data["models"].index(model)
+    flat = data["answers"][row][column]
+    if isinstance(flat, int):  # the same answer as an earlier model's
+        flat = data["answers"][row][flat]
+    if flat is None:
+        return None
+    pairs = np.asarray(flat, dtype=np.int64).reshape(-1, 2)
+    seen = set(data["seen"][column])
+    return pd.DataFrame(
+        {
+            "rank": np.arange(1, len(pairs) + 1),
+            "name": [data["labels"][i][0] for i in pairs[:, 0]],
+            "wnid": [data["labels"][i][1] for i in pairs[:, 0]],
+            "cosine": pairs[:, 1] / 1000,
+            "seen": [i in seen for i in pairs[:, 0]],
+            "true": pairs[:, 0] == data["truth"][row],
+        }
+    )
 
 
 def assert_shown_as_answered(explorer, queries, k, candidates):

@@ -12,10 +12,10 @@ from devise_lite.candidates import CANDIDATE_SETS
 from devise_lite.candidates import hop_set as candidate_set
 from devise_lite.candidates import hop_sets as candidate_sets
 from devise_lite.config import get_preset, with_overrides
-from devise_lite.conse import conse_embedding, conse_scores
+from devise_lite.conse import conse_embedding
 from devise_lite.sharks import chance_share_in_top, share_with_member_in_top
 from devise_lite.splits import split_seen_unseen
-from devise_lite.vectors import softmax
+from devise_lite.vectors import cosine_scores, softmax, unit
 from devise_lite.zeroshot import restrict_to_labels
 
 TINY = get_preset("tiny")
@@ -170,6 +170,11 @@ def test_conse_embedding_by_hand():
     assert np.allclose(conse_embedding(p, SEEN_VECTORS, 10), [[0.3, 0.3]])
     with pytest.raises(ValueError, match="non-negative"):
         conse_embedding(-p, SEEN_VECTORS, 2)
+
+
+def conse_scores(logits, seen_vectors, candidate_vectors, top_t):
+    points = unit(conse_embedding(softmax(logits), seen_vectors, top_t))
+    return cosine_scores(points, candidate_vectors)
 
 
 def test_conse_picks_the_unseen_label_between_two_seen_ones():

@@ -1,11 +1,8 @@
 """Our tables beside the paper's (`paper.py`), each with the number that makes the two
-comparable.
-
-Raw numbers are not comparable across datasets: our Table 1 ranks a few dozen labels,
-the paper's 1,000, and our zero-shot candidate sets are far smaller than the paper's. So
-each comparison carries the number that is: DeViSE / softmax for Table 1 (how much the
-embedding gives up against the classifier trained on the same photos), and "x chance"
-(value / chance) for zero-shot.
+comparable. Raw numbers are not: our Table 1 ranks a few dozen labels, the paper's
+1,000, and our zero-shot candidate sets are far smaller than the paper's. So Table 1
+carries DeViSE / softmax (how much the embedding gives up against the classifier
+trained on the same photos), zero-shot "x chance" (value / chance).
 """
 
 from __future__ import annotations
@@ -83,9 +80,7 @@ def best_conse(rows: pd.DataFrame, candidate_set: str) -> str | None:
     here = rows[
         (rows["candidate_set"] == candidate_set) & rows["model"].str.startswith(CONSE)
     ].dropna(subset=[CONSE_PICK])
-    if here.empty:
-        return None
-    return str(here.loc[here[CONSE_PICK].idxmax(), "model"])
+    return None if here.empty else str(here.loc[here[CONSE_PICK].idxmax(), "model"])
 
 
 def zero_shot_beside_paper(
@@ -129,10 +124,8 @@ def _row(ours2, ours, our_set: str, paper_set: str, metric: str, conse) -> dict:
     """One metric@k row, our numbers from `ours` (Table 2 for hit, 3 for hp)."""
     flat, k = metric.startswith("hit@"), int(metric.split("@")[1])
     if flat:
-        paper, paper_chance = (
-            paper_zero_shot_hit(our_set, k),
-            paper_chance_hit(our_set, k),
-        )
+        paper = paper_zero_shot_hit(our_set, k)
+        paper_chance = paper_chance_hit(our_set, k)
     else:
         # Table 3 is laid out by test photos: DeViSE-0 ranks the set, DeViSE+1K the
         # set plus the 1K (our "+seen" set), the softmax baseline the 1K.

@@ -1,14 +1,10 @@
 """Every claim of the paper that the book checks, and its verdict, in one table.
 
-A claim is a row of CLAIMS: what the paper says, the test applied to our numbers, the
-paper's number beside ours, and the number that makes the two comparable (DeViSE /
-softmax for Table 1, multiples of chance for zero-shot); each is written beside its
-test (`claims_seen.py`: chapters 1, 2, 5; `claims_zero_shot.py`: chapter 6).
-`verdicts(results)` applies every test to one run's tables; a chapter prints its own
-rows, chapter 8 all of them, so no claim is tested two ways. The paper's numbers come
-from `paper.py`. A verdict is "yes", "no" or "n/a" (`findings.py`); a test over several
-parts (every set, both sharks) is "no" as soon as one fails, else "n/a" if one cannot
-be tested.
+Each claim is written beside its test (`claims_seen.py`: chapters 1, 2, 5;
+`claims_zero_shot.py`: chapter 6). `verdicts(results)` applies every test to one run's
+tables; a chapter prints its own rows, chapter 8 all of them, so no claim is tested two
+ways. A test over several parts (every set, both sharks) is "no" as soon as one fails,
+else "n/a" if one cannot be tested.
 """
 
 from __future__ import annotations
@@ -17,7 +13,7 @@ import pandas as pd
 
 from .claims_seen import SEEN_CLAIMS
 from .claims_zero_shot import ZERO_SHOT_CLAIMS
-from .findings import NONE, Claim, Results, Side
+from .findings import NONE, Claim, Finding, NotTestable, Results, Side
 
 CLAIMS = SEEN_CLAIMS + ZERO_SHOT_CLAIMS  # every claim, in the chapters' order
 
@@ -60,7 +56,11 @@ def verdicts(results: Results, claims: tuple[Claim, ...] = CLAIMS) -> pd.DataFra
     """One row per claim (COLUMNS): whether it holds here, and the numbers behind it."""
     rows = []
     for claim in claims:
-        paper_side, finding = claim.paper(), claim.check(results)
+        paper_side = claim.paper()
+        try:
+            finding = claim.check(results)
+        except NotTestable as why:
+            finding = Finding(None, Side(str(why)))
         holds = finding.holds
         rows.append(
             {

@@ -12,11 +12,12 @@ from .beside_paper import table1_beside_paper
 from .findings import (
     Claim,
     Finding,
+    NotTestable,
     Results,
     Side,
     defined,
+    defined_pairs,
     format_of,
-    not_testable,
     pairs_side,
     versus,
 )
@@ -38,13 +39,13 @@ def word_similarity(results: Results) -> Finding:
     """Our word vectors' Spearman on WordSim-353 reaches the book's target."""
     table = results.similarity
     if table is None:
-        return not_testable("no similarity table")
+        raise NotTestable("no similarity table")
     ws = table[table["dataset"] == "WordSim-353"]
     ours = ws[ws["model"] != GLOVE]
     if ours["model"].nunique() > 1:
         raise ValueError(f"several models besides {GLOVE}: {set(ours['model'])}")
     if ours.empty or not defined(float(ours["spearman"].iloc[0])):
-        return not_testable("no WordSim-353 score for our vectors")
+        raise NotTestable("no WordSim-353 score for our vectors")
     value = float(ours["spearman"].iloc[0])
     glove = ws.loc[ws["model"] == GLOVE, "spearman"]
     reference = float(glove.iloc[0]) if len(glove) else math.nan
@@ -59,11 +60,10 @@ def shark_neighbours(results: Results) -> Finding:
     """The mean share of sharks among each shark species' nearest labels."""
     table = results.shark_neighbours
     if table is None or table.empty:
-        return not_testable("no shark neighbours")
+        raise NotTestable("no shark neighbours")
     near = table[table["rank"] <= SHARK_NEIGHBOURS]
-    share = near.groupby("query_wnid")["is_shark"].mean()
-    counts = near.groupby("query_wnid")["is_shark"].sum()
-    full = int((counts == SHARK_NEIGHBOURS).sum())
+    sharks = near.groupby("query_wnid")["is_shark"]
+    share, full = sharks.mean(), int((sharks.sum() == SHARK_NEIGHBOURS).sum())
     return Finding(
         float(share.mean()) >= SHARK_NEIGHBOUR_SHARE,
         Side(
@@ -73,10 +73,10 @@ def shark_neighbours(results: Results) -> Finding:
     )
 
 
-def _table1(results: Results) -> pd.DataFrame | None:
-    """Our Table 1 beside the paper's, indexed by metric; None without a Table 1."""
+def _table1(results: Results) -> pd.DataFrame:
+    """Our Table 1 beside the paper's, indexed by metric."""
     if results.table1 is None:
-        return None
+        raise NotTestable("no Table 1")
     return table1_beside_paper(results.table1).set_index("metric")
 
 
@@ -96,12 +96,9 @@ def table1_versus_softmax(metric: str, test: Callable[[float, float], bool]):
     """A check of DeViSE against softmax on one metric: `test(devise, softmax)`."""
 
     def check(results: Results) -> Finding:
-        table = _table1(results)
-        if table is None:
-            return not_testable("no Table 1")
-        devise, softmax = table.loc[metric, ["ours DeViSE", "ours softmax"]]
+        devise, softmax = _table1(results).loc[metric, ["ours DeViSE", "ours softmax"]]
         if not defined(devise, softmax):
-            return not_testable(f"{metric} undefined in this run")
+            raise NotTestable(f"{metric} undefined in this run")
         side = _versus_softmax(metric, devise, softmax)
         return Finding(bool(test(devise, softmax)), side)
 
@@ -124,16 +121,10 @@ def control_paper() -> Side:
 
 def random_control(results: Results) -> Finding:
     """DeViSE above its random-embedding control on every hp@k, k >= 5, defined here."""
-    table = _table1(results)
-    if table is None:
-        return not_testable("no Table 1")
-    pairs = {
-        m: (table.loc[m, "ours DeViSE"], table.loc[m, "ours random emb."])
-        for m in _control_metrics()
-        if defined(table.loc[m, "ours DeViSE"], table.loc[m, "ours random emb."])
-    }
+    table, metrics = _table1(results), _control_metrics()
+    pairs = defined_pairs(table, metrics, "ours DeViSE", "ours random emb.")
     if not pairs:
-        return not_testable("no hp@k with k >= 5 defined in this run")
+        raise NotTestable("no hp@k with k >= 5 defined in this run")
     return Finding(all(d > r for d, r in pairs.values()), pairs_side(pairs))
 
 

@@ -1,14 +1,9 @@
-"""Explore the joint space: the nearest labels of a word, a label or a photo.
+"""Explore the joint space: the labels nearest by cosine to a typed word or phrase
+(chapter 2's lemma rule), a label (itself left out) or an image (of the gallery, or any
+file), over a named candidate set and under a chosen model (a `ModelView`).
 
-Everything DeViSE does ends in one operation: list the labels nearest by cosine to a
-point of the label space. The `Explorer` asks it from a typed **word** or phrase
-(chapter 2's lemma rule), a **label** (itself left out) or an **image** (of the gallery,
-or any file), over a named candidate set and under a chosen model, a `ModelView`.
-
-It is plain Python (vectors in, DataFrames out), tested without a browser:
-`widget.build_widget` only wires controls to `Explorer.answer`, `explorer_build` builds
-the book's from the cached stages, `explorer_views` computes what chapter 7 shows.
-"""
+Plain Python (vectors in, DataFrames out), tested without a browser: `widget` only wires
+controls to `Explorer.answer`."""
 
 from __future__ import annotations
 
@@ -27,6 +22,8 @@ from ..text import tokenize
 from ..vectors import nearest
 
 QUERY_KINDS = ("word", "label", "image")
+Choice = str | None  # a candidate set's or a model's name; None: the first
+Groups = Mapping[str, Sequence[str]]  # named lists of wnids or of gallery images
 _WNID_AT_END = re.compile(r"\((n\d{8})\)\s*$")
 
 
@@ -42,7 +39,7 @@ class ModelView:
     space: LabelSpace  # real label vectors, or random ones
     embed_images: Callable[[np.ndarray], np.ndarray] | None = None  # features -> points
     has_words: bool = True  # free words live in `space` too
-    sets: Mapping[str, Sequence[str]] | None = None  # its own candidate sets
+    sets: Groups | None = None  # its own candidate sets
 
 
 @dataclass(frozen=True)
@@ -54,16 +51,19 @@ class GalleryImage:
     wnid: str | None = None  # true label, when known
 
 
+Gallery = Mapping[str, GalleryImage]  # the images a reader can pick, by name
+
+
 class Explorer:
     """Nearest labels of words, labels and images (see the module doc)."""
 
     def __init__(
         self,
         space: LabelSpace,
-        candidate_sets: Mapping[str, Sequence[str]],
+        candidate_sets: Groups,
         models: Mapping[str, ModelView],
         words=None,
-        images: Mapping[str, GalleryImage] | None = None,
+        images: Gallery | None = None,
         featurize: Callable[[list[Path]], np.ndarray] | None = None,
         label_config: LabelConfig | None = None,
         featured: Sequence[str] | None = None,
@@ -97,8 +97,7 @@ class Explorer:
             self._by_name.setdefault(_plain(name), []).append(wnid)
         # Suggestions come from the 50,000 most frequent words (gensim keeps them
         # first): fast, and the likeliest.
-        keys = getattr(words, "index_to_key", None)
-        self._word_pool = list(keys if keys is not None else (words or {}))[:50_000]
+        self._word_pool = list(getattr(words, "index_to_key", words or {}))[:50_000]
         self._rows: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
         self.last_table: pd.DataFrame | None = None  # what the widget showed last
         self.last_message = ""
@@ -106,15 +105,10 @@ class Explorer:
     # -------------------------------------------------------- the core: rank one point
 
     def rank(
-        self,
-        query: np.ndarray,
-        k: int,
-        candidates: str,
-        model: str,
-        exclude: Sequence[str] = (),
+        self, query: np.ndarray, k: int, candidates: str, model: str, exclude=()
     ) -> pd.DataFrame:
-        """The k candidates nearest to `query` (a point of `model`'s label space),
-        best first."""
+        """The k candidates nearest to `query` in `model`'s label space, best first,
+        but for the wnids in `exclude`."""
         view = self.model_view(model)
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
@@ -123,35 +117,28 @@ class Explorer:
         skip = [i for i, row in enumerate(rows) if view.space.wnids[row] in excluded]
         found, cosines = nearest(vectors, query, k, skip)
         wnids = [view.space.wnids[rows[i]] for i in found]
+        seen = set(self.sets_of(model).get("seen", ()))
         return pd.DataFrame(
             {
                 "rank": np.arange(1, len(found) + 1),
                 "name": [view.space.names[rows[i]] for i in found],
                 "wnid": wnids,
                 "cosine": cosines.astype(float),
-                "seen": [w in self._seen(model) for w in wnids],
+                "seen": [w in seen for w in wnids],
             }
         )
 
     # -------------------------------------------------------- three kinds of query
 
     def neighbours_of_text(
-        self,
-        text: str,
-        k: int = 10,
-        candidates: str | None = None,
-        model: str | None = None,
+        self, text: str, k=10, candidates: Choice = None, model: Choice = None
     ) -> pd.DataFrame:
         """Nearest labels of a typed word or phrase."""
         candidates, model = self._defaults(candidates, model)
         return self.rank(self.text_vector(text, model), k, candidates, model)
 
     def neighbours_of_label(
-        self,
-        label: str,
-        k: int = 10,
-        candidates: str | None = None,
-        model: str | None = None,
+        self, label: str, k=10, candidates: Choice = None, model: Choice = None
     ) -> pd.DataFrame:
         """Nearest *other* labels of a label (a wnid, a name or "name (wnid)")."""
         candidates, model = self._defaults(candidates, model)
@@ -160,11 +147,7 @@ class Explorer:
         return self.rank(query, k, candidates, model, exclude=[wnid])
 
     def neighbours_of_image(
-        self,
-        image: str | Path,
-        k: int = 10,
-        candidates: str | None = None,
-        model: str | None = None,
+        self, image: str | Path, k=10, candidates: Choice = None, model: Choice = None
     ) -> pd.DataFrame:
         """Nearest labels of a gallery image or image file ("true": its own label)."""
         candidates, model = self._defaults(candidates, model)
@@ -181,11 +164,8 @@ class Explorer:
     def answer(
         self, kind: str, query, k: int, candidates: str, model: str
     ) -> pd.DataFrame | None:
-        """One query of `kind` ("word", "label", "image"); remembers the table or
-        the message.
-
-        This is what the widget calls: a query the explorer cannot place leaves a
-        message saying why (and `last_table` None) instead of raising."""
+        """One query of `kind`, as the widget asks it: a query the explorer cannot place
+        leaves a message saying why (and `last_table` None) instead of raising."""
         methods = {
             "word": self.neighbours_of_text,
             "label": self.neighbours_of_label,
@@ -213,8 +193,9 @@ class Explorer:
             raise UnknownQueryError(
                 "type a word or a phrase (letters or digits), e.g. 'shark'"
             )
-        if view.has_words and self.words is not None:
-            vector, _ = lemma_vector(" ".join(tokens), self.words, self.label_config)
+        words = self.words if view.has_words else None
+        if words is not None:
+            vector, _ = lemma_vector(" ".join(tokens), words, self.label_config)
             if vector is not None:
                 return view.space.query_vector(vector)
         # A label name or wnid still has a vector (a Latin lemma, a model without words)
@@ -222,27 +203,18 @@ class Explorer:
             return view.space.vector(self.find_label(text))
         except UnknownQueryError:
             pass
-        if not view.has_words or self.words is None:
+        if words is None:
             raise UnknownQueryError(
                 f"model {model!r} has vectors for labels only, and {text!r} is not a "
                 f"label name{self._label_hint(text)}; switch to a word model or type "
                 "a label name"
             )
-        unknown = [t for t in tokens if t not in self.words]
-        close = {t: self.suggest(t) for t in unknown}
-        hints = [
-            f"{t} -> {' or '.join(repr(s) for s in near)}"
-            for t, near in close.items()
-            if near
-        ]
+        unknown = [t for t in tokens if t not in words]
+        hints = "; ".join(filter(None, map(self._word_hint, unknown)))
         raise UnknownQueryError(
             f"unknown word{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)} "
-            f"(not in the word vectors' vocabulary); "
-            + (
-                f"close known words: {'; '.join(hints)}"
-                if hints
-                else "try another word"
-            )
+            "(not in the word vectors' vocabulary); "
+            + (f"close known words: {hints}" if hints else "try another word")
         )
 
     def find_label(self, label: str) -> str:
@@ -283,10 +255,11 @@ class Explorer:
             )
         return np.asarray(self.featurize([path])[0], dtype=np.float32), None
 
-    def suggest(self, word: str, n: int = 3) -> list[str]:
-        """Frequent known words spelled like `word` (difflib ratio >= 0.75)."""
+    def _word_hint(self, word: str) -> str:
+        """Up to 3 frequent known words spelled like `word` (difflib ratio >= 0.75)."""
         pool = [w for w in self._word_pool if abs(len(w) - len(word)) <= 2]
-        return difflib.get_close_matches(word, pool, n=n, cutoff=0.75)
+        close = difflib.get_close_matches(word, pool, n=3, cutoff=0.75)
+        return f"{word} -> {' or '.join(map(repr, close))}" if close else ""
 
     def _label_hint(self, label: str) -> str:
         close = difflib.get_close_matches(_plain(label), list(self._by_name), 3, 0.75)
@@ -300,17 +273,14 @@ class Explorer:
             )
         return self.models[model]
 
-    def _defaults(self, candidates: str | None, model: str | None) -> tuple[str, str]:
+    def _defaults(self, candidates: Choice, model: Choice) -> tuple[str, str]:
         """The candidate set and model a query names, else the first of each."""
         candidates = candidates or next(iter(self.candidate_sets))
         return candidates, model or next(iter(self.models))
 
-    def sets_of(self, model: str) -> Mapping[str, Sequence[str]]:
+    def sets_of(self, model: str) -> Groups:
         """The candidate sets of `model`: its own, else the explorer's."""
         return self.model_view(model).sets or self.candidate_sets
-
-    def _seen(self, model: str) -> set[str]:
-        return set(self.sets_of(model).get("seen", ()))
 
     def _candidates(self, candidates: str, model: str) -> tuple[np.ndarray, np.ndarray]:
         """(rows, vectors) of a candidate set, memoised: gathered once per model."""

@@ -1,11 +1,7 @@
-"""The explorer's answers for a fixed set of queries, precomputed: every label and
-photo of chapter 7's first map, its k nearest labels under each model, in a compact
-form for a page without a kernel (`static_explorer`).
-
-The answers are the ones `Explorer` gives (tests/test_static_explorer.py holds them
-equal, query by query), computed in seconds rather than minutes: one matrix product per
-chunk of queries, and one ranking shared by the models that rank the same vectors.
-"""
+"""The k nearest labels of every label and photo of chapter 7's first map under each
+model, precomputed for a page without a kernel (`static_explorer`): `Explorer`'s answers
+(tests/test_static_explorer.py holds them equal), in seconds rather than minutes: one
+matrix product per chunk of queries, one ranking shared by models with equal vectors."""
 
 from __future__ import annotations
 
@@ -13,15 +9,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from ..vectors import top_k, unit
-from .explorer import Explorer
+from .explorer import Explorer, Groups
 
 _CHUNK = 256  # query rows scored at once: (256, 21k) float32 scores are ~20 MB
 # A bound on how far two float32 products of the same unit vectors (up to 800-d) can
 # round apart (n * eps = 800 * 6e-8 = 5e-5 each): scores closer than this may swap.
 _ROUNDING = 1e-4
+Answer = tuple[list[str], np.ndarray]  # a query's nearest labels and their cosines
 
 
 @dataclass(frozen=True)
@@ -35,9 +31,7 @@ class MapQuery:
 
 
 def map_queries(
-    explorer: Explorer,
-    label_groups: Mapping[str, Sequence[str]],
-    photo_groups: Mapping[str, Sequence[str]],
+    explorer: Explorer, label_groups: Groups, photo_groups: Groups
 ) -> list[MapQuery]:
     """The map's points as queries, group by group, in the order of `map_points`."""
     name_of = dict(zip(explorer.space.wnids, explorer.space.names, strict=True))
@@ -57,7 +51,7 @@ def map_queries(
 
 def nearest_labels(
     explorer: Explorer, queries: Sequence[MapQuery], k: int, candidates: str
-) -> dict[str, list[tuple[list[str], np.ndarray] | None]]:
+) -> dict[str, list[Answer | None]]:
     """Per model, each query's nearest labels (wnids, cosines) as `Explorer` answers."""
     labels = [i for i, q in enumerate(queries) if q.kind == "label"]
     photos = [i for i, q in enumerate(queries) if q.kind == "image"]
@@ -70,33 +64,27 @@ def nearest_labels(
             raise ValueError(f"{model!r} has no candidate set {candidates!r}")
         space = view.space
         rows = space.index(sets[candidates])
-        found: list = [None] * len(queries)
         key = (id(space), rows.tobytes())
         if key not in done:
             wnids = [queries[i].query for i in labels]
             done[key] = _ranked(
                 space, rows, space.vectors[space.index(wnids)], k, wnids
             )
-        for i, answer in zip(labels, done[key], strict=True):
-            found[i] = answer
+        found = dict(zip(labels, done[key], strict=True))
         if view.embed_images is not None and photos:
             points = view.embed_images(np.stack(features))
-            one_by_one = _one_at_a_time(view.embed_images, features)
-            ranked = _ranked(space, rows, points, k, exact=one_by_one)
-            for i, answer in zip(photos, ranked, strict=True):
-                found[i] = answer
-        answers[model] = found
+            exact = _one_at_a_time(view.embed_images, features)
+            ranked = _ranked(space, rows, points, k, exact=exact)
+            found.update(zip(photos, ranked, strict=True))
+        answers[model] = [found.get(i) for i in range(len(queries))]  # None: no answer
     return answers
 
 
-def _ranked(
-    space, rows, points, k, themselves=None, exact=None
-) -> list[tuple[list[str], np.ndarray]]:
+def _ranked(space, rows, points, k, themselves=None, exact=None) -> list[Answer]:
     """The k candidates (`rows` of `space`) nearest to each point, as `vectors.nearest`
-    ranks them; point i leaves out the label `themselves[i]`, when given.
-
-    A chunk's matrix product rounds unlike `nearest`'s (by at most `_ROUNDING`): a
-    point with two best scores that close is scored again from `exact(i)`."""
+    ranks them; point i leaves out the label `themselves[i]`, when given. A chunk's
+    matrix product rounds unlike `nearest`'s (by at most `_ROUNDING`): a point with two
+    best scores that close is scored again from `exact(i)`."""
     vectors = space.vectors[rows]
     column = {space.wnids[r]: c for c, r in enumerate(rows)}
     answers = []
@@ -135,7 +123,7 @@ def _near_ties(scores: np.ndarray, k: int) -> np.ndarray:
 def answers_data(
     explorer: Explorer,
     queries: Sequence[MapQuery],
-    answers: Mapping[str, Sequence[tuple[list[str], np.ndarray] | None]],
+    answers: Mapping[str, Sequence[Answer | None]],
 ) -> dict:
     """The answers, compact for the page: an answer is a flat list of (label number,
     cosine in thousandths) pairs, None, or the number of an earlier model's same one."""
@@ -164,25 +152,3 @@ def answers_data(
         "truth": truth,
         "answers": flats,
     }
-
-
-def shown_table(data: dict, row: int, model: str) -> pd.DataFrame | None:
-    """What the page shows for query `row` under `model` (what its script reads)."""
-    column = data["models"].index(model)
-    flat = data["answers"][row][column]
-    if isinstance(flat, int):  # the same answer as an earlier model's
-        flat = data["answers"][row][flat]
-    if flat is None:
-        return None
-    pairs = np.asarray(flat, dtype=np.int64).reshape(-1, 2)
-    seen = set(data["seen"][column])
-    return pd.DataFrame(
-        {
-            "rank": np.arange(1, len(pairs) + 1),
-            "name": [data["labels"][i][0] for i in pairs[:, 0]],
-            "wnid": [data["labels"][i][1] for i in pairs[:, 0]],
-            "cosine": pairs[:, 1] / 1000,
-            "seen": [i in seen for i in pairs[:, 0]],
-            "true": pairs[:, 0] == data["truth"][row],
-        }
-    )

@@ -26,19 +26,14 @@ def explorer_for(cfg: Config) -> Explorer:
     missing = pipeline.missing_labels(cfg)
     pipeline.ensure(cfg, "predictor")
     predictor = load_predictor(cfg)
-    names = [
-        predictor.default,
-        *(m for m in predictor.models if m != predictor.default),
-    ]
 
     def view(name: str) -> ModelView:
-        sets = {
-            s: [predictor.wnids[r] for r in predictor.models[name]["sets"][s]]
-            for s in EXPLORER_SETS
-        }
+        rows = predictor.models[name]["sets"]
+        sets = {s: [predictor.wnids[r] for r in rows[s]] for s in EXPLORER_SETS}
         return ModelView(space, lambda f: predictor.points(name, f), sets=sets)
 
-    models = {name: view(name) for name in names}
+    # the best zero-shot model first
+    models = {n: view(n) for n in dict.fromkeys([predictor.default, *predictor.models])}
     control = pipeline.get(cfg, "imagenet1k")[RANDOM_1K]
     models[RANDOM_1K] = ModelView(
         random_label_space(space, cfg.imagenet.seed),

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..vectors import unit
-from .explorer import Explorer, GalleryImage
+from .explorer import Explorer, Gallery, Groups
 
 
 def overview(explorer: Explorer) -> pd.DataFrame:
@@ -43,23 +43,16 @@ def photo_points(explorer: Explorer, names: Sequence[str], model: str) -> np.nda
 
 
 def map_points(
-    explorer: Explorer,
-    label_groups: Mapping[str, Sequence[str]],
-    photo_groups: Mapping[str, Sequence[str]],
-    model: str,
+    explorer: Explorer, label_groups: Groups, photo_groups: Groups, model: str
 ) -> dict[str, np.ndarray]:
     """The points of a map under `model`: label groups' vectors, then photo groups'."""
     points = {g: label_points(explorer, w, model) for g, w in label_groups.items()}
-    for group, names in photo_groups.items():
-        points[group] = photo_points(explorer, names, model)
-    return points
+    photos = {g: photo_points(explorer, n, model) for g, n in photo_groups.items()}
+    return points | photos
 
 
 def nearest_label_table(
-    explorer: Explorer,
-    photos: Mapping[str, Sequence[str]],
-    labels: Sequence[str],
-    members: Collection[str],
+    explorer: Explorer, photos: Groups, labels: Sequence[str], members: Collection[str]
 ) -> pd.DataFrame:
     """`nearest_label_summary` per photo-embedding model and non-empty photo group."""
     names = [explorer.space.names[i] for i in explorer.space.index(list(labels))]
@@ -94,9 +87,7 @@ def gap_table(explorer: Explorer, photos: Sequence[str]) -> pd.DataFrame:
 def side_by_side(tables: Mapping[str, pd.DataFrame], digits: int = 2) -> pd.DataFrame:
     """Neighbour tables as one: a column per query, a row per rank, "name (cosine)"."""
     columns = {
-        query: [
-            f"{n} ({c:.{digits}f})" for n, c in zip(t["name"], t["cosine"], strict=True)
-        ]
+        query: [f"{r.name} ({r.cosine:.{digits}f})" for r in t.itertuples()]
         for query, t in tables.items()
     }
     depth = max((len(c) for c in columns.values()), default=0)
@@ -105,22 +96,14 @@ def side_by_side(tables: Mapping[str, pd.DataFrame], digits: int = 2) -> pd.Data
     return frame
 
 
-MAP_SAMPLE = 300  # labels of each sampled group: enough to show a region, few to read
-
-
 def map_label_groups(
-    sets: Mapping[str, Sequence[str]],
-    caltech: Sequence[str],
-    sharks: Sequence[str],
-    sample: int = MAP_SAMPLE,
-    seed: int = 0,
+    sets: Groups, caltech: Sequence[str], sharks: Sequence[str], sample=300, seed=0
 ) -> dict[str, list[str]]:
-    """The label groups of chapter 7's map, for a model with candidate sets `sets`.
-
-    A label joins one group only, the first that claims it in this order: the shark
-    labels, the Caltech-101 labels the model saw, those it did not, its other seen
-    labels and its 2-hop labels (each of these two a seeded sample of `sample`). The
-    dict comes in drawing order: the two samples first, underneath the rest."""
+    """Chapter 7's map's label groups for a model with candidate sets `sets`: a label
+    joins the first group that claims it, in this order: the shark labels, the
+    Caltech-101 labels the model saw, those it did not, its other seen labels and its
+    2-hop labels (these two a seeded sample of `sample` labels: enough to show a region,
+    few to read). The dict comes in drawing order: the samples first, under the rest."""
     rng = np.random.default_rng(seed)
     seen = set(sets["seen"])
     claims = {
@@ -138,13 +121,11 @@ def map_label_groups(
             free = sorted(rng.choice(free, size=sample, replace=False).tolist())
         groups[name] = free
         taken.update(free)
-    underneath = [n for n in claims if n.endswith("(sample)")]
-    on_top = [n for n in claims if n not in underneath]
-    return {name: groups[name] for name in underneath + on_top}
+    return dict(sorted(groups.items(), key=lambda g: not g[0].endswith("(sample)")))
 
 
 def gallery_sample(
-    images: Mapping[str, GalleryImage], prefix: str, per_label: int, seed: int = 0
+    images: Gallery, prefix: str, per_label: int, seed: int = 0
 ) -> list[str]:
     """Up to `per_label` seeded gallery photos of each label under `prefix`."""
     rng = np.random.default_rng(seed)
@@ -160,28 +141,15 @@ def gallery_sample(
 
 
 def map_photo_groups(
-    images: Mapping[str, GalleryImage],
-    per_label: int = 5,
-    per_species: int = 80,
-    seed: int = 0,
+    images: Gallery, per_label: int = 5, per_species: int = 80, seed: int = 0
 ) -> dict[str, list[str]]:
     """Chapter 7's map's photos: seeded samples of Caltech photos and of each shark."""
-    return {
-        "Caltech test photos": gallery_sample(images, "test/", per_label, seed),
-        "great white photos": gallery_sample(
-            images, "sharks/great_white", per_species, seed
-        ),
-        "hammerhead photos": gallery_sample(
-            images, "sharks/hammerhead", per_species, seed
-        ),
+    samples = {
+        "Caltech test photos": ("test/", per_label),
+        "great white photos": ("sharks/great_white", per_species),
+        "hammerhead photos": ("sharks/hammerhead", per_species),
     }
-
-
-GAP_ROWS = (
-    "photo to its true label",
-    "photo to its nearest label",
-    "photo to its nearest other photo",
-)
+    return {g: gallery_sample(images, p, n, seed) for g, (p, n) in samples.items()}
 
 
 def photo_label_gap(
@@ -196,8 +164,11 @@ def photo_label_gap(
     to_label = (photos @ labels.T).max(axis=1)
     among = photos @ photos.T
     np.fill_diagonal(among, -np.inf)  # a photo is not its own neighbour
-    medians = np.median(to_true), np.median(to_label), np.median(among.max(axis=1))
-    return {row: float(m) for row, m in zip(GAP_ROWS, medians, strict=True)}
+    return {
+        "photo to its true label": float(np.median(to_true)),
+        "photo to its nearest label": float(np.median(to_label)),
+        "photo to its nearest other photo": float(np.median(among.max(axis=1))),
+    }
 
 
 def nearest_label_summary(
@@ -223,7 +194,7 @@ def nearest_label_summary(
 
 def map_distance_to_truth(
     coords: Mapping[str, np.ndarray],
-    groups: Mapping[str, Sequence[str]],
+    groups: Groups,
     photos: np.ndarray,
     truth: Sequence[str],
 ) -> float:

@@ -1,6 +1,7 @@
 """What a claim is (`Claim`), what its test works on (`Results`) and returns (`Side`,
 `Finding`). A verdict is True, False or None: None when the run has no data for the
-test (a table not produced, a candidate set without photos, an undefined metric).
+test (a table not produced, a candidate set without photos, an undefined metric),
+which the test says by raising `NotTestable`.
 """
 
 from __future__ import annotations
@@ -56,9 +57,8 @@ class Claim:
     check: Callable[[Results], Finding]
 
 
-def not_testable(why: str) -> Finding:
-    """The finding of a test this run has no data for."""
-    return Finding(None, Side(why))
+class NotTestable(Exception):
+    """A test's run has no data for it, and why: its verdict is None ("n/a")."""
 
 
 def all_hold(parts: Iterable[bool | None]) -> bool | None:
@@ -66,14 +66,18 @@ def all_hold(parts: Iterable[bool | None]) -> bool | None:
     parts = list(parts)
     if any(p is False for p in parts):
         return False
-    if any(p is None for p in parts):
-        return None
-    return True
+    return None if any(p is None for p in parts) else True
 
 
 def defined(*values: float) -> bool:
     """True when every value is a number (not None, NaN or pd.NA)."""
     return not any(pd.isna(v) for v in values)
+
+
+def defined_pairs(table: pd.DataFrame, keys, first: str, second: str) -> dict:
+    """{key: (first, second)} of `table`'s rows `keys` where both are defined."""
+    pairs = {k: (table.loc[k, first], table.loc[k, second]) for k in keys}
+    return {k: pair for k, pair in pairs.items() if defined(*pair)}
 
 
 def versus(a: float, b: float, fmt: Callable[[float], str]) -> str:

@@ -77,11 +77,8 @@ def format_comparison(df: pd.DataFrame):
     df = df.reset_index(drop=True)
     styler = df.style.hide(axis="index")
     numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])]
-    hp_rows = (
-        df.index[df["metric"].astype(str).str.startswith("hp@")]
-        if "metric" in df.columns
-        else df.index[:0]
-    )
+    metric = df.get("metric", pd.Series("", index=df.index))
+    hp_rows = df.index[metric.astype(str).str.startswith("hp@")]
     for column in numeric:
         integer = pd.api.types.is_integer_dtype(df[column])
         fixed = format_count if integer else _column_format(column)
@@ -89,6 +86,5 @@ def format_comparison(df: pd.DataFrame):
             styler = styler.format(fixed, subset=[column])
             continue
         styler = styler.format(format_share, subset=[column])
-        if len(hp_rows):
-            styler = styler.format(format_fraction, subset=(hp_rows, [column]))
+        styler = styler.format(format_fraction, subset=(hp_rows, [column]))
     return styler.format(na_rep="–", subset=[c for c in df.columns if c not in numeric])

@@ -13,8 +13,6 @@ import pandas as pd
 
 from ..evaluation import CHANCE, DEVISE, RANDOM, SOFTMAX
 
-PAPER_FILE = "devise_2013_tables.csv"
-
 # Table 1: (short name, the paper's model, its dim, our model). The paper's 500-d rows
 # are the ones compared: 500-d is the size its zero-shot tables use.
 TABLE1_MODELS = (
@@ -46,19 +44,14 @@ def published() -> pd.DataFrame:
 @functools.lru_cache(maxsize=1)
 def _published() -> pd.DataFrame:
     """published(), read once; callers inside this module never modify it."""
-    text = resources.files("devise_lite").joinpath("resources", PAPER_FILE).read_text()
+    path = resources.files("devise_lite") / "resources" / "devise_2013_tables.csv"
     table = pd.read_csv(
-        io.StringIO(text),
+        io.StringIO(path.read_text()),
         keep_default_na=False,
         na_values={"dim": [""], "n_candidates": [""]},
     )
     # Counts stay integers where a column has gaps (nullable Int64, not float).
     return table.astype({"dim": "Int64", "n_candidates": "Int64", "value": float})
-
-
-def metric_name(metric: str, k: int) -> str:
-    """The column name our tables use for a published (metric, k): "hit@5", "hp@20"."""
-    return f"{metric}@{int(k)}"
 
 
 @functools.lru_cache(maxsize=1)
@@ -91,32 +84,11 @@ def paper_value(
 @functools.cache
 def paper_candidates(paper_set: str) -> int:
     """The number of labels the paper's Table 2 ranks on one of its candidate sets."""
-    rows = _published()
-    counts = rows.loc[
-        (rows["table"] == 2) & (rows["test_set"] == paper_set), "n_candidates"
-    ].unique()
+    rows = _published().query("table == 2 and test_set == @paper_set")
+    counts = rows["n_candidates"].unique()
     if len(counts) != 1:
         raise KeyError(f"Table 2 has no single n_candidates for {paper_set!r}")
     return int(counts[0])
-
-
-def published_table(n: int) -> pd.DataFrame:
-    """The paper's Table `n` as printed, a column per metric@k (hit in percent)."""
-    keys = {1: ["model", "dim"], 2: ["test_set", "model", "n_candidates"]}.get(
-        n, ["test_set", "model"]
-    )
-    rows = published()
-    rows = rows[rows["table"] == n]
-    if rows.empty:
-        raise ValueError(f"the paper has Tables 1-3 in this file, not Table {n}")
-    # By hand rather than pivot: rows keep the paper's order, and an empty dim is a key.
-    wide: dict[tuple, dict] = {}
-    for record in rows.to_dict("records"):
-        key = tuple(record[k] for k in keys)
-        row = wide.setdefault(key, dict(zip(keys, key, strict=True)))
-        row[metric_name(record["metric"], record["k"])] = record["value"]
-    table = pd.DataFrame(list(wide.values()))
-    return table.astype({k: "Int64" for k in keys if k in ("dim", "n_candidates")})
 
 
 def paper_table1(metric: str) -> dict[str, float]:
@@ -129,15 +101,13 @@ def paper_table1(metric: str) -> dict[str, float]:
 
 def table1_metrics() -> list[str]:
     """The metrics of the paper's Table 1, in its order (no hit@20: it prints none)."""
-    rows = _published()
-    rows = rows[rows["table"] == 1]
-    return list(dict.fromkeys(map(metric_name, rows["metric"], rows["k"])))
+    rows = _published().query("table == 1")
+    return list(dict.fromkeys(rows["metric"] + "@" + rows["k"].astype(str)))
 
 
 def published_ks(table: int) -> list[int]:
     """The k of one of the paper's tables, ascending."""
-    rows = _published()
-    return sorted(int(k) for k in rows.loc[rows["table"] == table, "k"].unique())
+    return sorted(int(k) for k in _published().query("table == @table")["k"].unique())
 
 
 def chance_hit(k: int, n_candidates: int) -> float:

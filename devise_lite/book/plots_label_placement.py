@@ -35,13 +35,11 @@ def place_labels(
     mark: float = 0.0,
     crowd=(),
 ) -> list:
-    """Boxes (x0, y0, x1, y1) for text labels of `sizes` next to their `anchors`, no two
-    overlapping, in any one unit: greedy, in the order given (the important first).
-
-    Each takes the first position (`LABEL_DIRECTIONS`, ring after ring of `distances`)
-    that overlaps no placed box, `obstacles` or (with `mark` > 0) placed label's point,
-    inside `bounds`; with `crowd`, the one covering fewest of those points (nearest on
-    ties). None for a label with no free position."""
+    """Boxes (x0, y0, x1, y1) for text labels of `sizes` next to their `anchors`, in any
+    one unit, greedy in the order given (the important first): each takes the first
+    position (`LABEL_DIRECTIONS`, ring after ring of `distances`) inside `bounds` that
+    overlaps no placed box, `obstacles` or (with `mark` > 0) placed label's point; with
+    `crowd`, the one covering fewest of those points (nearest on ties); else None."""
     taken = [tuple(box) for box in obstacles]
     crowd = np.asarray(crowd, dtype=float).reshape(-1, 2)
     boxes = []
@@ -77,13 +75,7 @@ def place_labels(
 
 
 def annotate_apart(
-    ax,
-    points,
-    texts,
-    fontsize: float = 8,
-    mark: float = 3.0,
-    crowd=(),
-    distances=LABEL_DISTANCES,
+    ax, points, texts, fontsize=8, mark=3.0, crowd=(), distances=LABEL_DISTANCES
 ) -> int:
     """Write `texts` next to `points` (`place_labels` in pixels), few `crowd` points
     covered; call it once the axes' limits are final. Returns how many were written."""
@@ -105,7 +97,6 @@ def annotate_apart(
         anchors, sizes, frame.extents, distances=distances, mark=mark, crowd=dots
     )
     to_points = 72.0 / fig.dpi  # offsets are given in points, the boxes are pixels
-    written = 0
     for point, (x, y), box, text in zip(points, anchors, boxes, texts, strict=True):
         if box is None:
             continue
@@ -122,5 +113,4 @@ def annotate_apart(
             # a leader line from afar
             arrowprops=leader if away > distances[0] + 1 else None,
         )
-        written += 1
-    return written
+    return sum(box is not None for box in boxes)

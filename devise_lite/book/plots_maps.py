@@ -24,16 +24,12 @@ def wordnet_groups(
     seed: int = 0,
     keep: Collection[str] = (),
 ) -> dict[str, list[str]]:
-    """Labels of the space grouped by WordNet ancestor.
-
-    `{"sharks": ("shark.n.01", 40)}` takes up to 40 labels below shark.n.01 (a seeded
-    sample if there are more; the wnids in `keep` are always among them).
-    `exclude_below` drops a sub-tree from a group; a label joins the first group
-    only."""
+    """Labels of the space by WordNet ancestor: `{"sharks": ("shark.n.01", 40)}` takes
+    up to 40 labels below shark.n.01 (a seeded sample if there are more, with the wnids
+    in `keep`), less `exclude_below`'s sub-tree; a label joins the first group only."""
     wn = wordnet()
     rng = np.random.default_rng(seed)
     exclude_below = exclude_below or {}
-    keep_set = set(keep)
     taken: set[str] = set()
     groups = {}
     for name, (ancestor, limit) in spec.items():
@@ -47,9 +43,8 @@ def wordnet_groups(
             and not (skip and descends_from(synset_of(w), skip))
         ]
         if len(members) > limit:
-            kept = [w for w in members if w in keep_set][:limit]
-            kept_set = set(kept)
-            rest = [w for w in members if w not in kept_set]
+            kept = [w for w in members if w in keep][:limit]
+            rest = [w for w in members if w not in kept]
             drawn = rng.choice(rest, size=limit - len(kept), replace=False).tolist()
             members = sorted(kept + drawn)
         groups[name] = members
@@ -96,15 +91,13 @@ def label_map(space: LabelSpace, groups: dict[str, list[str]], title: str, annot
         ax.scatter(*part.T, s=22, alpha=0.8, label=f"{name} ({len(members)})")
         start += len(members)
     names = [space.names[i] for i in space.index(wnids)]
-    shown = [
-        (names[wnids.index(label)], wnids.index(label))
-        if label in wnids
-        else (label, names.index(label))
+    shown = [  # the rows of `annotate`'s labels, each a wnid or a name
+        wnids.index(label) if label in wnids else names.index(label)
         for label in annotate
         if label in wnids or label in names
     ]
+    chosen, texts = xy[shown], [names[row] for row in shown]
     if shown:
-        chosen = xy[[row for _, row in shown]]
         ax.scatter(*chosen.T, s=40, facecolors="none", lw=1, edgecolors="black")
     ax.set_title(title)
     ax.set_xlabel("UMAP 1 (no units: only neighbourhoods are kept)")
@@ -120,7 +113,6 @@ def label_map(space: LabelSpace, groups: dict[str, list[str]], title: str, annot
     ax.set_ylim(ax.get_ylim())
     fig.tight_layout()
     if shown:
-        texts = [label for label, _ in shown]
         annotate_apart(
             ax, chosen, texts, fontsize=9, mark=0.0, crowd=xy, distances=CROWD_DISTANCES
         )

@@ -9,7 +9,7 @@ from PIL import Image
 from ..zeroshot import synset_label
 
 
-def _thumbnail(path, size: int = 256):
+def thumbnail(path, size: int = 256):
     """An RGB thumbnail of an image file (aspect kept), for figures only."""
     with Image.open(path) as image:
         image = image.convert("RGB")
@@ -30,7 +30,7 @@ def photo_grid(paths, captions, title: str, ncols: int = 3, panel_size: float = 
     for ax in axes.flat:
         ax.axis("off")
     for ax, path, caption in zip(axes.flat, paths, captions, strict=False):
-        ax.imshow(_thumbnail(path))
+        ax.imshow(thumbnail(path))
         ax.set_title(caption, fontsize=8, loc="left", y=-0.02, va="top", pad=0)
     fig.suptitle(title)
     fig.tight_layout()
@@ -55,7 +55,7 @@ def prediction_gallery(
     )
     for row, (path, truth) in enumerate(zip(paths, truths, strict=True)):
         photo = axes[row][0]
-        photo.imshow(_thumbnail(path))
+        photo.imshow(thumbnail(path))
         photo.set_title(f"true: {text(truth)}", fontsize=8)
         photo.axis("off")
         for ax, model in zip(axes[row][1:], models, strict=True):
@@ -81,7 +81,7 @@ def figure2(photos: list[dict], models: dict[str, str], title: str):
         len(photos), 1 + len(models), squeeze=False, figsize=size, gridspec_kw=widths
     )
     for row, photo in zip(axes, photos, strict=True):
-        row[0].imshow(_thumbnail(photo["image"]))
+        row[0].imshow(thumbnail(photo["image"]))
         row[0].set_title(synset_label(photo["true"]), fontsize=10, pad=3)
         for ax, model in zip(row[1:], models, strict=True):
             for rank, name in enumerate(photo["top5"].get(model, []), start=1):

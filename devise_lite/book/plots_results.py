@@ -96,11 +96,7 @@ def hop_histogram(hops: dict, title: str):
 
 
 def paper_beside_ours(
-    panels: dict,
-    title: str,
-    ylabels: dict[str, str],
-    log: tuple[str, ...] = (),
-    lines: dict[str, tuple[float, str]] | None = None,
+    panels: dict, title: str, ylabels: dict[str, str], log=(), lines=None
 ):
     """One panel per comparison, for each category (a row) the paper's bar beside ours;
     `log` panels get a log axis, `lines` a reference line ({panel: (y, label)})."""
@@ -141,12 +137,11 @@ def paper_beside_ours(
         ax.set_ylabel(ylabels.get(panel, panel))
         ax.set_title(panel)
         ax.grid(axis="y", alpha=0.3)
-    handles, names = axes[0][0].get_legend_handles_labels()
-    for ax in axes[0][1:]:  # the other panels' reference lines
+    legend = {}  # the bars, and every panel's reference line once
+    for ax in axes[0]:
         for handle, name in zip(*ax.get_legend_handles_labels(), strict=True):
-            if name not in names:
-                handles.append(handle)
-                names.append(name)
+            legend.setdefault(name, handle)
+    handles, names = list(legend.values()), list(legend)
     fig.legend(handles, names, loc="lower center", ncol=len(names), frameon=False)
     fig.suptitle(title)
     fig.tight_layout(rect=(0, 0.07, 1, 1))

@@ -1,9 +1,6 @@
-"""The code a chapter teaches, shown as a cell output, read from the package itself.
-
-A chapter calls `show_source(tokenize)` in a cell tagged `remove-input`: the output is
-one fenced Markdown code block, which the book and JupyterLab highlight. The code comes
-from the package's files, so no second copy falls out of date, and a renamed function
-fails the chapter instead of showing stale code.
+"""The code a chapter teaches, read from the package itself and shown as a cell output:
+one fenced Markdown block, which the book and JupyterLab highlight. No second copy falls
+out of date, and a renamed function fails the chapter instead of showing stale code.
 """
 
 from __future__ import annotations

@@ -1,13 +1,8 @@
-"""Chapter 7's explorer for readers of the rendered page, who have no kernel.
-
-Every label and photo of the joint map is a query; its k nearest labels under each
-model are precomputed (`explorer_answers`) into one HTML output with the map: picking a
-point shows its nearest labels under each model side by side.
-
-The map is drawn by plotly.py's bundled `plotly.min.js`, which the book's extension
-`_ext/plotly_assets.py` copies into `_static/` and loads only on the pages that hold
-this output (`PAGE_MARKER`): no page loads a script from the internet.
-"""
+"""Chapter 7's explorer for readers without a kernel: a map where picking a label or
+photo shows its precomputed nearest labels under each model. The map is drawn by
+plotly.py's bundled `plotly.min.js`, which the book's extension `_ext/plotly_assets.py`
+copies into `_static/` and loads only on the pages that hold this output
+(`PAGE_MARKER`): no page loads a script from the internet."""
 
 from __future__ import annotations
 
@@ -24,7 +19,7 @@ from IPython.display import HTML
 from matplotlib.colors import to_hex
 from plotly.utils import PlotlyJSONEncoder
 
-from .explorer import Explorer
+from .explorer import Explorer, Groups
 from .explorer_answers import MapQuery, answers_data, map_queries, nearest_labels
 
 PAGE_MARKER = "devise-static-explorer"  # the output's class: this page needs plotly.js
@@ -42,10 +37,11 @@ def plotly_js_file() -> Path:
 def map_figure(
     queries: Sequence[MapQuery],
     coords: Mapping[str, np.ndarray],
-    styles: Mapping[str, Mapping] | None = None,
-) -> go.Figure:
-    """The map as a plotly figure: a trace per group, then one marking the pick."""
-    fig = go.Figure()
+    styles=None,
+) -> tuple[go.Figure, dict[int, list[float]]]:
+    """The map as a plotly figure (a trace per group, then one marking the pick), and
+    where each query lies on it."""
+    fig, at = go.Figure(), {}
     rows = np.arange(len(queries))
     for group, xy in coords.items():
         mine = [i for i in rows if queries[i].group == group]
@@ -53,7 +49,7 @@ def map_figure(
             raise ValueError(
                 f"{group!r}: {len(xy)} points on the map, {len(mine)} queries"
             )
-        style = dict((styles or {}).get(group, {}))
+        style = (styles or {}).get(group, {})
         marker = {
             "size": max(4.0, 1.4 * float(np.sqrt(style.get("s", 12)))),
             "opacity": style.get("alpha", 0.7),
@@ -63,9 +59,11 @@ def map_figure(
             marker["color"] = to_hex(style["color"])
         if "edgecolors" in style:
             marker["line"] = {"color": to_hex(style["edgecolors"]), "width": 0.5}
+        xy = np.round(xy.astype(float), 3)
+        at.update(zip(mine, xy.tolist(), strict=True))
         fig.add_scatter(
-            x=np.round(xy[:, 0].astype(float), 3).tolist(),
-            y=np.round(xy[:, 1].astype(float), 3).tolist(),
+            x=xy[:, 0].tolist(),
+            y=xy[:, 1].tolist(),
             mode="markers",
             name=f"{group} ({len(xy)})",
             marker=marker,
@@ -94,13 +92,13 @@ def map_figure(
         hovermode="closest",
         legend={"orientation": "h", "y": -0.02, "yanchor": "top", "font": {"size": 11}},
     )
-    return fig
+    return fig, at
 
 
 def static_explorer(
     explorer: Explorer,
-    label_groups: Mapping[str, Sequence[str]],
-    photo_groups: Mapping[str, Sequence[str]],
+    label_groups: Groups,
+    photo_groups: Groups,
     coords: Mapping[str, np.ndarray],
     styles: Mapping[str, Mapping] | None = None,
     k: int = 8,
@@ -112,14 +110,10 @@ def static_explorer(
     queries = map_queries(explorer, label_groups, photo_groups)
     if not queries:
         raise ValueError("the static explorer needs at least one label or photo")
-    figure = map_figure(queries, coords, styles)  # checks each group's points
+    figure, at = map_figure(queries, coords, styles)  # checks each group's points
     answers = nearest_labels(explorer, queries, k, candidates)
     data = answers_data(explorer, queries, answers)
     groups = list(dict.fromkeys(q.group for q in queries))
-    at = {}  # query number -> its point on the map
-    for group, xy in coords.items():
-        mine = [i for i, q in enumerate(queries) if q.group == group]
-        at.update(zip(mine, np.round(xy.astype(float), 3).tolist(), strict=True))
     data |= {
         "k": k,
         "candidates": candidates,

@@ -1,9 +1,6 @@
-"""The explorer's widget: ipywidgets controls wired to `Explorer.answer`.
-
-Only a live kernel shows it; the rendered book shows a static table beside it. The
-controls and outputs are exposed as dicts (`panel.controls`, `panel.outputs`), so a test
-drives the panel without a browser.
-"""
+"""The explorer's widget, for a live kernel: ipywidgets controls wired to
+`Explorer.answer`, exposed as dicts (`panel.controls`, `panel.outputs`) so that a test
+drives the panel without a browser."""
 
 from __future__ import annotations
 
@@ -12,9 +9,9 @@ import io
 from pathlib import Path
 
 import ipywidgets as w
-from PIL import Image, UnidentifiedImageError
 
 from .explorer import QUERY_KINDS, Explorer
+from .plots_photos import thumbnail
 
 
 def build_widget(explorer: Explorer, k: int = 10, word: str = "shark"):
@@ -78,8 +75,7 @@ def build_widget(explorer: Explorer, k: int = 10, word: str = "shark"):
             outputs["table"].value = table.to_html(
                 index=False, float_format=lambda x: f"{x:.3f}"
             )
-        path = _image_path(explorer, query()) if kind == "image" else None
-        picture = _jpeg_thumbnail(path)
+        picture = _preview(explorer, query()) if kind == "image" else None
         outputs["preview"].value = picture or b""
         outputs["preview"].layout.display = None if picture else "none"
 
@@ -94,23 +90,13 @@ def build_widget(explorer: Explorer, k: int = 10, word: str = "shark"):
     return panel
 
 
-def _image_path(explorer: Explorer, image: str) -> Path | None:
-    if image in explorer.images:
-        return explorer.images[image].path
-    path = Path(image).expanduser()
-    return path if image and path.is_file() else None
-
-
-def _jpeg_thumbnail(path: Path | None, size: int = 180) -> bytes | None:
-    """JPEG bytes of a thumbnail for the preview; None without a readable image."""
-    if path is None:
-        return None
+def _preview(explorer: Explorer, image: str) -> bytes | None:
+    """JPEG bytes of a gallery image's or image file's thumbnail; None without one."""
+    entry = explorer.images.get(image)
+    path = entry.path if entry else Path(image).expanduser()
     try:
-        with Image.open(path) as image:
-            image = image.convert("RGB")
-            image.thumbnail((size, size))
-            buffer = io.BytesIO()
-            image.save(buffer, format="JPEG")
-            return buffer.getvalue()
-    except (OSError, UnidentifiedImageError):
+        buffer = io.BytesIO()
+        thumbnail(path, 180).save(buffer, format="JPEG")
+        return buffer.getvalue()
+    except OSError:  # no such file, or not an image (UnidentifiedImageError)
         return None

@@ -23,9 +23,8 @@ def test_set_table(
 ) -> pd.DataFrame:
     """Per photo set, then all: photos, labels, and labels in each set of `names`."""
     photos = pd.DataFrame({"wnid": list(wnids), "dataset": list(datasets)})
-    groups = [(d, photos[photos["dataset"] == d]) for d in dict.fromkeys(datasets)]
     rows = []
-    for name, group in [*groups, (ALL, photos)]:
+    for name, group in [*photos.groupby("dataset", sort=False), (ALL, photos)]:
         labels = set(group["wnid"])
         rows.append(
             {"photo set": name, "photos": len(group), "labels": len(labels)}

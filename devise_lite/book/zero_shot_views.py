@@ -17,6 +17,7 @@ from ..zeroshot import FIRST_EXPERIMENT, PAPER_SETTING
 from .beside_paper import zero_shot_beside_paper
 from .formats import format_share, format_times
 from .paper import PAPER_SET_NAMES, paper_candidates
+from .zero_shot_test_set import chance_by_set
 
 
 def experiment_rows(table: pd.DataFrame, seen_labels: str) -> pd.DataFrame:
@@ -29,10 +30,8 @@ def models_by_set(
 ) -> pd.DataFrame:
     """One metric of Table 2 by candidate set and model, with "<model> x chance"."""
     rows = experiment_rows(table2, seen_labels)
-    wide = rows.pivot(index="candidate_set", columns="model", values=metric)
-    wide = wide.reindex(
-        index=list(dict.fromkeys(rows["candidate_set"])),
-        columns=list(dict.fromkeys(rows["model"])),
+    wide = rows.pivot(index="candidate_set", columns="model", values=metric).reindex(
+        index=rows["candidate_set"].unique(), columns=rows["model"].unique()
     )
     if CHANCE in wide.columns:
         for model in [m for m in wide.columns if m != CHANCE]:
@@ -46,19 +45,14 @@ def hits_with_chance(
 ) -> pd.DataFrame:
     """`models_by_set` for reading, by model: "18.9% (46.8x)", "–" without photos."""
     wide = models_by_set(table2, seen_labels, metric)
-    models = [m for m in wide.columns if not m.endswith(" x chance")]
-
-    def cell(model: str, row: str) -> str:
-        value = wide.loc[row, model]
-        if pd.isna(value) or f"{model} x chance" not in wide:
-            return format_share(value)
-        times = wide.loc[row, f"{model} x chance"]
-        return f"{format_share(value)} ({format_times(times)})"
-
-    table = pd.DataFrame(
-        {model: [cell(model, row) for row in wide.index] for model in models},
-        index=wide.index,
-    ).T
+    table = pd.DataFrame(index=wide.index)
+    for model in [m for m in wide.columns if not m.endswith(" x chance")]:
+        shares = wide[model].map(format_share)
+        if f"{model} x chance" in wide:
+            times = " (" + wide[f"{model} x chance"].map(format_times) + ")"
+            shares = shares.where(wide[model].isna(), shares + times)
+        table[model] = shares
+    table = table.T
     table.index.name = "model"
     return table
 
@@ -74,10 +68,7 @@ def _ablation(
     here = ablation[ablation["candidate_set"] == ABLATION_SET]
     # a stage's CSV reads an empty cell as missing: no setting changed
     here = here.assign(setting=here["setting"].fillna(""))
-    rows = experiment_rows(table2, PAPER_SETTING)
-    at = (rows["candidate_set"] == ABLATION_SET) & (rows["model"] == CHANCE)
-    chance = rows.loc[at, ABLATION_METRIC]
-    return here, float(chance.iloc[0]) if len(chance) else float("nan")
+    return here, chance_by_set(table2, ABLATION_METRIC).get(ABLATION_SET, float("nan"))
 
 
 def view_ablation(ablation: pd.DataFrame, table2: pd.DataFrame) -> pd.DataFrame:
@@ -118,16 +109,14 @@ def lever_ablation(ablation: pd.DataFrame, table2: pd.DataFrame) -> pd.DataFrame
     )
 
 
-WORD_VECTOR_LEVERS = "word_vector_levers.csv"  # benchmarks/word_vector_levers.py
 VALIDATION_GROUPS = ("3-hop only", "21k only")
 
 
 def measured_word_vector_levers() -> pd.DataFrame:
-    """The word vectors' levers as `benchmarks/word_vector_levers.py` measured them,
-    too costly for the book's run: one row per setting and label group, each with
-    the date, commit and machine it was measured on."""
-    files = resources.files("devise_lite").joinpath("resources", WORD_VECTOR_LEVERS)
-    return pd.read_csv(io.StringIO(files.read_text()))
+    """The word vectors' levers as `benchmarks/word_vector_levers.py` measured them (too
+    costly for the book's run), per setting and group, with date, commit and machine."""
+    path = resources.files("devise_lite") / "resources" / "word_vector_levers.csv"
+    return pd.read_csv(io.StringIO(path.read_text()))
 
 
 def word_vector_levers(measured: pd.DataFrame) -> pd.DataFrame:
@@ -139,15 +128,14 @@ def word_vector_levers(measured: pd.DataFrame) -> pd.DataFrame:
         by = group.set_index("group")
         times = by["hit@5"] / by["chance@5"]
         label_times = by["label_hit@5"] / by["chance@5"]
-        validation = [label_times[g] for g in VALIDATION_GROUPS]
+        validation = {
+            f"{g} per label, x chance": label_times[g] for g in VALIDATION_GROUPS
+        }
         rows.append(
             {
                 "setting changed": setting,
-                **{
-                    f"{g} per label, x chance": v
-                    for g, v in zip(VALIDATION_GROUPS, validation, strict=True)
-                },
-                "validation mean, x chance": float(np.mean(validation)),
+                **validation,
+                "validation mean, x chance": float(np.mean(list(validation.values()))),
                 "2-hop test per photo, x chance": times["2-hop"],
                 "2-hop test per label, x chance": label_times["2-hop"],
             }
@@ -163,9 +151,8 @@ def drawn_setting(setting: str) -> str:
 
 
 def chosen_on_validation(levers: pd.DataFrame) -> pd.Series:
-    """The setting of `word_vector_levers` with the best validation mean, averaged
-    over its draws (one skip-gram run is noisy): its name, each column's mean over its
-    draws, and their number."""
+    """The setting of `word_vector_levers` with the best validation mean averaged over
+    its draws (one skip-gram run is noisy): its name, its columns' means, its draws."""
     numbers = levers.drop(columns="setting changed")
     by_setting = numbers.groupby(levers["setting changed"].map(drawn_setting))
     means = by_setting.mean().assign(draws=by_setting.size())
@@ -239,17 +226,15 @@ def wrong_top1_hops(gallery: pd.DataFrame) -> pd.DataFrame:
                 "model": model,
                 "photos": len(mine),
                 "wrong top-1": len(wrong),
-                "mean hops": float(hops.mean()) if len(hops) else float("nan"),
-                "median hops": float(hops.median()) if len(hops) else float("nan"),
+                "mean hops": float(hops.mean()),
+                "median hops": float(hops.median()),
             }
         )
     return pd.DataFrame(rows).set_index("model")
 
 
 def seen_count_points(
-    curve: pd.DataFrame,
-    table2: pd.DataFrame,
-    caltech_seen: int,
+    curve: pd.DataFrame, table2: pd.DataFrame, caltech_seen: int
 ) -> pd.DataFrame:
     """The seen-count figure's points: 2-hop hit@5 and x chance per model and n_seen."""
     parts, metric = [], "hit@5"

@@ -2,24 +2,18 @@
 which parts of the config; and the one-line accessors the chapters call.
 
 `get(cfg, name)` returns a stage's artifact, building it and what it needs first
-(`cache.Run`); the command line, the chapters and `predict` all go through it. Each
-stage's builder lives beside the concept it builds: `language.py` (corpus, skip-gram,
-labels), `features.py` (which images, their features), `caltech.py` (Table 1 and the
-first zero-shot experiment), `imagenet1k.py` (the paper's setting's models),
-`zeroshot.py` (Tables 2 and 3), `predictor.py`. Under `torchrun`, stages marked
-`distributed` run on every process (rank 0 writes the folder); the others run on
-rank 0 while the rest wait.
+(`cache.Run`). Under `torchrun`, stages marked `distributed` run on every process
+(rank 0 writes the folder); the others run on rank 0 while the rest wait.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
+from functools import wraps
 
-import numpy as np
 import pandas as pd
 
 from ..config import Config
-from ..ddp import SINGLE, Group
 from ..storage import read_info
 from . import caltech, features, imagenet1k, language, predictor, zeroshot
 from .cache import Run, Stage, load_tables, read_csv
@@ -31,7 +25,6 @@ STAGES: dict[str, Stage] = {
         Stage(
             "corpus",
             "tokenise Wikipedia and join phrases",
-            needs=(),
             reads=language.reads_corpus,
             build=language.build_corpus_stage,
             load=lambda run, done: done / "corpus.txt",
@@ -56,7 +49,6 @@ STAGES: dict[str, Stage] = {
             "sharks",
             "nearest labels of each shark species",
             needs=("labels",),
-            reads=lambda cfg: None,
             build=language.build_shark_check,
             load=lambda run, done: read_csv(done / "shark_neighbours.csv"),
             results=("shark_neighbours.csv",),
@@ -64,7 +56,6 @@ STAGES: dict[str, Stage] = {
         Stage(
             "features",
             "backbone features of the labelled images (Caltech-101)",
-            needs=(),
             reads=features.reads_features,
             build=features.build_features,
             load=features.load_array,
@@ -83,7 +74,6 @@ STAGES: dict[str, Stage] = {
             "finetune",
             "phase 2: the whole network, briefly on a CPU",
             needs=("train",),
-            reads=lambda cfg: None,
             build=caltech.build_finetune,
             load=caltech.load_finetune,
             distributed=True,
@@ -92,7 +82,6 @@ STAGES: dict[str, Stage] = {
             "evaluate",
             "Table 1",
             needs=("train", "finetune"),
-            reads=lambda cfg: None,
             build=caltech.build_table1,
             load=lambda run, done: read_csv(done / "table1.csv"),
             results=("table1.csv",),
@@ -101,7 +90,7 @@ STAGES: dict[str, Stage] = {
             "table1_seeds",
             "Table 1's DeViSE and random control, retrained with more seeds",
             needs=("labels", "features", "train"),
-            reads=caltech.reads_table1_seeds,
+            reads=lambda cfg: cfg.table1_seeds,
             build=caltech.build_table1_seeds,
             load=lambda run, done: read_csv(done / "table1_seeds.csv"),
             results=("table1_seeds.csv",),
@@ -109,7 +98,6 @@ STAGES: dict[str, Stage] = {
         Stage(
             "sample_features",
             "features of the ImageNet sample (one photo a class) and its views",
-            needs=(),
             reads=features.reads_sample,
             build=features.build_sample_features,
             load=features.load_sample,
@@ -117,17 +105,15 @@ STAGES: dict[str, Stage] = {
         Stage(
             "shark_features",
             "features of the shark photos",
-            needs=(),
             reads=features.reads_sharks,
             build=features.build_shark_features,
         ),
         Stage(
             "zeroshot_features",
             "features of the other zero-shot photo sets (Flowers-102, PACS, Food-101)",
-            needs=(),
             reads=features.reads_zeroshot_photos,
             build=features.build_zeroshot_features,
-            load=features.load_zeroshot_features,
+            load=features.load_array,
         ),
         Stage(
             "imagenet1k",
@@ -180,7 +166,6 @@ STAGES: dict[str, Stage] = {
             "predictor",
             "the models of `predict`, as arrays, and the backbone for ONNX Runtime",
             needs=("zeroshot", "train"),
-            reads=lambda cfg: None,
             build=predictor.build_predictor,
         ),
     ]
@@ -192,40 +177,37 @@ def at(cfg: Config) -> Run:
     return Run(cfg, STAGES)
 
 
-# ---------------------------------------------------------------- the mechanism, by
-# configuration (see `cache.Run`)
+def by_config(function: Callable) -> Callable:
+    """`function(run, ...)` as the chapters call it: `function(cfg, ...)`, the run
+    being `at(cfg)`."""
+
+    @wraps(function)
+    def accessor(cfg: Config, *args, **kwargs):
+        return function(at(cfg), *args, **kwargs)
+
+    return accessor
 
 
-def key(cfg: Config, name: str) -> str:
-    return at(cfg).key(name)
+def artifact(stage: str, doc: str) -> Callable:
+    """The accessor of one stage's artifact, `get(cfg, stage)`: what `doc` says."""
+
+    def accessor(cfg: Config):
+        return get(cfg, stage)
+
+    accessor.__doc__ = doc
+    return accessor
 
 
-def folder(cfg: Config, name: str) -> Path:
-    return at(cfg).folder(name)
+# ---------------------------------------------------------------- `cache.Run` by config
 
-
-def is_built(cfg: Config, name: str) -> bool:
-    return at(cfg).is_built(name)
-
-
-def ensure(cfg: Config, name: str, group: Group = SINGLE) -> Path:
-    return at(cfg).ensure(name, group)
-
-
-def get(cfg: Config, name: str, group: Group = SINGLE):
-    return at(cfg).get(name, group)
-
-
-def info(cfg: Config, name: str) -> dict:
-    return at(cfg).info(name)
-
-
-def publish(cfg: Config, name: str) -> list[Path]:
-    return at(cfg).publish(name)
-
-
-def missing_for(cfg: Config, name: str) -> list[str]:
-    return at(cfg).missing_for(name)
+key = by_config(Run.key)
+folder = by_config(Run.folder)
+is_built = by_config(Run.is_built)
+ensure = by_config(Run.ensure)
+get = by_config(Run.get)
+info = by_config(Run.info)
+publish = by_config(Run.publish)
+missing_for = by_config(Run.missing_for)
 
 
 def upstream(name: str) -> list[str]:
@@ -240,24 +222,12 @@ def upstream_all(names: list[str]) -> list[str]:
 
 # ---------------------------------------------------------------- accessors: language
 
-
 text_source = language.text_source
 label_vocabulary = language.label_vocabulary
-
-
-def corpus(cfg: Config) -> Path:
-    """Tokenised, phrase-joined Wikipedia text: one paragraph a line (the file)."""
-    return get(cfg, "corpus")
-
-
-def word_vectors(cfg: Config):
-    """The skip-gram word vectors (gensim KeyedVectors, memory-mapped)."""
-    return get(cfg, "word2vec")
-
-
-def label_space(cfg: Config):
-    """The label space over the vocabulary (a `labels.LabelSpace`)."""
-    return get(cfg, "labels")
+corpus = artifact("corpus", "Tokenised Wikipedia: one paragraph a line (the file).")
+word_vectors = artifact("word2vec", "The skip-gram vectors (gensim, memory-mapped).")
+label_space = artifact("labels", "The label space over the vocabulary (`LabelSpace`).")
+shark_check = artifact("sharks", "Each shark species' 9 nearest labels (a DataFrame).")
 
 
 def missing_labels(cfg: Config) -> pd.DataFrame:
@@ -265,41 +235,17 @@ def missing_labels(cfg: Config) -> pd.DataFrame:
     return read_csv(ensure(cfg, "labels") / "missing.csv")
 
 
-def shark_check(cfg: Config) -> pd.DataFrame:
-    """Each shark species' 9 nearest labels (`data/results/shark_neighbours.csv`)."""
-    return get(cfg, "sharks")
-
-
-# ---------------------------------------------------------------- accessors: images,
-# Table 1
+# ---------------------------------------------------------------- accessors: Table 1
 
 image_split = features.image_split
-
-
-def experiment_labels(cfg: Config) -> list[str]:
-    return features.experiment_labels(at(cfg))
-
-
-def dropped_labels(cfg: Config) -> list[str]:
-    return features.dropped_labels(at(cfg))
-
-
-def experiment_images(cfg: Config, part: str) -> features.Selection:
-    return features.experiment_images(at(cfg), part)
-
-
-def image_features(cfg: Config, part: str) -> tuple[np.ndarray, np.ndarray]:
-    return features.image_features(at(cfg), part)
-
-
-def trained_models(cfg: Config) -> dict:
-    """Phase 1's three models by name, and "history" (a DataFrame of the curves)."""
-    return get(cfg, "train")
-
-
-def fine_tuned_embeddings(cfg: Config) -> np.ndarray:
-    """Phase 2: unit embeddings of the test images under the tuned network."""
-    return get(cfg, "finetune")
+experiment_labels = by_config(features.experiment_labels)
+dropped_labels = by_config(features.dropped_labels)
+experiment_images = by_config(features.experiment_images)
+image_features = by_config(features.image_features)
+trained_models = artifact("train", 'Phase 1: the 3 models by name, "history" (curves).')
+fine_tuned_embeddings = artifact("finetune", "Phase 2: the test images' embeddings.")
+table1 = artifact("evaluate", "The paper's Table 1 on the test images (a DataFrame).")
+table1_seeds = artifact("table1_seeds", "DeViSE and its random control over seeds.")
 
 
 def phase2_info(cfg: Config) -> dict:
@@ -309,59 +255,16 @@ def phase2_info(cfg: Config) -> dict:
     return {**read_info(done), "history": frame}
 
 
-def table1(cfg: Config) -> pd.DataFrame:
-    """The paper's Table 1 on the test images (`data/results/table1.csv`)."""
-    return get(cfg, "evaluate")
-
-
-def table1_seeds(cfg: Config) -> pd.DataFrame:
-    """DeViSE and its random control over several seeds (`table1_seeds.csv`)."""
-    return get(cfg, "table1_seeds")
-
-
 # ---------------------------------------------------------------- accessors: zero-shot
 
-
-def shark_features(cfg: Config) -> dict:
-    return features.shark_features(at(cfg))
-
-
-def sample_features(cfg: Config) -> features.Sample:
-    return get(cfg, "sample_features")
-
-
-def seen_1k(cfg: Config) -> list[str]:
-    return imagenet1k.seen_1k(at(cfg))
-
-
-def train_devise_1k(cfg: Config, views: int | None = None, **settings):
-    return imagenet1k.train_devise_1k(at(cfg), views, **settings)
-
-
-def caltech_zero_shot_data(cfg: Config):
-    return caltech.caltech_zero_shot_data(at(cfg))
-
-
-def zero_shot_photos(cfg: Config) -> zeroshot.TestPhotos:
-    return zeroshot.zero_shot_photos(at(cfg))
-
-
-def zero_shot_sets(cfg: Config) -> dict[str, list[str]]:
-    return zeroshot.zero_shot_sets(at(cfg), seen_1k(cfg))
-
-
-def placed_1k(cfg: Config, features_: np.ndarray, models: dict | None = None) -> dict:
-    return zeroshot.placed_1k(at(cfg), features_, models or get(cfg, "imagenet1k"))
-
-
-def zero_shot_test_labels(cfg: Config, names=("2-hop", "3-hop", "21k")):
-    return zeroshot.zero_shot_test_labels(at(cfg), zero_shot_sets(cfg), names)
-
-
-def score_zero_shot(cfg: Config, points: dict, candidate_set: str = "2-hop"):
-    sets = zero_shot_sets(cfg)
-    return zeroshot.score_zero_shot(at(cfg), points, sets, candidate_set)
-
-
-def span_cases(cfg: Config) -> dict[str, tuple]:
-    return zeroshot.span_cases(at(cfg))
+sample_features = artifact("sample_features", "The ImageNet sample's views (`Sample`).")
+shark_features = by_config(features.shark_features)
+seen_1k = by_config(imagenet1k.seen_1k)
+train_devise_1k = by_config(imagenet1k.train_devise_1k)
+caltech_zero_shot_data = by_config(caltech.caltech_zero_shot_data)
+zero_shot_photos = by_config(zeroshot.zero_shot_photos)
+zero_shot_sets = by_config(zeroshot.zero_shot_sets)
+placed_1k = by_config(zeroshot.placed_1k)
+zero_shot_test_labels = by_config(zeroshot.zero_shot_test_labels)
+score_zero_shot = by_config(zeroshot.score_zero_shot)
+span_cases = by_config(zeroshot.span_cases)

@@ -1,18 +1,10 @@
 """The stage cache: how a table of stages becomes keyed, atomic, resumable folders.
 
-A stage's folder, `data/cache/<stage>-<key>/`, is keyed by what the stage reads
-(`Stage.reads`) and by the keys of the stages it needs (`Stage.needs`), computed in one
-place (`Run.key`): change a setting and exactly the stages downstream of it rebuild. A
-folder is written atomically and counts only once finished (`storage.cached_dir`), so
-an interrupted stage leaves nothing a later run would trust, and what it had finished
-(feature chunks, training epochs) waits in a checkpoint folder for the rerun. A
-finished folder is checked whenever it is used (`storage.reusable`): a damaged one is
-rebuilt, and so is every stage built from the build it replaced.
-
-This module knows no stage: the table lives in `pipeline/__init__.py`, and each
-builder receives the `Run` it belongs to, through which it reads its upstream stages
-(so no builder imports the table that names it).
-"""
+A stage's folder, `data/cache/<stage>-<key>/`, is keyed by what the stage reads and by
+the keys of the stages it needs (`Run.key`): change a setting and exactly the stages
+downstream of it rebuild. This module knows no stage: each builder receives the `Run`
+it belongs to and reads its upstream stages through it (so no builder imports the
+table that names it)."""
 
 from __future__ import annotations
 
@@ -38,20 +30,17 @@ from ..storage import (
 )
 
 
-def _folder_itself(_run: Run, folder: Path) -> Path:
-    return folder
-
-
 @dataclass(frozen=True)
 class Stage:
     """One row of the table of stages."""
 
     name: str
     help: str
-    needs: tuple[str, ...]  # the stages whose artifacts it reads
-    reads: Callable[[Config], Any]  # what of the config (or the data) it depends on
     build: Callable[[Run, Path | None, Group], dict | None]  # fills the folder
-    load: Callable[[Run, Path], Any] = _folder_itself
+    needs: tuple[str, ...] = ()  # the stages whose artifacts it reads
+    # what of the config (or the data) it depends on, beside its upstream stages
+    reads: Callable[[Config], Any] = lambda cfg: None
+    load: Callable[[Run, Path], Any] = lambda run, folder: folder  # the artifact
     results: tuple[str, ...] = ()  # files of the folder copied to data/results/
     distributed: bool = False  # runs on every torchrun process
 
@@ -93,26 +82,20 @@ class Run:
         return is_done(self.folder(name))
 
     def ensure(self, name: str, group: Group = SINGLE) -> Path:
-        """The stage's finished folder, built (after what it needs) if missing, or
-        rebuilt if damaged or built from an upstream build since replaced
-        (`storage.reusable`: sizes always, hashes of what changed).
-
-        Every decision that depends on the disk is rank 0's, broadcast, so all ranks of
-        a torchrun take the same branch even while a shared file system catches up."""
+        """The stage's finished folder, built (after what it needs) unless reusable.
+        Every decision that depends on the disk is rank 0's, broadcast, so all ranks
+        take the same branch even while a shared file system catches up."""
         stage, target = self.stages[name], self.folder(name)
-        # rank 0 checks (and rebuilds); the others follow its answer
         if broadcast(group.is_main and reusable(target), group):
             return target
         for need in stage.needs:
             self.ensure(need, group)
         inputs = [self.folder(need) for need in stage.needs]  # their builds recorded
-        if stage.distributed:
-            if group.is_main:
-                cached_dir(target, lambda tmp: stage.build(self, tmp, group), inputs)
-            else:
-                stage.build(self, None, group)
-        elif group.is_main:
-            cached_dir(target, lambda tmp: stage.build(self, tmp, SINGLE), inputs)
+        builders = group if stage.distributed else SINGLE
+        if group.is_main:
+            cached_dir(target, lambda tmp: stage.build(self, tmp, builders), inputs)
+        elif stage.distributed:
+            stage.build(self, None, group)
         barrier(group)
         if group.is_main:
             shutil.rmtree(self.checkpoints(name), ignore_errors=True)
@@ -129,20 +112,15 @@ class Run:
 
     def publish(self, name: str) -> list[Path]:
         """Copy the stage's result files to `data/results/`; returns their paths."""
-        source, copied = self.folder(name), []
-        for file in self.stages[name].results:
-            target = results_dir() / file
-            copy_atomic(source / file, target)
-            copied.append(target)
-        return copied
-
-    def upstream(self, name: str) -> list[str]:
-        """Every stage `name` needs, directly or not, in build order, then itself."""
-        return upstream(self.stages, [name])
+        files = self.stages[name].results
+        for file in files:
+            copy_atomic(self.folder(name) / file, results_dir() / file)
+        return [results_dir() / file for file in files]
 
     def missing_for(self, name: str) -> list[str]:
         """The stages still to build before `name` can load (nothing is built)."""
-        return [stage for stage in self.upstream(name) if not self.is_built(stage)]
+        todo = upstream(self.stages, [name])
+        return [stage for stage in todo if not self.is_built(stage)]
 
 
 def upstream(stages: Mapping[str, Stage], names: list[str]) -> list[str]:

@@ -14,14 +14,7 @@ from ..candidates import hop_sets
 from ..config import Config
 from ..conse import conse_embedding
 from ..ddp import Group
-from ..evaluation import (
-    DEVISE,
-    RANDOM,
-    SOFTMAX,
-    conse_name,
-    ranking_row,
-    table1_rows,
-)
+from ..evaluation import DEVISE, RANDOM, SOFTMAX, conse_name, ranking_row, table1_rows
 from ..hierarchy import Hierarchy
 from ..labels import random_label_space
 from ..splits import split_seen_unseen
@@ -51,10 +44,8 @@ def build_train(run: Run, out: Path | None, group: Group) -> dict:
 
     labels = experiment_labels(run)
     space = run.get("labels").subset(labels)
-    vectors = {
-        DEVISE: space.vectors,
-        RANDOM: random_label_space(space, run.cfg.devise.seed).vectors,
-    }
+    random_space = random_label_space(space, run.cfg.devise.seed)
+    vectors = {DEVISE: space.vectors, RANDOM: random_space.vectors}
     x, y = image_features(run, "train")
     saved = run.checkpoints("train")
     saved.mkdir(parents=True, exist_ok=True)
@@ -90,15 +81,10 @@ def build_finetune(run: Run, out: Path | None, group: Group) -> dict:
     train, test = experiment_images(run, "train"), experiment_images(run, "test")
     saved = run.checkpoints("finetune")
     saved.mkdir(parents=True, exist_ok=True)
+    visual, devise = visual_per_rank(cfg, group), run.get("train")[DEVISE]
+    vectors = run.get("labels").subset(train.labels).vectors
     history, embeddings, facts = phase2_on_photos(
-        cfg,
-        visual_per_rank(cfg, group),
-        run.get("train")[DEVISE],
-        train,
-        test,
-        run.get("labels").subset(train.labels).vectors,
-        group,
-        saved,
+        cfg, visual, devise, train, test, vectors, group, saved
     )
     if out is None:
         return {}
@@ -114,26 +100,15 @@ def load_finetune(_run: Run, done: Path) -> np.ndarray:
 def build_table1(run: Run, out: Path, _group: Group) -> dict:
     test = image_features(run, "test")
     tuned = run.get("finetune") if phase2_enabled(run.cfg) else None
-    table = table1_rows(
-        labels=experiment_labels(run),
-        space=run.get("labels"),
-        models=run.get("train"),
-        test=test,
-        tuned=tuned,
-        seed=run.cfg.devise.seed,
-    )
+    labels, space, models = experiment_labels(run), run.get("labels"), run.get("train")
+    table = table1_rows(labels, space, models, test, tuned, run.cfg.devise.seed)
     table.to_csv(out / "table1.csv", index=False)
     return {"test_images": len(test[1])}
 
 
-def reads_table1_seeds(cfg: Config):
-    return cfg.table1_seeds
-
-
 def build_table1_seeds(run: Run, out: Path, _group: Group) -> dict:
-    """DeViSE and its random control, retrained with each of `Config.table1_seeds`
-    (Table 1's own models are the seed of `DeviseConfig.seed`): their hit@k and
-    hp@k on Table 1's test images, one row per seed and model."""
+    """Table 1's hit@k and hp@k of DeViSE and its random control, one row per model
+    and seed: `DeviseConfig.seed` (Table 1's own models), then `Config.table1_seeds`."""
     from ..table1_models import word_and_random_scores  # torch
 
     cfg, labels = run.cfg, experiment_labels(run)
@@ -163,24 +138,16 @@ def caltech_zero_shot_data(run: Run) -> ZeroShotData:
     seen, unseen = split_seen_unseen(
         labels, cfg.zeroshot.unseen_share, cfg.zeroshot.seed, families(cfg, labels)
     )
-    selected = {}
-    for part, wanted in (("train", seen), ("test", unseen)):
+
+    def rows(part: str, wanted: list[str]) -> tuple:
         chosen = experiment_images(run, part)
         features, _ = image_features(run, part)
         x, y, mask = restrict_to_labels(features, chosen.targets, labels, wanted)
-        paths = [i.path for i, m in zip(chosen.images, mask, strict=True) if m]
-        selected[part] = (paths, x, y)
-    (train_paths, x_train, y_train), (test_paths, x_test, y_test) = selected.values()
-    return ZeroShotData(
-        seen,
-        unseen,
-        train_paths,
-        x_train,
-        y_train,
-        test_paths,
-        x_test,
-        [unseen[t] for t in y_test],
-    )
+        return [i.path for i, m in zip(chosen.images, mask, strict=True) if m], x, y
+
+    train, (test_paths, x_test, y_test) = rows("train", seen), rows("test", unseen)
+    test_wnids = [unseen[t] for t in y_test]
+    return ZeroShotData(seen, unseen, *train, test_paths, x_test, test_wnids)
 
 
 def build_zeroshot_caltech(run: Run, out: Path | None, group: Group) -> dict:
@@ -223,9 +190,7 @@ def caltech_tables(run: Run, hierarchy):
         conse_name(cfg.zeroshot.conse_top_t): Placed(unit(conse), space),
     }
     sets = hop_sets(data.seen, space.wnids, hierarchy)
-    t2, t3 = zero_shot_tables(
+    tables = zero_shot_tables(
         placed, data.test_wnids, sets, (scores, data.seen), hierarchy
     )
-    return t2.assign(seen_labels=FIRST_EXPERIMENT), t3.assign(
-        seen_labels=FIRST_EXPERIMENT
-    )
+    return tuple(table.assign(seen_labels=FIRST_EXPERIMENT) for table in tables)

@@ -1,10 +1,7 @@
 """The feature stages: which images each experiment uses, in which order, and their
 backbone features (the labelled set, the ImageNet sample's views, the shark photos,
-the other photo sets of the zero-shot test).
-
-Image selection happens here once (`experiment_images`); every later stage reads rows
-of these arrays. The torch backbone is imported only when a stage extracts.
-"""
+the other photo sets of the zero-shot test). Image selection happens here once
+(`experiment_images`); every later stage reads rows of these arrays."""
 
 from __future__ import annotations
 
@@ -29,9 +26,8 @@ from .cache import Run
 
 
 def image_split(cfg: Config):
-    """The fixed split of the labelled image set over all its labels (chapter 3);
-    `max_classes` picks a seeded subset of those labels. No word vector is involved:
-    labels without a vector are dropped later, by `experiment_labels`."""
+    """The fixed split of the labelled image set over all its labels (chapter 3): no
+    word vector is involved, labels without one are dropped by `experiment_labels`."""
     if is_folder_dataset(cfg.images.dataset):  # the user's ImageNet-style folder
         return folder_split(cfg.images)
     return caltech_split(cfg.images)
@@ -44,9 +40,8 @@ def labelled_images(cfg: Config) -> list:
 
 
 def dataset_root(dataset: str) -> Path:
-    """The folder an image dataset of the config lies in: the registry's (a mirror or
-    the data root) for a registry name, else an ImageNet-style folder of yours (its
-    path: the `paper` preset's $DEVISE_IMAGES, ILSVRC-2012's `train/`)."""
+    """The folder an image dataset of the config lies in: the registry's for a
+    registry name, else an ImageNet-style folder of yours (its path)."""
     if is_folder_dataset(dataset):
         return Path(dataset).expanduser()
     return locate(dataset)
@@ -60,8 +55,7 @@ def relative_paths(images: list, root: Path) -> list[str]:
 
 def experiment_labels(run: Run) -> list[str]:
     """The labels every Table 1 model ranks: the image set's labels that have a vector
-    (a label DeViSE cannot embed is dropped for every model, so all rows rank the same
-    candidates)."""
+    (dropped for every model, so that all rows rank the same candidates)."""
     space = run.get("labels")
     return [w for w in image_split(run.cfg).wnids if w in space]
 
@@ -104,8 +98,7 @@ def experiment_images(run: Run, part: str) -> Selection:
 
 
 def image_features(run: Run, part: str) -> tuple[np.ndarray, np.ndarray]:
-    """Cached backbone features of the experiment's "train" or "test" images, and their
-    class indices into `experiment_labels(run)`."""
+    """Cached features of the experiment's `part` images, and their class indices."""
     selection = experiment_images(run, part)
     return np.asarray(run.get("features")[selection.rows]), selection.targets
 
@@ -127,27 +120,31 @@ def reads_features(cfg: Config):
     return cfg.images, cfg.visual.backbone, cfg.visual.image_size, images
 
 
-def write_image_table(images: list, root: Path, out: Path) -> None:
-    """`images.csv` beside a features array: each row's image and label."""
-    table = {"image": relative_paths(images, root), "wnid": [i.wnid for i in images]}
-    pd.DataFrame(table).to_csv(out / "images.csv", index=False)
+def extract_images(
+    run: Run, stage: str, desc: str, images: list, table: dict, out: Path | None, group
+) -> dict:
+    """`stage`'s backbone features of `images` (`features.npy`, written by rank 0) and
+    beside them `images.csv`: each row's `table` columns, then its label."""
+    from ..extraction import extract_features  # torch: only when extracting
+
+    stats = extract_features(
+        [image.path for image in images],
+        visual_per_rank(run.cfg, group),
+        out / "features.npy" if out else None,
+        run.checkpoints(stage),
+        group=group,
+        desc=f"features {desc}",
+    )
+    if out is not None:
+        table = {**table, "wnid": [image.wnid for image in images]}
+        pd.DataFrame(table).to_csv(out / "images.csv", index=False)
+    return stats
 
 
 def build_features(run: Run, out: Path | None, group: Group) -> dict:
-    from ..extraction import extract_features  # torch: only when extracting
-
-    cfg, images = run.cfg, labelled_images(run.cfg)
-    stats = extract_features(
-        [image.path for image in images],
-        visual_per_rank(cfg, group),
-        out / "features.npy" if out else None,
-        run.checkpoints("features"),
-        group=group,
-        desc=f"features {cfg.images.dataset}",
-    )
-    if out is not None:
-        write_image_table(images, dataset_root(cfg.images.dataset), out)
-    return stats
+    images, dataset = labelled_images(run.cfg), run.cfg.images.dataset
+    table = {"image": relative_paths(images, dataset_root(dataset))}
+    return extract_images(run, "features", dataset, images, table, out, group)
 
 
 def load_array(_run: Run, done: Path) -> np.ndarray:
@@ -170,19 +167,10 @@ def reads_sharks(cfg: Config):
     return reads_photos(cfg, shark_images(cfg), locate("sharks"))
 
 
-def build_shark_features(run: Run, out: Path, _group: Group) -> dict:
-    from ..extraction import extract_features  # torch: only when extracting
-
-    images = shark_images(run.cfg)
-    stats = extract_features(
-        [image.path for image in images],
-        run.cfg.visual,
-        out / "features.npy",
-        run.checkpoints("shark_features"),
-        desc="features shark photos",
-    )
-    write_image_table(images, locate("sharks"), out)
-    return stats
+def build_shark_features(run: Run, out: Path, group: Group) -> dict:
+    images, desc = shark_images(run.cfg), "shark photos"
+    table = {"image": relative_paths(images, locate("sharks"))}
+    return extract_images(run, "shark_features", desc, images, table, out, group)
 
 
 def shark_features(run: Run) -> dict:
@@ -201,8 +189,7 @@ def shark_features(run: Run) -> dict:
 
 @dataclass(frozen=True)
 class SetPhotos:
-    """The zero-shot test's photos beyond Caltech-101, in `zeroshot_features` row
-    order."""
+    """The zero-shot test's photos beyond Caltech-101, in `zeroshot_features` order."""
 
     images: list  # LabelledImage; `source` is the photo's class
     datasets: list[str]  # the set each photo comes from (`zeroshot_photos.PHOTO_SETS`)
@@ -236,38 +223,20 @@ def reads_zeroshot_photos(cfg: Config):
     return cfg.visual.backbone, cfg.visual.image_size, labelled
 
 
-def build_zeroshot_features(run: Run, out: Path, _group: Group) -> dict:
-    from ..extraction import extract_features  # torch: only when extracting
-
-    photos = zeroshot_images(run.cfg)
-    stats = extract_features(
-        [image.path for image in photos.images],
-        run.cfg.visual,
-        out / "features.npy",
-        run.checkpoints("zeroshot_features"),
-        desc="features zero-shot photo sets",
-    )
-    pd.DataFrame(
-        {
-            "dataset": photos.datasets,
-            "image": set_photo_names(photos),
-            "wnid": [image.wnid for image in photos.images],
-        }
-    ).to_csv(out / "images.csv", index=False)
+def build_zeroshot_features(run: Run, out: Path, group: Group) -> dict:
+    photos, desc = zeroshot_images(run.cfg), "zero-shot photo sets"
+    table = {"dataset": photos.datasets, "image": set_photo_names(photos)}
+    stage = "zeroshot_features"
+    stats = extract_images(run, stage, desc, photos.images, table, out, group)
     return {**stats, "photos": len(photos.images)}
-
-
-def load_zeroshot_features(_run: Run, done: Path) -> np.ndarray:
-    return np.load(done / "features.npy", mmap_mode="r")
 
 
 # ---------------------------------------------------------------- the ImageNet sample
 
 
 def sample_images(cfg: Config) -> list:
-    """DeViSE-1K's training photos, in the classifier's order of their labels: the
-    sample's one photo of each ILSVRC class, or every photo of an ILSVRC-style folder
-    (`<wnid>/*.JPEG`) whose label is an ILSVRC class."""
+    """DeViSE-1K's training photos in the classifier's label order: the sample's photo
+    of each ILSVRC class, or those of an ILSVRC-style folder (`<wnid>/*.JPEG`)."""
     root, wnids = dataset_root(cfg.imagenet.sample), imagenet1k_wnids()
     if cfg.imagenet.sample_classes is not None:
         wnids = seeded_subset(wnids, cfg.imagenet.sample_classes, cfg.imagenet.seed)
@@ -284,15 +253,13 @@ def sample_views(cfg: Config) -> int:
 
 
 def reads_sample(cfg: Config):
-    root = dataset_root(cfg.imagenet.sample)
-    photos = reads_photos(cfg, sample_images(cfg), root)
+    photos = reads_photos(cfg, sample_images(cfg), dataset_root(cfg.imagenet.sample))
     return photos, cfg.imagenet.seed, sample_views(cfg)
 
 
 @dataclass(frozen=True)
 class Sample:
-    """The ImageNet sample's features: augmented views of each photo, and the
-    backbone's own classifier."""
+    """The ImageNet sample's features: augmented views of each photo."""
 
     wnids: list[str]  # one photo a class, in the classifier's order
     views: list  # one (photos, feature_dim) array per augmented view
@@ -320,11 +287,8 @@ def build_sample_features(run: Run, out: Path, _group: Group) -> dict:
             desc=f"features imagenet sample, view {view + 1}",
         )
     head = build_backbone(cfg.visual).imagenet_head
-    np.savez(
-        out / "classifier.npz",
-        weight=head.weight.detach().numpy(),
-        bias=head.bias.detach().numpy(),
-    )
+    weight, bias = head.weight.detach().numpy(), head.bias.detach().numpy()
+    np.savez(out / "classifier.npz", weight=weight, bias=bias)
     return {**stats, "views": sample_views(cfg), "photos": len(photos)}
 
 

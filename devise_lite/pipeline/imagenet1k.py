@@ -1,15 +1,13 @@
 """The paper's setting's models (chapter 6): DeViSE-1K, its random control and its
-ablations trained on the ImageNet sample's views, and the shark experiment's models.
-Each model is saved as arrays (`vectors.LinearProjection`) and listed in
-`models.json`; both are written and read here.
-"""
+ablations trained on the ImageNet sample's views, and the shark experiment's models,
+each saved as arrays (`vectors.LinearProjection`) and listed in `models.json`."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -70,9 +68,7 @@ def train_specs(run: Run, stage: str, specs: list, out: Path) -> dict:
     def train(spec) -> dict:
         file = saved / model_file(spec.name).replace(".pt", ".npz")
         x, y = training_rows(sample.views, sample.wnids, spec.seen, spec.views)
-        if spec.extra_species:
-            x, y = with_shark_photos(run, spec, x, y)
-        x, y = with_shark_views(run, spec, x, y, views[spec.name])
+        x, y = with_sharks(run, spec, x, y, views[spec.name])
         began = time.perf_counter()
         if not intact(file, "checkpoint", "training it again"):
             vectors = (random_space if spec.random_vectors else space).subset(spec.seen)
@@ -103,46 +99,37 @@ def train_specs(run: Run, stage: str, specs: list, out: Path) -> dict:
     with bar:
         records = side_by_side(train, specs, cost)
     (out / "models.json").write_text(json.dumps(records, indent=1))
-    return {
-        "models": len(records),
-        "train_seconds": round(sum(r["seconds"] for r in records), 1),
-    }
+    seconds = round(sum(r["seconds"] for r in records), 1)
+    return {"models": len(records), "train_seconds": seconds}
 
 
-def with_shark_photos(run: Run, spec, x: np.ndarray, y: np.ndarray):
-    """Training rows plus `spec.extra_photos` mirror photos of `spec.extra_species`
-    (a seeded choice), labelled with that species."""
-    _, features = shark_features(run)[spec.extra_species]
-    rng = np.random.default_rng(run.cfg.imagenet.seed)
-    chosen = np.sort(rng.permutation(len(features))[: spec.extra_photos])
-    label = list(spec.seen).index(spec.extra_species)
-    extra_y = np.full(len(chosen), label, dtype=np.int64)
-    return np.concatenate([x, features[chosen]]), np.concatenate([y, extra_y])
-
-
-def with_shark_views(run: Run, spec, x: np.ndarray, y: np.ndarray, extra: list):
-    """Training rows plus the `extra` views of the seen sharks' sample photos
-    (`shark_views`)."""
-    if not extra:
-        return x, y
-    photos = seen_shark_photos(run.cfg, spec)
-    labels = [list(spec.seen).index(p.wnid) for p in photos]
-    extra_y = np.tile(np.array(labels, dtype=np.int64), len(extra))
-    return np.concatenate([x, *extra]), np.concatenate([y, extra_y])
+def with_sharks(run: Run, spec, x: np.ndarray, y: np.ndarray, extra: list):
+    """Training rows plus `spec.extra_photos` mirror photos of `spec.extra_species` (a
+    seeded choice) and the `extra` views of the seen sharks' sample photos
+    (`shark_views`), each labelled with its species."""
+    seen = list(spec.seen)
+    if spec.extra_species:
+        _, features = shark_features(run)[spec.extra_species]
+        rng = np.random.default_rng(run.cfg.imagenet.seed)
+        chosen = np.sort(rng.permutation(len(features))[: spec.extra_photos])
+        label = seen.index(spec.extra_species)
+        x = np.concatenate([x, features[chosen]])
+        y = np.concatenate([y, np.full(len(chosen), label, dtype=np.int64)])
+    if extra:
+        labels = [seen.index(p.wnid) for p in seen_shark_photos(run.cfg, spec)]
+        x = np.concatenate([x, *extra])
+        y = np.concatenate([y, np.tile(np.array(labels, dtype=np.int64), len(extra))])
+    return x, y
 
 
 def seen_shark_photos(cfg: Config, spec) -> list:
-    return [
-        i
-        for i in sample_images(cfg)
-        if i.wnid in SHARK_SPECIES and i.wnid in set(spec.seen)
-    ]
+    seen = set(spec.seen) & set(SHARK_SPECIES)
+    return [image for image in sample_images(cfg) if image.wnid in seen]
 
 
 def shark_views(run: Run, spec, work: Path) -> list[np.ndarray]:
-    """The features of the seen sharks' sample photos in views `spec.views` to
-    `spec.shark_views` (none for most specs): extracted once, seeded, and kept in
-    `work` while the stage builds."""
+    """The seen sharks' sample photos' features in views `spec.views` to
+    `spec.shark_views` (usually none): extracted once, seeded, kept in `work`."""
     import torch  # the backbone: only when extracting
 
     from ..extraction import extract_features
@@ -184,16 +171,8 @@ def load_projections(_run: Run, done: Path) -> dict[str, TrainedProjection]:
     models = {}
     for r in json.loads((done / "models.json").read_text()):
         project = LinearProjection.load(done / "models" / r["file"])
-        models[r["name"]] = TrainedProjection(
-            r["name"],
-            r["seen"],
-            r["views"],
-            r["random_vectors"],
-            r["extra_species"],
-            r["rows"],
-            project,
-            r["settings"],
-        )
+        facts = {f.name: r[f.name] for f in fields(TrainedProjection) if f.name in r}
+        models[r["name"]] = TrainedProjection(project=project, **facts)
     return models
 
 
@@ -208,10 +187,8 @@ def build_shark_models(run: Run, out: Path, _group: Group) -> dict:
 
 
 def train_devise_1k(run: Run, views: int | None = None, **settings):
-    """A DeViSE-1K map trained afresh on the cached sample views (seconds: nothing is
-    cached), toward every seen label: the first `views` views of each photo (the
-    preset's by default) and phase 1's settings with `settings` changed (`seed`,
-    `phase1_epochs`, ...). Returns a `vectors.LinearProjection`."""
+    """A DeViSE-1K map (`LinearProjection`) trained afresh, uncached, on the first
+    `views` sample views (the preset's by default), with `settings` changed."""
     from ..devise import train_projection  # torch: only when training
 
     cfg, sample, seen = run.cfg, run.get("sample_features"), seen_1k(run)

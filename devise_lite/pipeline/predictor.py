@@ -11,7 +11,7 @@ from ..ddp import Group
 from ..evaluation import CONSE_1K, DEVISE, DEVISE_1K, DEVISE_CALTECH, model_file
 from ..hierarchy import Hierarchy
 from ..imagenet1k import seen_columns
-from ..predictor import write_index, write_model, write_space
+from ..predictor import write_predictor
 from ..storage import read_info
 from ..vectors import LinearProjection
 from .cache import Run
@@ -24,35 +24,32 @@ def build_predictor(run: Run, out: Path, _group: Group) -> dict:
     from ..visual import build_backbone
 
     cfg, space = run.cfg, run.get("labels")
-    row = write_space(out, space)
     models = run.get("imagenet1k")
     seen = models[DEVISE_1K].seen
     sets_1k = {"seen": seen, **zero_shot_sets(run, seen)}
     caltech = experiment_labels(run)
     hops = hop_sets(caltech, space.wnids, Hierarchy.wordnet())
     sets_caltech = {"seen": caltech, **hops}
-    entries = {}
 
-    def save(name: str, kind: str, arrays: dict, sets: dict, **facts) -> None:
+    def saved(name: str, kind: str, model, sets: dict, **facts) -> tuple:
+        """`model`'s weight and bias (a projection's, or the classifier's with its
+        seen labels' columns for ConSE), as `write_predictor` takes them."""
+        arrays = {"weight": model.weight, "bias": model.bias}
+        if kind == "conse":
+            arrays["columns"] = seen_columns(model, seen)
         file = model_file(name).replace(".pt", ".npz")
-        write_model(out, file, arrays, sets, row)
-        entries[name] = {"kind": kind, "file": file, **facts}
+        return {"kind": kind, "file": file, **facts}, arrays, sets
 
-    projection = models[DEVISE_1K].project
-    weights = {"weight": projection.weight, "bias": projection.bias}
-    save(DEVISE_1K, "projection", weights, sets_1k)
     classifier = run.get("sample_features").classifier
-    conse = {
-        "weight": classifier.weight,
-        "bias": classifier.bias,
-        "columns": seen_columns(classifier, seen),
-    }
-    save(CONSE_1K, "conse", conse, sets_1k, top_t=cfg.imagenet.conse_t)
     caltech_map = LinearProjection.of(run.get("train")[DEVISE])  # phase 1
-    weights = {"weight": caltech_map.weight, "bias": caltech_map.bias}
-    save(DEVISE_CALTECH, "projection", weights, sets_caltech)
+    top_t = cfg.imagenet.conse_t
+    written = {
+        DEVISE_1K: saved(DEVISE_1K, "projection", models[DEVISE_1K].project, sets_1k),
+        CONSE_1K: saved(CONSE_1K, "conse", classifier, sets_1k, top_t=top_t),
+        DEVISE_CALTECH: saved(DEVISE_CALTECH, "projection", caltech_map, sets_caltech),
+    }
     best = read_info(run.folder("zeroshot"))["best_model"]
     default = DEVISE_1K if best == DEVISE else CONSE_1K
     engine = make_engine(cfg.visual, build_backbone(cfg.visual), "cpu", out / "engine")
-    write_index(out, entries, default)
+    write_predictor(out, space, written, default)
     return {"default": default, "engine": engine.name}

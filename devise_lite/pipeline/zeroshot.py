@@ -1,8 +1,6 @@
-"""The zero-shot stages (chapter 6): Tables 2 and 3 in the paper's setting and in the
-first experiment, their ablations and figures' data, and the sharks never seen.
-The test photos and candidate sets are chosen here once (`zero_shot_photos`,
-`zero_shot_sets`); the analyses themselves live with their concepts.
-"""
+"""The zero-shot stages (chapter 6): Tables 2 and 3, their ablations and figures' data,
+and the sharks never seen. The test photos and candidate sets are chosen here once
+(`zero_shot_photos`, `zero_shot_sets`); the analyses live with their concepts."""
 
 from __future__ import annotations
 
@@ -50,6 +48,7 @@ from .features import (
     shark_features,
     zeroshot_images,
 )
+from .imagenet1k import seen_1k
 
 ZERO_SHOT_RESULTS = (
     "table2_zero_shot.csv",
@@ -75,9 +74,8 @@ class TestPhotos:
 
 
 def zero_shot_photos(run: Run) -> TestPhotos:
-    """Every photo of the labelled image set (train and test part alike: none trains the
-    1K models) and of the other photo sets (`zeroshot_features`) whose label is not an
-    ILSVRC label and has a vector."""
+    """Every photo of the labelled image set (both parts: none trains the 1K models)
+    and of the other photo sets whose label is not an ILSVRC label and has a vector."""
     space, ilsvrc = run.get("labels"), set(imagenet1k_wnids())
 
     def unseen(images: list) -> list[int]:
@@ -86,12 +84,9 @@ def zero_shot_photos(run: Run) -> TestPhotos:
 
     caltech, others = labelled_images(run.cfg), zeroshot_images(run.cfg)
     rows, other_rows = unseen(caltech), unseen(others.images)
-    features = np.concatenate(
-        [
-            np.asarray(run.get("features")[rows]),
-            np.asarray(run.get("zeroshot_features")[other_rows]),
-        ]
-    )
+    caltech_features = np.asarray(run.get("features")[rows])
+    other_features = np.asarray(run.get("zeroshot_features")[other_rows])
+    features = np.concatenate([caltech_features, other_features])
     chosen = [caltech[i] for i in rows] + [others.images[i] for i in other_rows]
     datasets = [Path(run.cfg.images.dataset).name] * len(rows) + [
         others.datasets[i] for i in other_rows
@@ -99,9 +94,11 @@ def zero_shot_photos(run: Run) -> TestPhotos:
     return TestPhotos(chosen, features, [im.wnid for im in chosen], datasets)
 
 
-def zero_shot_sets(run: Run, seen: list[str]) -> dict[str, list[str]]:
-    """The six candidate sets of the paper's setting (Tables 2 and 3): the published
-    lists restricted to labels with a vector, the seen labels added for "+seen"."""
+def zero_shot_sets(run: Run, seen: list[str] | None = None) -> dict[str, list[str]]:
+    """The six candidate sets of the paper's setting (Tables 2 and 3) around `seen`
+    (`seen_1k` by default): the published lists restricted to labels with a vector,
+    the seen labels added for "+seen"."""
+    seen = seen_1k(run) if seen is None else seen
 
     def derive():
         lists = standard_lists(run.cfg.imagenet.lists)
@@ -110,8 +107,10 @@ def zero_shot_sets(run: Run, seen: list[str]) -> dict[str, list[str]]:
     return run.once(("zero-shot sets", tuple(seen)), derive)
 
 
-def placed_1k(run: Run, features: np.ndarray, models: dict) -> dict:
-    """Where DeViSE-1K, its random control and ConSE-1K (each T) put photos."""
+def placed_1k(run: Run, features: np.ndarray, models: dict | None = None) -> dict:
+    """Where DeViSE-1K, its random control and ConSE-1K (each T) put photos (`models`:
+    the `imagenet1k` stage's by default)."""
+    models = models or run.get("imagenet1k")
     cfg, space, sample = run.cfg, run.get("labels"), run.get("sample_features")
     seen = models[DEVISE_1K].seen
     random_space = random_label_space(space, cfg.imagenet.seed)
@@ -128,42 +127,31 @@ def placed_1k(run: Run, features: np.ndarray, models: dict) -> dict:
     return placed
 
 
-def label_datasets(test: TestPhotos) -> dict[str, str]:
-    """{label: the photo sets its test photos come from, joined by "+"}."""
+def with_names(table: pd.DataFrame, test: TestPhotos, column: int) -> pd.DataFrame:
+    """`table` with each label's synset name and the photo sets its test photos come
+    from (joined by "+") inserted at `column`."""
     found: dict[str, set[str]] = {}
     for wnid, dataset in zip(test.wnids, test.datasets, strict=True):
         found.setdefault(wnid, set()).add(dataset)
-    return {wnid: "+".join(sorted(sets)) for wnid, sets in found.items()}
-
-
-def zero_shot_test_labels(run: Run, sets: dict, names=("2-hop", "3-hop", "21k")):
-    """The zero-shot test labels (`zeroshot.test_labels`), with their synset names and
-    photo sets: photos per label and the candidate sets that score them."""
-    test = zero_shot_photos(run)
-    table = test_labels(test.wnids, sets, names)
-    table.insert(1, "label", [synset_of(w).name() for w in table["wnid"]])
-    table.insert(2, "dataset", table["wnid"].map(label_datasets(test)))
-    return table.replace({True: "✓", False: ""})
-
-
-def per_label_results(
-    placed: dict, test: TestPhotos, sets: dict, ranked: dict | None = None
-) -> pd.DataFrame:
-    """`zero_shot_per_label.csv`: Table 2's flat hit@k label by label, for every
-    candidate set and placed model (`ranked`: their `rank_sets`, if made already),
-    with each label's synset and photo sets."""
-    table = zero_shot_label_table(placed, test.wnids, sets, ranked=ranked)
-    names = {w: synset_of(w).name() for w in set(test.wnids)}
-    table.insert(3, "label", table["wnid"].map(names))
-    table.insert(4, "dataset", table["wnid"].map(label_datasets(test)))
+    names = {w: synset_of(w).name() for w in found}
+    table.insert(column, "label", table["wnid"].map(names))
+    datasets = {wnid: "+".join(sorted(sets)) for wnid, sets in found.items()}
+    table.insert(column + 1, "dataset", table["wnid"].map(datasets))
     return table
 
 
-def score_zero_shot(run: Run, points: dict, sets: dict, candidate_set: str):
-    """Table 2's row for your own placements of the zero-shot test photos
-    (`points`: a name -> unit vectors, one per `zero_shot_photos` row) on one
-    candidate set of the paper's setting: flat hit@k per photo and per label."""
-    space, test = run.get("labels"), zero_shot_photos(run)
+def zero_shot_test_labels(run: Run, names=("2-hop", "3-hop", "21k")):
+    """The zero-shot test labels (`zeroshot.test_labels`), with their synset names and
+    photo sets: photos per label and the candidate sets that score them."""
+    sets, test = zero_shot_sets(run), zero_shot_photos(run)
+    table = with_names(test_labels(test.wnids, sets, names), test, 1)
+    return table.replace({True: "✓", False: ""})
+
+
+def score_zero_shot(run: Run, points: dict, candidate_set: str = "2-hop"):
+    """Table 2's flat hit@k on one candidate set for your own placements of the
+    zero-shot test photos (`points`: name -> unit vectors, one per photo)."""
+    sets, space, test = zero_shot_sets(run), run.get("labels"), zero_shot_photos(run)
     placed = {name: Placed(p, space) for name, p in points.items()}
     chosen = {candidate_set: sets[candidate_set]}
     table, _ = zero_shot_tables(placed, test.wnids, chosen, None, None, progress=False)
@@ -171,9 +159,8 @@ def score_zero_shot(run: Run, points: dict, sets: dict, candidate_set: str):
 
 
 def span_cases(run: Run) -> dict[str, tuple]:
-    """For the span summary of chapter 6: DeViSE's points for the zero-shot test
-    photos, the seen label vectors and the 2-hop candidates' vectors, in the first
-    experiment (Caltech labels seen) and in the paper's setting (DeViSE-1K)."""
+    """For chapter 6's span summary, in the first experiment and the paper's setting:
+    DeViSE's test points, the seen label vectors and the 2-hop candidates' vectors."""
     from ..devise import embed  # torch: the Caltech models are torch modules
 
     space = run.get("labels")
@@ -195,9 +182,8 @@ def span_cases(run: Run) -> dict[str, tuple]:
 
 
 def ablation_table(models: dict, test: TestPhotos, sets: dict, space) -> pd.DataFrame:
-    """2-hop ... 21K hit@k of each DeViSE-1K variant trained on word vectors: what more
-    views, more seen labels and the paper's other levers (`setting`: the phase 1
-    setting changed, else empty) buy; flat hits only (no hierarchy)."""
+    """Flat 2-hop ... 21K hit@k of each DeViSE-1K variant trained on word vectors:
+    what more views, seen labels and phase 1 settings (`setting`) buy."""
     rows = []
     for name, model in models.items():
         if name == DEVISE_1K or not model.random_vectors:
@@ -244,20 +230,12 @@ def build_zeroshot(run: Run, out: Path, _group: Group) -> dict:
     softmax = (logits[:, seen_columns(sample.classifier, seen)], seen)
     placed = placed_1k(run, test.features, models)
     ranked = rank_sets(placed, test.wnids, sets, progress=True)  # read twice below
-    table2, table3 = zero_shot_tables(
+    paper = zero_shot_tables(
         placed, test.wnids, sets, softmax, hierarchy, ranked=ranked
     )
-    caltech2, caltech3 = caltech_tables(run, hierarchy)
-    table2 = pd.concat(
-        [table2.assign(seen_labels=PAPER_SETTING), caltech2], ignore_index=True
-    )
-    table3 = pd.concat(
-        [table3.assign(seen_labels=PAPER_SETTING), caltech3], ignore_index=True
-    )
-    table2.to_csv(out / "table2_zero_shot.csv", index=False)
-    table3.to_csv(out / "table3_zero_shot_hp.csv", index=False)
-    ablation_table(models, test, sets, space).to_csv(
-        out / "zero_shot_ablation.csv", index=False
+    table2, table3 = (
+        pd.concat([ours.assign(seen_labels=PAPER_SETTING), first], ignore_index=True)
+        for ours, first in zip(paper, caltech_tables(run, hierarchy), strict=True)
     )
     curve_models = {
         name: m
@@ -267,28 +245,33 @@ def build_zeroshot(run: Run, out: Path, _group: Group) -> dict:
         and m.extra_species is None
         and not m.settings
     }
-    curve = seen_count_curve(
-        curve_models,
-        test.features,
-        test.wnids,
-        sets["2-hop"],
-        sample.classifier,
-        space,
-        cfg.imagenet.conse_t,
-    )
-    curve.to_csv(out / "zero_shot_seen_count.csv", index=False)
-    gallery_table(
-        placed, test, sets, sample.classifier, space, hierarchy, cfg.imagenet
-    ).to_csv(out / "zero_shot_gallery.csv", index=False)
-    candidate_set_rows(lists).to_csv(out / "candidate_sets_imagenet1k.csv", index=False)
-    hop_rule_table(lists, space).to_csv(out / "hop_rules.csv", index=False)
     caltech_seen = run.get("zeroshot_caltech")["seen"]
-    seen_labels_table(models, experiment_labels(run), caltech_seen).to_csv(
-        out / "seen_labels.csv", index=False
-    )
-    per_label_results(placed, test, sets, ranked).to_csv(
-        out / "zero_shot_per_label.csv", index=False
-    )
+    tables = {
+        "table2_zero_shot": table2,
+        "table3_zero_shot_hp": table3,
+        "zero_shot_ablation": ablation_table(models, test, sets, space),
+        "zero_shot_seen_count": seen_count_curve(
+            curve_models,
+            test.features,
+            test.wnids,
+            sets["2-hop"],
+            sample.classifier,
+            space,
+            cfg.imagenet.conse_t,
+        ),
+        "zero_shot_gallery": gallery_table(
+            placed, test, sets, sample.classifier, space, hierarchy, cfg.imagenet
+        ),
+        "candidate_sets_imagenet1k": candidate_set_rows(lists),
+        "hop_rules": hop_rule_table(lists, space),
+        "seen_labels": seen_labels_table(models, experiment_labels(run), caltech_seen),
+        # Table 2's flat hit@k label by label, for every candidate set and model
+        "zero_shot_per_label": with_names(
+            zero_shot_label_table(placed, test.wnids, sets, ranked=ranked), test, 3
+        ),
+    }
+    for name, table in tables.items():
+        table.to_csv(out / f"{name}.csv", index=False)
     best = best_zero_shot_model(table2)
     (out / "best_model.json").write_text(json.dumps(best))
     sets_order = dict.fromkeys(test.datasets)  # Caltech-101 first, then the others
