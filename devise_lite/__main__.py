@@ -29,8 +29,7 @@ def parser() -> argparse.ArgumentParser:
     preset_help = "; ".join(f"{name}: {text}" for name, text in PRESET_HELP.items())
     top = argparse.ArgumentParser(prog="python -m devise_lite", description=__doc__)
     options = argparse.ArgumentParser(add_help=False)
-    # Accepted before or after the command; SUPPRESS keeps a later default from
-    # overwriting an earlier value.
+    # Before or after the command; SUPPRESS: no later default overwrites a given value
     for where, default in ((top, None), (options, argparse.SUPPRESS)):
         where.add_argument(
             "--preset",
@@ -87,13 +86,11 @@ def _command(args: argparse.Namespace) -> int:
 
 
 def guarded(action, debug: bool = False) -> int:
-    """Run `action()` and turn a user-fixable error into one line and its exit code,
-    Ctrl-C into 130; `debug` prints the traceback as well."""
+    """`action()`, with a user-fixable error or Ctrl-C as one line and its exit code."""
     try:
         return action() or 0
     except Exception as err:
-        # A write outside any stage (a published result, a lock) that met a full
-        # disk: the same one line as inside one.
+        # A full disk outside a stage (writing a result, a lock) gets the same one line.
         if not isinstance(err, UserError) and not out_of_space(err, data_root()):
             raise
         if debug:
@@ -112,11 +109,9 @@ def guarded(action, debug: bool = False) -> int:
 
 
 def run_stages(cfg, names: list[str]) -> None:
-    """Build (or load) the named stages in order, on every torchrun process if any.
-
-    A stage that fails with a user-fixable error is reported and the run goes on with
-    every stage that does not need it (a missing shark-photo folder costs the shark
-    experiment, not Tables 2 and 3); the run then ends with one error naming them."""
+    """Build (or load) the named stages in order, on every torchrun process if any. A
+    stage failing with a user-fixable error is reported and those not needing it still
+    run (no shark photos costs only the shark experiment); one error then names them."""
     group = ddp.start(cfg.visual.device)
     say = print if group.is_main else (lambda *a, **k: None)
     todo = [n for n in pipeline.upstream_all(names) if not _built(cfg, n)]
@@ -127,8 +122,7 @@ def run_stages(cfg, names: list[str]) -> None:
     failed: dict[str, str] = {}
     try:
         for name in names:
-            blocked = [n for n in pipeline.upstream(name) if n in failed]
-            if blocked:
+            if blocked := [n for n in pipeline.upstream(name) if n in failed]:
                 failed[name] = f"needs {blocked[0]}"
                 say(f"[devise-lite] {name}: skipped, it needs {blocked[0]}", flush=True)
                 continue

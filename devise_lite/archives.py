@@ -30,8 +30,7 @@ class Dataset:
     title: str
     url: str  # where a user with a network gets it
     archive: str  # file name the download is saved under
-    # "md5:<hex>" or "sha256:<hex>"; None where the host fixes none
-    checksum: str | None
+    checksum: str | None  # "md5:<hex>" or "sha256:<hex>"; None: the host fixes none
     folder: str  # the extracted dataset, relative to a mirror or the data root
     verify: Callable[[Path], None]
     unpack: Callable[[Path, Path], None]  # (archive, target folder) -> fills target
@@ -39,9 +38,7 @@ class Dataset:
 
 
 def verified(dataset: Dataset, folder: Path) -> Path:
-    """`folder`, once `dataset.verify` passed on it. Every stage key locates its data,
-    so a run would check each folder many times: once a process is enough while the
-    folder's mtime stays."""
+    """`folder`, checked by `dataset.verify` once a process while its mtime stays."""
     mtime_ns = settled_mtime_ns(folder)
     check = _verify_once if mtime_ns is not None else _verify_once.__wrapped__
     check(dataset, folder, mtime_ns)

@@ -1,9 +1,7 @@
-"""Candidate label sets: the labels a zero-shot model ranks for a photo no training
-image showed. "2-hop" / "3-hop": within 2 (3) hops of a seen label; "21k": every
-ImageNet-21K label not seen; each also "+seen" (the paper's "+1K"), so that a model can
-fall back on a label it knows (and be scored wrong). With the 1,000 ILSVRC labels seen
-they are the published lists (`standard_sets`), else the hop rule's (`hop_sets`).
-"""
+"""Candidate label sets, ranked for a photo no training image showed: "2-hop" / "3-hop",
+within 2 (3) hops of a seen label; "21k", every ImageNet-21K label not seen; each also
+"+seen" (the paper's "+1K"): a label to fall back on, scored wrong. With ILSVRC's 1,000
+seen, the published lists (`standard_sets`), else the hop rule's (`hop_sets`)."""
 
 from __future__ import annotations
 
@@ -30,8 +28,7 @@ LIST_FILES = {
 def with_seen(
     base: Iterable[str], seen: Iterable[str], plus: bool, vocabulary: list[str]
 ) -> list[str]:
-    """The base set (minus the seen labels), the seen ones added if `plus`, keeping
-    only labels of `vocabulary` (the labels with a vector), in vocabulary order."""
+    """`base` minus `seen`, plus `seen` if `plus`, kept to `vocabulary` in its order."""
     seen = set(seen)
     chosen = (set(base) - seen) | (seen if plus else set())
     return [w for w in vocabulary if w in chosen]
@@ -67,8 +64,7 @@ def hop_sets(
 
 
 def standard_lists(dataset: str = "imagenet_zsl_lists") -> dict[str, list[str]]:
-    """The published lists, as read: {"seen": the 1K, "2-hop": ..., "3-hop": ...,
-    "21k": ...} (wnids, before any restriction to labels with a vector)."""
+    """The published lists' wnids, as read: {"seen": the 1K, "2-hop": ..., ...}."""
     folder = locate(dataset)
     return {
         name: (folder / file).read_text().split() for name, file in LIST_FILES.items()
@@ -87,15 +83,12 @@ def standard_sets(
     }
 
 
-# ---------------------------------------------------------------- the paper's wording
-
 TREE_RULES = ("within n edges", "ancestors or descendants within n edges")
 
 
 def imagenet_tree(wnids: Iterable[str]):
-    """The ImageNet is-a tree as a `hierarchy.Hierarchy`: the WordNet 3.0 hypernym
-    edges (instance hypernyms too) between two synsets of `wnids`, the ImageNet 2011
-    release's. (Not quite a tree: a synset may have two hypernyms.)"""
+    """The ImageNet 2011 is-a tree on `wnids` as a `Hierarchy`: WordNet 3.0's hypernym
+    edges (instance ones too) between them. Not quite a tree: two hypernyms occur."""
     members = set(wnids)
     parents = {}
     for wnid in members:
@@ -108,11 +101,9 @@ def imagenet_tree(wnids: Iterable[str]):
 def tree_hop_set(tree, seen: Iterable[str], hops: int, rule: str) -> set[str]:
     """The labels within `hops` tree hops of a seen label, minus the seen ones, by one
     reading of the paper's words (`TREE_RULES`):
-
     * "within n edges": at most n edges up or down, in any order (siblings are 2 hops);
     * "ancestors or descendants within n edges": only up, or only down, at most n
-      edges (a parent or grandparent, a child or grandchild; no siblings).
-    """
+      edges (a parent or grandparent, a child or grandchild; no siblings)."""
     seen = set(seen)
     if rule == TREE_RULES[0]:
         return set(distances_from(tree, seen, hops)) - seen
@@ -139,9 +130,7 @@ HOP_RULE_COLUMNS = {
 
 
 def hop_rules_beside_paper(hop_rules, paper_counts: dict[int, int]):
-    """`hop_rules.csv` as the chapter shows it: per rule and number of hops, its labels
-    (with a vector), how many of them the published lists hold, and the paper's count
-    for the same number of hops (`paper_counts`: hops -> count; none for other hops)."""
+    """`hop_rules.csv` as the chapter shows it, beside the paper's `paper_counts`."""
     table = hop_rules[list(HOP_RULE_COLUMNS)].rename(columns=HOP_RULE_COLUMNS)
     table["paper"] = table["hops"].map(paper_counts).astype("Int64")
     return table
@@ -165,8 +154,7 @@ def closest_rule(beside, hops: int) -> dict:
 
 
 def candidate_set_rows(lists: dict) -> pd.DataFrame:
-    """`candidate_sets_imagenet1k.csv`: the sets the tables use, before the restriction
-    to labels with a vector (candidate_set, wnid)."""
+    """`candidate_sets_imagenet1k.csv`: (candidate_set, wnid), no vector required."""
     seen, seen_set = lists["seen"], set(lists["seen"])
     rows = []
     for name in CANDIDATE_SETS:
@@ -177,9 +165,8 @@ def candidate_set_rows(lists: dict) -> pd.DataFrame:
 
 
 def hop_rule_table(lists: dict, space: Collection[str]) -> pd.DataFrame:
-    """The paper's "within two (three) tree hops" read as rules over the ImageNet is-a
-    tree: each rule's set sizes and overlaps with the published lists (the chapter
-    prints the paper's counts beside them). `space`: the labels with a vector."""
+    """The paper's "within two (three) tree hops" as rules over the ImageNet is-a tree:
+    each rule's set sizes and overlaps with the published lists (`space`: vectors)."""
     # ILSVRC's teddy bear (n04399382) is missing from the fall-2011 list: add the 1K.
     tree = imagenet_tree(set(imagenet21k_wnids()) | set(lists["seen"]))
     rows = []

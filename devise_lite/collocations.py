@@ -1,6 +1,5 @@
-"""Collocations ("new_york", "world_war") found by gensim's `Phrases` statistics: the
-model the corpus stage configures, its scoring over candidate keys only, and the
-one-process learn-then-apply that the parallel corpus stage is tested against."""
+"""Collocations ("new_york") found by gensim's `Phrases`: the stage's model, its scoring
+of candidate keys only, and the one-process version the stage is tested against."""
 
 from __future__ import annotations
 
@@ -36,8 +35,7 @@ def score_phrases(
     corpus_word_count: int,
     model,
 ) -> dict[str, float]:
-    """gensim's `Phrases.export_phrases` over the candidate keys only: line for line
-    what its `score_candidate` does with a vocabulary key."""
+    """gensim's `Phrases.export_phrases` line for line, over the candidate keys only."""
     phrasegrams = {}
     for key, count in candidates.items():
         words = key.split(model.delimiter)

@@ -22,9 +22,8 @@ class TextConfig:
     dataset: str = "wikipedia"
     path: str | None = None
     max_files: int | None = None  # WikiExtractor files to read; XML dumps ignore it
-    # and these WikiExtractor files too (names under the folder, e.g. "AD/wiki_05.bz2"):
-    # the tiny preset's few files then hold the running examples' articles. Hashed only
-    # when set, so the keys of presets without it stay what they were.
+    # and these WikiExtractor files too (e.g. "AD/wiki_05.bz2"): the running examples'
+    # articles for the tiny preset. Hashed only when set: other presets' keys stay.
     extra_files: tuple[str, ...] = field(default=(), metadata={"key_when_set": True})
     min_sentence_tokens: int = 3
     processes: int | None = None  # corpus stage processes; None: every core
@@ -256,10 +255,9 @@ def _book() -> Config:
     # Adapted to 40 M words on 2 cores; the introduction and chapter 1 say what changed.
     return Config(
         name="book",
-        # Negative sampling, 500 dimensions. 3 passes keeping fewer frequent words
-        # (sample 1e-5) cost what 2 passes at 1e-4 did, and rank the validation labels
-        # better over 3 draws; twice gensim's default rate: at 0.025 the vectors stay
-        # under-trained. Both chosen on validation labels, never on the test (chapter 6)
+        # Negative sampling, 500 dimensions; 3 passes at sample 1e-5 cost what 2 at 1e-4
+        # did and rank validation labels better over 3 draws; twice gensim's rate (0.025
+        # under-trains). Both chosen on validation labels, never on the test (chapter 6)
         word2vec=Word2VecConfig(
             window=7, hs=0, negative=3, epochs=3, sample=1e-5, alpha=0.05
         ),
@@ -268,9 +266,8 @@ def _book() -> Config:
 
 
 def _paper() -> Config:
-    # The user's own data (README, "Paper scale"): $DEVISE_TEXT (a Wikipedia dump or a
-    # WikiExtractor folder) and $DEVISE_IMAGES (an ImageNet-style folder); the mirror's
-    # data otherwise.
+    # The user's own data (README, "Paper scale"), else the mirror's: $DEVISE_TEXT (a
+    # Wikipedia dump or WikiExtractor folder), $DEVISE_IMAGES (an ImageNet-like folder).
     images, imagenet = ImageConfig(test_per_class=None), ImageNetConfig()
     if own := os.environ.get("DEVISE_IMAGES"):
         images = ImageConfig(dataset=own, train_per_class=None, test_per_class=None)
@@ -323,9 +320,7 @@ def preset_from_env(default: str = "book") -> Config:
 
 def with_overrides(cfg: Config, **parts) -> Config:
     """`with_overrides(cfg, word2vec={"epochs": 3})`: a copy, those fields changed."""
-    changes = {
-        name: replace(getattr(cfg, name), **values) for name, values in parts.items()
-    }
+    changes = {name: replace(getattr(cfg, name), **v) for name, v in parts.items()}
     return replace(cfg, **changes)
 
 

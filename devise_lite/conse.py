@@ -1,13 +1,8 @@
-"""ConSE (Norouzi et al. 2014): zero-shot labels from an ordinary classifier, with no
-training beyond the classifier's. An image is embedded as the convex combination of the
-unit vectors s(y_t) of the T seen labels its classifier finds most probable,
-
-    f(x) = (1 / Z) * sum_{t=1..T} p(y_t | x) * s(y_t),      Z = sum_{t=1..T} p(y_t | x),
-
-so f(x) lands *between* the seen labels the classifier hesitates between, nearest to an
-unseen label that lies between them in the word space (a hammerhead, between a great
-white and a tiger shark). Candidates are ranked by cosine to f(x), as DeViSE ranks them.
-"""
+"""ConSE (Norouzi et al. 2014): zero-shot labels from an ordinary classifier, no further
+training. An image's point f(x) = sum_t p(y_t | x) s(y_t) / sum_t p(y_t | x), over its T
+most probable seen labels y_t, lands *between* those the classifier hesitates between,
+near an unseen label lying between them (a hammerhead, between a great white and a tiger
+shark); candidates are ranked by cosine to f(x), as DeViSE ranks them."""
 
 from __future__ import annotations
 
@@ -19,9 +14,8 @@ from .vectors import top_k
 def conse_embedding(
     probabilities: np.ndarray, seen_vectors: np.ndarray, top_t: int
 ) -> np.ndarray:
-    """(N, d) convex combinations of the seen label vectors `seen_vectors` (S, d), one
-    per image, not normalised: each row of `probabilities` (N, S) weighs its `top_t`
-    most probable labels, renormalised to sum to 1 (ties: the lower label index)."""
+    """(N, d) unnormalised convex combinations of `seen_vectors` (S, d): each row of
+    `probabilities` (N, S) weighs its `top_t` best (ties: lower index), summing to 1."""
     probabilities = np.asarray(probabilities, dtype=np.float64)
     seen_vectors = np.asarray(seen_vectors, dtype=np.float64)
     if probabilities.ndim != 2 or probabilities.shape[1] != len(seen_vectors):
@@ -35,8 +29,7 @@ def conse_embedding(
         raise ValueError(
             "probabilities must be non-negative (pass softmax(logits), not logits)"
         )
-    t = min(top_t, probabilities.shape[1])
-    best = top_k(probabilities, t)  # (N, T) label indices
+    best = top_k(probabilities, min(top_t, probabilities.shape[1]))  # (N, T) labels
     weights = np.take_along_axis(probabilities, best, axis=1)  # (N, T)
     total = weights.sum(axis=1, keepdims=True)
     weights = weights / np.where(total == 0, 1, total)

@@ -1,9 +1,7 @@
-"""The corpus stage: Wikipedia text to one tokenised, phrase-joined paragraph a line.
-
-Three steps, each spread over `processes` processes and written in source order, so
-`corpus.txt` is byte-identical for any number of them: tokenise and label-join each file
-(or batch of XML pages), learn phrases (`phrase_shares`), apply them block by block.
-"""
+"""The corpus stage: Wikipedia text to one tokenised, phrase-joined paragraph a line, in
+three steps spread over `processes` processes and written in source order (so
+`corpus.txt` is the same bytes for any number): tokenise and label-join each file (or
+batch of XML pages), learn phrases (`phrase_shares`), apply them block by block."""
 
 from __future__ import annotations
 
@@ -36,13 +34,11 @@ from .text import (
     xml_pages,
 )
 
-# 100 k tokens: below it skip-gram keeps a few thousand words (min_count 5) and hardly
-# any label, so training would "succeed" on nothing. The tiny preset's 3 mirror files
-# give about 490 k tokens (5x the minimum); not-Wikipedia text (a README) gives 0.
+# Under 100 k tokens skip-gram (min_count 5) keeps a few thousand words and hardly any
+# label: training would "succeed" on nothing. The tiny preset has 490 k; a README 0.
 MIN_CORPUS_TOKENS = 100_000
 
-# Markup per XML work item: big enough to amortise the hand-over, small enough that
-# `processes` x `_AHEAD` items in flight stay a few hundred MB.
+# Markup per XML work item: amortises the hand-over; in flight, a few hundred MB.
 _XML_BATCH_CHARS = 4_000_000
 _AHEAD = 2  # work items in flight per process: each worker has its next item ready
 
@@ -98,9 +94,8 @@ def apply_block(job: tuple[Path, Block], frozen) -> Piece:
     return Piece(text, 0, lines, tokens)
 
 
-# What a Pool worker was given when it started (only workers use it): Pool hands state
-# over only through an initializer, and a lexicon or a frozen model is too big to send
-# with each of 250 tasks.
+# A Pool worker's state, set by its initializer: a lexicon or a frozen model is too big
+# to send with each of 250 tasks.
 _WORKER_STATE: dict = {}
 
 
@@ -114,8 +109,7 @@ def _with_worker_state(fn: Callable, item):
 
 
 def ordered_map(fn: Callable, items: Iterable, processes: int, **state) -> Iterator:
-    """`fn(item, **state)` for each item, in order, on `processes` processes: unlike
-    `Pool.imap`, it reads `items` only a few ahead, so a stream is not read in whole."""
+    """`fn(item, **state)` in order, reading a stream of `items` only a few ahead."""
     if processes <= 1:
         yield from (fn(item, **state) for item in items)
         return
@@ -155,9 +149,7 @@ def build_corpus(
     min_corpus_tokens: int = MIN_CORPUS_TOKENS,
     progress: bool = True,
 ) -> dict:
-    """Write `out_dir/corpus.txt`, the same bytes for any `processes` (default: every
-    core). `BadTextError`, and no `corpus.txt`, for an unreadable source or one under
-    `min_corpus_tokens` tokens. Returns counts, and seconds and CPU seconds per step."""
+    """Write `out_dir/corpus.txt`; `BadTextError` for unreadable or too little text."""
     processes = max(1, processes or os.cpu_count() or 1)
     source, out_dir = Path(source), Path(out_dir)
     work = out_dir / ".corpus-work"
@@ -210,8 +202,7 @@ def build_corpus(
 
 
 class StepClock:
-    """Seconds per step, and CPU seconds of this process and of the worker processes
-    that finished during the step (Unix; on Windows, seconds only)."""
+    """Seconds per step, and CPU seconds of this process and its finished workers."""
 
     def __init__(self):
         self.seconds: dict[str, float] = {}
@@ -240,8 +231,7 @@ def _cpu_seconds() -> tuple[float, float] | None:
 def _tokenise(source, text, lexicon, joined, processes, progress):
     """Step 1: the source's paragraphs, tokenised and label-joined, into `joined`."""
     if is_xml_dump(source):
-        # gensim's wikicorpus (the workers' `page_documents`) came with gensim, imported
-        # with this module, before the pool forks: no worker imports it again.
+        # gensim's wikicorpus (`page_documents`) is loaded with gensim, before the fork.
         items, total, unit = page_batches(xml_pages(source)), None, "batch"
     else:
         items = text_files(source, text.max_files, text.extra_files)

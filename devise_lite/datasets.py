@@ -1,10 +1,7 @@
 """The registry of external datasets, and `locate()`: mirror first, then download, else
-a clear error.
-
-A mirror ($DEVISE_MIRROR) may hold a dataset already extracted, possibly re-encoded, so
-there only the folder check can apply, not the archive's checksum. Wikipedia's entry
-lives beside the text reader (`text.WIKIPEDIA`).
-"""
+a clear error. A mirror ($DEVISE_MIRROR) may hold a dataset extracted and re-encoded, so
+there only the folder check applies, not the archive's checksum. Wikipedia's entry lives
+beside the text reader (`text.WIKIPEDIA`)."""
 
 from __future__ import annotations
 
@@ -38,9 +35,7 @@ class DatasetUnavailableError(UserError):
 
 
 def photos_in(folder: Path) -> list[Path]:
-    """The image files directly in `folder`, sorted. Each stage key lists the photos
-    it reads, so a run lists a folder many times: a listing is kept for the process
-    while the folder's mtime stays (any entry added or removed moves it)."""
+    """The image files directly in `folder`, sorted; cached while its mtime stays."""
     mtime_ns = settled_mtime_ns(folder)
     listing = _listing if mtime_ns is not None else _listing.__wrapped__
     return list(listing(folder, mtime_ns))
@@ -106,10 +101,11 @@ def _verify_imagenet_sample(folder: Path) -> None:
     wnids = [p.name.split("_")[0] for p in photos_in(folder)]
     missing = sorted(set(imagenet1k_wnids()) - set(wnids))
     if len(wnids) != SAMPLE_CLASSES or missing:
-        lacking = f"; no photo of {len(missing)} classes (e.g. {missing[0]})"
+        example = f" (e.g. {missing[0]})" if missing else ""
         raise DatasetIntegrityError(
             f"{folder} holds {len(wnids)} photos named <wnid>_<name>.JPEG, expected "
-            f"{SAMPLE_CLASSES}, one per ILSVRC-2012 class{lacking if missing else ''}"
+            f"{SAMPLE_CLASSES}, one per ILSVRC-2012 class; no photo of "
+            f"{len(missing)} classes{example}"
         )
 
 
@@ -199,9 +195,7 @@ def _unpack_wordnet(archive: Path, target: Path) -> None:
 
 
 def _unpack_flowers(archive: Path, target: Path) -> None:
-    """102flowers.tgz holds `jpg/image_NNNNN.jpg` only; the page's imagelabels.mat gives
-    each photo its class (1-102). Sorted here into `jpg/<class>/`, the layout of the
-    mirror's split folders (`<split>/<class>/`)."""
+    """Sorts 102flowers.tgz's `jpg/*.jpg` into `jpg/<class>/` by imagelabels.mat."""
     from scipy.io import loadmat  # only when unpacking a download
 
     url, checksum = FLOWERS_LABELS
@@ -298,8 +292,7 @@ REGISTRY: dict[str, Dataset] = {
         Dataset(
             name="pacs",
             title="PACS, its photo domain",
-            # The authors share PACS through their page's Google Drive folder, which
-            # has no stable file URL; this repository holds the same folders.
+            # PACS's Google Drive has no stable URL; this repo holds the same folders
             url="https://github.com/MachineLearning2020/Homework3-PACS/archive/"
             "d586a6cf3db84896fb6cc465c7bf51bdaf6d65d8.zip",
             archive="Homework3-PACS-d586a6cf.zip",
@@ -357,8 +350,7 @@ def locate(name: str, *, allow_download: bool = True) -> Path:
             raise _unavailable(dataset, "downloads are disabled")
         try:
             download(dataset.url, archive)
-        # URLError, timeouts and refused connections are all OSErrors
-        except OSError as err:
+        except OSError as err:  # URLError, timeouts, refused connections
             raise _unavailable(dataset, str(getattr(err, "reason", err))) from err
     verify_checksum(archive, dataset.checksum)
     with atomic_path(local) as tmp:

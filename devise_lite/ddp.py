@@ -1,11 +1,8 @@
 """The process group: one process, or one per GPU under `torchrun` (PyTorch DDP), with
 one loop for any world size (as nanoGPT's `train.py`), the main process alone writing.
-
-The config's batch size is the *global* batch: each step every rank takes the rows
-`rank::world` of it, its order drawn from generators every rank seeds alike, and each
-rank's loss is its rows' sum divided by the global batch size. DDP's gradient average
-is then exactly the one-process mean: N processes follow the one-process trajectory (up
-to float summation order), and the learning rates keep their meaning.
+The config's batch is *global*: each rank takes rows `rank::world` (ordered alike on
+every rank) and divides their loss sum by the global size, so DDP's gradient average is
+the one-process mean: the same trajectory (up to float summation) and learning rates.
 """
 
 from __future__ import annotations
@@ -17,8 +14,7 @@ from datetime import timedelta
 
 import numpy as np
 
-# Rank 0 alone does slow things between collectives (writing features, the per-epoch
-# test monitor); the others wait at the next collective, so the timeout is generous.
+# Generous: the other ranks wait while rank 0 alone writes features or tests an epoch.
 COLLECTIVE_TIMEOUT = timedelta(hours=2)
 GATHER_ROWS = 1024  # rows per rank per all_gather: memory bounded however many images
 
@@ -47,8 +43,7 @@ SINGLE = Group()
 
 
 def _torch():
-    """torch, imported on first use: the stage cache and `predict` take a `Group`
-    without paying seconds for torch, and a group of one needs no collective."""
+    """torch on first use: `Group` users (the cache, `predict`) may skip its import."""
     import torch
 
     return torch
@@ -120,9 +115,6 @@ def wrap(model, group: Group):
     return _torch().nn.parallel.DistributedDataParallel(model, device_ids=ids)
 
 
-# ---------------------------------------------------------------- one global batch
-
-
 def global_batches(n: int, batch_size: int, generator) -> Iterator:
     """Indices of one epoch's global batches: a fresh permutation, cut in batches."""
     order = _torch().randperm(n, generator=generator)
@@ -132,9 +124,8 @@ def global_batches(n: int, batch_size: int, generator) -> Iterator:
 
 class ShardedBatches:
     """A DataLoader batch sampler: this rank's indices of each global batch, in the
-    order a one-process `DataLoader(shuffle=True, generator=...)` visits them. A last
-    global batch smaller than the number of ranks is skipped (at most world-1 examples
-    an epoch), because a rank with no rows cannot run a BatchNorm network forward."""
+    order of a one-process `DataLoader(shuffle=True, generator=...)`. A last batch with
+    fewer rows than ranks is skipped: a rank with none cannot run BatchNorm forward."""
 
     def __init__(self, n: int, batch_size: int, generator, group: Group):
         if batch_size < group.world:
@@ -148,7 +139,6 @@ class ShardedBatches:
         self.sizes = [s for s in sizes if s >= group.world]
 
     def __iter__(self):
-        # The draws a one-process DataLoader with shuffle=True makes.
         sampler = _torch().utils.data.RandomSampler
         order = list(sampler(range(self.n), generator=self.generator))
         for k, size in enumerate(self.sizes):
@@ -159,16 +149,12 @@ class ShardedBatches:
         return len(self.sizes)
 
 
-# ---------------------------------------------------------------- sharded inference
-
-
 def gather_rows(
     local: np.ndarray, total: int, group: Group, out: np.ndarray | None = None
 ) -> np.ndarray | None:
-    """Reassemble rows computed as `items[rank::world]` (`local`: this rank's float32
-    block) in their original order into `out` (e.g. a memory-mapped .npy) or a new
-    array, returned on rank 0 (None elsewhere). Rows travel in all_gathers of
-    `GATHER_ROWS` per rank, so no rank ever holds more than that many of the others."""
+    """Rows computed as `items[rank::world]` (`local`: this rank's float32 block) in
+    their original order, into `out` (e.g. a memory-mapped .npy) or a new array, on
+    rank 0 (None elsewhere); all_gathers of `GATHER_ROWS` a rank bound the memory."""
     if group.world == 1:
         if out is None:
             return local

@@ -1,8 +1,6 @@
 """DeViSE itself: a linear map from visual features into the label space, trained in two
 phases (1: the projection alone, by SGD on cached features; 2: the whole network, by
-Adagrad on images), and the softmax baseline trained with the same budget. Every loop
-goes through `training.fit`, for one process or many.
-"""
+Adagrad on images), and the softmax baseline on the same budget, via `training.fit`."""
 
 from __future__ import annotations
 
@@ -47,16 +45,12 @@ class EndToEnd(nn.Module):
         return self.head(self.backbone(images))
 
 
-# ------------------------------------------------------------ losses on a global batch
-
-
 def rank_loss(
     cfg: DeviseConfig, label_vectors: torch.Tensor, group: Group = SINGLE
 ) -> Loss:
-    """The configured hinge rank loss on this rank's rows of a global batch: their sum
-    over the global batch size, so that DDP's average over ranks is the batch mean. The
-    truncated loss's random order of false labels is drawn for the whole global batch
-    on every rank, each keeping its rows, so the draws are the one process's."""
+    """The configured hinge rank loss of this rank's rows of a global batch, over the
+    global batch size: DDP's mean over ranks is the batch mean. Each rank draws the
+    random order for the whole batch and keeps its rows: the draws are one process's."""
     if cfg.loss not in ("truncated", "full"):
         raise ValueError(f"unknown loss {cfg.loss!r}; use 'truncated' or 'full'")
 
@@ -84,9 +78,6 @@ def cross_entropy_loss(group: Group = SINGLE) -> Loss:
         return total * group.world / size
 
     return loss
-
-
-# ------------------------------------------------------------ phase 1 and the baseline
 
 
 def train_projection(
@@ -158,9 +149,6 @@ def train_softmax(
     return model.cpu().eval(), history
 
 
-# ---------------------------------------------------------------- phase 2
-
-
 def fine_tune(
     model: EndToEnd,
     dataset: Dataset,
@@ -198,12 +186,11 @@ def fine_tune(
         for (images, targets), size in zip(loader, sampler.sizes, strict=True):
             yield images, targets, size
 
-    labels = label_vectors.to(group.device, torch.float32)
     return fit(
         model,
         optimizer,
         epoch,
-        rank_loss(cfg, labels, group),
+        rank_loss(cfg, label_vectors.to(group.device, torch.float32), group),
         cfg.phase2_epochs,
         generator=generator,
         group=group,
@@ -218,8 +205,7 @@ def fine_tune(
 def phase2_budget(
     steps: int, batch_size: int, seconds_per_step: float, n_train: int
 ) -> dict[str, float]:
-    """What `steps` steps of phase 2 covered, and what a full epoch of `n_train` photos
-    costs at the measured rate (an epoch's last batch may be smaller)."""
+    """What `steps` phase 2 steps covered, and an epoch's cost at the measured rate."""
     steps_per_epoch = math.ceil(n_train / batch_size)
     epochs, rest = divmod(steps, steps_per_epoch)
     seen = epochs * n_train + min(rest * batch_size, n_train)
@@ -238,9 +224,6 @@ def format_duration(seconds: float) -> str:
     if seconds < 3600:
         return f"{seconds / 60:.1f} min"
     return f"{seconds / 3600:.1f} h"
-
-
-# ---------------------------------------------------------------- using trained models
 
 
 @torch.no_grad()
@@ -269,9 +252,9 @@ def logits(classifier: nn.Module, features: np.ndarray) -> np.ndarray:
 def hit_rate_monitor(
     features: np.ndarray, targets: np.ndarray, label_vectors: np.ndarray | None
 ) -> Callable[[nn.Module], dict]:
-    """Test hit@1 and hit@5 after each epoch, for the training curves only: nothing is
-    chosen by it (the number of epochs is fixed by the preset), so the test set stays
-    a test set. `label_vectors` None means the model outputs logits (the baseline)."""
+    """Test hit@1 and hit@5 after each epoch, for the curves only: nothing is chosen by
+    it, so the test set stays a test set. Without `label_vectors`, the model's outputs
+    are logits over the labels (the softmax baseline)."""
 
     def monitor(model: nn.Module) -> dict:
         if label_vectors is None:

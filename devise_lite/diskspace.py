@@ -1,9 +1,7 @@
-"""A full disk, recognised whichever library's write it stopped, and measured.
-
-Python and numpy raise `OSError(ENOSPC)`, which gensim and pandas may wrap; torch's zip
-writer raises a `RuntimeError` ("unexpected pos ...") that has lost its errno, and C++
-writers may say only that they failed: those are recognised by a nearly full file
-system at the moment of the failure (before any cleanup).
+"""A full disk, recognised whichever library's write it stopped, and measured. Python
+and numpy raise `OSError(ENOSPC)`, which gensim and pandas may wrap; torch's zip writer
+raises a `RuntimeError` ("unexpected pos ...") without errno, and C++ writers may say
+only that they failed: those are recognised by a nearly full disk when they fail.
 """
 
 from __future__ import annotations
@@ -25,8 +23,7 @@ _TORCH_WRITE_FAILED = ("unexpected pos", "file write failed", "PytorchStreamWrit
 
 
 def out_of_space(err: BaseException, where: Path) -> bool:
-    """Whether `err` (or an error it came from) is a write refused for lack of space
-    on the file system of `where`."""
+    """Whether `err`, or one behind it, failed for lack of space on `where`'s disk."""
     for seen in _chain(err):
         if isinstance(seen, OutOfSpaceError):
             return True
@@ -37,17 +34,15 @@ def out_of_space(err: BaseException, where: Path) -> bool:
             return True
         if any(sign in text for sign in _TORCH_WRITE_FAILED) and _nearly_full(where):
             return True
-    # A C++ writer (ONNX's, protobuf's) may say only that it failed: a write that
-    # fails with the disk full failed for that.
+    # A C++ writer (ONNX's, protobuf's) may say only that it failed: a full disk is why.
     return isinstance(err, (OSError, RuntimeError)) and _nearly_full(where)
 
 
 def space_error(
     err: BaseException, root: Path, written: int, at_least: bool = True
 ) -> OutOfSpaceError:
-    """`err` as an `OutOfSpaceError` about the data root `root`, adding `written`
-    (bytes this level had written when the disk filled) to what an inner level had
-    counted; the free space is measured now (after this level's cleanup)."""
+    """`err` as an `OutOfSpaceError` about `root`, adding `written` (bytes this level
+    wrote) to an inner level's count; free space is measured now (after cleanup)."""
     inner = next((e for e in _chain(err) if isinstance(e, OutOfSpaceError)), None)
     what = "the work"
     if inner is not None:
@@ -58,9 +53,8 @@ def space_error(
 
 
 def free_space(err: BaseException, root: Path) -> int:
-    """The bytes free on the file system of `root` once the failed write's files are
-    closed: a deleted file still open (torch's writer, referenced by the traceback's
-    frames) keeps its space until then."""
+    """The bytes free on `root`'s file system once the failed write's files are closed:
+    a deleted file still open (in the traceback's frames) keeps its space until then."""
     for seen in _chain(err):
         traceback.clear_frames(seen.__traceback__)  # their locals: the open writers
     gc.collect()

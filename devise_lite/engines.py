@@ -1,10 +1,7 @@
 """The inference engines' common ground: what an engine is (`Engine`), a photo made into
 the network's input (`eval_array`), batches decoded ahead, and ONNX Runtime's engine.
-
-Importing this module does not import torch (that costs seconds), so `predict` answers
-with an exported network and PIL and numpy alone. Engines made from a torch module, and
-the choice of the fastest one, are `torch_engines.py`.
-"""
+It does not import torch (seconds), so `predict` runs with an exported network, PIL and
+numpy alone; `torch_engines.py` makes engines of torch modules and picks the fastest."""
 
 from __future__ import annotations
 
@@ -48,13 +45,9 @@ def normalisation(backbone: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
 
 
 def eval_array(image: Image.Image, cfg: VisualConfig) -> np.ndarray:
-    """The network's input (3, S, S) float32 for one PIL image, without torch.
-
-    Equal, to the last bit, to `image_inputs.image_transform(cfg, train=False)`
-    applied to `image.convert("RGB")`: torchvision's Resize on a PIL image is PIL's own
-    bilinear resize (always antialiased) of the shorter side, then CenterCrop, ToTensor
-    and Normalize, whose float32 arithmetic is repeated here operation for operation.
-    """
+    """The network's input (3, S, S) float32 for one PIL image, without torch: bit for
+    bit `image_transform(cfg, train=False)` of its RGB (torchvision's Resize of a PIL
+    image is PIL's antialiased bilinear resize; the float32 steps are then repeated)."""
     rgb = image if image.mode == "RGB" else image.convert("RGB")
     size, short = cfg.image_size, round(cfg.image_size * EVAL_RESIZE_RATIO)
     width, height = rgb.size
@@ -78,22 +71,17 @@ def eval_array(image: Image.Image, cfg: VisualConfig) -> np.ndarray:
 
 
 def loader_workers(device: Any, n_cpu: int | None) -> int:
-    """DataLoader worker processes to decode images for `device`, given the `n_cpu`
-    CPUs this process may use. None on a CPU: `batches_read_ahead`'s thread overlaps
-    inference without copying batches between processes (faster on 2 cores:
-    `benchmarks/bench_engines.py`) and leaves the cores to the network. Beside a GPU,
-    every core but the main process's, 1 to 8."""
+    """DataLoader workers to decode images for `device`, given `n_cpu` CPUs: none on a
+    CPU, where `batches_read_ahead`'s thread, copying nothing between processes, is
+    faster on 2 cores (`benchmarks/bench_engines.py`); by a GPU, all but one, 1-8."""
     kind = str(getattr(device, "type", device)).split(":")[0]
-    if kind == "cpu":
-        return 0
-    return max(1, min(8, (n_cpu or 1) - 1))
+    return 0 if kind == "cpu" else max(1, min(8, (n_cpu or 1) - 1))
 
 
 def batches_read_ahead(images: Sequence, batch_size: int) -> Iterator[np.ndarray]:
-    """The items of `images` stacked in batches, the next decoded while one is used:
-    one thread reads ahead. PIL's decoding and resizing and ONNX Runtime's and torch's
-    kernels release the GIL, so on two cores decoding hides behind inference. An error
-    in reading (a bad file) is raised here, at its batch."""
+    """The items of `images` stacked in batches, one thread decoding the next while one
+    is used: PIL, ONNX Runtime and torch release the GIL, so on two cores decoding hides
+    behind inference. An error in reading (a bad file) is raised here, at its batch."""
 
     def stacked(start: int) -> np.ndarray:
         stop = min(start + batch_size, len(images))
@@ -112,25 +100,21 @@ def batches_read_ahead(images: Sequence, batch_size: int) -> Iterator[np.ndarray
 
 @dataclass(frozen=True)
 class OnnxEngine:
-    """An exported network run by ONNX Runtime on the CPU with `threads` threads; the
-    sessions read the file once, so the file may be deleted afterwards.
-
-    A batch of at least `threads` images is split over `threads` single-threaded
-    sessions, one a thread (`split`): EfficientNet's small layers keep one thread
-    busier than a session's own threads share them, so on 2 cores this runs 1.15x the
-    images a second of one session on both, with the same features to the bit
-    (`benchmarks/bench_engines.py`). Smaller batches (one photo in `predict`) run on
-    one session with every thread."""
+    """An exported network run by ONNX Runtime on the CPU with `threads` threads (the
+    file may be deleted once read). A batch of `threads` or more images is split over
+    single-threaded sessions, one a thread (`split`): EfficientNet's small layers keep
+    one thread busier than a session's threads share them (on 2 cores 1.15x the images
+    a second, same features to the bit: `benchmarks/bench_engines.py`). Smaller batches
+    (`predict`'s one photo) run on one session with every thread."""
 
     onnx_path: Path
     threads: int
     split: bool = True
     session: Any = field(init=False, repr=False, compare=False)
-    singles: list = field(init=False, repr=False, compare=False)  # made when needed
+    singles: list = field(default_factory=list, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "session", self._session(self.threads))
-        object.__setattr__(self, "singles", [])
 
     def _session(self, threads: int):
         import onnxruntime as ort  # here: `torch_engines` falls back without it

@@ -24,11 +24,9 @@ class DamagedCacheError(UserError):
 
 
 class OutOfSpaceError(UserError):
-    """A write failed for lack of space: where, and about how much the work needs.
-
-    `needed` is what the work needs in all when known (a reservation that failed, a
-    previous build of the same stage), else what it had written when the disk filled,
-    a lower bound (`at_least`)."""
+    """A write failed for lack of space: where, and about how much the work needs
+    (`needed`): all of it when known (a failed reservation, a previous build of the
+    stage), else what was written when the disk filled, a lower bound (`at_least`)."""
 
     def __init__(
         self, root: str, free: int, needed: int, at_least: bool, what: str = "the work"

@@ -1,7 +1,6 @@
 """Model outputs as the paper's table rows, and the top-1 mistakes behind them. Every
 model is reduced to a score matrix (test images x candidate labels): cosines for the
-embedding models, logits for the softmax baseline, so that one function scores them all.
-"""
+embedding models, logits for the softmax baseline, so one function scores them all."""
 
 from __future__ import annotations
 
@@ -76,10 +75,9 @@ def ranking_row(
     flat_ks=FLAT_KS,
     hp_ks=HIERARCHICAL_KS,
 ) -> dict:
-    """flat hit@k and (with a hierarchy) hierarchical precision@k of one model over
-    `candidates`, from its scores (images x candidates). Image i's label
-    `true_wnids[i]` need not be a candidate: then it is never hit, as in the paper's
-    zero-shot sets."""
+    """flat hit@k and (with a hierarchy) hierarchical precision@k of one model's scores
+    (images x candidates). Image i's label `true_wnids[i]` need not be a candidate: then
+    it is never hit, as in the paper's zero-shot sets."""
     ranked = ranked_candidates(scores, candidates, max((*flat_ks, *hp_ks)))
     return ranked_row(ranked, true_wnids, candidates, hierarchy, flat_ks, hp_ks)
 
@@ -130,19 +128,16 @@ def chance_row(
 def results_table(rows: dict[str, dict], **columns) -> pd.DataFrame:
     """One row per model, first the `columns` (e.g. dim=...) that map model -> value."""
     return pd.DataFrame(
-        [
-            {"model": model, **{c: v.get(model) for c, v in columns.items()}, **row}
-            for model, row in rows.items()
-        ]
+        {"model": model, **{c: v.get(model) for c, v in columns.items()}, **row}
+        for model, row in rows.items()
     )
 
 
 def table1_scores(
     labels, space, models, features, tuned=None, seed: int = 0
 ) -> dict[str, np.ndarray]:
-    """Every Table 1 model's scores of the test images `features` against the training
-    `labels` (cosines to random vectors for the control); `tuned`: phase 2's test
-    embeddings, whose row is left out without them."""
+    """Every Table 1 model's scores of the test `features` against the training `labels`
+    (random vectors for the control); `tuned`: phase 2's test embeddings, if any."""
     from .devise import embed, logits  # torch: the Caltech models are torch modules
 
     vectors = space.subset(labels).vectors
@@ -158,8 +153,7 @@ def table1_scores(
 
 
 def table1_rows(labels, space, models, test, tuned=None, seed: int = 0) -> pd.DataFrame:
-    """The paper's Table 1: every model ranks the same training `labels` for the test
-    images `test` = (features, class indices); `tuned` are phase 2's test embeddings."""
+    """Table 1: every model ranking the training `labels` for the `test` photos."""
     features, targets = test
     true = [labels[t] for t in targets]
     h = Hierarchy.wordnet()
@@ -182,11 +176,8 @@ def top1_mistakes(
             f"{len(scores)} rows of scores for {len(true_wnids)} true labels"
         )
     best = np.asarray(candidates, dtype=object)[top_k(scores, 1)[:, 0]]
-    return [
-        (truth, guess)
-        for truth, guess in zip(true_wnids, best, strict=True)
-        if guess != truth
-    ]
+    pairs = zip(true_wnids, best, strict=True)
+    return [(truth, guess) for truth, guess in pairs if guess != truth]
 
 
 def mistake_hops(
@@ -195,8 +186,7 @@ def mistake_hops(
     candidates: Sequence[str],
     hierarchy: Hierarchy,
 ) -> dict[str, list[int]]:
-    """{model: the hop distance from the true label to the top-1 label of each of its
-    top-1 mistakes} (2 hops: a sibling; see the hop rule in `hierarchy`)."""
+    """{model: true-to-top-1 hops of each of its top-1 mistakes} (2: a sibling)."""
     return {
         model: pair_hops(hierarchy, top1_mistakes(s, true_wnids, candidates))
         for model, s in scores.items()
@@ -219,9 +209,8 @@ def mistake_summary(hops: dict[str, list[int]], near: int = 4) -> pd.DataFrame:
 
 
 def seed_margins(rows: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
-    """DeViSE against its random-embedding control over the seeds of `rows` (seed,
-    model, metric columns): per metric, the mean and sd of each model and of their
-    difference, and in how many seeds DeViSE is ahead."""
+    """DeViSE against its random-embedding control over the seeds of `rows`: per metric,
+    the mean and sd of each and of their gap, and in how many seeds DeViSE is ahead."""
     wide = rows.pivot(index="seed", columns="model", values=list(metrics))
     table = []
     for metric in metrics:

@@ -1,9 +1,7 @@
 """Backbone features of image files: computed in batches by the fastest engine, saved
-chunk by chunk (an interrupted run resumes), on one process or one per GPU.
-
-Phase 1 trains only the projection, so the CNN's features are computed once per image
-and cached; phase 2 runs its tuned network through the same `forward_images`.
-"""
+chunk by chunk (an interrupted run resumes), on one process or one per GPU. Phase 1
+trains only the projection, so the CNN's features are computed once per image and
+cached; phase 2 runs its tuned network through the same `forward_images`."""
 
 from __future__ import annotations
 
@@ -34,8 +32,7 @@ CHUNK_IMAGES = 1024  # extraction saves its progress every this many images
 
 
 def resolve_device(cfg: VisualConfig, group: Group = SINGLE) -> torch.device:
-    """The device to run on: the process group's under torchrun, else `cfg.device`
-    ("auto" picks CUDA when present, else the CPU)."""
+    """The group's device under torchrun, else `cfg.device` ("auto": CUDA if any)."""
     if group.world > 1:
         return group.device
     if cfg.device == "auto":
@@ -75,13 +72,9 @@ def extract_features(
     """Penultimate-layer features (N, feature_dim) float32 of the images, in order,
     written by the main process to `out_file` (.npy); returns the speed record.
 
-    Rank r of the group extracts `paths[r::world]`. Finished chunks of `chunk_images`
-    images are saved in `work_dir` as they complete, so an interrupted run resumes
-    where it stopped, and `work_dir` is removed once `out_file` holds every row. Rows
-    are written through a memory-mapped file: never all of them in memory at once.
-    `augment` takes the training transform (a random crop and flip) instead of the
-    centre crop: seed torch's generator first for views that repeat themselves.
-    """
+    Rank r extracts `paths[r::world]`, saving each chunk of `chunk_images` in `work_dir`
+    (a run resumes there; removed once `out_file` is whole); rows go via a memory map.
+    `augment` takes the training transform: seed torch first for views that repeat."""
     if not paths:
         raise ValueError("no image paths given")
     mine = list(paths)[group.rank :: group.world]
@@ -179,9 +172,7 @@ def forward_images(
     engine, images: ImageFiles, cfg: VisualConfig, device: torch.device, bar
 ) -> np.ndarray:
     """`engine`'s outputs for the images, in batches of `cfg.batch_size`, advancing
-    `bar` (a feature engine over the backbone; phase 2 passes the tuned backbone +
-    projection). On a CPU a thread decodes the next batch while this one runs; beside a
-    GPU, loader worker processes decode."""
+    `bar`; a thread decodes the next batch meanwhile on a CPU, workers beside a GPU."""
     blocks = []
     for batch in _batches(images, cfg, device):
         blocks.append(engine(batch))
@@ -208,8 +199,7 @@ def _batches(images: ImageFiles, cfg: VisualConfig, device: torch.device):
 
 
 def _load_batch(images: ImageFiles, indices: list[int]):
-    """The batch's tensors, stacked, or its first `ImageError`: a loader worker hands a
-    bad file to the main process as a value, never as an exception."""
+    """The batch's tensors stacked, or its first `ImageError` (returned, not raised)."""
     items = [images.load(i) for i in indices]
     errors = [item for item in items if isinstance(item, ImageError)]
     return errors[0] if errors else torch.stack(items)

@@ -1,6 +1,5 @@
-"""The paper's Figure 2 on our photos: for a few zero-shot test labels, each model's
-top 5; and, over every test photo, how many WordNet hops each model's top-1 answer
-falls from the true label (a near miss is a better mistake than a far one)."""
+"""The paper's Figure 2 on our photos: each model's top 5 for a few zero-shot test
+labels, and each top-1 answer's WordNet hops from the truth: a near miss is better."""
 
 from __future__ import annotations
 
@@ -37,12 +36,10 @@ def top1_hops(hierarchy, test_wnids: Sequence[str], answers: list) -> dict:
 def gallery_table(
     placed: Mapping, test, sets: Mapping, classifier, space, hierarchy, settings
 ) -> pd.DataFrame:
-    """One row per test photo and model: its top-1 answer, whether it is right and its
-    hops from the truth; with the top 5 for the first photo of each gallery label.
-    The models: DeViSE over 21K+1K and the 1,000-way softmax (the paper's figure), and
-    two that separate what the figure mixes: DeViSE over the seen labels only (the
-    softmax's candidates, nearly) and ConSE over 21K+1K (`settings`: ImageNetConfig,
-    for ConSE's T and the seed)."""
+    """A row per test photo and model: its top-1 answer, whether right, its hops from
+    the truth; the top 5 too for each gallery label's first photo. Models: the figure's
+    DeViSE over 21K+1K and 1,000-way softmax, and, separating what it mixes, DeViSE on
+    the seen labels (~the softmax's) and ConSE over 21K+1K (`settings`: T, seed)."""
     two_hop = set(sets["2-hop"])
     seen = [w for w in sets["2-hop+seen"] if w not in two_hop]
 

@@ -38,10 +38,8 @@ from .wordnet import noun_edges
 
 
 class Hierarchy:
-    """A graph given by its neighbour function (parents and children alike: distances
-    ignore direction), whose expansions are cached in the instance, so two hierarchies
-    (or tests) never share state; WordNet's edges come from one read-only table a
-    process (`wordnet.noun_edges`)."""
+    """A graph given by its neighbour function (distances ignore direction); expansions
+    are cached per instance, never shared (WordNet's edges: `wordnet.noun_edges`)."""
 
     def __init__(
         self,
@@ -50,8 +48,7 @@ class Hierarchy:
         up: Callable[[str], Iterable[str]] | None = None,
         arrays: NodeArrays | None = None,
     ):
-        self._expand = expand
-        self._up = up
+        self._expand, self._up = expand, up
         self.arrays = arrays  # the same edges as arrays, for walks in numpy
         self._cache: dict[str, tuple[str, ...]] = {}
         self.name = name
@@ -132,9 +129,8 @@ def _wordnet_neighbours(wnid: str) -> tuple[str, ...]:
 
 
 class NodeArrays:
-    """A graph's edges as arrays (compressed rows over the sorted node names): a
-    breadth-first layer is a few numpy operations, where a walk node by node over
-    WordNet's 82,000 synsets takes a Python call per node and seconds in all."""
+    """A graph's edges as compressed rows over the sorted node names: a breadth-first
+    layer is a few numpy operations; a call per node would take seconds over WordNet."""
 
     def __init__(self, edges: Mapping[str, Iterable[str]]):
         self.names = np.array(sorted(edges), dtype=object)
@@ -206,9 +202,8 @@ def hops_to(h: Hierarchy, source: str, targets: Iterable[str]) -> dict[str, int]
 
 
 def pair_hops(h: Hierarchy, pairs: Iterable[tuple[str, str]]) -> list[int]:
-    """The hop distance of each (a, b) pair, in order: one walk per distinct `a`,
-    stopped once it has found every `b` paired with it. A ValueError names a pair
-    whose labels are not connected."""
+    """The hop distance of each (a, b) pair, in order, by one walk per distinct `a` that
+    stops once it has found its `b`s; a ValueError names a pair not connected."""
     pairs = list(pairs)
     targets: dict[str, set[str]] = {}
     for a, b in pairs:
@@ -231,10 +226,9 @@ def hop_candidates(
 def hierarchical_correct_sets(
     h: Hierarchy, true_label: str, ks: Iterable[int], valid: Collection[str]
 ) -> dict[int, frozenset[str]]:
-    """The ground-truth set of hierarchical precision@k for several k, from one
-    breadth-first walk: for each k, the valid labels within radius R of `true_label`,
-    for the smallest R at which there are at least k of them (the module docstring
-    gives the rule and its source)."""
+    """The ground-truth sets of hierarchical precision@k, from one breadth-first walk:
+    for each k, the valid labels within the smallest radius R of `true_label` holding at
+    least k of them (the module docstring gives the rule and its source)."""
     pending = sorted(set(int(k) for k in ks))
     if not pending or pending[0] < 1:
         raise ValueError(f"k must be >= 1, got {pending}")

@@ -1,6 +1,5 @@
-"""Image files as the network's input tensors (`ImageFiles`, `image_transform`): a
-file that cannot be read becomes one clear error, with advice that fits where it lies.
-"""
+"""Image files as the network's input tensors (`ImageFiles`, `image_transform`): a file
+that cannot be read becomes one clear error, with advice that fits where it lies."""
 
 from __future__ import annotations
 
@@ -40,10 +39,9 @@ def image_transform(cfg: VisualConfig, train: bool = False) -> T.Compose:
 
 
 class ImageFiles(Dataset):
-    """Image files as RGB tensors through `transform`. A file that cannot be read
-    becomes an `UnreadableImageError` naming it, with `image_advice`; inside DataLoader
-    workers it travels to the main process as a value (`ImageError`), so that it
-    surfaces there as one clear line, not a worker traceback."""
+    """Image files as RGB tensors through `transform`. An unreadable file becomes an
+    `UnreadableImageError` naming it, with `image_advice`; from a DataLoader worker it
+    travels as a value (`ImageError`), to surface as one line, not a traceback."""
 
     def __init__(self, paths: Sequence[Path | str], transform):
         self.paths = [Path(p) for p in paths]

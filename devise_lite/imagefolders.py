@@ -1,14 +1,7 @@
-"""ImageNet-style image folders, read into the same `ImageSplit` that Caltech-101 gives.
-
-The layouts are the README's ('Paper scale'). With `train/<wnid>/` and `val/` (class
-subfolders, or flat files labelled by `val_labels.csv`, Kaggle's `LOC_val_solution.csv`
-or the devkit's ground truth and `meta.mat`) the dataset's own split is used, capped per
-label by `train_per_class` / `test_per_class` (None takes all, as the paper did). Any
-other tree of `<wnid>/` folders is split per label like Caltech (`images.split_label`);
-labels with too few photos for that are left out with a warning, since the 21K release
-has synsets with a handful of images. A folder name that is not a WordNet 3.0 noun wnid
-stops the run with the list of such names: a label is a synset, never a folder name.
-"""
+"""ImageNet-style image folders (the README's 'Paper scale'), read into the same
+`ImageSplit` as Caltech-101. `train/<wnid>/` with `val/` keep the dataset's own split,
+capped per label by `train_per_class` / `test_per_class` (None: all, as in the paper);
+any other tree of `<wnid>/` folders is split per label like Caltech."""
 
 from __future__ import annotations
 
@@ -49,11 +42,8 @@ def folder_split(cfg: ImageConfig) -> ImageSplit:
     train_dir, val_dir = root / "train", root / "val"
     if train_dir.is_dir() and val_dir.is_dir():
         train = class_folders(train_dir)
-        test = (
-            class_folders(val_dir)
-            if _has_subfolders(val_dir)
-            else flat_validation(root, val_dir)
-        )
+        flat = not _listing(str(val_dir))  # no class subfolders
+        test = flat_validation(root, val_dir) if flat else class_folders(val_dir)
         labels = sorted(train.keys() | test.keys())
         wnids = choose_labels(labels, cfg.max_classes, cfg.seed)
         return ImageSplit(
@@ -78,9 +68,7 @@ def class_folders(folder: Path) -> dict[str, list[LabelledImage]]:
 
 @functools.lru_cache(maxsize=8)
 def _listing(folder: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """(subfolder, sorted image file names) pairs. Listing ImageNet's 1.28 M files takes
-    seconds to minutes, and every stage asks for the split, so each process lists a
-    folder once."""
+    """(subfolder, sorted image names) pairs, once a process (ImageNet: minutes)."""
     subs = sorted(
         p for p in Path(folder).iterdir() if p.is_dir() and not p.name.startswith(".")
     )
@@ -98,19 +86,14 @@ def _image_entries(folder: Path):
         ]
 
 
-def _has_subfolders(folder: Path) -> bool:
-    return any(p.is_dir() and not p.name.startswith(".") for p in folder.iterdir())
-
-
 def check_wnids(names: list[str], where: Path | str) -> None:
     """Raise ValueError naming every entry that is not a WordNet 3.0 noun wnid."""
     bad = [n for n in names if not _WNID.fullmatch(n)]
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # NLTK warns, then returns None, if unknown
+        warnings.simplefilter("ignore")  # NLTK warns about some unknown ids
         for name in (n for n in names if _WNID.fullmatch(n)):
             try:
-                if synset_of(name) is None:
-                    bad.append(name)
+                synset_of(name)
             except ValueError:
                 bad.append(name)
     if bad:
@@ -181,9 +164,8 @@ def _numbered_files(val_dir: Path, n_labels: int):
 
 
 def devkit_wnids(meta: Path) -> dict[int, str]:
-    """{ILSVRC2012_ID: wnid} of the 1,000 leaf classes in the devkit's `meta.mat`. The
-    ground-truth file numbers classes in the devkit's own order, which is not the sorted
-    order of the wnids."""
+    """{ILSVRC2012_ID: wnid} of the 1,000 leaf classes in the devkit's `meta.mat` (the
+    ground truth numbers classes in the devkit's order, not the wnids' sorted order)."""
     if not meta.is_file():
         raise FileNotFoundError(
             f"{meta} is missing: the validation ground truth numbers classes by the "
@@ -225,7 +207,8 @@ def _capped(
 def _per_label_split(
     by_label: dict[str, list[LabelledImage]], cfg: ImageConfig
 ) -> ImageSplit:
-    """A tree without its own validation set, split per label like Caltech-101."""
+    """A tree without its own val/, split per label like Caltech-101; labels too small
+    for that are left out with a warning (the 21K release has synsets of few images)."""
     if cfg.train_per_class is None:
         raise ValueError(
             "a folder without its own val/ split needs ImageConfig.train_per_class "

@@ -1,10 +1,7 @@
-"""The paper's zero-shot setting: the 1,000 ILSVRC-2012 labels are the seen labels.
-
-The backbone was trained on exactly these classes, and the data mirror holds one photo
-of each: DeViSE-1K's projection trains on augmented views of those photos; ConSE-1K
-needs no training (the backbone's own classifier, renormalised over the seen labels, is
-its softmax), and that classifier alone is the softmax baseline. Everything here is
-numpy on cached features, so the models train and score in seconds.
+"""The paper's zero-shot setting: the 1,000 ILSVRC-2012 labels, the backbone's own
+classes, are the seen ones. DeViSE-1K trains on augmented views of the mirror's one
+photo a class; ConSE-1K's softmax is the backbone's classifier renormalised over the
+seen labels, which alone is the softmax baseline. All numpy on cached features: seconds.
 """
 
 from __future__ import annotations
@@ -90,9 +87,6 @@ def seeded_subset(labels: Sequence[str], n: int, seed: int) -> list[str]:
     return [w for i, w in enumerate(labels) if i in keep]
 
 
-# ---------------------------------------------------------------- the models trained
-
-
 @dataclass(frozen=True)
 class ModelSpec:
     """One DeViSE-1K model of the chapter: which labels it sees and on what rows."""
@@ -108,8 +102,7 @@ class ModelSpec:
 
 
 def model_specs(cfg, seen: Sequence[str]) -> list[ModelSpec]:
-    """The DeViSE-1K models of Tables 2 and 3 and their ablations (`cfg`: an
-    ImageNetConfig); each name says what differs from DeViSE-1K."""
+    """DeViSE-1K models of Tables 2 and 3 and ablations (`cfg`: an ImageNetConfig)."""
     seen = tuple(seen)
     specs = [
         ModelSpec(DEVISE_1K, seen, cfg.views),
@@ -128,8 +121,6 @@ def model_specs(cfg, seen: Sequence[str]) -> list[ModelSpec]:
     return specs
 
 
-# ---------------------------------------------------------------- what each model saw
-
 # ILSVRC-2012's training photos (Russakovsky et al. 2015), which trained the backbone
 # and its 1,000-way classifier: ConSE-1K and the softmax baseline use them through it.
 ILSVRC_TRAIN_PHOTOS = 1_281_167
@@ -146,10 +137,6 @@ def setting_table(n_classes: int, n_seen: int, views: int):
     ]
     columns = ["model", "what it learnt", "labels", "photos behind it", "views a photo"]
     return pd.DataFrame(rows, columns=columns)
-
-
-# ---------------------------------------------------------------- analyses of the
-# paper's setting (the zeroshot stage writes them; chapter 6 shows them)
 
 
 def seen_count_curve(

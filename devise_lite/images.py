@@ -1,11 +1,8 @@
 """Labelled photos: Caltech-101 mapped to WordNet, and its fixed train/test split.
 
-A label is a WordNet noun synset (its wnid), never a folder name: folders of the same
-thing (`cougar_body`, `cougar_face`) pool into one label, and folders that no synset
-honestly names are left out (the reviewed `resources/caltech101_wordnet.csv`). A label's
-split is drawn from a generator seeded by the label itself, so its photos never change
-when other labels are added or removed (the tiny preset's see the full run's photos).
-"""
+A label is a WordNet noun synset (its wnid), never a folder name: folders of one thing
+(`cougar_body`, `cougar_face`) pool into one label, folders no synset honestly names are
+left out. Each label's split is seeded by the label: other labels never change it."""
 
 from __future__ import annotations
 
@@ -23,10 +20,8 @@ from .datasets import locate, photos_in
 from .errors import BadInputError
 from .wordnet import synset_of
 
-# Folders whose images are other crops of another folder's photos, under the same file
-# names: Faces_easy/image_0007.jpg is Faces/image_0007.jpg cut tight around the face.
-# Pooled naively, one photo could land in train and its crop in test, so each photo
-# enters the split once.
+# Faces_easy/image_0007.jpg is Faces/image_0007.jpg cut tight around the face: such
+# crops count as their photo, lest a photo land in train and its crop in test.
 SAME_PHOTOS = {"Faces_easy": "Faces"}
 
 _MAPPING_FILE = "caltech101_wordnet.csv"
@@ -46,8 +41,7 @@ def mapping_rows() -> list[dict[str, str]]:
 
 
 def caltech_mapping():
-    """The shipped mapping, one row per Caltech-101 folder: class, wnid, synset, note
-    (a DataFrame). Excluded folders have an empty wnid and synset."""
+    """`mapping_rows` as a DataFrame; excluded folders have an empty wnid and synset."""
     return pd.DataFrame(mapping_rows(), columns=["class", "wnid", "synset", "note"])
 
 
@@ -121,11 +115,10 @@ def split_label(
         )
     rng = np.random.default_rng(label_seed(cfg.seed, wnid))
     groups = list(photos.values())
-    order = rng.permutation(len(groups))
     # Single-crop photos draw nothing, so ordinary labels follow the plain shuffle.
     chosen = [
         groups[i][rng.integers(len(groups[i]))] if len(groups[i]) > 1 else groups[i][0]
-        for i in order
+        for i in rng.permutation(len(groups))
     ]
     n_train, n_test = cfg.train_per_class, cfg.test_per_class
     end = None if n_test is None else n_train + n_test
@@ -133,9 +126,8 @@ def split_label(
 
 
 def choose_labels(wnids: list[str], max_classes: int | None, seed: int) -> list[str]:
-    """A seeded subset of `max_classes` labels, spread over the whole list (not the
-    first N alphabetically, which would be mostly animals with low offsets); a larger
-    subset contains every smaller one for the same seed."""
+    """A seeded `max_classes` of the labels, spread over the list (the first N would be
+    mostly animals, with low offsets); a larger subset contains every smaller one."""
     wnids = sorted(wnids)
     if max_classes is None:
         return wnids

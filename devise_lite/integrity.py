@@ -1,11 +1,8 @@
-"""Whether a file is still what was written: sizes and BLAKE2b hashes, recorded in a
-stage folder's `done.json` or beside a single file (a checkpoint, an engine).
-
-A check compares sizes always (a truncated file never loads) and rehashes only the
-files whose `stat` (size, mtime, ctime, inode) changed since their last good hash, as
-git's index does: anything that rewrites a file changes its ctime, which the kernel
-sets. A warm load costs one `stat` a file. `verify` (or $DEVISE_CHECKS=always) hashes
-everything, finding silent bit rot too; $DEVISE_CHECKS=off measures what checks cost.
+"""Whether a file is still what was written: sizes and BLAKE2b hashes, in a stage
+folder's `done.json` or beside a single file. Sizes are always compared; a file is
+rehashed only if its `stat` (size, mtime, ctime, inode) changed since its last good
+hash, as git's index does (any rewrite changes the kernel-set ctime). `verify` (or
+$DEVISE_CHECKS=always) hashes all, finding bit rot; `off` skips checks, to time them.
 """
 
 from __future__ import annotations
@@ -69,8 +66,7 @@ def _signature(stat: os.stat_result) -> list[int]:
 
 
 def folder_records(folder: Path, leave_out: tuple[str, ...] = ()) -> dict[str, dict]:
-    """The record of every file under `folder` by its POSIX relative path, but those in
-    `leave_out` and the stamps (which are saved too)."""
+    """Each file's record under `folder` but `leave_out`, by path; saves stamps too."""
     records, stamps = {}, {}
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         name = path.relative_to(folder).as_posix()
@@ -113,9 +109,6 @@ def first_damage(
     return None
 
 
-# ---------------------------------------------------------------- single files
-
-
 def sidecar(path: Path) -> Path:
     """Where the record of a single file is kept."""
     return path.with_name(f"{path.name}.{HASH}.json")
@@ -127,9 +120,8 @@ def record_beside(path: Path) -> None:
 
 
 def damage_beside(path: Path) -> Damage | None:
-    """How `path` differs from the record beside it (hashed every time: these files
-    are read once per run); None if it matches, has no record (a file made before
-    records: it was still written atomically), or checks are off."""
+    """How `path` differs from its record (hashed every time: read once a run); None if
+    it matches, has no record (made before records, still atomically), or checks off."""
     if checks_mode() == OFF:
         return None
     try:
@@ -141,9 +133,6 @@ def damage_beside(path: Path) -> Damage | None:
     return first_damage(path.parent, {path.name: record}, hash=True)
 
 
-# ---------------------------------------------------------------- stamps
-
-
 def _read_stamps(folder: Path) -> dict:
     try:
         stamps = json.loads((folder / STAMPS).read_text())
@@ -153,14 +142,12 @@ def _read_stamps(folder: Path) -> dict:
 
 
 def _write_stamps(folder: Path, stamps: dict) -> None:
-    """Best effort: a folder that cannot be written (read-only, a full disk) is
-    hashed again next time, nothing worse."""
+    """Best effort: a folder that cannot be written is just hashed again next time."""
     with contextlib.suppress(OSError):
         _write_json(folder / STAMPS, stamps)
 
 
 def _write_json(target: Path, value) -> None:
-    """Written under a temporary name and renamed."""
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         tmp.write_text(json.dumps(value))

@@ -1,16 +1,7 @@
-"""The label space: one unit vector per WordNet synset, made from its lemma names.
-
-The label-vector rule (chapter 2 gives the evidence for each part):
-1. A one-word lemma ("mako") is its word's vector.
-2. A multi-word lemma ("tiger shark") mixes, `phrase_weight` to the rest, its phrase
-   vector and its words' mean, the head word counted `head_weight` times (a tiger shark
-   is a shark: the head keeps rare, noisy phrases in place); with one, that one. With
-   an unknown word and no phrase vector it is skipped, not guessed.
-3. A synset is the unit mean of its usable lemmas ("mean") or its first ("first").
-4. A synset with no usable lemma gets no vector, and is reported.
-5. Centring subtracts the mean of all label vectors, a direction rare labels share that
-   makes them everybody's neighbours (hubs); it is kept (`offset`) for typed queries.
-"""
+"""The label space: one unit vector per WordNet synset, from its lemma names by the rule
+chapter 2 sets out and tests: a word's vector, or a phrase's mixed (`phrase_weight`)
+with its words' mean, head weighted (`head_weight`); the synset's unit mean of these
+("mean") or the first ("first"); centred, its mean kept (`offset`) for typed queries."""
 
 from __future__ import annotations
 
@@ -94,8 +85,7 @@ class LabelSpace:
     wnids: list[str]
     names: list[str]
     vectors: np.ndarray
-    # the mean removed by centring (rule 5), None if not centred
-    offset: np.ndarray | None = None
+    offset: np.ndarray | None = None  # the mean centring removed (None: not centred)
 
     def __post_init__(self):
         self._row = {w: i for i, w in enumerate(self.wnids)}
@@ -119,8 +109,7 @@ class LabelSpace:
         return self.vectors[self.index([wnid])[0]]
 
     def query_vector(self, raw: np.ndarray) -> np.ndarray:
-        """A vector made by the label rule from words (not a label of the space), moved
-        into the space: normalised, then centred like the labels were."""
+        """A vector made from typed words, normalised and centred like the labels."""
         vec = unit(np.asarray(raw, dtype=np.float32))
         return vec if self.offset is None else unit(vec - self.offset)
 

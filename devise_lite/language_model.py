@@ -1,6 +1,5 @@
-"""Skip-gram word2vec with gensim, the checks the chapter runs on its vectors, and the
-paper's own skip-gram settings beside ours. Training reads the corpus file: gensim's
-workers read it outside Python's GIL, and memory stays flat however large the corpus."""
+"""Skip-gram word2vec with gensim, trained from the corpus file (gensim's workers read
+it outside the GIL, in flat memory), its checks, and the paper's settings by ours."""
 
 from __future__ import annotations
 
@@ -35,8 +34,7 @@ class TrainingReport:
 
 
 class _ProgressFromLog(logging.Handler):
-    """Moves a tqdm bar by gensim's 'EPOCH n - PROGRESS: at 12.34% examples' lines: read
-    from a file, each worker reports when it finishes its share, so the bar jumps."""
+    """Moves a bar by gensim's 'EPOCH n - PROGRESS: at x%' logs (jumping, per share)."""
 
     _pattern = re.compile(r"EPOCH (\d+)(?: - PROGRESS)?: at ([\d.]+)%")
 
@@ -182,8 +180,7 @@ def objective(cfg: Word2VecConfig) -> str:
 
 
 def beside_paper(cfg: Word2VecConfig, words: int, vocabulary: int) -> pd.DataFrame:
-    """The paper's skip-gram beside one of ours (`cfg` trained on `words` words into a
-    `vocabulary` of terms), one row per setting."""
+    """The paper's skip-gram beside ours (`cfg`, `words`, `vocabulary`) by setting."""
     paper = paper_skipgram()
     dimensions = " or ".join(f"{d}-d" for d in paper["dimensions"])
     rows = {

@@ -1,16 +1,10 @@
-"""The DeViSE hinge rank loss (Frome et al. 2013, eq. 1), in full and in the paper's
-truncated form. For an embedding e and its label's vector t_y, every false label j
-contributes hinge_j = max(0, margin - t_y . e + t_j . e): the full loss sums them, the
-truncated one (the paper's) is the hinge of the first violating j in a random order:
-one term per example, which still pushes on a label ranked too high (as WSABIE does).
-
-Conventions: `embeddings` (B, d) are L2-normalised inside, so the scores are the
-cosines used at test time and the margin keeps one meaning whatever the scale of M
-(else growing M could meet the margin without improving the ranking); `label_vectors`
-(C, d) must be unit rows, checked rather than rescaled, since a wrong norm there is a
-bug upstream; `order` (B, C) holds the random visiting order's keys (lower first, ties
-by label index), drawn from `generator` when not given.
-"""
+"""The DeViSE hinge rank loss (Frome et al. 2013, eq. 1). For an embedding e of label y,
+each false label j adds hinge_j = max(0, margin - t_y . e + t_j . e): the full loss sums
+them; the paper's truncated one takes the first violating j in a random order, one term
+per example (as WSABIE does). `embeddings` (B, d) are normalised inside: scores are
+test-time cosines, and a growing M cannot meet the margin without improving the ranking.
+`label_vectors` (C, d) must be unit rows, checked, not rescaled (a wrong norm is a bug
+upstream). `order` (B, C): visiting keys, lower first, ties by label index."""
 
 from __future__ import annotations
 
@@ -72,17 +66,12 @@ def hinge_rank_loss_truncated(
     reduction: str = "mean",
 ) -> torch.Tensor:
     """The paper's training loss: per example, the hinge of the first violating false
-    label in a random visiting order.
-
-    Vectorised: non-violators (and the true label) get key +inf, the argmin of the keys
-    is the first violator in visiting order, and a row whose minimum is +inf has no
-    violator and loss 0. Only the chosen term carries gradient, as in the paper's
-    sampled update.
-    """
+    label in a random visiting order. Vectorised: non-violators (the true label too) get
+    key +inf, the argmin of the keys is the first violator, a row of +inf has loss 0.
+    Only the chosen term carries gradient, as in the paper's sampled update."""
     _check(embeddings, label_vectors, targets, reduction)
     terms = hinge_terms(label_scores(embeddings, label_vectors), targets, margin)
     order = _order_for(terms, generator, order)
-    # The true label's term is 0, so it is never chosen either.
     keys = order.masked_fill(terms.detach() <= 0, float("inf"))
     first = keys.argmin(dim=1, keepdim=True)  # first minimum on ties
     per_example = terms.gather(1, first).squeeze(1)  # 0 where nothing violates
@@ -106,8 +95,7 @@ def naive_hinge_rank_loss_truncated(
     for i in range(scores.shape[0]):
         true = int(targets[i])
         loss = scores.new_zeros(())
-        visiting = torch.argsort(order[i], stable=True).tolist()  # ties: by index
-        for j in visiting:
+        for j in torch.argsort(order[i], stable=True).tolist():  # ties: by index
             if j == true:
                 continue
             term = margin - scores[i, true] + scores[i, j]
@@ -127,9 +115,8 @@ def truncated_versus_full(
     orders: int = 200,
     seed: int = 0,
 ) -> dict[str, float]:
-    """One batch under both losses: the full loss, the truncated loss averaged over
-    `orders` random visiting orders (it depends on the order), the mean number of
-    violating false labels per example and the share of examples with none."""
+    """One batch under both losses: the full one, the truncated one averaged over
+    `orders` random orders, the mean violators per example, the share with none."""
     generator = torch.Generator().manual_seed(seed)
     truncated = [
         hinge_rank_loss_truncated(

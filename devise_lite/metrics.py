@@ -1,8 +1,6 @@
-"""Evaluation metrics of DeViSE: flat hit@k, hierarchical precision@k, and what chance
-scores. Hierarchical precision gives credit for near misses ("mako" for a great white)
-that flat hit@k counts as wrong; chance (a uniformly random ranking of the candidates)
-is computed exactly, so a table can say how far above it a model is.
-"""
+"""Evaluation metrics: flat hit@k, hierarchical precision@k (credit for near misses, as
+"mako" for a great white, that flat hit@k counts wrong), and exactly what chance scores
+(a uniformly random ranking of the candidates), for a table to say how far above it."""
 
 from __future__ import annotations
 
@@ -38,9 +36,8 @@ def hierarchical_precision_at_k(
     ks: Iterable[int] = HIERARCHICAL_KS,
     progress: bool = False,
 ) -> dict[int, float]:
-    """{k: mean over examples of |top-k ∩ correct set(true, k)| / k}, `valid` being
-    the candidates ranked. Correct sets are built once per distinct true label (one
-    walk serves every k), since many test images share a label."""
+    """{k: mean over examples of |top-k ∩ correct set(true, k)| / k}, `valid`: the
+    candidates. One walk per distinct true label serves every k (labels repeat)."""
     ranked_labels = np.asarray(ranked_labels, dtype=object)
     true_labels = list(true_labels)
     ks = _check_ks(ks, ranked_labels, len(true_labels), "ranked_labels")
@@ -67,11 +64,9 @@ def chance_hierarchical_precision_at_k(
     ks: Iterable[int] = HIERARCHICAL_KS,
     progress: bool = False,
 ) -> dict[int, float]:
-    """{k: expected hierarchical precision@k of a uniformly random ranking of the
-    valid labels}. Its top k is a uniform k-subset of the n valid labels, so it holds
-    on average min(k, n) * |S| / n members of a correct set S (a subset of the valid
-    labels); dividing by k and averaging over the test examples' true labels gives the
-    exact expectation, no sampling."""
+    """{k: expected hp@k of a uniformly random ranking of the n valid labels}, exact:
+    its top k, a uniform k-subset, holds on average min(k, n) * |S| / n members of a
+    correct set S; divided by k and averaged over the true labels."""
     valid, true_labels = set(valid), list(true_labels)
     if not valid:
         raise ValueError("valid is empty: there are no candidate labels to rank")
@@ -91,9 +86,8 @@ def correct_set_sizes(
     valid: Collection[str],
     ks: Iterable[int] = HIERARCHICAL_KS,
 ) -> pd.DataFrame:
-    """Per k (the index, "hp@k"): the mean size of the distinct true labels'
-    hierarchical-precision sets, and that size as a share of the valid labels. A set
-    holding most candidates gives little credit a random ranking would not get too."""
+    """Per k ("hp@k"): the mean size of the distinct true labels' correct sets, and its
+    share of the valid labels (a set of most candidates gives little beyond chance)."""
     valid = set(valid)
     ks = sorted(set(int(k) for k in ks))
     correct = _correct_sets(true_labels, h, valid, ks, progress=False)

@@ -1,5 +1,4 @@
-"""The paper's sanity check of the label space (a shark's nearest labels should be
-sharks), and its hubs (labels that are everybody's nearest)."""
+"""The label space's shark check (a shark's nearest should be sharks) and its hubs."""
 
 from __future__ import annotations
 
@@ -16,8 +15,7 @@ NEIGHBOUR_COLUMNS = (
     "query_wnid query rank neighbour_wnid neighbour cosine is_shark".split()
 )
 
-# Query rows per block: bounds the (rows, labels) cosine block to about 70 MB at the
-# book's 16.8 k labels, so every label of the space can be a query.
+# Query rows per block: 70 MB of cosines at the book's 16.8 k labels, all queries.
 _QUERIES_PER_BLOCK = 1024
 
 
@@ -43,8 +41,7 @@ def nearest_others(
 def label_neighbours(
     space: LabelSpace, queries: Sequence[str], k: int, is_member: Callable[[str], bool]
 ) -> pd.DataFrame:
-    """Each query wnid's k nearest other labels, one row per (query, rank);
-    `is_member(wnid)` marks those of the query's group (e.g. "is a shark")."""
+    """Each query's k nearest others, one row per rank; `is_member` marks its group."""
     rows = space.index(queries)
     top, cosines = nearest_others(space, rows, k)
     records = []
@@ -95,11 +92,9 @@ def falling_short(
 
 
 def hub_counts(space: LabelSpace, k: int = 10, queries=None) -> pd.DataFrame:
-    """How often each label is among the k nearest other labels of the `queries` (wnids;
-    default every label): one row per label, most frequent first, ties in space order.
-
-    Every query hands out k places, so `times` averages k over the whole space: a label
-    far above k is a *hub*, near to labels of every kind."""
+    """How often each label is among the k nearest others of the `queries` (wnids;
+    default all), most frequent first, ties in space order. Each query hands out k
+    places, so `times` averages k: a label far above k is a *hub*, near to all kinds."""
     rows = np.arange(len(space)) if queries is None else space.index(queries)
     top, _ = nearest_others(space, rows, k)
     times = np.bincount(top.ravel(), minlength=len(space))

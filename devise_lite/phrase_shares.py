@@ -1,7 +1,6 @@
-"""The corpus stage's step 2: gensim `Phrases` statistics counted on several processes,
-each over a contiguous share of the corpus file's blocks, and merged exactly; the
-vocabularies (13 M keys) never move (pickling them cost more than counting). Where
-gensim would prune (over 40 M keys), they are learnt in one process, with a warning."""
+"""The corpus stage's step 2: gensim `Phrases` counts over shares of the corpus file's
+blocks on several processes, merged exactly without moving the vocabularies (13 M keys
+cost more to pickle than count); where gensim would prune (over 40 M), one process."""
 
 from __future__ import annotations
 
@@ -42,7 +41,6 @@ class Block(NamedTuple):
 
 
 def read_block(path: Path, block: Block) -> list[list[str]]:
-    """The token lists of the lines in `block` of a corpus file."""
     with open(path, "rb") as handle:
         handle.seek(block.start)
         text = handle.read(block.end - block.start).decode("utf-8")
@@ -57,8 +55,7 @@ def read_blocks(path: Path, blocks: list[Block], advance) -> Iterator[list[str]]
 
 
 def split_blocks(blocks: list[Block], parts: int) -> list[list[Block]]:
-    """At most `parts` runs of consecutive blocks, of about equal bytes, none empty;
-    joined, the runs are the blocks in order."""
+    """Up to `parts` non-empty runs of the blocks in order, of about equal bytes."""
     if not blocks:
         return []
     total = blocks[-1].end - blocks[0].start
@@ -74,16 +71,14 @@ def split_blocks(blocks: list[Block], parts: int) -> list[list[Block]]:
 
 
 def heavy_count(min_count: int, parts: int) -> int:
-    """The least count a key must reach in one of `parts` shares to total > min_count:
-    if every share counts at most h-1 and the total is at least min_count+1, then
-    parts*(h-1) >= min_count+1 (pigeonhole); so h = ceil((min_count+1)/parts)."""
+    """The least count a key totalling > min_count reaches in one of `parts` shares: if
+    each held it at most h-1 times, parts*(h-1) >= min_count+1 (pigeonhole)."""
     return math.ceil((min_count + 1) / parts)
 
 
 def key_parts(keys: Iterable[str], parts: int) -> list[list[str]]:
-    """`keys` dealt into `parts` lists by length modulo `parts`: any rule that every
-    process computes alike would do (str hashes differ between processes unless forked),
-    and a length costs nothing."""
+    """`keys` dealt into `parts` lists by length modulo `parts`: a rule every process
+    computes alike (unlike str hashes, unless forked), at no cost."""
     dealt: list[list[str]] = [[] for _ in range(parts)]
     for key in keys:
         dealt[len(key) % parts].append(key)
@@ -91,8 +86,7 @@ def key_parts(keys: Iterable[str], parts: int) -> list[list[str]]:
 
 
 def part_size(own: int, vocab: Mapping[str, int], others: list[list[str]]) -> int:
-    """Distinct keys of one part over all shares: the `own` this share holds, and those
-    of the other shares' lists that it does not hold, each counted once."""
+    """Distinct keys of a part over all shares: `own`, plus `others`' not in `vocab`."""
     extra: set[str] = set()
     for keys in others[:-1]:
         extra.update(filterfalse(vocab.__contains__, keys))
@@ -103,14 +97,12 @@ def part_size(own: int, vocab: Mapping[str, int], others: list[list[str]]) -> in
 
 
 def known_counts(vocab: Mapping[str, int], heavy: int) -> dict[str, int]:
-    """A share's counts the parent gets unasked: its multi-word keys counted at least
-    `heavy` times (the candidates), and the first and last words of those keys."""
+    """Sent unasked: multi-word keys counted >= `heavy` times, and their end words."""
     keys = {k: c for k, c in vocab.items() if c >= heavy and JOIN in k}
     return {**keys, **{w: vocab.get(w, 0) for w in end_words(keys)}}
 
 
 def summed_counts(keys: Iterable[str], parts: Iterable[Mapping[str, int]]) -> dict:
-    """Each key's count summed over the shares' (partial) count mappings."""
     totals = dict.fromkeys(keys, 0)
     for counts in parts:
         for key, count in counts.items():
@@ -119,10 +111,8 @@ def summed_counts(keys: Iterable[str], parts: Iterable[Mapping[str, int]]) -> di
 
 
 def settle_forked_worker() -> None:
-    """Keep the garbage collector off the objects a forked worker inherited.
-
-    Its sweeps would write to every inherited object's header, and each such write
-    copies a page the worker shares with the parent (copy-on-write)."""
+    """Keep the garbage collector off what a forked worker inherited: its sweeps write
+    to each object's header, copying pages shared with the parent (copy-on-write)."""
     gc.freeze()
 
 
@@ -135,12 +125,9 @@ class Counted(NamedTuple):
 
 
 def _count_worker(conn, index, shares, heavy, path, blocks, cfg, work) -> None:
-    """Share `index` of step 2, in its own process: count, then answer the parent.
-
-    Keys are dealt into one part per share (`key_parts`): this worker sizes part `index`
-    over all shares, from the key files the others write to `work`. It counts `blocks`,
-    writes the other parts, sends `Counted`; on "size" it sizes its part (while the
-    parent works out which counts it lacks), then answers with them and the size."""
+    """Share `index` of step 2 in its own process: count `blocks`, write the keys' other
+    parts to `work`, send `Counted`; on "size", size part `index` from the others' files
+    (while the parent works out what it lacks), then send the size and asked counts."""
     settle_forked_worker()
     try:
         sentences = read_blocks(path, blocks, lambda n: conn.send(("progress", n)))
@@ -151,9 +138,8 @@ def _count_worker(conn, index, shares, heavy, path, blocks, cfg, work) -> None:
             if part != index:
                 _part_file(work, index, part).write_text("\n".join(keys), "utf-8")
         known = known_counts(vocab, heavy)
-        conn.send(
-            ("counted", Counted(model.corpus_word_count, model.min_reduce, known))
-        )
+        counted = Counted(model.corpus_word_count, model.min_reduce, known)
+        conn.send(("counted", counted))
         conn.recv()  # "size": every part file is written
         others = []
         for other in range(shares):
@@ -170,8 +156,7 @@ def _count_worker(conn, index, shares, heavy, path, blocks, cfg, work) -> None:
     except BaseException as err:  # noqa: BLE001 - the parent re-raises it
         _send_error(conn, err)
     conn.close()
-    # Freeing a vocabulary of millions of keys one by one takes seconds that the parent
-    # would wait for; the operating system takes the memory back at once.
+    # Freeing millions of keys one by one takes seconds; the OS takes them back at once.
     os._exit(0)
 
 
@@ -219,12 +204,10 @@ def learn_phrases(
     progress: bool = True,
     desc: str = "learn phrases",
 ):
-    """(FrozenPhrases, info) of a corpus file, counted in `processes` shares.
-
-    Exact without moving vocabularies: a key must count > min_count in all to score, so
-    it reaches `heavy_count` in some share; the parent collects those keys and asks
-    every share for their counts and their end words'. The scorer's `len_vocab` is
-    exact too: the keys are dealt into one part per share, each sized by one worker."""
+    """(FrozenPhrases, info) of a corpus file, counted in `processes` shares, exact
+    without moving vocabularies: a key scoring (count > min_count) reaches `heavy_count`
+    in some share, and every share is asked for those keys' and end words' counts; each
+    share sizes one part of the keys (`key_parts`), so `len_vocab` is exact too."""
     model = phrases_model(cfg)
     shares = split_blocks(blocks, processes)
     total = blocks[-1].end - blocks[0].start if blocks else 0
@@ -303,13 +286,9 @@ def _learn_in_shares(path, shares, cfg, model, bar):
     vocabulary = sum(size for size, _ in answers)  # the parts are disjoint
     if vocabulary > model.max_vocab_size:
         return None
-    counts = summed_counts(
-        wanted,
-        [c.known for c in counted]
-        + [
-            dict(zip(keys, answer.tolist(), strict=True))
-            for keys, (_, answer) in zip(asked, answers, strict=True)
-        ],
-    )
+    partial = [c.known for c in counted]
+    for keys, (_, answer) in zip(asked, answers, strict=True):
+        partial.append(dict(zip(keys, answer.tolist(), strict=True)))
+    counts = summed_counts(wanted, partial)
     words = sum(c.words for c in counted)
     return _learnt(counts, vocabulary, words, len(shares), model, cfg, start, seconds)

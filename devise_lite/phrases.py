@@ -28,8 +28,7 @@ class LabelLexicon:
         grams = {tuple(lemma_tokens(lemma)) for lemma in lemmas}
         self.grams = {g for g in grams if 2 <= len(g) <= max_len}
         self.max_len = max((len(g) for g in self.grams), default=1)
-        # Fast reject: most tokens start no phrase at all.
-        self.first_tokens = {g[0] for g in self.grams}
+        self.first_tokens = {g[0] for g in self.grams}  # most tokens start no phrase
 
     def __len__(self) -> int:
         return len(self.grams)

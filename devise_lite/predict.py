@@ -1,10 +1,7 @@
-"""`python -m devise_lite predict IMAGE_OR_FOLDER ...`: label your own photos.
-
-The models are chapter 6's DeViSE-1K and ConSE-1K and chapter 5's Caltech DeViSE; the
-default has the best 2-hop hit@5 in chapter 6's Table 2. Everything comes from the
-`predictor` stage, as arrays and an ONNX export of the backbone, so an answer needs
-neither torch nor WordNet; images go through in batches (memory stays flat).
-"""
+"""`python -m devise_lite predict IMAGE_OR_FOLDER ...`: label your own photos with
+chapter 6's DeViSE-1K or ConSE-1K or chapter 5's Caltech DeViSE (default: the best 2-hop
+hit@5 in chapter 6's Table 2). All comes from the `predictor` stage, as arrays and an
+ONNX backbone, so answers need neither torch nor WordNet; batches keep memory flat."""
 
 from __future__ import annotations
 
@@ -48,12 +45,8 @@ class Failure:
     error: str
 
 
-# ---------------------------------------------------------------- the models
-
-
 def load_predictor(cfg: Config) -> Predictor:
-    """The `predictor` stage's arrays; the error names the command to run if it (or
-    anything it needs) is not built. Nothing is computed here."""
+    """The `predictor` stage's arrays, never built here: the error says what to run."""
     if missing := pipeline.missing_for(cfg, "predictor"):
         raise UserError(
             f"the {cfg.name!r} preset has no trained models yet (stages not built: "
@@ -69,21 +62,14 @@ def load_predictor(cfg: Config) -> Predictor:
     return read_predictor(folder)
 
 
-# ---------------------------------------------------------------- the images
-
-
 def image_files(arguments: Iterable[str]) -> tuple[list[Path], list[Failure]]:
-    """The image files named, folders searched recursively for image extensions; an
-    argument that is neither is a failure, not an answer."""
+    """Image files named or in folders (recursive); other arguments are failures."""
     files, failures = [], []
     for argument in arguments:
         path = Path(argument).expanduser()
         if path.is_dir():
-            found = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-            )
+            inside = (p for p in path.rglob("*") if p.is_file())
+            found = sorted(p for p in inside if p.suffix.lower() in IMAGE_SUFFIXES)
             if not found:
                 kinds = ", ".join(sorted(IMAGE_SUFFIXES))
                 error = f"{path} holds no image files ({kinds})"
@@ -119,17 +105,12 @@ def batches(paths: Sequence[Path], cfg: Config, size: int) -> Iterator[tuple]:
 
 
 def feature_engine(predictor: Predictor, cfg: Config):
-    """The backbone, as the `predictor` stage exported it for ONNX Runtime; eager
-    torch (slower to start) when there is no export."""
-    exports = sorted((predictor.folder / "engine").glob("*.onnx"))
-    if exports:
+    """The stage's ONNX export of the backbone, else eager torch (slower to start)."""
+    if exports := sorted((predictor.folder / "engine").glob("*.onnx")):
         return OnnxEngine(exports[0], cfg.visual.num_threads)
     from . import torch_engines, visual  # torch: only without an export
 
     return torch_engines.TorchEngine(visual.build_backbone(cfg.visual), "cpu")
-
-
-# ---------------------------------------------------------------- answers
 
 
 def predict(
@@ -159,12 +140,8 @@ def predict(
     files, failures = image_files(str(p) for p in paths)
     engine = feature_engine(predictor, cfg) if files else None
     answers, answer = [], {"model": name, "candidates": candidates}
-    bar = progress_bar(
-        total=len(files),
-        unit="img",
-        desc="predict",
-        progress=progress and len(files) > batch_size,
-    )
+    show = progress and len(files) > batch_size
+    bar = progress_bar(total=len(files), unit="img", desc="predict", progress=show)
     for good, inputs, failed in batches(files, cfg, batch_size):
         failures += failed
         bar.update(len(good) + len(failed))
@@ -186,9 +163,6 @@ def predict(
             answers.append({"image": str(path), **answer, "labels": labels})
     bar.close()
     return answers, failures
-
-
-# ---------------------------------------------------------------- the command line
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -229,8 +203,7 @@ def command(
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
-    """Run `predict` for parsed arguments: 0 if every image was answered, 1 if any
-    file failed (each failure is reported; the others are answered)."""
+    """Run `predict`: 1 if a file failed (each reported, others answered), else 0."""
     out, err = out or sys.stdout, err or sys.stderr  # looked up now: redirections
     answers, failures = predict(
         cfg, args.images, args.top, args.candidates, args.model, args.batch

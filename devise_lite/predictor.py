@@ -20,8 +20,7 @@ SPACE = "space.npz"
 
 @dataclass(frozen=True)
 class Predictor:
-    """What an answer needs, as arrays: the label vectors, each model's map from
-    backbone features to points of the label space, and its candidate sets."""
+    """An answer's arrays: the label vectors, each model's map and candidate sets."""
 
     wnids: list[str]
     names: list[str]
@@ -42,9 +41,8 @@ class Predictor:
 
 
 def write_predictor(out: Path, space, models: dict[str, tuple], default: str) -> None:
-    """The label space's arrays; each model's arrays (`models`: name -> (its index
-    entry, arrays, candidate sets)) with its sets as rows of the label space; and the
-    index of the models' kinds, files and facts, naming the default model."""
+    """The label space; each model's arrays (`models`: name -> (index entry, arrays,
+    candidate sets)) with its sets as label rows; the index naming the default model."""
     wnids, names = np.array(space.wnids), np.array(space.names)
     np.savez(out / SPACE, wnids=wnids, names=names, vectors=space.vectors)
     row = {w: i for i, w in enumerate(space.wnids)}
@@ -55,9 +53,8 @@ def write_predictor(out: Path, space, models: dict[str, tuple], default: str) ->
         }
         np.savez(out / entry["file"], **arrays, **ranks)
     entries = {name: entry for name, (entry, _, _) in models.items()}
-    (out / INDEX).write_text(
-        json.dumps({"models": entries, "default": default}, indent=1)
-    )
+    index = {"models": entries, "default": default}
+    (out / INDEX).write_text(json.dumps(index, indent=1))
 
 
 def read_predictor(folder: Path) -> Predictor:

@@ -69,8 +69,6 @@ def shark_photos() -> dict[str, list[LabelledImage]]:
     }
 
 
-# ---------------------------------------------------------------- the shark experiment
-
 SUMMARY_COLUMNS = (
     "held_out model candidates n_images share_shark_in_top5 top1_most_common "
     "share_shark_top1 share_true_in_top5 n_candidates seen_species note seen_labels"
@@ -89,9 +87,8 @@ def share_with_member_in_top(ranked_wnids, members: set[str], k: int) -> float:
 
 def chance_share_in_top(n_candidates: int, n_members: int, k: int) -> float:
     """P(a uniformly random k-subset of n candidates holds one of the m members)."""
-    k = min(k, n_candidates)
     none = 1.0
-    for i in range(k):
+    for i in range(min(k, n_candidates)):
         none *= max(n_candidates - n_members - i, 0) / (n_candidates - i)
     return 1.0 - none
 
@@ -135,29 +132,24 @@ def shark_specs(cfg, seen, photographed) -> list:
 
 
 def shark_experiment(space, classifier, models: dict, photos: dict, conse_top_t: int):
-    """The paper's shark story in its own setting: the network saw some shark species,
-    never the one shown. For each direction, the mirror's photos of the left-out
-    species are labelled over every unseen label ("21k") by DeViSE-1K trained without
-    them (and its variants), ConSE and chance, and over the seen ones by the softmax.
+    """The paper's shark story in its setting: per direction, the mirror's photos of the
+    left-out species ranked over every unseen label ("21k") by DeViSE-1K trained without
+    them (and variants), ConSE and chance, and over the seen ones by the softmax.
     Returns (summary, top-5 lists); a direction a preset cannot run gets a note."""
     summary, lists = [], []
     for held_out, left_out in DIRECTIONS.items():
         tested = [w for w in left_out if w in photos]
         base = models.get(without_name(held_out))
         if not tested or base is None:
-            missing = [SHARK_SPECIES[w] for w in left_out if w not in space]
-            note = (
-                f"no label vector for {', '.join(missing)} in this preset"
-                if missing
-                else "no photos of this species"
-            )
+            note = "no photos of this species"
+            if missing := [SHARK_SPECIES[w] for w in left_out if w not in space]:
+                note = f"no label vector for {', '.join(missing)} in this preset"
             row = {"held_out": held_out, "note": note, "seen_labels": PAPER_SETTING}
             summary += [{**row, "model": m} for m in (DEVISE, CHANCE)]
             continue
         images = [image for w in tested for image in photos[w][0]]
         features = np.concatenate([photos[w][1] for w in tested])
-        seen = list(base.seen)
-        seen_set = set(seen)
+        seen, seen_set = list(base.seen), set(base.seen)
         candidates = [w for w in space.wnids if w not in seen_set]
         vectors = space.subset(candidates).vectors
         logits = classifier.logits(features)
@@ -182,11 +174,9 @@ def shark_experiment(space, classifier, models: dict, photos: dict, conse_top_t:
         }
         for model, (scores, cands, which) in ranked.items():
             row, top5 = _top5_rows(scores, cands, images, space)
-            summary.append({**base_row, **row, "model": model, "candidates": which})
-            lists += [
-                {**r, "held_out": held_out, "model": model, "candidates": which}
-                for r in top5
-            ]
+            tags = {"held_out": held_out, "model": model, "candidates": which}
+            summary.append({**base_row, **row, **tags})
+            lists += [{**r, **tags} for r in top5]
         n, sharks = len(candidates), len(shark_wnids(candidates))
         chance = {
             "n_candidates": n,
@@ -206,14 +196,13 @@ def _top5_rows(scores, candidates: list[str], images: list, space):
     best = top_k(scores, min(5, len(candidates)))
     ranked = np.asarray(candidates, dtype=object)[best]
     members = set(shark_wnids(candidates))
-    truth = [image.wnid for image in images]
     top1 = pd.Series([synset_of(w).name() for w in ranked[:, 0]]).value_counts()
     row = {
         "n_candidates": len(candidates),
         "share_shark_in_top5": share_with_member_in_top(ranked, members, 5),
         "share_shark_top1": share_with_member_in_top(ranked, members, 1),
         "share_true_in_top5": float(
-            np.mean([t in r for t, r in zip(truth, ranked, strict=True)])
+            np.mean([image.wnid in r for image, r in zip(images, ranked, strict=True)])
         ),
         "top1_most_common": f"{top1.index[0]}: {top1.iloc[0]}/{len(ranked)}",
     }
@@ -234,8 +223,6 @@ def _top5_rows(scores, candidates: list[str], images: list, space):
     return row, lists
 
 
-# ---------------------------------------------------------------- the chapter's table
-
 SHARK_TABLE_COLUMNS = [
     "held out",
     "model",
@@ -248,9 +235,8 @@ SHARK_TABLE_COLUMNS = [
 
 
 def shark_table(summary, training_rows: dict) -> object:
-    """`sharks_zero_shot.csv` as the chapter shows it, DeViSE rows named by what they
-    were trained on (`training_rows`: model name -> rows); directions a preset could
-    not run are left out."""
+    """`sharks_zero_shot.csv` as chapter 6 shows it, less directions that did not run;
+    DeViSE rows named by what they trained on (`training_rows`: model name -> rows)."""
     ran = summary[summary["note"].isna() | (summary["note"].astype(str) == "")]
     rows = []
     for record in ran.to_dict("records"):
@@ -279,8 +265,7 @@ def shark_table(summary, training_rows: dict) -> object:
 
 
 def shark_goals(table, bars: dict[str, float]) -> object:
-    """Whether each DeViSE-1K row of `shark_table` reaches each bar of "shark in top 5"
-    (`bars`: a column name -> the share it asks for, e.g. {"goal (90%)": 0.9})."""
+    """Whether each DeViSE-1K row's "shark in top 5" meets each bar (column: share)."""
     mine = table[table["model"].str.startswith(DEVISE)]
     goals = mine[["held out", "model", "shark in top 5"]].reset_index(drop=True)
     for column, share in bars.items():

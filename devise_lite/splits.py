@@ -1,12 +1,8 @@
 """The seen/unseen split of the first zero-shot experiment: a seeded share of the
-labels, one member of each WordNet family first (the README's "Design choices").
-
-Only a fifth of the Caltech-101 labels have another within 2 hops, so a uniformly random
-share leaves almost no unseen label in the 2-hop set (seed 0: 2 of 18 labels); holding
-out one member of each family (labels joined by chains of at most `family_hops` hops)
-gives every such unseen label a seen relative. `family_hops=None` gives the plain
-uniform split, kept for comparison.
-"""
+labels, one member of each WordNet family first (the README's "Design choices"). Only a
+fifth of the Caltech-101 labels have another within 2 hops, so a uniform share leaves
+almost no unseen label in the 2-hop set (seed 0: 2 of 18); one of each family gives
+every such unseen label a seen relative. `family_hops=None`: the plain uniform split."""
 
 from __future__ import annotations
 
@@ -18,8 +14,7 @@ from .hierarchy import distances_from
 
 
 def label_families(labels: Iterable[str], hierarchy, hops: int) -> list[list[str]]:
-    """Groups (size >= 2, sorted, in sorted order) of labels joined by chains of <=
-    `hops` hops."""
+    """The groups of 2+ labels joined by chains of <= `hops` hops, all sorted."""
     labels = sorted(set(labels))
     members = set(labels)
     near = {
@@ -51,8 +46,7 @@ def split_seen_unseen(
     families: Sequence[Sequence[str]] = (),
 ) -> tuple[list[str], list[str]]:
     """(seen, unseen), both sorted: a seeded `unseen_share` of the labels (at least one)
-    is held out, one member of each of a seeded subset of the families first (as many
-    as the share allows), the rest among the other labels."""
+    is held out, one of each of a seeded subset of the families first, then the rest."""
     if not 0 < unseen_share < 1:
         raise ValueError(
             f"unseen_share must be between 0 and 1 (exclusive), got {unseen_share}"
@@ -67,10 +61,8 @@ def split_seen_unseen(
     families = sorted(f for f in families if len(f) > 1)
     n_unseen = min(len(labels) - 1, max(1, round(unseen_share * len(labels))))
     rng = np.random.default_rng(seed)
-    chosen_families = [
-        families[i] for i in sorted(rng.permutation(len(families))[:n_unseen])
-    ]
-    unseen = [family[rng.integers(len(family))] for family in chosen_families]
+    chosen = sorted(rng.permutation(len(families))[:n_unseen])
+    unseen = [families[i][rng.integers(len(families[i]))] for i in chosen]
 
     def draw(excluded: set[str]) -> list[str]:
         """The labels still missing, drawn at random from those not in `excluded`."""

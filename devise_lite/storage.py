@@ -1,10 +1,7 @@
-"""Where things live on disk, and how they get there safely.
-
-Every artifact is written to a temporary name in the same folder and renamed into
-place, so an interrupted stage never leaves a half-written file that a later run would
-trust. A stage's cache folder counts as finished only once its `done.json` is there; it
-is checked when used again (`integrity.py`), and rebuilt if damaged or built from an
-upstream build since replaced.
+"""Where things live on disk, and how they get there safely: every artifact is written
+under a temporary name and renamed into place, so an interrupted stage never leaves a
+half-written file. A stage folder is finished once its `done.json` is there; it is
+checked when reused (`integrity.py`), and rebuilt if damaged or its upstream rebuilt.
 """
 
 from __future__ import annotations
@@ -102,14 +99,10 @@ def warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
-# ---------------------------------------------------------------- writing
-
-
 @contextlib.contextmanager
 def atomic_path(target: Path | str) -> Iterator[Path]:
-    """Yield a temporary path beside `target` (for a file or a folder); rename it onto
-    `target` only if the block succeeds. A block that fails for lack of space raises
-    `OutOfSpaceError`, whatever library's write it was."""
+    """A temporary path beside `target` (a file or folder), renamed onto it if the block
+    succeeds; a write failing for lack of space (any library's) is `OutOfSpaceError`."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(
@@ -165,9 +158,8 @@ def copy_atomic(source: Path, target: Path) -> Path:
 
 
 def writable_array(path: Path, dtype, shape: tuple[int, ...]) -> np.memmap:
-    """A new .npy file, memory-mapped for writing, its space reserved first: a write
-    through a memory map to a full disk kills the process (SIGBUS) without a word,
-    where a failed reservation is an `OutOfSpaceError` that names the size."""
+    """A new .npy file memory-mapped for writing, its space reserved first: writing
+    through a map to a full disk is a silent SIGBUS, a failed reservation says so."""
     array = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape)
     size = Path(path).stat().st_size
     try:
@@ -183,9 +175,6 @@ def writable_array(path: Path, dtype, shape: tuple[int, ...]) -> np.memmap:
     return array
 
 
-# ---------------------------------------------------------------- cached folders
-
-
 def is_done(folder: Path) -> bool:
     """Whether the folder was finished (not whether it is intact: `reusable`)."""
     return (folder / DONE).exists()
@@ -197,8 +186,7 @@ def read_info(folder: Path) -> dict:
 
 
 def damaged_file(folder: Path, hash: bool | None = None) -> Damage | None:
-    """The first file of a finished folder that differs from `done.json`'s record
-    (`integrity.first_damage`); None if all match, or the folder predates records."""
+    """The first file unlike its `done.json` record; None if all match or no records."""
     try:
         info = read_info(folder)
     except (OSError, ValueError):
@@ -207,9 +195,8 @@ def damaged_file(folder: Path, hash: bool | None = None) -> Damage | None:
 
 
 def outdated_input(folder: Path) -> str | None:
-    """The upstream stage rebuilt since this folder was built from it, if any: its
-    build differs from the one `done.json` names. An upstream folder that is gone
-    (deleted to save space) outdates nothing."""
+    """The upstream stage rebuilt since this folder was built from it (its build is not
+    the one `done.json` names), if any; one deleted to save space outdates nothing."""
     try:
         inputs = read_info(folder).get("inputs") or {}
     except (OSError, ValueError):
@@ -235,12 +222,9 @@ def reusable(folder: Path) -> bool:
 def cached_dir(
     folder: Path, build: Callable[[Path], dict | None], inputs: Iterable[Path] = ()
 ) -> Path:
-    """`folder`, built by `build(tmp_folder)` unless it is finished and `reusable`.
-
-    `build` returns facts about the run, saved as `done.json` with the time it took,
-    every file's record, a build id, and the build ids of the `inputs` it read. Two
-    processes asking for the same folder (a CLI run and a notebook) take turns on a
-    lock file: the second then finds the first's result."""
+    """`folder`, built by `build(tmp_folder)` unless `reusable`; `build`'s facts saved
+    as `done.json` with the time, file records, a build id and the `inputs`' ids. Two
+    processes (a CLI run, a notebook) take turns on a lock: the second finds it done."""
     if reusable(folder):
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -257,8 +241,7 @@ def cached_dir(
             else:
                 return folder
             shutil.rmtree(folder)  # its space is needed for the new one
-        # A run killed outright (no exception to clean up after) leaves its
-        # temporary folder behind; holding the lock, no live run can be using one.
+        # A killed run leaves its temporary folder; under the lock, none is in use.
         for stale in folder.parent.glob(f".{folder.name}.*.part"):
             shutil.rmtree(stale, ignore_errors=True)
         try:
@@ -281,8 +264,8 @@ def cached_dir(
 
 
 def _stage_space_error(err: OutOfSpaceError, folder: Path) -> OutOfSpaceError:
-    """The fault, naming the stage and what it needs: what it had written (its folder
-    and checkpoints), or a previous build's size if that is more."""
+    """The full-disk fault, naming the stage and the space it needs: what it wrote
+    so far, or what its last complete build took if that was more."""
     stage = stage_of(folder)
     checkpoints = folder.parent / "checkpoints" / folder.name
     needed, at_least = err.needed + tree_bytes(checkpoints), err.at_least

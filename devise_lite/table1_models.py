@@ -40,9 +40,8 @@ from .visual import build_backbone
 
 
 def train_three(cfg: Config, x, y, vectors: dict, group: Group, saved=None, test=None):
-    """DeViSE and its random control (`vectors`: name -> label vectors), then the
-    softmax baseline, trained on the same rows, resuming from the folder `saved` and
-    reporting hit rates on `test` (features, targets). Returns (models, histories)."""
+    """DeViSE, its control (`vectors`: name -> label vectors) and the softmax on (x, y),
+    resuming from `saved`, hit rates shown on `test`. Returns (models, histories)."""
 
     n_labels = len(next(iter(vectors.values())))
 
@@ -68,10 +67,9 @@ def train_three(cfg: Config, x, y, vectors: dict, group: Group, saved=None, test
 def word_and_random_scores(
     cfg: Config, x, y, space: LabelSpace, features, seed: int, models=None
 ) -> dict[str, np.ndarray]:
-    """Cosine scores of the test `features` against `space` (the experiment's labels)
-    under DeViSE and against seeded random vectors under its control, both trained on
-    (x, y) with `seed` for their weights, batch order and random vectors; `models`:
-    already trained ones of that seed (Table 1's, seed 0), used instead."""
+    """Cosine scores of the test `features` under DeViSE (against `space`) and its
+    control (seeded random vectors), trained on (x, y) with `seed` (weights, batch
+    order, random vectors) unless given `models` of that seed (Table 1's, seed 0)."""
     vectors = {DEVISE: space.vectors, RANDOM: random_label_space(space, seed).vectors}
     if models is None:
         settings = replace(cfg.devise, seed=seed)
@@ -108,9 +106,8 @@ def load_models(done: Path) -> dict:
 def phase2_on_photos(
     cfg: Config, visual, devise: Projection, train, test, label_vectors, group, saved
 ) -> tuple[pd.DataFrame, np.ndarray, dict]:
-    """Phase 2: the whole network (backbone + `devise`) fine-tuned on the `train`
-    photos toward `label_vectors`, resumable from `saved`; then the `test` photos
-    embedded by it. Returns (the history, the test embeddings, facts of the run)."""
+    """Phase 2: backbone + `devise` fine-tuned on `train` toward `label_vectors`
+    (resumable from `saved`), then `test` embedded: (history, embeddings, facts)."""
     device = resolve_device(visual, group)
     vectors = torch.as_tensor(label_vectors)
     with torch_threads(visual.num_threads):

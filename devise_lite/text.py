@@ -1,6 +1,5 @@
-"""Reading Wikipedia text (WikiExtractor folders or MediaWiki XML dumps), streamed one
-article at a time, and tokenising it. A file that cannot be read raises `BadTextError`:
-one line naming the file, with advice that fits where it lives."""
+"""Reading Wikipedia text (WikiExtractor folders or XML dumps) an article at a time, and
+tokenising it; a file that cannot be read raises `BadTextError` with fitting advice."""
 
 from __future__ import annotations
 
@@ -40,20 +39,17 @@ class Document:
 
 
 def tokenize(text: str) -> list[str]:
-    """NFKC-normalised, lower-cased runs of letters and digits of any script.
-
-    Labels go through the same function, so "T-shirt" -> t, shirt and "café" -> café.
-    NFKC (not NFC) folds compatibility forms to their plain letters: "ﬁ" -> "fi",
-    full-width "Ａ" -> "a", "²" -> "2"."""
+    """NFKC-normalised, lower-cased runs of letters and digits of any script, for labels
+    too: "T-shirt" -> t, shirt; "café" -> café. NFKC (not NFC) folds compatibility forms
+    to their plain letters: "ﬁ" -> "fi", full-width "Ａ" -> "a", "²" -> "2"."""
     if not text.isascii():  # NFKC leaves ASCII as it is; most paragraphs are ASCII
         text = unicodedata.normalize("NFKC", text)
     return _TOKEN.findall(text.lower())
 
 
 def refetch_advice(path: Path) -> str:
-    """What a user can do about a bad text file, by where it lives: one in the read-only
-    mirror cannot be deleted as a fix; one in the data root can, with its dataset
-    folder, so that the next run downloads it again."""
+    """What a user can do about a bad text file: one in the read-only mirror cannot be
+    deleted as a fix; one in the data root can, with its dataset folder, to refetch."""
     path = Path(path).resolve()
     mirror = mirror_root()
     if mirror is not None and path.is_relative_to(mirror.resolve()):
@@ -162,9 +158,8 @@ def is_xml_dump(path: Path) -> bool:
 def text_files(
     source: Path | str, max_files: int | None = None, extra_files: tuple[str, ...] = ()
 ) -> list[Path]:
-    """The files a read of `source` opens, in reading order; `BadTextError` if none: a
-    file is itself, a folder its first `max_files` WikiExtractor files, then the
-    `extra_files` named under it that are not among them."""
+    """The files a read of `source` opens, in order: a file itself, or a folder's first
+    `max_files` WikiExtractor files then its `extra_files`; `BadTextError` if none."""
     source = Path(source)
     if not source.exists():
         raise BadTextError(
@@ -191,9 +186,8 @@ def text_files(
 def text_fingerprint(
     source: Path | str, max_files: int | None = None, extra_files: tuple[str, ...] = ()
 ) -> list[tuple[str, int, int]]:
-    """(name relative to `source`, bytes, modification time in ns) of each file read: a
-    cache key that changes whenever a file is replaced, grows, shrinks or is touched, or
-    another file joins the first `max_files`, without reading any file's content."""
+    """(relative name, bytes, mtime in ns) of each file read: a cache key that changes
+    when a file is replaced, resized, touched or added, without reading any content."""
     source = Path(source)
     base = source.parent if source.is_file() else source
     return [
@@ -257,9 +251,8 @@ def read_documents(
         yield from page_documents(xml_pages(source))
         return
     files = text_files(source, max_files)
-    for path in progress_bar(
-        files, desc="read wikipedia", unit="file", progress=progress
-    ):
+    bar = progress_bar(files, desc="read wikipedia", unit="file", progress=progress)
+    for path in bar:
         yield from read_wikiextractor_file(path)
 
 

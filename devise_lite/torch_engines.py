@@ -1,7 +1,6 @@
 """Engines made from a torch module: eager torch (`TorchEngine`), or the module exported
 to ONNX and checked against it; `make_engine` picks the fastest that matches (on a CPU,
-ONNX Runtime: several times faster than eager torch, with the same features to 1e-5).
-"""
+ONNX Runtime: several times faster than eager torch, with the same features to 1e-5)."""
 
 from __future__ import annotations
 
@@ -34,12 +33,9 @@ EXPORT_FORMAT = f"torchscript-opset{OPSET}-v1"
 
 @dataclass(frozen=True)
 class TorchEngine:
-    """Eager torch on the module's device in fp32, optionally channels_last.
-
-    The module is put in eval mode and, for channels_last, re-laid out in place (its
-    values do not change). CUDA convolutions run in full fp32, not TF32 (torch's default
-    for cuDNN), since TF32 alone misses the 1e-4 match.
-    """
+    """Eager torch on the module's device in fp32, optionally channels_last (the module
+    is put in eval mode and re-laid out in place, values unchanged). CUDA convolutions
+    run in full fp32, not cuDNN's default TF32, which misses the 1e-4 match."""
 
     module: Any
     device: Any
@@ -91,36 +87,26 @@ def weights_digest(module: Any) -> str:
 
 
 def export_onnx(module: Any, image_size: int, path: Path | str) -> Path:
-    """Export `module`, in eval mode, for (N, 3, S, S) images to the ONNX file `path`.
-
-    The legacy TorchScript exporter is used: it needs the onnx package only (the
-    dynamo exporter needs onnxscript as well, which is not installed). Tracing freezes
-    the TF-"same" padding that EfficientNet-Lite computes from each input's size, so
-    the file is exported for one image size (ONNX Runtime refuses any other) with a
-    dynamic batch axis. It is written under a temporary name and renamed, so no
-    half-written export is ever trusted.
-    """
+    """Export `module`, in eval mode, for (N, 3, S, S) images to the ONNX file `path`,
+    by the legacy TorchScript exporter (the dynamo one also needs onnxscript, which is
+    not installed). Tracing freezes the TF-"same" padding EfficientNet-Lite computes
+    from each input's size, so the file takes one image size (ONNX Runtime refuses
+    others) and any batch; `checked_path` renames it only once whole."""
     path = Path(path)
     dummy = torch.zeros(2, 3, image_size, image_size, device=_device_of(module))
-    was_training = module.training
-    module.eval()
-    try:
-        with checked_path(path) as tmp, warnings.catch_warnings():
-            # The exporter's deprecation and tracer notes are expected; the result is
-            # checked against eager torch instead.
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                module,
-                (dummy,),
-                str(tmp),
-                dynamo=False,
-                input_names=["images"],
-                output_names=["features"],
-                dynamic_axes={"images": {0: "batch"}, "features": {0: "batch"}},
-                opset_version=OPSET,
-            )
-    finally:
-        module.train(was_training)
+    with eval_mode(module), checked_path(path) as tmp, warnings.catch_warnings():
+        # expected deprecation and tracer notes: the result is checked against torch
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            module,
+            (dummy,),
+            str(tmp),
+            dynamo=False,
+            input_names=["images"],
+            output_names=["features"],
+            dynamic_axes={"images": {0: "batch"}, "features": {0: "batch"}},
+            opset_version=OPSET,
+        )
     return path
 
 
@@ -129,15 +115,21 @@ def max_difference(engine: Engine, module: Any, image_size: int) -> float:
     three random images (not the two the export traced: the batch axis is checked)."""
     batch = np.random.default_rng(0).standard_normal((3, 3, image_size, image_size))
     batch = batch.astype(np.float32)
+    with eval_mode(module), torch.inference_mode():
+        x = torch.from_numpy(batch).to(_device_of(module))
+        expected = module(x).float().cpu().numpy()
+    return float(np.abs(engine(batch) - expected).max())
+
+
+@contextlib.contextmanager
+def eval_mode(module: Any) -> Iterator[None]:
+    """Run the block with `module` in eval mode, then restore its training flag."""
     was_training = module.training
     module.eval()
     try:
-        with torch.inference_mode():
-            x = torch.from_numpy(batch).to(_device_of(module))
-            expected = module(x).float().cpu().numpy()
+        yield
     finally:
         module.train(was_training)
-    return float(np.abs(engine(batch) - expected).max())
 
 
 def _device_of(module: Any):
@@ -152,7 +144,6 @@ def _onnx_engine(cfg: VisualConfig, module: Any, cache_dir: Path | None) -> Onnx
     if cache_dir is None:
         with tempfile.TemporaryDirectory() as folder:
             return _exported(module, cfg, Path(folder) / "backbone.onnx")
-    # one file per backbone, image size and weights
     name = f"{cfg.backbone}-{cfg.image_size}px-{weights_digest(module)}.onnx"
     path = Path(cache_dir) / name
     if intact(path, "exported engine", "exporting it again"):
@@ -161,8 +152,7 @@ def _onnx_engine(cfg: VisualConfig, module: Any, cache_dir: Path | None) -> Onnx
 
 
 def _exported(module: Any, cfg: VisualConfig, path: Path) -> OnnxEngine:
-    """`module` exported to `path`, if that reproduces eager torch; else the export is
-    deleted and refused."""
+    """`module` exported to `path`; one unlike eager torch is deleted and refused."""
     engine = OnnxEngine(export_onnx(module, cfg.image_size, path), cfg.num_threads)
     difference = max_difference(engine, module, cfg.image_size)
     if not difference <= MATCH_ATOL:
@@ -186,8 +176,7 @@ def make_engine(
     `cache_dir`; None exports to a temporary folder), eager torch in channels_last if
     that is impossible (one warning line says why); on CUDA, torch channels_last in fp32
     (autocast's float16 misses the 1e-4 match by orders of magnitude). "onnx" and
-    "torch" force one; a forced "onnx" that fails raises.
-    """
+    "torch" force one; a forced "onnx" that fails raises."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
     kind = str(getattr(device, "type", device)).split(":")[0]

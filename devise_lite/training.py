@@ -64,13 +64,9 @@ def fit(
     progress: bool = True,
 ) -> pd.DataFrame:
     """Train `model` for `epochs` passes (or `max_steps` steps); a history row an epoch.
-
-    On N processes the model is wrapped in DDP and each rank sees its rows of every
-    global batch. With `checkpoint`, the main process saves the unwrapped model,
-    optimizer, generators (`extra_state`: more of them) and history atomically after
-    every epoch; a rerun loads them (rank 0 reads, every rank receives) and continues
-    where it stopped, with any number of processes.
-    """
+    On N processes: in DDP, each rank on its rows of every global batch. `checkpoint`:
+    the main process saves the unwrapped model, optimizer, generators (`extra_state`:
+    more) and history atomically each epoch; a rerun resumes from them, on any N."""
     history, start_epoch, steps, state = [], 0, 0, None
     resume = checkpoint is not None and group.is_main
     if resume and intact(checkpoint, "checkpoint", "training from the start"):
@@ -117,7 +113,6 @@ def fit(
         bar.update(1)
         bar.set_postfix(loss=f"{row['loss']:.4f}")
         if checkpoint is not None and group.is_main:
-            extras = {k: g.get_state() for k, g in (extra_state or {}).items()}
             with checked_path(checkpoint) as tmp:
                 saved = {
                     "model": model.state_dict(),
@@ -126,7 +121,7 @@ def fit(
                     "history": history,
                     "epoch": epoch + 1,
                     "steps": steps,
-                    **extras,
+                    **{k: g.get_state() for k, g in (extra_state or {}).items()},
                 }
                 torch.save(saved, tmp)
     bar.close()
@@ -135,9 +130,8 @@ def fit(
 
 @contextlib.contextmanager
 def seeded(seed: int) -> Iterator[None]:
-    """The block runs with torch's global generator seeded with `seed`, and this
-    thread alone drawing from it: a model's initial weights are the seed's, also when
-    trainings run side by side (`side_by_side`)."""
+    """The block runs with torch's global generator seeded and this thread alone drawing
+    from it: initial weights are the seed's, also when trainings run `side_by_side`."""
     with _GLOBAL_GENERATOR:
         torch.manual_seed(seed)
         yield
@@ -148,12 +142,10 @@ def side_by_side(
     items: Iterable[Item],
     cost: Callable[[Item], float] | None = None,
 ) -> list[Result]:
-    """`[train(item) for item in items]`, two at a time in threads, each with half of
-    torch's threads, the costliest first (`cost`: a guess of an item's work), so that
-    no long training is left to run alone at the end. Phase 1's matrix products are
-    small: a training runs about as fast on one thread as on two (`make bench`), so
-    two at once finish sooner, with the same weights to the bit (each training has its
-    own generators, and draws its initial weights under `seeded`)."""
+    """`[train(item) for item in items]`, two at a time in threads with half of torch's
+    threads each, costliest first (`cost`: a guess of its work), so no long one runs
+    alone at the end. Phase 1 trains about as fast on one thread as two (`make bench`):
+    two at once finish sooner, bit-identical (own generators, `seeded`)."""
     items, threads = list(items), torch.get_num_threads()
     if len(items) < 2 or threads < 2:  # one core: nothing to gain
         return [train(item) for item in items]

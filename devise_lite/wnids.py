@@ -1,6 +1,5 @@
-"""ImageNet's class ids (wnids) without WordNet: their form ("n" + the WordNet 3.0 noun
-offset in 8 digits: n01491361 is tiger_shark.n.01), and the 1,000 ILSVRC-2012 and
-21,841 fall-2011 lists that the PyPI package timm ships."""
+"""ImageNet's class ids (wnids) without WordNet: "n" + a WordNet 3.0 noun offset in 8
+digits (n01491361 is tiger_shark.n.01), and the lists the PyPI package timm ships."""
 
 from __future__ import annotations
 
@@ -28,8 +27,7 @@ def imagenet1k_wnids() -> list[str]:
 
 @functools.lru_cache(maxsize=4)
 def _timm_list(name: str) -> list[str]:
-    # Found without importing timm, which imports torch (seconds): `predict` reads
-    # these lists and answers without torch.
+    # Found without importing timm (it imports torch): `predict` answers without torch.
     spec = importlib.util.find_spec("timm")
     if spec is None or spec.origin is None:
         raise UserError(

@@ -1,6 +1,5 @@
-"""WordNet 3.0 through NLTK, found offline (NLTK's own search path first, else the
-registry's folder), and the synsets of ImageNet wnids. NLTK is imported only where
-WordNet is used: it costs seconds, and `predict` answers without it."""
+"""WordNet 3.0 through NLTK, found offline (NLTK's search path, else the registry's
+folder), and ImageNet wnids' synsets; NLTK is imported on use (it takes seconds)."""
 
 from __future__ import annotations
 
@@ -18,18 +17,15 @@ VERSION_LINE = r"Word[nN]et (\d+\+?|\d+\.\d+) Copyright"  # as NLTK reads it
 
 
 def _nltk():
-    """NLTK, imported on first use (it costs seconds)."""
-    import nltk
+    import nltk  # on first use: it costs seconds
 
     return nltk
 
 
 @functools.lru_cache(maxsize=1)
 def wordnet():
-    """NLTK's WordNet reader, from NLTK's own search path or the located folder.
-    It skips the map onto the version of multilingual (OMW) lookups, which devise-lite
-    never makes: for 3.0 it is the identity, yet NLTK builds it from the sense index on
-    every load (2 of the reader's 3 seconds)."""
+    """NLTK's WordNet reader, without the version map of multilingual (OMW) lookups:
+    identity for 3.0, yet built from the sense index each load (2 of its 3 seconds)."""
     nltk = _nltk()
 
     class WordNet30(nltk.corpus.reader.WordNetCorpusReader):
@@ -137,8 +133,7 @@ def synset_of(wnid: str):
     """The noun synset of an ImageNet wnid; ValueError if WordNet 3.0 has none."""
     if not is_wnid(wnid):
         raise ValueError(f"{wnid!r} is not a WordNet noun id like 'n01491361'")
-    # A missing WordNet raises its own clear error, not "not a synset".
-    reader = wordnet()
+    reader = wordnet()  # outside `try`: a missing WordNet says so, not "not a synset"
     try:
         synset = reader.synset_from_pos_and_offset("n", int(wnid[1:]))
     except Exception as err:  # NLTK raises a bare WordNetError or ValueError here

@@ -1,9 +1,7 @@
-"""Zero-shot evaluation: the paper's Tables 2 and 3, for any seen labels. A zero-shot
-model places each test photo in the label space (`Placed`) and ranks the candidates
-(`candidates.py`) by cosine to that point; the softmax baseline can name seen labels
-only, so it appears in Table 3 only. Flat hit@k is also averaged per label, so that a
-few big classes do not carry it.
-"""
+"""Zero-shot evaluation: the paper's Tables 2 and 3, for any seen labels. A model places
+each test photo in the label space (`Placed`) and ranks the candidates (`candidates.py`)
+by cosine to it; the softmax baseline names seen labels only, so it is in Table 3 only.
+Flat hit@k is also averaged per label, so that a few big classes do not carry it."""
 
 from __future__ import annotations
 
@@ -36,8 +34,7 @@ TABLE3_COLUMNS = ["candidate_set", "model"] + [f"hp@{k}" for k in ZERO_SHOT_HP_K
 
 @dataclass(frozen=True)
 class Placed:
-    """A zero-shot model's view of the test photos: where it puts each one, and the
-    label space whose vectors it ranks (the word space, or random vectors)."""
+    """A zero-shot model's test photos as points, and the label space it ranks there."""
 
     points: np.ndarray  # (N, d) unit vectors, one per test photo
     space: object  # a labels.LabelSpace holding every candidate
@@ -46,8 +43,7 @@ class Placed:
 def restrict_to_labels(
     features: np.ndarray, targets: np.ndarray, labels: list[str], keep: list[str]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The rows whose label (`labels[target]`) is in `keep`: (features, targets as
-    indices into `keep`, the boolean row mask)."""
+    """The rows labelled in `keep`: features, targets indexing `keep`, the row mask."""
     position = {w: i for i, w in enumerate(keep)}
     wnids = np.asarray(labels, dtype=object)[targets]
     mask = np.array([w in position for w in wnids], dtype=bool)
@@ -56,8 +52,7 @@ def restrict_to_labels(
 
 
 def label_hits(ranked: np.ndarray, true: Sequence[str], ks=FLAT_KS) -> pd.DataFrame:
-    """Flat hit@k label by label: one row per true label (sorted), its photos and, per
-    k, the share of them whose first k answers (`ranked`, a row per photo) hold it."""
+    """Flat hit@k label by label: a row per true label (sorted) and its photo count."""
     true = np.asarray(true, dtype=object)
     rows = []
     for label in sorted(set(true)):
@@ -93,11 +88,9 @@ def rank_sets(
     k: int = RANKED_K,
     progress: bool = False,
 ) -> dict[tuple[str, str], np.ndarray]:
-    """{(candidate set, model): `ranked_candidates`, the k best of the set's candidates
-    for each test photo whose label is in the set}: each ranking made once, for the
-    tables that read it. Two threads rank at once: numpy's partition and matrix
-    products release the GIL, and ranking 4,000 photos against 21K labels is most
-    of a zero-shot table's time."""
+    """{(candidate set, model): `ranked_candidates`, the k best for each photo whose
+    label is in the set}, made once for all tables. Two threads rank at once (numpy
+    releases the GIL): 4,000 photos against 21K labels is most of a table's time."""
     true = np.asarray(test_wnids, dtype=object)
     masks = {name: in_set(true, cands) for name, cands in sets.items()}
     jobs = [(n, m) for n in sets for m in placed if masks[n].any()]
@@ -124,8 +117,7 @@ def zero_shot_label_table(
     ranked: Mapping[tuple[str, str], np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Table 2's flat hit@k label by label (`label_hits`): a row per candidate set,
-    placed model and test label in the set (`ranked`: the rankings of `rank_sets`, made
-    here if not given)."""
+    placed model and test label in it (`ranked`: `rank_sets`'s, made if not given)."""
     if ranked is None:
         ranked = rank_sets(placed, test_wnids, sets, k=max(ks))
     true = np.asarray(test_wnids, dtype=object)
@@ -150,10 +142,8 @@ def zero_shot_tables(
     progress: bool = True,
     ranked: Mapping[tuple[str, str], np.ndarray] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(Table 2, Table 3): for each candidate set, flat hit@k (per photo and per label)
-    and hierarchical precision@k of every placed model and of chance, and the softmax
-    baseline's hp@k (`softmax` = its logits over the seen labels, and those labels).
-    `ranked`: the rankings of `rank_sets`, made here if not given."""
+    """(Table 2, Table 3): per candidate set, hit@k (per photo and label) and hp@k of
+    each placed model and chance; the softmax's hp@k (`softmax`: (logits, labels))."""
     if ranked is None:
         ranked = rank_sets(placed, test_wnids, sets, progress=progress)
     true = np.asarray(test_wnids, dtype=object)
@@ -205,9 +195,8 @@ LABEL_GROUPS = {"2-hop": "2-hop", "3-hop only": "3-hop", "21k only": "21k"}
 
 
 def label_groups(test_wnids: Sequence[str], sets: Mapping[str, list[str]]) -> dict:
-    """{group: boolean mask over the test photos}: "2-hop" (the test of Table 2's
-    2-hop row), "3-hop only" (3-hop labels beyond it), "21k only" (the rest); each
-    photo in at most one group."""
+    """{group: mask over the test photos}: "2-hop" (Table 2's 2-hop test), "3-hop only"
+    (3-hop labels beyond it), "21k only" (the rest); a photo in at most one group."""
     two, three, every = (in_set(test_wnids, sets[n]) for n in ("2-hop", "3-hop", "21k"))
     return {"2-hop": two, "3-hop only": three & ~two, "21k only": every & ~three}
 
@@ -241,9 +230,8 @@ FIRST_EXPERIMENT = "caltech"  # the first one: a share of the Caltech-101 labels
 def test_labels(
     test_wnids: Sequence[str], sets: Mapping[str, list[str]], names=None
 ) -> pd.DataFrame:
-    """The zero-shot test labels: one row per label (sorted by wnid) with its photo
-    count and, per candidate set (`names`: all of `sets` by default), whether the
-    label is among its candidates, i.e. whether its photos are scored there."""
+    """The zero-shot test labels, a row per label (by wnid): its photo count and, per
+    set of `names` (default: all), whether it holds the label (so scores its photos)."""
     names = list(sets) if names is None else list(names)
     counts = pd.Series(list(test_wnids), dtype=object).value_counts()
     members = {name: set(sets[name]) for name in names}
@@ -255,8 +243,7 @@ def test_labels(
 
 
 def synset_label(name: str) -> str:
-    """A synset name as a figure or table shows it: "big_cat.n.01" -> "big cat", with
-    the sense number where it is not the first ("lamp.n.02" -> "lamp (2)")."""
+    """For display: "big_cat.n.01" -> "big cat", "lamp.n.02" -> "lamp (2)"."""
     lemma, _, number = name.rsplit(".", 2) if name.count(".") >= 2 else (name, "", "")
     text = lemma.replace("_", " ")
     return text if number in ("", "01") else f"{text} ({int(number)})"

@@ -1,9 +1,8 @@
 """More zero-shot test photos: labelled photo sets beside Caltech-101 whose classes are
-ImageNet-21K labels outside ILSVRC's 1,000 (chapter 6). Each class is mapped by hand to
-the WordNet 3.0 synset that *is* the class, in the sense its photos show, never to a
-broader one (`resources/<set>_wordnet.csv`: the wnid stays empty, and the note says why,
-where there is none outside the 1,000). A photo's `LabelledImage.source` is its class.
-"""
+ImageNet-21K labels outside ILSVRC's 1,000 (chapter 6). `resources/<set>_wordnet.csv`
+maps each class by hand to the WordNet 3.0 synset that *is* it, in its photos' sense,
+never a broader one; an empty wnid (the note says why) where none lies outside the
+1,000. A photo's `LabelledImage.source` is its class."""
 
 from __future__ import annotations
 
@@ -51,8 +50,7 @@ def photo_set(name: str) -> PhotoSet:
 
 
 def mapping_rows(name: str) -> list[dict[str, str]]:
-    """A set's shipped mapping, one row per class (an excluded one has an empty wnid),
-    read without pandas."""
+    """A set's shipped mapping, a row per class (empty wnid: excluded); no pandas."""
     file = resources.files("devise_lite") / "resources" / photo_set(name).mapping_file
     return list(csv.DictReader(io.StringIO(file.read_text())))
 
@@ -81,8 +79,7 @@ def mapping_summary(names):
 
 
 def class_photos(name: str, root: Path | None = None) -> dict[str, list[Path]]:
-    """Every photo of a set by class (the mapping's order), each class's sorted by its
-    path below the set's folder (`root`: the located one by default)."""
+    """Every photo of a set by class (the mapping's order), each sorted by its path."""
     spec, rows = photo_set(name), mapping_rows(name)
     root = locate(name) if root is None else root
     known = {row["class"] for row in rows}

@@ -10,6 +10,7 @@ from conftest import OFFLINE_ERROR, mirror
 from devise_lite import datasets
 from devise_lite.archives import DatasetIntegrityError, verify_checksum
 from devise_lite.datasets import REGISTRY, DatasetUnavailableError, locate, photos_in
+from devise_lite.wnids import imagenet1k_wnids
 
 
 def test_every_dataset_names_a_real_download_location():
@@ -53,6 +54,15 @@ def test_incomplete_mirror_folder_fails_its_check(monkeypatch, tmp_path):
     monkeypatch.setenv("DEVISE_DATA", str(tmp_path / "data"))
     with pytest.raises(DatasetIntegrityError, match="2 class folders, expected 102"):
         locate("caltech101")
+
+
+def test_imagenet_sample_with_a_photo_too_many_fails_its_check_in_one_line(tmp_path):
+    # every class present, one twice: no class is missing, and the check still says why
+    wnids = imagenet1k_wnids()
+    for wnid in wnids + wnids[:1]:
+        (tmp_path / f"{wnid}_{len(list(tmp_path.iterdir()))}.JPEG").write_bytes(b"")
+    with pytest.raises(DatasetIntegrityError, match="holds 1001 photos.*no photo of 0"):
+        REGISTRY["imagenet_sample"].verify(tmp_path)
 
 
 def test_corrupted_download_fails_its_checksum_and_is_set_aside(tmp_path):

@@ -1,9 +1,6 @@
-"""Our tables beside the paper's (`paper.py`), each with the number that makes the two
-comparable. Raw numbers are not: our Table 1 ranks a few dozen labels, the paper's
-1,000, and our zero-shot candidate sets are far smaller than the paper's. So Table 1
-carries DeViSE / softmax (how much the embedding gives up against the classifier
-trained on the same photos), zero-shot "x chance" (value / chance).
-"""
+"""Our tables beside the paper's (`paper.py`) with what makes them comparable, as raw
+numbers are not (we rank far fewer labels): DeViSE / softmax for Table 1 (what the
+embedding gives up against a classifier on the same photos), x chance for zero-shot."""
 
 from __future__ import annotations
 
@@ -26,7 +23,6 @@ from .paper import (
     table1_metrics,
 )
 
-# The flat metric that picks ConSE's best temperature on a candidate set.
 CONSE_PICK = "hit@5"
 
 
@@ -42,8 +38,7 @@ def table1_beside_paper(ours: pd.DataFrame) -> pd.DataFrame:
         row.update({f"paper {s}": v for s, v in paper_table1(metric).items()})
         for short, *_, our_model in TABLE1_MODELS:
             row[f"ours {short}"] = _cell(by_model, our_model, metric)
-            # Phase 2 (fine-tuning) has no column in the paper's Table 1; it sits by
-            # our DeViSE when the run has it.
+            # Phase 2 (fine-tuning), not in the paper's Table 1, sits by our DeViSE.
             if our_model == DEVISE and PHASE2 in by_model.index:
                 row[f"ours {PHASE2}"] = _cell(by_model, PHASE2, metric)
         row["paper DeViSE / softmax"] = ratio(row["paper DeViSE"], row["paper softmax"])
@@ -86,9 +81,8 @@ def best_conse(rows: pd.DataFrame, candidate_set: str) -> str | None:
 def zero_shot_beside_paper(
     table2: pd.DataFrame, table3: pd.DataFrame | None = None
 ) -> pd.DataFrame:
-    """Per candidate set and metric@k, the paper's DeViSE and ours (DeViSE, its random
-    control, the best ConSE) with chance and "x chance" (the paper's: k / n), and hp@k
-    from Table 3 when given, with softmax. Ours are NaN on a set with no photos."""
+    """Per candidate set and metric@k: the paper's DeViSE, ours (DeViSE, random control,
+    best ConSE), chance, x chance; hp@k from Table 3 with softmax. NaN: no photos."""
     experiment = paper_experiment(table2)
     ours2 = _indexed(experiment)
     ours3 = None if table3 is None else _indexed(paper_experiment(table3))

@@ -1,11 +1,6 @@
-"""Every claim of the paper that the book checks, and its verdict, in one table.
-
-Each claim is written beside its test (`claims_seen.py`: chapters 1, 2, 5;
-`claims_zero_shot.py`: chapter 6). `verdicts(results)` applies every test to one run's
-tables; a chapter prints its own rows, chapter 8 all of them, so no claim is tested two
-ways. A test over several parts (every set, both sharks) is "no" as soon as one fails,
-else "n/a" if one cannot be tested.
-"""
+"""Every claim the book checks and its verdict, in one table: each claim sits beside its
+test (`claims_seen.py`: chapters 1, 2, 5; `claims_zero_shot.py`: 6). A chapter prints
+its own rows of `verdicts(results)`, chapter 8 all: no claim is tested two ways."""
 
 from __future__ import annotations
 

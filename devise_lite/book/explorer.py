@@ -1,12 +1,11 @@
 """Explore the joint space: the labels nearest by cosine to a typed word or phrase
 (chapter 2's lemma rule), a label (itself left out) or an image (of the gallery, or any
-file), over a named candidate set and under a chosen model (a `ModelView`).
-
-Plain Python (vectors in, DataFrames out), tested without a browser: `widget` only wires
-controls to `Explorer.answer`."""
+file), over a named candidate set and under a chosen model (a `ModelView`). Plain
+Python, tested without a browser: `widget` only wires controls to `Explorer.answer`."""
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -95,14 +94,11 @@ class Explorer:
         self._by_name: dict[str, list[str]] = {}
         for wnid, name in zip(space.wnids, space.names, strict=True):
             self._by_name.setdefault(_plain(name), []).append(wnid)
-        # Suggestions come from the 50,000 most frequent words (gensim keeps them
-        # first): fast, and the likeliest.
+        # suggestions: the 50,000 commonest words (gensim's first), fast and likeliest
         self._word_pool = list(getattr(words, "index_to_key", words or {}))[:50_000]
         self._rows: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
         self.last_table: pd.DataFrame | None = None  # what the widget showed last
         self.last_message = ""
-
-    # -------------------------------------------------------- the core: rank one point
 
     def rank(
         self, query: np.ndarray, k: int, candidates: str, model: str, exclude=()
@@ -127,8 +123,6 @@ class Explorer:
                 "seen": [w in seen for w in wnids],
             }
         )
-
-    # -------------------------------------------------------- three kinds of query
 
     def neighbours_of_text(
         self, text: str, k=10, candidates: Choice = None, model: Choice = None
@@ -182,8 +176,6 @@ class Explorer:
             self.last_table, self.last_message = None, str(error)
         return self.last_table
 
-    # -------------------------------------------------------- placing queries
-
     def text_vector(self, text: str, model: str) -> np.ndarray:
         """The point of a typed text: its word vector (chapter 2's rule), else the
         label it names."""
@@ -199,10 +191,8 @@ class Explorer:
             if vector is not None:
                 return view.space.query_vector(vector)
         # A label name or wnid still has a vector (a Latin lemma, a model without words)
-        try:
+        with contextlib.suppress(UnknownQueryError):
             return view.space.vector(self.find_label(text))
-        except UnknownQueryError:
-            pass
         if words is None:
             raise UnknownQueryError(
                 f"model {model!r} has vectors for labels only, and {text!r} is not a "
@@ -227,12 +217,10 @@ class Explorer:
         found = self._by_name.get(_plain(label))
         if found:
             return found[0]
-        unmade = (
-            wnid if wnid in self.missing else self._missing_names.get(_plain(label))
-        )
-        if unmade:
+        lost = wnid if wnid in self.missing else self._missing_names.get(_plain(label))
+        if lost:
             raise UnknownQueryError(
-                f"{unmade} ({self.missing[unmade]}) is a label of the vocabulary "
+                f"{lost} ({self.missing[lost]}) is a label of the vocabulary "
                 "without a label vector: none of its words is known well enough; the "
                 "missing-labels report says why (pipeline.missing_labels(cfg))"
             )
@@ -263,8 +251,7 @@ class Explorer:
 
     def _label_hint(self, label: str) -> str:
         close = difflib.get_close_matches(_plain(label), list(self._by_name), 3, 0.75)
-        names = ", ".join(repr(c) for c in close)
-        return f"; close label names: {names}" if close else ""
+        return f"; close label names: {', '.join(map(repr, close))}" if close else ""
 
     def model_view(self, model: str) -> ModelView:
         if model not in self.models:

@@ -81,10 +81,9 @@ def nearest_labels(
 
 
 def _ranked(space, rows, points, k, themselves=None, exact=None) -> list[Answer]:
-    """The k candidates (`rows` of `space`) nearest to each point, as `vectors.nearest`
-    ranks them; point i leaves out the label `themselves[i]`, when given. A chunk's
-    matrix product rounds unlike `nearest`'s (by at most `_ROUNDING`): a point with two
-    best scores that close is scored again from `exact(i)`."""
+    """Each point's k nearest candidates (`rows` of `space`) as `vectors.nearest` ranks
+    them, less `themselves[i]` if given. A chunk's product rounds unlike `nearest`'s (by
+    < `_ROUNDING`): a point with two best scores that close is rescored from `exact`."""
     vectors = space.vectors[rows]
     column = {space.wnids[r]: c for c, r in enumerate(rows)}
     answers = []
@@ -113,8 +112,7 @@ def _one_at_a_time(embed, features):
 
 
 def _near_ties(scores: np.ndarray, k: int) -> np.ndarray:
-    """Rows whose k + 2 best scores (the point itself may be among them) hold two
-    closer than `_ROUNDING`: their ranking could depend on the rounding."""
+    """Rows with two of their k + 2 best scores (one maybe their own) in `_ROUNDING`."""
     best = min(k + 2, scores.shape[1])
     top = -np.sort(-np.partition(-scores, best - 1, axis=1)[:, :best], axis=1)
     return (np.diff(-top, axis=1) < _ROUNDING).any(axis=1)

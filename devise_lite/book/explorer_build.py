@@ -32,7 +32,6 @@ def explorer_for(cfg: Config) -> Explorer:
         sets = {s: [predictor.wnids[r] for r in rows[s]] for s in EXPLORER_SETS}
         return ModelView(space, lambda f: predictor.points(name, f), sets=sets)
 
-    # the best zero-shot model first
     models = {n: view(n) for n in dict.fromkeys([predictor.default, *predictor.models])}
     control = pipeline.get(cfg, "imagenet1k")[RANDOM_1K]
     models[RANDOM_1K] = ModelView(
@@ -54,7 +53,6 @@ def explorer_for(cfg: Config) -> Explorer:
                 gallery[name] = GalleryImage(p.path, f, wnid)
     except DatasetUnavailableError:
         pass  # no shark photos here: the gallery holds Caltech only
-    sharks = [w for w in SHARK_SPECIES if w in space]
 
     def featurize(paths: list[Path]) -> np.ndarray:
         """Backbone features of image files the gallery does not hold."""
@@ -75,6 +73,6 @@ def explorer_for(cfg: Config) -> Explorer:
         images=gallery,
         featurize=featurize,
         label_config=cfg.labels,
-        featured=sharks + list(test.labels),
+        featured=[w for w in SHARK_SPECIES if w in space] + list(test.labels),
         missing=dict(zip(missing["wnid"], missing["name"], strict=True)),
     )

@@ -1,8 +1,6 @@
 """What a claim is (`Claim`), what its test works on (`Results`) and returns (`Side`,
 `Finding`). A verdict is True, False or None: None when the run has no data for the
-test (a table not produced, a candidate set without photos, an undefined metric),
-which the test says by raising `NotTestable`.
-"""
+test (no table, no photos, an undefined metric): it raises `NotTestable` to say so."""
 
 from __future__ import annotations
 
@@ -11,7 +9,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .formats import format_fraction, format_ratio, format_share, ratio
+from .formats import format_fraction, format_ratio, ratio
 
 NONE = "–"  # a side of a comparison with no number
 
@@ -82,10 +80,6 @@ def defined_pairs(table: pd.DataFrame, keys, first: str, second: str) -> dict:
 
 def versus(a: float, b: float, fmt: Callable[[float], str]) -> str:
     return f"{fmt(a)} vs {fmt(b)}"
-
-
-def format_of(metric: str) -> Callable[[float], str]:
-    return format_fraction if metric.startswith("hp@") else format_share
 
 
 def pairs_side(pairs: dict[str, tuple[float, float]]) -> Side:

@@ -1,6 +1,5 @@
-"""How the book prints numbers: shares as percentages, hierarchical precision with
-three decimals, ratios, multiples of chance and counts, and whole comparison tables
-styled so (`format_comparison`). A number that is not there prints as "–"."""
+"""How the book prints numbers (shares as percentages, hp to three decimals, ratios,
+multiples of chance, counts) and comparison tables (`format_comparison`); none: "–"."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """The paper's published Tables 1-3 (Frome et al., NIPS 2013), read from
 `resources/devise_2013_tables.csv` (its columns: `devise_2013_tables.md`). The paper's
-hit rates are percentages, ours shares: what this module returns is in our units.
-"""
+hit rates are percentages, ours shares: what this module returns is in our units."""
 
 from __future__ import annotations
 
@@ -13,8 +12,7 @@ import pandas as pd
 
 from ..evaluation import CHANCE, DEVISE, RANDOM, SOFTMAX
 
-# Table 1: (short name, the paper's model, its dim, our model). The paper's 500-d rows
-# are the ones compared: 500-d is the size its zero-shot tables use.
+# Table 1: (short name, paper's model, its dim, ours), 500-d as in its zero-shot tables.
 TABLE1_MODELS = (
     ("softmax", "Softmax baseline", None, SOFTMAX),
     ("DeViSE", "DeViSE", 500, DEVISE),
@@ -23,8 +21,7 @@ TABLE1_MODELS = (
 )
 TABLE1_SET = "ILSVRC-2012 1K val"  # Table 1's test_set in the file
 
-# Our zero-shot candidate sets (`candidates.CANDIDATE_SETS`) and the paper's names for
-# them, in the paper's order.
+# Our zero-shot candidate sets (`candidates.CANDIDATE_SETS`) by the paper's names.
 PAPER_SET_NAMES = {
     "2-hop": "2-hop",
     "2-hop+seen": "2-hop+1K",

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-# Where a label may go around its point, tried in this order: right, left, above,
-# below, then the diagonals; each ring farther out than the one before.
+# Where a label may go around its point, in order: right, left, above, below, diagonals.
 LABEL_DIRECTIONS = ((1, 0), (-1, 0), (0, 1), (0, -1))
 LABEL_DIRECTIONS += ((1, 1), (-1, 1), (1, -1), (-1, -1))
 LABEL_DISTANCES = (4.0, 12.0, 24.0)  # pixels between the point and its label

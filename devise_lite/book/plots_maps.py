@@ -53,9 +53,8 @@ def wordnet_groups(
 
 
 def umap_2d(points: np.ndarray, seed: int = 0, n_neighbors: int = 12):
-    """A seeded 2-d UMAP with cosine distance (single-threaded, so the same map on
-    every build), kept in `data/cache/layouts/` by points and settings: a chapter
-    re-run loads its maps instead of paying UMAP's compilation and fit."""
+    """A seeded, single-threaded (so reproducible) 2-d cosine UMAP, cached by points and
+    settings in `data/cache/layouts/`: a re-run skips UMAP's compiling and fitting."""
     points = np.ascontiguousarray(points, dtype=np.float32)
     settings = dict(
         n_neighbors=min(n_neighbors, len(points) - 1),
@@ -63,10 +62,8 @@ def umap_2d(points: np.ndarray, seed: int = 0, n_neighbors: int = 12):
         metric="cosine",
         random_state=seed,
     )
-    digest = hashlib.sha256(points.tobytes())
-    digest.update(
-        repr((points.shape, sorted(settings.items()), version("umap-learn"))).encode()
-    )
+    key = repr((points.shape, sorted(settings.items()), version("umap-learn")))
+    digest = hashlib.sha256(points.tobytes() + key.encode())
     cached = data_root() / "cache" / "layouts" / f"{digest.hexdigest()[:20]}.npy"
     if cached.exists():
         return np.load(cached)
@@ -85,11 +82,9 @@ def label_map(space: LabelSpace, groups: dict[str, list[str]], title: str, annot
     xy = umap_2d(space.vectors[space.index(wnids)])
     # The legend goes under the axes, so the map keeps the page's width.
     fig, ax = plt.subplots(figsize=(7.5, 7.5))
-    start = 0
-    for name, members in groups.items():
-        part = xy[start : start + len(members)]
+    ends = np.cumsum([len(members) for members in groups.values()])[:-1]
+    for (name, members), part in zip(groups.items(), np.split(xy, ends), strict=True):
         ax.scatter(*part.T, s=22, alpha=0.8, label=f"{name} ({len(members)})")
-        start += len(members)
     names = [space.names[i] for i in space.index(wnids)]
     shown = [  # the rows of `annotate`'s labels, each a wnid or a name
         wnids.index(label) if label in wnids else names.index(label)

@@ -25,8 +25,7 @@ def training_curves(
     for ax, quantity in zip(axes[0], quantities, strict=True):
         for model, rows in history.groupby("model", sort=False):
             ax.plot(rows["epoch"], rows[quantity], marker=".", label=model)
-        # a symmetric-log loss axis: losses of different scales (rank loss,
-        # cross-entropy) and losses that reach 0 all stay readable
+        # symlog: losses of other scales (rank, cross-entropy) or at 0 stay readable
         log = quantity == "loss"
         if log:
             ax.set_yscale("symlog", linthresh=1e-3)
@@ -47,8 +46,7 @@ def metric_bars(
     ones, such as hp@20 with fewer than 20 candidates, skipped)."""
     models = list(table["model"])
     rows = table.set_index("model")
-    # Narrow panels: the book's text column is about 750 px, and a wider figure shrinks
-    # its text.
+    # Narrow panels: a figure wider than the book's ~750 px column shrinks its text.
     fig, axes = plt.subplots(
         1, len(panels), figsize=(4.4 * len(panels), 3.6), squeeze=False
     )

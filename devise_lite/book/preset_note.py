@@ -1,6 +1,5 @@
-"""The line each chapter prints first: which preset its numbers come from and, on the
-tiny preset, why its answers are rough. A notebook reader on `tiny` should not mistake
-a test-sized run for what the method can do (issue O)."""
+"""The line each chapter prints first: its numbers' preset and, on `tiny`, why its
+answers are rough, lest a reader take a test-sized run for the method (issue O)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """The code a chapter teaches, read from the package itself and shown as a cell output:
 one fenced Markdown block, which the book and JupyterLab highlight. No second copy falls
-out of date, and a renamed function fails the chapter instead of showing stale code.
-"""
+out of date, and a renamed function fails the chapter instead of showing stale code."""
 
 from __future__ import annotations
 

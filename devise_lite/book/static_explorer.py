@@ -1,8 +1,7 @@
 """Chapter 7's explorer for readers without a kernel: a map where picking a label or
-photo shows its precomputed nearest labels under each model. The map is drawn by
-plotly.py's bundled `plotly.min.js`, which the book's extension `_ext/plotly_assets.py`
-copies into `_static/` and loads only on the pages that hold this output
-(`PAGE_MARKER`): no page loads a script from the internet."""
+photo shows its precomputed nearest labels under each model. plotly.py's bundled
+`plotly.min.js` draws it; `_ext/plotly_assets.py` copies it into `_static/` and loads it
+only on pages with this output (`PAGE_MARKER`): no script comes from the internet."""
 
 from __future__ import annotations
 
@@ -35,16 +34,12 @@ def plotly_js_file() -> Path:
 
 
 def map_figure(
-    queries: Sequence[MapQuery],
-    coords: Mapping[str, np.ndarray],
-    styles=None,
+    queries: Sequence[MapQuery], coords: Mapping[str, np.ndarray], styles=None
 ) -> tuple[go.Figure, dict[int, list[float]]]:
-    """The map as a plotly figure (a trace per group, then one marking the pick), and
-    where each query lies on it."""
+    """The map in plotly (a trace per group, then the pick's) and each query's place."""
     fig, at = go.Figure(), {}
-    rows = np.arange(len(queries))
     for group, xy in coords.items():
-        mine = [i for i in rows if queries[i].group == group]
+        mine = [i for i, query in enumerate(queries) if query.group == group]
         if len(mine) != len(xy):
             raise ValueError(
                 f"{group!r}: {len(xy)} points on the map, {len(mine)} queries"

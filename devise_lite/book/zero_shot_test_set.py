@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..evaluation import CHANCE, DEVISE, conse_name, paper_setting_name
-from ..zeroshot import PAPER_SETTING
+from .beside_paper import paper_experiment
 
 ALL = "all sets"
 
@@ -40,9 +40,8 @@ def model_names(conse_t: int) -> dict[str, str]:
 
 def chance_by_set(table2: pd.DataFrame, metric: str = "hit@5") -> dict[str, float]:
     """Chance's `metric` on each candidate set of the paper's setting (Table 2)."""
-    rows = table2[
-        (table2["seen_labels"] == PAPER_SETTING) & (table2["model"] == CHANCE)
-    ]
+    rows = paper_experiment(table2)
+    rows = rows[rows["model"] == CHANCE]
     return dict(zip(rows["candidate_set"], rows[metric].astype(float), strict=True))
 
 

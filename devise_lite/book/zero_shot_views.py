@@ -52,28 +52,22 @@ def hits_with_chance(
             times = " (" + wide[f"{model} x chance"].map(format_times) + ")"
             shares = shares.where(wide[model].isna(), shares + times)
         table[model] = shares
-    table = table.T
-    table.index.name = "model"
-    return table
+    return table.T.rename_axis("model")
 
 
-# The ablations are read on one candidate set and metric.
 ABLATION_SET, ABLATION_METRIC = "2-hop", "hit@5"
 
 
-def _ablation(
-    ablation: pd.DataFrame, table2: pd.DataFrame
-) -> tuple[pd.DataFrame, float]:
+def _ablation(rows: pd.DataFrame, table2: pd.DataFrame) -> tuple[pd.DataFrame, float]:
     """The ablation's rows on ABLATION_SET, and chance's metric there (Table 2)."""
-    here = ablation[ablation["candidate_set"] == ABLATION_SET]
+    here = rows[rows["candidate_set"] == ABLATION_SET]
     # a stage's CSV reads an empty cell as missing: no setting changed
     here = here.assign(setting=here["setting"].fillna(""))
     return here, chance_by_set(table2, ABLATION_METRIC).get(ABLATION_SET, float("nan"))
 
 
 def view_ablation(ablation: pd.DataFrame, table2: pd.DataFrame) -> pd.DataFrame:
-    """What more augmented views of the sample photos buy: the ablation's models trained
-    toward every seen label, by views, with hit@5 on 2-hop and x chance."""
+    """What more augmented views buy: the full-seen ablation models by views."""
     metric = ABLATION_METRIC
     here, chance = _ablation(ablation, table2)
     here = here[here["setting"] == ""]
@@ -91,8 +85,7 @@ def view_ablation(ablation: pd.DataFrame, table2: pd.DataFrame) -> pd.DataFrame:
 
 
 def lever_ablation(ablation: pd.DataFrame, table2: pd.DataFrame) -> pd.DataFrame:
-    """The paper's other levers, each changed alone: DeViSE-1K as the preset trains it,
-    then each ablation model with one phase 1 setting changed, and the change."""
+    """The preset's DeViSE-1K, then each with one phase 1 lever changed."""
     metric = ABLATION_METRIC
     here, chance = _ablation(ablation, table2)
     base = here[here["model"] == DEVISE_1K]
@@ -113,16 +106,13 @@ VALIDATION_GROUPS = ("3-hop only", "21k only")
 
 
 def measured_word_vector_levers() -> pd.DataFrame:
-    """The word vectors' levers as `benchmarks/word_vector_levers.py` measured them (too
-    costly for the book's run), per setting and group, with date, commit and machine."""
+    """The word vector levers as `benchmarks/word_vector_levers.py` measured them."""
     path = resources.files("devise_lite") / "resources" / "word_vector_levers.csv"
     return pd.read_csv(io.StringIO(path.read_text()))
 
 
 def word_vector_levers(measured: pd.DataFrame) -> pd.DataFrame:
-    """One row per setting: DeViSE-1K's hit@5 as a multiple of chance, per label on
-    the two validation groups and their mean (what a setting is chosen on), then per
-    photo and per label on the 2-hop test."""
+    """Per setting, DeViSE-1K's hit@5 x chance on the validation groups and 2-hop."""
     rows = []
     for setting, group in measured.groupby("setting", sort=False):
         by = group.set_index("group")
@@ -144,15 +134,13 @@ def word_vector_levers(measured: pd.DataFrame) -> pd.DataFrame:
 
 
 def drawn_setting(setting: str) -> str:
-    """The setting a row is a draw of: its name without "seed=..." (a seed changes no
-    lever; it draws the same setting again). "seed=1" is a draw of "the preset"."""
+    """A row's setting without "seed=..." (a seed redraws it); "seed=1": the preset."""
     parts = [part for part in setting.split(", ") if not part.startswith("seed=")]
     return ", ".join(parts) or "the preset"
 
 
 def chosen_on_validation(levers: pd.DataFrame) -> pd.Series:
-    """The setting of `word_vector_levers` with the best validation mean averaged over
-    its draws (one skip-gram run is noisy): its name, its columns' means, its draws."""
+    """The setting with the best validation mean over its draws (one run is noisy)."""
     numbers = levers.drop(columns="setting changed")
     by_setting = numbers.groupby(levers["setting changed"].map(drawn_setting))
     means = by_setting.mean().assign(draws=by_setting.size())
@@ -161,8 +149,7 @@ def chosen_on_validation(levers: pd.DataFrame) -> pd.Series:
 
 
 def draw_spread(levers: pd.DataFrame) -> pd.DataFrame:
-    """The lowest, mean and highest of each column over the preset's draws (the preset
-    and its rows that change only the seed)."""
+    """Each column's min, mean and max over the preset's draws (seed changes only)."""
     draws = levers[levers["setting changed"].map(drawn_setting) == "the preset"]
     numbers = draws.drop(columns="setting changed")
     return numbers.agg(["min", "mean", "max"]).T.assign(draws=len(draws))
@@ -178,13 +165,12 @@ def candidate_set_sizes(
     rows = []
     for name in CANDIDATE_SETS:
         base, _, plus = name.partition("+")
-        listed = set(lists[base]) - seen
         paper_name = PAPER_SET_NAMES[name]
         row = {
             "candidate set": name,
             "paper's name": paper_name,
             "paper": paper_candidates(paper_name),
-            "published list": len(listed) + (len(seen) if plus else 0),
+            "published list": len(set(lists[base]) - seen) + (len(seen) if plus else 0),
             "with a vector": len(sets[name]),
         }
         if name in scored:
@@ -238,13 +224,9 @@ def seen_count_points(
 ) -> pd.DataFrame:
     """The seen-count figure's points: 2-hop hit@5 and x chance per model and n_seen."""
     parts, metric = [], "hit@5"
-    for experiment, rows, n_seen in (
-        (PAPER_SETTING, curve, None),
-        (FIRST_EXPERIMENT, experiment_rows(table2, FIRST_EXPERIMENT), caltech_seen),
-    ):
+    caltech = experiment_rows(table2, FIRST_EXPERIMENT).assign(n_seen=caltech_seen)
+    for experiment, rows in ((PAPER_SETTING, curve), (FIRST_EXPERIMENT, caltech)):
         rows = rows[rows["candidate_set"] == "2-hop"]
-        if n_seen is not None:
-            rows = rows.assign(n_seen=n_seen)
         chance = rows[rows["model"] == CHANCE].set_index("n_seen")[metric]
         for row in rows[rows["model"] != CHANCE].to_dict("records"):
             parts.append(
@@ -270,11 +252,9 @@ def seen_count_points(
 
 def seen_count_table(points: pd.DataFrame) -> pd.DataFrame:
     """`seen_count_points`' multiples of chance by (experiment, n_seen) and model."""
-    table = points.pivot_table(
+    return points.pivot_table(
         index=["experiment", "n_seen"], columns="model", values="x chance", sort=False
-    )
-    table.columns.name = None
-    return table
+    ).rename_axis(columns=None)
 
 
 def figure2_rows(gallery: pd.DataFrame) -> list[dict]:
@@ -317,9 +297,8 @@ def share_in_span(rows: np.ndarray, basis: np.ndarray, tol: float = 1e-6) -> np.
 
 
 def spread_in_span(rows: np.ndarray, basis: np.ndarray) -> float:
-    """The share of the rows' spread (their squared distances to their mean) that lies
-    inside the span of `basis`'s rows: how much of what tells the rows apart a point in
-    that span can see."""
+    """The share of the rows' spread (squared distance to their mean) in `basis`'s span:
+    how much of what tells the rows apart a point in that span can see."""
     centred = np.asarray(rows, np.float64) - np.asarray(rows, np.float64).mean(axis=0)
     lengths = (centred**2).sum(axis=1)
     return float((share_in_span(centred, basis) * lengths).sum() / lengths.sum())

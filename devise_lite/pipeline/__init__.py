@@ -1,10 +1,7 @@
-"""The stages of the book, as one table: what each builds, from which stages, reading
-which parts of the config; and the one-line accessors the chapters call.
-
-`get(cfg, name)` returns a stage's artifact, building it and what it needs first
-(`cache.Run`). Under `torchrun`, stages marked `distributed` run on every process
-(rank 0 writes the folder); the others run on rank 0 while the rest wait.
-"""
+"""The stages of the book as one table (what each builds, from which stages, reading
+which parts of the config) and the accessors the chapters call. `get(cfg, name)` is a
+stage's artifact, built after its needs (`cache.Run`). Under `torchrun`, `distributed`
+stages run on every process (rank 0 writes), the others on rank 0 as the rest wait."""
 
 from __future__ import annotations
 
@@ -178,8 +175,7 @@ def at(cfg: Config) -> Run:
 
 
 def by_config(function: Callable) -> Callable:
-    """`function(run, ...)` as the chapters call it: `function(cfg, ...)`, the run
-    being `at(cfg)`."""
+    """`function(run, ...)` as the chapters call it: `function(cfg, ...)`."""
 
     @wraps(function)
     def accessor(cfg: Config, *args, **kwargs):
@@ -197,8 +193,6 @@ def artifact(stage: str, doc: str) -> Callable:
     accessor.__doc__ = doc
     return accessor
 
-
-# ---------------------------------------------------------------- `cache.Run` by config
 
 key = by_config(Run.key)
 folder = by_config(Run.folder)
@@ -220,8 +214,6 @@ def upstream_all(names: list[str]) -> list[str]:
     return _upstream(STAGES, names)
 
 
-# ---------------------------------------------------------------- accessors: language
-
 text_source = language.text_source
 label_vocabulary = language.label_vocabulary
 corpus = artifact("corpus", "Tokenised Wikipedia: one paragraph a line (the file).")
@@ -234,8 +226,6 @@ def missing_labels(cfg: Config) -> pd.DataFrame:
     """The synsets without a usable word, and why (DataFrame: wnid, name, lemmas)."""
     return read_csv(ensure(cfg, "labels") / "missing.csv")
 
-
-# ---------------------------------------------------------------- accessors: Table 1
 
 image_split = features.image_split
 experiment_labels = by_config(features.experiment_labels)
@@ -254,8 +244,6 @@ def phase2_info(cfg: Config) -> dict:
     frame = read_csv(history) if history.exists() else None
     return {**read_info(done), "history": frame}
 
-
-# ---------------------------------------------------------------- accessors: zero-shot
 
 sample_features = artifact("sample_features", "The ImageNet sample's views (`Sample`).")
 shark_features = by_config(features.shark_features)

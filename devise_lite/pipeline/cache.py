@@ -1,10 +1,7 @@
-"""The stage cache: how a table of stages becomes keyed, atomic, resumable folders.
-
-A stage's folder, `data/cache/<stage>-<key>/`, is keyed by what the stage reads and by
-the keys of the stages it needs (`Run.key`): change a setting and exactly the stages
-downstream of it rebuild. This module knows no stage: each builder receives the `Run`
-it belongs to and reads its upstream stages through it (so no builder imports the
-table that names it)."""
+"""The stage cache: a table of stages as keyed, atomic, resumable folders. A stage's
+folder, `data/cache/<stage>-<key>/`, is keyed by what it reads and by its upstream keys
+(`Run.key`): change a setting and exactly the stages downstream rebuild. A builder reads
+its upstream stages through the `Run` it gets, so none imports the table naming it."""
 
 from __future__ import annotations
 
@@ -47,8 +44,7 @@ class Stage:
 
 @dataclass(frozen=True)
 class Run:
-    """One configuration's view of the table: keys, folders, and artifacts built on
-    demand. Every builder gets one and reads its upstream stages through `get`."""
+    """A configuration's view of the table: keys, folders, artifacts built on demand."""
 
     cfg: Config
     stages: Mapping[str, Stage]
@@ -82,9 +78,8 @@ class Run:
         return is_done(self.folder(name))
 
     def ensure(self, name: str, group: Group = SINGLE) -> Path:
-        """The stage's finished folder, built (after what it needs) unless reusable.
-        Every decision that depends on the disk is rank 0's, broadcast, so all ranks
-        take the same branch even while a shared file system catches up."""
+        """The stage's folder, built after what it needs unless reusable. Rank 0 decides
+        from the disk, broadcasting: all ranks branch alike while shared disks lag."""
         stage, target = self.stages[name], self.folder(name)
         if broadcast(group.is_main and reusable(target), group):
             return target
@@ -119,8 +114,7 @@ class Run:
 
     def missing_for(self, name: str) -> list[str]:
         """The stages still to build before `name` can load (nothing is built)."""
-        todo = upstream(self.stages, [name])
-        return [stage for stage in todo if not self.is_built(stage)]
+        return [s for s in upstream(self.stages, [name]) if not self.is_built(s)]
 
 
 def upstream(stages: Mapping[str, Stage], names: list[str]) -> list[str]:
@@ -139,8 +133,7 @@ def upstream(stages: Mapping[str, Stage], names: list[str]) -> list[str]:
 
 
 def read_csv(path: Path) -> pd.DataFrame:
-    """A CSV of a stage folder. Only an empty cell is missing: the label named "nan"
-    (the bread) is a name."""
+    """A stage's CSV: only an empty cell is missing ("nan", the bread, is a label)."""
     return pd.read_csv(path, keep_default_na=False, na_values=[""])
 
 

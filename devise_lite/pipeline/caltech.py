@@ -1,7 +1,6 @@
-"""The Caltech-101 experiment's stages: phase 1 (DeViSE, its random-embedding control,
-the softmax baseline), phase 2, Table 1, and the first zero-shot experiment (chapters
-4 to 6). The torch side (training, the models' files) is `table1_models.py`,
-imported only where a stage trains or loads a model."""
+"""The Caltech-101 stages (chapters 4 to 6): phase 1 (DeViSE, its random control, the
+softmax baseline), phase 2, Table 1, the first zero-shot experiment. Their torch side,
+`table1_models.py`, is imported only where a stage trains or loads a model."""
 
 from __future__ import annotations
 
@@ -36,8 +35,6 @@ from .features import (
     visual_per_rank,
 )
 
-# ---------------------------------------------------------------- phase 1
-
 
 def build_train(run: Run, out: Path | None, group: Group) -> dict:
     from ..table1_models import save_models, train_three  # torch
@@ -61,9 +58,6 @@ def load_train(_run: Run, done: Path) -> dict:
     from ..table1_models import load_models  # torch
 
     return {**load_models(done), "history": read_csv(done / "history.csv")}
-
-
-# ---------------------------------------------------------------- phase 2
 
 
 def phase2_enabled(cfg: Config) -> bool:
@@ -107,8 +101,7 @@ def build_table1(run: Run, out: Path, _group: Group) -> dict:
 
 
 def build_table1_seeds(run: Run, out: Path, _group: Group) -> dict:
-    """Table 1's hit@k and hp@k of DeViSE and its random control, one row per model
-    and seed: `DeviseConfig.seed` (Table 1's own models), then `Config.table1_seeds`."""
+    """Table 1's hit@k and hp@k of DeViSE and its random control, by model and seed."""
     from ..table1_models import word_and_random_scores  # torch
 
     cfg, labels = run.cfg, experiment_labels(run)
@@ -127,13 +120,8 @@ def build_table1_seeds(run: Run, out: Path, _group: Group) -> dict:
     return {"seeds": 1 + len(cfg.table1_seeds)}
 
 
-# ---------------------------------------------------------------- the first zero-shot
-# experiment: seen labels from Caltech-101 itself
-
-
 def caltech_zero_shot_data(run: Run) -> ZeroShotData:
-    """The Caltech experiment's data: a seeded share of the experiment labels held out
-    (`splits.py`); training rows of the seen labels, test rows of the unseen ones."""
+    """The Caltech split: seen labels' training rows, unseen labels' test rows."""
     cfg, labels = run.cfg, experiment_labels(run)
     seen, unseen = split_seen_unseen(
         labels, cfg.zeroshot.unseen_share, cfg.zeroshot.seed, families(cfg, labels)

@@ -1,7 +1,6 @@
-"""The feature stages: which images each experiment uses, in which order, and their
-backbone features (the labelled set, the ImageNet sample's views, the shark photos,
-the other photo sets of the zero-shot test). Image selection happens here once
-(`experiment_images`); every later stage reads rows of these arrays."""
+"""The feature stages: each experiment's images, in order, and their backbone features
+(the labelled set, the ImageNet sample's views, the shark photos, the zero-shot test's
+other photo sets). Images are chosen here once; later stages read rows of the arrays."""
 
 from __future__ import annotations
 
@@ -22,12 +21,9 @@ from ..wnids import imagenet1k_wnids
 from ..zeroshot_photos import set_photos
 from .cache import Run
 
-# ---------------------------------------------------------------- the labelled images
-
 
 def image_split(cfg: Config):
-    """The fixed split of the labelled image set over all its labels (chapter 3): no
-    word vector is involved, labels without one are dropped by `experiment_labels`."""
+    """The image set's fixed split over all its labels, vector or not (chapter 3)."""
     if is_folder_dataset(cfg.images.dataset):  # the user's ImageNet-style folder
         return folder_split(cfg.images)
     return caltech_split(cfg.images)
@@ -40,22 +36,19 @@ def labelled_images(cfg: Config) -> list:
 
 
 def dataset_root(dataset: str) -> Path:
-    """The folder an image dataset of the config lies in: the registry's for a
-    registry name, else an ImageNet-style folder of yours (its path)."""
+    """The folder of a config's image dataset: the registry's, or yours (its path)."""
     if is_folder_dataset(dataset):
         return Path(dataset).expanduser()
     return locate(dataset)
 
 
 def relative_paths(images: list, root: Path) -> list[str]:
-    """The images' paths relative to their dataset, as the stages key and record them:
-    a moved or re-mounted mirror finds its cache."""
+    """Paths relative to `root` (keyed, recorded): a moved mirror finds its cache."""
     return [image.path.relative_to(root).as_posix() for image in images]
 
 
 def experiment_labels(run: Run) -> list[str]:
-    """The labels every Table 1 model ranks: the image set's labels that have a vector
-    (dropped for every model, so that all rows rank the same candidates)."""
+    """The labels all Table 1 models rank alike: the image set's ones with a vector."""
     space = run.get("labels")
     return [w for w in image_split(run.cfg).wnids if w in space]
 
@@ -148,17 +141,12 @@ def build_features(run: Run, out: Path | None, group: Group) -> dict:
 
 
 def load_array(_run: Run, done: Path) -> np.ndarray:
-    # Memory-mapped: at paper scale the array is 21 GB, and the processes of a machine
-    # share one copy through the page cache.
+    # Memory-mapped: 21 GB at paper scale, one copy for a machine's processes.
     return np.load(done / "features.npy", mmap_mode="r")
 
 
-# ---------------------------------------------------------------- the shark photos
-
-
 def shark_images(cfg: Config) -> list:
-    """The mirror's shark photos, both species, in the `shark_features` row order (the
-    first `ImageNetConfig.shark_photos` of each, if set)."""
+    """The mirror's shark photos, both species, in the `shark_features` row order."""
     first = cfg.imagenet.shark_photos
     return [image for photos in shark_photos().values() for image in photos[:first]]
 
@@ -184,9 +172,6 @@ def shark_features(run: Run) -> dict:
     }
 
 
-# ---------------------------------------------------------------- the other photo sets
-
-
 @dataclass(frozen=True)
 class SetPhotos:
     """The zero-shot test's photos beyond Caltech-101, in `zeroshot_features` order."""
@@ -196,8 +181,7 @@ class SetPhotos:
 
 
 def zeroshot_images(cfg: Config) -> SetPhotos:
-    """The mapped photos of `ZeroShotPhotosConfig.datasets`, set by set (the first
-    `per_class` of each class, if set)."""
+    """The mapped photos of `ZeroShotPhotosConfig.datasets`, set by set."""
     photos = set_photos(cfg.zeroshot_photos.datasets, cfg.zeroshot_photos.per_class)
     return SetPhotos(
         images=[image for images in photos.values() for image in images],
@@ -206,8 +190,7 @@ def zeroshot_images(cfg: Config) -> SetPhotos:
 
 
 def set_photo_names(photos: SetPhotos) -> list[str]:
-    """Each photo as `<set>/<path in the set's folder>`: the key and `images.csv`
-    hold these, so a moved mirror finds its cache."""
+    """Each photo as `<set>/<path in the set>`: relative, as in `relative_paths`."""
     roots = {name: locate(name) for name in dict.fromkeys(photos.datasets)}
     return [
         f"{name}/{image.path.relative_to(roots[name]).as_posix()}"
@@ -229,9 +212,6 @@ def build_zeroshot_features(run: Run, out: Path, group: Group) -> dict:
     stage = "zeroshot_features"
     stats = extract_images(run, stage, desc, photos.images, table, out, group)
     return {**stats, "photos": len(photos.images)}
-
-
-# ---------------------------------------------------------------- the ImageNet sample
 
 
 def sample_images(cfg: Config) -> list:
@@ -293,8 +273,7 @@ def build_sample_features(run: Run, out: Path, _group: Group) -> dict:
 
 
 def load_sample(run: Run, done: Path) -> Sample:
-    # Memory-mapped, one array a view: at paper scale a view of ILSVRC's 1.28 M
-    # training photos is 21 GB.
+    # Memory-mapped, one array a view: a view of ILSVRC's 1.28 M photos is 21 GB.
     views = [
         np.load(done / f"view{v}.npy", mmap_mode="r")
         for v in range(sample_views(run.cfg))

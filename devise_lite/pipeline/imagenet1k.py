@@ -43,8 +43,7 @@ def reads_models(cfg: Config):
 
 
 def seen_1k(run: Run) -> list[str]:
-    """The seen labels of the paper's setting: the ILSVRC labels of the sample (all
-    1,000 but in tests) that have a vector, in the classifier's order."""
+    """The seen labels: the sample's ILSVRC labels (1,000 but in tests) with vectors."""
     space = run.get("labels")
     return [image.wnid for image in sample_images(run.cfg) if image.wnid in space]
 
@@ -104,9 +103,8 @@ def train_specs(run: Run, stage: str, specs: list, out: Path) -> dict:
 
 
 def with_sharks(run: Run, spec, x: np.ndarray, y: np.ndarray, extra: list):
-    """Training rows plus `spec.extra_photos` mirror photos of `spec.extra_species` (a
-    seeded choice) and the `extra` views of the seen sharks' sample photos
-    (`shark_views`), each labelled with its species."""
+    """The training rows plus a seeded `spec.extra_photos` of `spec.extra_species`'s
+    mirror photos and the `extra` views of the seen sharks (`shark_views`), labelled."""
     seen = list(spec.seen)
     if spec.extra_species:
         _, features = shark_features(run)[spec.extra_species]
@@ -128,8 +126,7 @@ def seen_shark_photos(cfg: Config, spec) -> list:
 
 
 def shark_views(run: Run, spec, work: Path) -> list[np.ndarray]:
-    """The seen sharks' sample photos' features in views `spec.views` to
-    `spec.shark_views` (usually none): extracted once, seeded, kept in `work`."""
+    """The seen sharks' views `spec.views` to `spec.shark_views`, cached in `work`."""
     import torch  # the backbone: only when extracting
 
     from ..extraction import extract_features

@@ -1,5 +1,4 @@
-"""The language half's stages: the corpus, skip-gram, the label space, the shark check
-(chapters 1 and 2)."""
+"""The language stages (chapters 1, 2): corpus, skip-gram, label space, shark check."""
 
 from __future__ import annotations
 
@@ -24,8 +23,7 @@ def text_source(cfg: Config) -> Path:
 
 
 def label_vocabulary(cfg: Config) -> list[str]:
-    """ImageNet-21K wnids plus the labels of the image datasets, in that order, without
-    repeats."""
+    """ImageNet-21K's wnids, then the image datasets' labels, without repeats."""
     if cfg.labels.vocabulary != "imagenet21k":
         raise ValueError(
             f"unknown label vocabulary {cfg.labels.vocabulary!r}; use 'imagenet21k'"

@@ -1,6 +1,5 @@
-"""The `predictor` stage: everything `predict` needs as arrays (written through
-`devise_lite.predictor`, which also reads them), and the backbone exported for ONNX
-Runtime."""
+"""The `predictor` stage: everything `predict` needs, as arrays (`devise_lite.predictor`
+writes and reads them), and the backbone exported for ONNX Runtime."""
 
 from __future__ import annotations
 
@@ -23,8 +22,7 @@ def build_predictor(run: Run, out: Path, _group: Group) -> dict:
     from ..torch_engines import make_engine  # torch: the backbone is exported from it
     from ..visual import build_backbone
 
-    cfg, space = run.cfg, run.get("labels")
-    models = run.get("imagenet1k")
+    cfg, space, models = run.cfg, run.get("labels"), run.get("imagenet1k")
     seen = models[DEVISE_1K].seen
     sets_1k = {"seen": seen, **zero_shot_sets(run, seen)}
     caltech = experiment_labels(run)
@@ -32,8 +30,7 @@ def build_predictor(run: Run, out: Path, _group: Group) -> dict:
     sets_caltech = {"seen": caltech, **hops}
 
     def saved(name: str, kind: str, model, sets: dict, **facts) -> tuple:
-        """`model`'s weight and bias (a projection's, or the classifier's with its
-        seen labels' columns for ConSE), as `write_predictor` takes them."""
+        """The model's entry, arrays and sets, as `write_predictor` takes them."""
         arrays = {"weight": model.weight, "bias": model.bias}
         if kind == "conse":
             arrays["columns"] = seen_columns(model, seen)

@@ -95,9 +95,8 @@ def zero_shot_photos(run: Run) -> TestPhotos:
 
 
 def zero_shot_sets(run: Run, seen: list[str] | None = None) -> dict[str, list[str]]:
-    """The six candidate sets of the paper's setting (Tables 2 and 3) around `seen`
-    (`seen_1k` by default): the published lists restricted to labels with a vector,
-    the seen labels added for "+seen"."""
+    """The paper's six candidate sets (Tables 2, 3) around `seen` (default `seen_1k`):
+    the published lists, restricted to labels with a vector; "+seen" adds the seen."""
     seen = seen_1k(run) if seen is None else seen
 
     def derive():
@@ -108,8 +107,7 @@ def zero_shot_sets(run: Run, seen: list[str] | None = None) -> dict[str, list[st
 
 
 def placed_1k(run: Run, features: np.ndarray, models: dict | None = None) -> dict:
-    """Where DeViSE-1K, its random control and ConSE-1K (each T) put photos (`models`:
-    the `imagenet1k` stage's by default)."""
+    """Where DeViSE-1K, its random control and ConSE-1K (each T) put photos."""
     models = models or run.get("imagenet1k")
     cfg, space, sample = run.cfg, run.get("labels"), run.get("sample_features")
     seen = models[DEVISE_1K].seen
@@ -128,8 +126,7 @@ def placed_1k(run: Run, features: np.ndarray, models: dict | None = None) -> dic
 
 
 def with_names(table: pd.DataFrame, test: TestPhotos, column: int) -> pd.DataFrame:
-    """`table` with each label's synset name and the photo sets its test photos come
-    from (joined by "+") inserted at `column`."""
+    """`table` with each label's synset name and its test photos' sets, at `column`."""
     found: dict[str, set[str]] = {}
     for wnid, dataset in zip(test.wnids, test.datasets, strict=True):
         found.setdefault(wnid, set()).add(dataset)
@@ -141,8 +138,7 @@ def with_names(table: pd.DataFrame, test: TestPhotos, column: int) -> pd.DataFra
 
 
 def zero_shot_test_labels(run: Run, names=("2-hop", "3-hop", "21k")):
-    """The zero-shot test labels (`zeroshot.test_labels`), with their synset names and
-    photo sets: photos per label and the candidate sets that score them."""
+    """The test labels (`zeroshot.test_labels`) with their names and photo sets."""
     sets, test = zero_shot_sets(run), zero_shot_photos(run)
     table = with_names(test_labels(test.wnids, sets, names), test, 1)
     return table.replace({True: "✓", False: ""})
@@ -182,8 +178,7 @@ def span_cases(run: Run) -> dict[str, tuple]:
 
 
 def ablation_table(models: dict, test: TestPhotos, sets: dict, space) -> pd.DataFrame:
-    """Flat 2-hop ... 21K hit@k of each DeViSE-1K variant trained on word vectors:
-    what more views, seen labels and phase 1 settings (`setting`) buy."""
+    """What more views, seen labels and phase 1 settings buy DeViSE-1K (flat hit@k)."""
     rows = []
     for name, model in models.items():
         if name == DEVISE_1K or not model.random_vectors:
@@ -201,8 +196,7 @@ def ablation_table(models: dict, test: TestPhotos, sets: dict, space) -> pd.Data
 
 
 def seen_labels_table(models: dict, table1_labels: list, caltech_seen: list):
-    """`seen_labels.csv`: every label each model saw in training (model, wnid,
-    seen_by): the projection's labels, the classifier's, the backbone's."""
+    """`seen_labels.csv`: every label each model saw in training, and through what."""
     ilsvrc = imagenet1k_wnids()
     groups = [
         (DEVISE_1K, models[DEVISE_1K].seen, "projection"),
@@ -212,10 +206,9 @@ def seen_labels_table(models: dict, table1_labels: list, caltech_seen: list):
         ("DeViSE (Caltech zero-shot)", caltech_seen, "projection"),
         ("every model's backbone", ilsvrc, "backbone"),
     ]
-    rows = [
+    return pd.DataFrame(
         {"model": m, "wnid": w, "seen_by": by} for m, wnids, by in groups for w in wnids
-    ]
-    return pd.DataFrame(rows)
+    )
 
 
 def build_zeroshot(run: Run, out: Path, _group: Group) -> dict:
@@ -223,8 +216,7 @@ def build_zeroshot(run: Run, out: Path, _group: Group) -> dict:
     models = run.get("imagenet1k")
     seen = models[DEVISE_1K].seen
     lists = standard_lists(cfg.imagenet.lists)
-    sets = zero_shot_sets(run, seen)
-    test = zero_shot_photos(run)
+    sets, test = zero_shot_sets(run, seen), zero_shot_photos(run)
     hierarchy = Hierarchy.wordnet()
     logits = sample.classifier.logits(test.features)
     softmax = (logits[:, seen_columns(sample.classifier, seen)], seen)
