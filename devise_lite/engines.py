@@ -60,10 +60,15 @@ def eval_array(image: Image.Image, cfg: VisualConfig) -> np.ndarray:
         rgb = rgb.resize((new_w, new_h), Image.BILINEAR)
     # The resized shorter side exceeds the crop, so CenterCrop never pads here.
     top, left = int(round((new_h - size) / 2.0)), int(round((new_w - size) / 2.0))
-    crop = rgb.crop((left, top, left + size, top + size))
-    # One conversion into a (3, S, S) float32 array, then in place: no temporaries.
+    return normalised(rgb.crop((left, top, left + size, top + size)), cfg.backbone)
+
+
+def normalised(crop: Image.Image, backbone: str) -> np.ndarray:
+    """An RGB crop as the network's input (3, S, S) float32: bit for bit torchvision's
+    `ToTensor` then `Normalize`, the same float32 steps in the same order, at about a
+    quarter of their time (one conversion, then in place: no temporaries)."""
     x = np.ascontiguousarray(np.asarray(crop).transpose(2, 0, 1), dtype=np.float32)
-    mean, std = (np.asarray(v, np.float32) for v in normalisation(cfg.backbone))
+    mean, std = (np.asarray(v, np.float32) for v in normalisation(backbone))
     np.divide(x, np.float32(255), out=x)
     np.subtract(x, mean[:, None, None], out=x)
     np.divide(x, std[:, None, None], out=x)

@@ -3,6 +3,7 @@ that cannot be read becomes one clear error, with advice that fits where it lies
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from torch.utils.data import Dataset
 from torchvision import transforms as T
 
 from .config import VisualConfig
-from .engines import EVAL_RESIZE_RATIO, normalisation
+from .engines import EVAL_RESIZE_RATIO, normalised
 from .errors import UserError
 from .storage import data_root, in_mirror
 
@@ -34,8 +35,12 @@ def image_transform(cfg: VisualConfig, train: bool = False) -> T.Compose:
         geometry = [T.RandomResizedCrop(size), T.RandomHorizontalFlip()]
     else:
         geometry = [T.Resize(round(size * EVAL_RESIZE_RATIO)), T.CenterCrop(size)]
-    mean, std = normalisation(cfg.backbone)
-    return T.Compose(geometry + [T.ToTensor(), T.Normalize(mean, std)])
+    return T.Compose(geometry + [functools.partial(_tensor, backbone=cfg.backbone)])
+
+
+def _tensor(crop: Image.Image, backbone: str) -> torch.Tensor:
+    # ToTensor + Normalize in numpy: the same bits, 4x faster (engines.normalised)
+    return torch.from_numpy(normalised(crop, backbone))
 
 
 class ImageFiles(Dataset):

@@ -12,15 +12,18 @@ import pytest
 import torch
 from conftest import REPO, mirror
 from PIL import Image
+from torchvision import transforms as T
 
 from devise_lite import torch_engines
 from devise_lite.config import VisualConfig
 from devise_lite.devise import EndToEnd, Projection
 from devise_lite.engines import (
+    EVAL_RESIZE_RATIO,
     OnnxEngine,
     batches_read_ahead,
     eval_array,
     loader_workers,
+    normalisation,
 )
 from devise_lite.image_inputs import ImageFiles, UnreadableImageError, image_transform
 from devise_lite.torch_engines import MATCH_ATOL, TorchEngine, make_engine
@@ -244,16 +247,42 @@ def odd_images(tmp_path) -> list:
     return photos + [tmp_path / name for name in made]
 
 
+def torchvision_transform(cfg: VisualConfig, train: bool) -> T.Compose:
+    """The reference: torchvision's own steps, ToTensor and Normalize included."""
+    size, mean, std = cfg.image_size, *normalisation(cfg.backbone)
+    if train:
+        geometry = [T.RandomResizedCrop(size), T.RandomHorizontalFlip()]
+    else:
+        geometry = [T.Resize(round(size * EVAL_RESIZE_RATIO)), T.CenterCrop(size)]
+    return T.Compose(geometry + [T.ToTensor(), T.Normalize(mean, std)])
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_eval_array_equals_torchvision(size, tmp_path):
     cfg = VisualConfig(image_size=size)
-    transform = image_transform(cfg, train=False)
+    transform = torchvision_transform(cfg, train=False)
     for path in odd_images(tmp_path):
         with Image.open(path) as image:
             expected = transform(image.convert("RGB")).numpy()
             array = eval_array(image, cfg)
         assert array.shape == (3, size, size) and array.dtype == np.float32
-        assert np.abs(array - expected).max() <= 1e-6, path.name
+        assert np.array_equal(array, expected), path.name
+
+
+@pytest.mark.parametrize("train", [False, True])
+def test_image_transform_gives_torchvisions_bits_random_crops_included(train, tmp_path):
+    # the stages' transform normalises in numpy: the same bits as ToTensor + Normalize,
+    # and the random crops and flips drawn from torch's generator in the same order
+    cfg = VisualConfig()
+    images = []
+    for path in odd_images(tmp_path):
+        with Image.open(path) as image:
+            images.append(image.convert("RGB"))
+    torch.manual_seed(3)
+    expected = [torchvision_transform(cfg, train)(image) for image in images]
+    torch.manual_seed(3)
+    ours = [image_transform(cfg, train)(image) for image in images]
+    assert all(torch.equal(a, b) for a, b in zip(ours, expected, strict=True))
 
 
 def test_a_saved_export_answers_without_importing_torch(batches, backbone, cache):
