@@ -293,7 +293,7 @@ PRESETS = {"tiny": _tiny, "book": _book, "paper": _paper}
 # What each preset is for, and what a cold run costs (README, "Timings").
 PRESET_HELP = {
     "tiny": "the tests: 7 Wikipedia files, 12 image labels; a few minutes cold",
-    "book": "the rendered book on a 2-core CPU; 18 to 20 minutes cold, seconds warm",
+    "book": "the rendered book on a 2-core CPU; 17 to 20 minutes cold, seconds warm",
     "paper": "the paper's settings, for GPUs and all of Wikipedia; days on a CPU",
 }
 
