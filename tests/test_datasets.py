@@ -59,8 +59,8 @@ def test_incomplete_mirror_folder_fails_its_check(monkeypatch, tmp_path):
 def test_imagenet_sample_with_a_photo_too_many_fails_its_check_in_one_line(tmp_path):
     # every class present, one twice: no class is missing, and the check still says why
     wnids = imagenet1k_wnids()
-    for wnid in wnids + wnids[:1]:
-        (tmp_path / f"{wnid}_{len(list(tmp_path.iterdir()))}.JPEG").write_bytes(b"")
+    for number, wnid in enumerate(wnids + wnids[:1]):
+        (tmp_path / f"{wnid}_{number}.JPEG").write_bytes(b"")
     with pytest.raises(DatasetIntegrityError, match="holds 1001 photos.*no photo of 0"):
         REGISTRY["imagenet_sample"].verify(tmp_path)
 
