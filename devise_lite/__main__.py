@@ -60,11 +60,10 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="remove what is damaged, so that the next run rebuilds it",
     )
-    predict.add_arguments(
-        commands.add_parser(
-            "predict", parents=[options], help="top-K labels of your own photos"
-        )
+    photos = commands.add_parser(
+        "predict", parents=[options], help="top-K labels of your own photos"
     )
+    predict.add_arguments(photos)
     return top
 
 
@@ -80,7 +79,6 @@ def _command(args: argparse.Namespace) -> int:
         return predict.command(args, cfg)
     if args.command == "verify":
         return verify(cfg, args.repair, sys.stdout)
-
     run_stages(cfg, list(pipeline.STAGES) if args.command == "run" else [args.command])
     return 0
 
@@ -109,9 +107,8 @@ def guarded(action, debug: bool = False) -> int:
 
 
 def run_stages(cfg, names: list[str]) -> None:
-    """Build (or load) the named stages in order, on every torchrun process if any. A
-    stage failing with a user-fixable error is reported and those not needing it still
-    run (no shark photos costs only the shark experiment); one error then names them."""
+    """Build (or load) the named stages in order, on every torchrun process; a stage's
+    user-fixable error skips the stages needing it, and one error then names them."""
     group = ddp.start(cfg.visual.device)
     say = print if group.is_main else (lambda *a, **k: None)
     todo = [n for n in pipeline.upstream_all(names) if not _built(cfg, n)]
@@ -151,8 +148,7 @@ def run_stages(cfg, names: list[str]) -> None:
 
 
 def _built(cfg, name: str) -> bool:
-    """Whether a stage is cached; False if even its key cannot be computed (a dataset
-    missing): the stage itself will then say what is wrong."""
+    """Whether a stage is cached; False if its key cannot be made (it will say why)."""
     try:
         return pipeline.is_built(cfg, name)
     except UserError:

@@ -51,8 +51,7 @@ def _verify_once(dataset: Dataset, folder: Path, mtime_ns: int | None) -> None:
 
 
 def settled_mtime_ns(folder: Path) -> int | None:
-    """The folder's mtime, or None while it is recent: a change within the file
-    system's clock tick (milliseconds) could leave the mtime as it was."""
+    """The folder's mtime; None while recent (a change within a clock tick keeps it)."""
     mtime_ns = folder.stat().st_mtime_ns
     return None if time.time_ns() - mtime_ns < 2_000_000_000 else mtime_ns
 

@@ -74,8 +74,7 @@ def standard_lists(dataset: str = "imagenet_zsl_lists") -> dict[str, list[str]]:
 def standard_sets(
     seen: Iterable[str], vocabulary: list[str], lists: dict[str, list[str]]
 ) -> dict[str, list[str]]:
-    """The six sets of Tables 2 and 3 from the published lists, restricted to
-    `vocabulary` (the labels with a vector), with `seen` as the "+seen" labels."""
+    """The six sets of Tables 2 and 3 from the published lists, kept to `vocabulary`."""
     seen = set(seen)
     return {
         name: with_seen(lists[name.partition("+")[0]], seen, "+" in name, vocabulary)
@@ -87,8 +86,7 @@ TREE_RULES = ("within n edges", "ancestors or descendants within n edges")
 
 
 def imagenet_tree(wnids: Iterable[str]):
-    """The ImageNet 2011 is-a tree on `wnids` as a `Hierarchy`: WordNet 3.0's hypernym
-    edges (instance ones too) between them. Not quite a tree: two hypernyms occur."""
+    """WordNet 3.0's hypernym edges among `wnids`: ImageNet 2011's is-a tree, almost."""
     members = set(wnids)
     parents = {}
     for wnid in members:

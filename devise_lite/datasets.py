@@ -157,8 +157,7 @@ FLOWERS_LABELS = (  # the label (1-102) of each photo of 102flowers.tgz, in file
 
 
 def verify_class_folders(pattern: str, min_classes: int):
-    """A folder check: folders `pattern` (relative to the dataset, e.g. `*/*` for
-    `<split>/<class>/`) hold photos of at least `min_classes` classes."""
+    """A check that folders `pattern` hold photos of at least `min_classes` classes."""
 
     def verify(folder: Path) -> None:
         found = {p.name for p in folder.glob(pattern) if p.is_dir() and photos_in(p)}

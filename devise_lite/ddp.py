@@ -2,8 +2,7 @@
 one loop for any world size (as nanoGPT's `train.py`), the main process alone writing.
 The config's batch is *global*: each rank takes rows `rank::world` (ordered alike on
 every rank) and divides their loss sum by the global size, so DDP's gradient average is
-the one-process mean: the same trajectory (up to float summation) and learning rates.
-"""
+the one-process mean: the same trajectory (up to float summation) and learning rates."""
 
 from __future__ import annotations
 
@@ -50,8 +49,7 @@ def _torch():
 
 
 def start(device: str = "auto") -> Group:
-    """Join the torchrun processes (NCCL and this rank's GPU with CUDA, else gloo), or
-    return a one-process group on the configured device when there is no torchrun."""
+    """Join the torchrun processes (NCCL on CUDA, else gloo), or one process alone."""
     torch = _torch()
     dist = torch.distributed
     use_cuda = torch.cuda.is_available() and device != "cpu"
@@ -123,9 +121,8 @@ def global_batches(n: int, batch_size: int, generator) -> Iterator:
 
 
 class ShardedBatches:
-    """A DataLoader batch sampler: this rank's indices of each global batch, in the
-    order of a one-process `DataLoader(shuffle=True, generator=...)`. A last batch with
-    fewer rows than ranks is skipped: a rank with none cannot run BatchNorm forward."""
+    """A batch sampler: this rank's part of each global batch, ordered as one shuffling
+    DataLoader's; a last batch under the world is dropped (BatchNorm needs rows)."""
 
     def __init__(self, n: int, batch_size: int, generator, group: Group):
         if batch_size < group.world:
@@ -152,9 +149,8 @@ class ShardedBatches:
 def gather_rows(
     local: np.ndarray, total: int, group: Group, out: np.ndarray | None = None
 ) -> np.ndarray | None:
-    """Rows computed as `items[rank::world]` (`local`: this rank's float32 block) in
-    their original order, into `out` (e.g. a memory-mapped .npy) or a new array, on
-    rank 0 (None elsewhere); all_gathers of `GATHER_ROWS` a rank bound the memory."""
+    """This rank's float32 rows `local` of `items[rank::world]`, gathered in order,
+    `GATHER_ROWS` at a time, into `out` or a new array on rank 0 (None elsewhere)."""
     if group.world == 1:
         if out is None:
             return local

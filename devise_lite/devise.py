@@ -253,8 +253,7 @@ def hit_rate_monitor(
     features: np.ndarray, targets: np.ndarray, label_vectors: np.ndarray | None
 ) -> Callable[[nn.Module], dict]:
     """Test hit@1 and hit@5 after each epoch, for the curves only: nothing is chosen by
-    it, so the test set stays a test set. Without `label_vectors`, the model's outputs
-    are logits over the labels (the softmax baseline)."""
+    it. Without `label_vectors`, the outputs are logits (the softmax baseline)."""
 
     def monitor(model: nn.Module) -> dict:
         if label_vectors is None:

@@ -1,8 +1,7 @@
 """A full disk, recognised whichever library's write it stopped, and measured. Python
 and numpy raise `OSError(ENOSPC)`, which gensim and pandas may wrap; torch's zip writer
 raises a `RuntimeError` ("unexpected pos ...") without errno, and C++ writers may say
-only that they failed: those are recognised by a nearly full disk when they fail.
-"""
+only that they failed: those are recognised by a nearly full disk when they fail."""
 
 from __future__ import annotations
 

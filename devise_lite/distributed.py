@@ -1,7 +1,6 @@
 """`torchrun ... -m devise_lite.distributed {features,train,finetune,all}`: the old
 name of `torchrun ... -m devise_lite <stage>`, kept so that earlier commands still
-work; `all` runs the three visual stages in one launch.
-"""
+work; `all` runs the three visual stages in one launch."""
 
 from __future__ import annotations
 

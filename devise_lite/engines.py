@@ -45,9 +45,8 @@ def normalisation(backbone: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
 
 
 def eval_array(image: Image.Image, cfg: VisualConfig) -> np.ndarray:
-    """The network's input (3, S, S) float32 for one PIL image, without torch: bit for
-    bit `image_transform(cfg, train=False)` of its RGB (torchvision's Resize of a PIL
-    image is PIL's antialiased bilinear resize; the float32 steps are then repeated)."""
+    """The network's input (3, S, S) float32 of a PIL image, without torch: bit for bit
+    `image_transform(cfg, train=False)` (torchvision's Resize is PIL's bilinear)."""
     rgb = image if image.mode == "RGB" else image.convert("RGB")
     size, short = cfg.image_size, round(cfg.image_size * EVAL_RESIZE_RATIO)
     width, height = rgb.size
@@ -65,8 +64,7 @@ def eval_array(image: Image.Image, cfg: VisualConfig) -> np.ndarray:
 
 def normalised(crop: Image.Image, backbone: str) -> np.ndarray:
     """An RGB crop as the network's input (3, S, S) float32: bit for bit torchvision's
-    `ToTensor` then `Normalize`, the same float32 steps in the same order, at about a
-    quarter of their time (one conversion, then in place: no temporaries)."""
+    `ToTensor` then `Normalize` (the same float32 steps), in a quarter of their time."""
     x = np.ascontiguousarray(np.asarray(crop).transpose(2, 0, 1), dtype=np.float32)
     mean, std = (np.asarray(v, np.float32) for v in normalisation(backbone))
     np.divide(x, np.float32(255), out=x)
@@ -76,17 +74,15 @@ def normalised(crop: Image.Image, backbone: str) -> np.ndarray:
 
 
 def loader_workers(device: Any, n_cpu: int | None) -> int:
-    """DataLoader workers to decode images for `device`, given `n_cpu` CPUs: none on a
-    CPU, where `batches_read_ahead`'s thread, copying nothing between processes, is
-    faster on 2 cores (`benchmarks/bench_engines.py`); by a GPU, all but one, 1-8."""
+    """DataLoader workers decoding for `device` with `n_cpu` CPUs: none on a CPU, where
+    `batches_read_ahead`'s thread is faster on 2 cores; by a GPU all but one, 1-8."""
     kind = str(getattr(device, "type", device)).split(":")[0]
     return 0 if kind == "cpu" else max(1, min(8, (n_cpu or 1) - 1))
 
 
 def batches_read_ahead(images: Sequence, batch_size: int) -> Iterator[np.ndarray]:
-    """The items of `images` stacked in batches, one thread decoding the next while one
-    is used: PIL, ONNX Runtime and torch release the GIL, so on two cores decoding hides
-    behind inference. An error in reading (a bad file) is raised here, at its batch."""
+    """The items of `images` stacked in batches, a thread decoding the next meanwhile
+    (PIL, ONNX Runtime and torch release the GIL); a bad file raises at its batch."""
 
     def stacked(start: int) -> np.ndarray:
         stop = min(start + batch_size, len(images))
@@ -108,9 +104,8 @@ class OnnxEngine:
     """An exported network run by ONNX Runtime on the CPU with `threads` threads (the
     file may be deleted once read). A batch of `threads` or more images is split over
     single-threaded sessions, one a thread (`split`): EfficientNet's small layers keep
-    one thread busier than a session's threads share them (on 2 cores 1.15x the images
-    a second, same features to the bit: `benchmarks/bench_engines.py`). Smaller batches
-    (`predict`'s one photo) run on one session with every thread."""
+    one thread busier than a session's threads share them (1.15x faster on 2 cores:
+    `benchmarks/bench_engines.py`). Smaller batches run on one session, every thread."""
 
     onnx_path: Path
     threads: int

@@ -1,7 +1,6 @@
 """The faults a user can fix: each is one line saying what is wrong and what to do,
 which the command line prints as `error: <message>` before exiting with `exit_code`.
-Every other exception is a bug and keeps its traceback.
-"""
+Every other exception is a bug and keeps its traceback."""
 
 from __future__ import annotations
 
@@ -24,9 +23,8 @@ class DamagedCacheError(UserError):
 
 
 class OutOfSpaceError(UserError):
-    """A write failed for lack of space: where, and about how much the work needs
-    (`needed`): all of it when known (a failed reservation, a previous build of the
-    stage), else what was written when the disk filled, a lower bound (`at_least`)."""
+    """A write failed for lack of space: where, and how much the work needs (`needed`):
+    all of it when known, else what was written when the disk filled (`at_least`)."""
 
     def __init__(
         self, root: str, free: int, needed: int, at_least: bool, what: str = "the work"

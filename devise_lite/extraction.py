@@ -69,12 +69,10 @@ def extract_features(
     chunk_images: int = CHUNK_IMAGES,
     augment: bool = False,
 ) -> dict:
-    """Penultimate-layer features (N, feature_dim) float32 of the images, in order,
-    written by the main process to `out_file` (.npy); returns the speed record.
-
-    Rank r extracts `paths[r::world]`, saving each chunk of `chunk_images` in `work_dir`
-    (a run resumes there; removed once `out_file` is whole); rows go via a memory map.
-    `augment` takes the training transform: seed torch first for views that repeat."""
+    """Penultimate-layer features (N, feature_dim) float32 of the images, in order, in
+    `out_file` (.npy, written by the main process); returns the speed record. Rank r
+    extracts `paths[r::world]`, saving each chunk of `chunk_images` in `work_dir` (a run
+    resumes there). `augment`: the training transform (seed torch first)."""
     if not paths:
         raise ValueError("no image paths given")
     mine = list(paths)[group.rank :: group.world]
@@ -171,8 +169,7 @@ def features_of(
 def forward_images(
     engine, images: ImageFiles, cfg: VisualConfig, device: torch.device, bar
 ) -> np.ndarray:
-    """`engine`'s outputs for the images, in batches of `cfg.batch_size`, advancing
-    `bar`; a thread decodes the next batch meanwhile on a CPU, workers beside a GPU."""
+    """`engine`'s outputs of the images, `cfg.batch_size` at a time, advancing `bar`."""
     blocks = []
     for batch in _batches(images, cfg, device):
         blocks.append(engine(batch))
@@ -216,7 +213,6 @@ def engine_cache() -> Path:
 
 
 def feature_engine(cfg: VisualConfig, device: torch.device, module=None):
-    """The fastest engine that gives `module`'s (default: the pretrained backbone's)
-    features on this device, exact to 1e-4 (`torch_engines.make_engine`)."""
+    """The fastest engine, exact to 1e-4, for `module` (default: the backbone)."""
     module = build_backbone(cfg).to(device) if module is None else module
     return make_engine(cfg, module, device, engine_cache(), cfg.engine)

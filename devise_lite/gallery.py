@@ -25,8 +25,7 @@ def gallery_labels(test_wnids: Sequence[str], two_hop: Sequence[str], seed: int)
 
 
 def top1_hops(hierarchy, test_wnids: Sequence[str], answers: list) -> dict:
-    """{true label: {answer: hops}} for every top-1 answer of `answers` (each a
-    (model, candidates, top-k rows) triple): one walk per true label, not per photo."""
+    """{true label: {answer: hops}} of the top-1 `answers`: one walk per true label."""
     answered: dict[str, set[str]] = {}
     for i, true in enumerate(test_wnids):
         answered.setdefault(true, set()).update(top[i][0] for _, _, top in answers)
@@ -36,10 +35,9 @@ def top1_hops(hierarchy, test_wnids: Sequence[str], answers: list) -> dict:
 def gallery_table(
     placed: Mapping, test, sets: Mapping, classifier, space, hierarchy, settings
 ) -> pd.DataFrame:
-    """A row per test photo and model: its top-1 answer, whether right, its hops from
-    the truth; the top 5 too for each gallery label's first photo. Models: the figure's
-    DeViSE over 21K+1K and 1,000-way softmax, and, separating what it mixes, DeViSE on
-    the seen labels (~the softmax's) and ConSE over 21K+1K (`settings`: T, seed)."""
+    """A row per test photo and model: top-1 answer, whether right, hops from the truth;
+    a gallery label's first photo's top 5 too. Models: the figure's DeViSE (21K+1K) and
+    softmax, and apart, DeViSE on the seen and ConSE (21K+1K; `settings`: T, seed)."""
     two_hop = set(sets["2-hop"])
     seen = [w for w in sets["2-hop+seen"] if w not in two_hop]
 

@@ -202,8 +202,7 @@ def hops_to(h: Hierarchy, source: str, targets: Iterable[str]) -> dict[str, int]
 
 
 def pair_hops(h: Hierarchy, pairs: Iterable[tuple[str, str]]) -> list[int]:
-    """The hop distance of each (a, b) pair, in order, by one walk per distinct `a` that
-    stops once it has found its `b`s; a ValueError names a pair not connected."""
+    """Each (a, b) pair's hops, one walk per distinct `a`; ValueError if unconnected."""
     pairs = list(pairs)
     targets: dict[str, set[str]] = {}
     for a, b in pairs:

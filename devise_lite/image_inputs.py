@@ -44,9 +44,8 @@ def _tensor(crop: Image.Image, backbone: str) -> torch.Tensor:
 
 
 class ImageFiles(Dataset):
-    """Image files as RGB tensors through `transform`. An unreadable file becomes an
-    `UnreadableImageError` naming it, with `image_advice`; from a DataLoader worker it
-    travels as a value (`ImageError`), to surface as one line, not a traceback."""
+    """Image files as RGB tensors through `transform`; an unreadable one is an
+    `UnreadableImageError` (`image_advice`), sent from a worker as an `ImageError`."""
 
     def __init__(self, paths: Sequence[Path | str], transform):
         self.paths = [Path(p) for p in paths]

@@ -1,8 +1,7 @@
 """The paper's zero-shot setting: the 1,000 ILSVRC-2012 labels, the backbone's own
 classes, are the seen ones. DeViSE-1K trains on augmented views of the mirror's one
 photo a class; ConSE-1K's softmax is the backbone's classifier renormalised over the
-seen labels, which alone is the softmax baseline. All numpy on cached features: seconds.
-"""
+seen labels, which alone is the softmax baseline. All numpy on cached features: fast."""
 
 from __future__ import annotations
 
@@ -68,8 +67,7 @@ def training_rows(
     seen: Sequence[str],
     n_views: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(features, class indices into `seen`) of the sample's photos of seen labels, the
-    first `n_views` of `views` (one (photos, feature_dim) array a view)."""
+    """(features, indices into `seen`) of seen labels' photos, in `n_views` views."""
     index = {w: i for i, w in enumerate(seen)}
     rows = [p for p, w in enumerate(photo_labels) if w in index]
     if n_views > len(views):
@@ -80,8 +78,7 @@ def training_rows(
 
 
 def seeded_subset(labels: Sequence[str], n: int, seed: int) -> list[str]:
-    """`n` of the labels drawn with `seed`, in their original order; every smaller
-    subset of the same seed is contained in a larger one."""
+    """`n` labels drawn with `seed`, in order; a larger `n` keeps a smaller's."""
     order = np.random.default_rng(seed).permutation(len(labels))
     keep = set(order[: min(n, len(labels))].tolist())
     return [w for i, w in enumerate(labels) if i in keep]
@@ -142,8 +139,7 @@ def setting_table(n_classes: int, n_seen: int, views: int):
 def seen_count_curve(
     models: dict, features, test_wnids, two_hop, classifier, space, top_t: int
 ) -> pd.DataFrame:
-    """2-hop hit@5 against the number of seen labels: each DeViSE-1K model of `models`
-    and ConSE over the same seen subset, on fixed candidates and test photos."""
+    """2-hop hit@5 by seen count: each of `models` and ConSE over its seen labels."""
     rows = []
     logits = classifier.logits(features)
     for name, model in models.items():
@@ -164,8 +160,7 @@ def seen_count_curve(
 
 
 def best_zero_shot_model(table2: pd.DataFrame) -> dict:
-    """The DeViSE-1K or ConSE-1K row with the best 2-hop hit@5 in the paper's setting,
-    which `predict` and the explorer use by default."""
+    """The DeViSE-1K or ConSE-1K row of best 2-hop hit@5 (`predict`'s default model)."""
     rows = table2[
         (table2.seen_labels == PAPER_SETTING)
         & (table2.candidate_set == "2-hop")

@@ -2,8 +2,7 @@
 folder's `done.json` or beside a single file. Sizes are always compared; a file is
 rehashed only if its `stat` (size, mtime, ctime, inode) changed since its last good
 hash, as git's index does (any rewrite changes the kernel-set ctime). `verify` (or
-$DEVISE_CHECKS=always) hashes all, finding bit rot; `off` skips checks, to time them.
-"""
+$DEVISE_CHECKS=always) hashes all, finding bit rot; `off` skips checks, to time them."""
 
 from __future__ import annotations
 

@@ -97,8 +97,7 @@ def glove_vectors():
 
 
 def similarity_table(models: dict) -> pd.DataFrame:
-    """One row per (model, dataset): Spearman and Pearson correlation with human
-    judgements, and the share of pairs not covered. `models`: name -> KeyedVectors."""
+    """Per (model, dataset): Spearman, Pearson and the share of pairs not covered."""
     rows = []
     for name, kv in models.items():
         for dataset, file in SIMILARITY_SETS.items():

@@ -38,10 +38,8 @@ def hinge_rank_loss_full(
 ) -> torch.Tensor:
     """Eq. 1 of the paper: the hinge summed over all false labels."""
     _check(embeddings, label_vectors, targets, reduction)
-    per_example = hinge_terms(
-        label_scores(embeddings, label_vectors), targets, margin
-    ).sum(dim=1)
-    return _reduce(per_example, reduction)
+    terms = hinge_terms(label_scores(embeddings, label_vectors), targets, margin)
+    return _reduce(terms.sum(dim=1), reduction)
 
 
 def random_order(
@@ -115,15 +113,10 @@ def truncated_versus_full(
     orders: int = 200,
     seed: int = 0,
 ) -> dict[str, float]:
-    """One batch under both losses: the full one, the truncated one averaged over
-    `orders` random orders, the mean violators per example, the share with none."""
+    """One batch under both losses, the truncated one averaged over `orders` orders."""
     generator = torch.Generator().manual_seed(seed)
-    truncated = [
-        hinge_rank_loss_truncated(
-            embeddings, label_vectors, targets, margin, generator=generator
-        )
-        for _ in range(orders)
-    ]
+    batch = (embeddings, label_vectors, targets, margin)
+    truncated = [hinge_rank_loss_truncated(*batch, generator) for _ in range(orders)]
     terms = hinge_terms(label_scores(embeddings, label_vectors), targets, margin)
     violators = (terms > 0).sum(dim=1).float()
     full = hinge_rank_loss_full(embeddings, label_vectors, targets, margin)
@@ -160,11 +153,7 @@ def _check(
 ) -> None:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-    if (
-        embeddings.ndim != 2
-        or label_vectors.ndim != 2
-        or embeddings.shape[1] != label_vectors.shape[1]
-    ):
+    if label_vectors.ndim != 2 or embeddings.shape[1:] != label_vectors.shape[1:]:
         raise ValueError(
             f"expected embeddings (B, d) and label_vectors (C, d) with the same d, got "
             f"{tuple(embeddings.shape)} and {tuple(label_vectors.shape)}"

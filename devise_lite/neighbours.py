@@ -66,8 +66,7 @@ def share_per_query(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def check_summary(table: pd.DataFrame, enough: int = 7) -> dict:
-    """A neighbour check in three numbers: the mean number of group members among a
-    query's neighbours, the queries with at least `enough` of them, and the queries."""
+    """Mean members among neighbours, queries with `enough` or more, all queries."""
     summary = share_per_query(table)
     return {
         "members (mean)": float(summary["sharks"].mean()),
@@ -79,8 +78,7 @@ def check_summary(table: pd.DataFrame, enough: int = 7) -> dict:
 def falling_short(
     table: pd.DataFrame, below: float = 0.7, shown: int = 5
 ) -> pd.DataFrame:
-    """The queries whose share of group members is under `below`, worst first, with
-    their first `shown` neighbours that are not members."""
+    """Queries whose member share is under `below`, worst first, with `shown` others."""
     summary = share_per_query(table)
     short = summary[summary["share"] < below].copy()
     outsiders = table[~table["is_shark"]].sort_values(["query_wnid", "rank"])
@@ -121,6 +119,5 @@ def hub_summary(counts: pd.DataFrame) -> dict:
 
 def shark_neighbours(space: LabelSpace, k: int = 9) -> pd.DataFrame:
     """The paper's check on the real label space: each shark species' k nearest."""
-    return label_neighbours(
-        space, shark_wnids(space.wnids, species_only=True), k, is_shark
-    )
+    sharks = shark_wnids(space.wnids, species_only=True)
+    return label_neighbours(space, sharks, k, is_shark)

@@ -41,8 +41,7 @@ class Predictor:
 
 
 def write_predictor(out: Path, space, models: dict[str, tuple], default: str) -> None:
-    """The label space; each model's arrays (`models`: name -> (index entry, arrays,
-    candidate sets)) with its sets as label rows; the index naming the default model."""
+    """Write the space, each model's arrays and sets (as label rows), the index."""
     wnids, names = np.array(space.wnids), np.array(space.names)
     np.savez(out / SPACE, wnids=wnids, names=names, vectors=space.vectors)
     row = {w: i for i, w in enumerate(space.wnids)}

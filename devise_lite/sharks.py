@@ -1,7 +1,6 @@
 """The paper's running example: sharks. What counts as a shark (`shark.n.01` or any
 synset below it), the mirror's photos of two of ILSVRC-2012's three shark classes, and
-the zero-shot experiment of chapter 6 on them.
-"""
+the zero-shot experiment of chapter 6 on them."""
 
 from __future__ import annotations
 
@@ -132,10 +131,9 @@ def shark_specs(cfg, seen, photographed) -> list:
 
 
 def shark_experiment(space, classifier, models: dict, photos: dict, conse_top_t: int):
-    """The paper's shark story in its setting: per direction, the mirror's photos of the
-    left-out species ranked over every unseen label ("21k") by DeViSE-1K trained without
-    them (and variants), ConSE and chance, and over the seen ones by the softmax.
-    Returns (summary, top-5 lists); a direction a preset cannot run gets a note."""
+    """Per direction, the photos of the left-out species ranked over every unseen label
+    ("21k") by DeViSE-1K trained without them (and variants), ConSE and chance, and over
+    the seen by the softmax: (summary, top-5 lists); a note if it cannot run."""
     summary, lists = [], []
     for held_out, left_out in DIRECTIONS.items():
         tested = [w for w in left_out if w in photos]
@@ -223,15 +221,10 @@ def _top5_rows(scores, candidates: list[str], images: list, space):
     return row, lists
 
 
-SHARK_TABLE_COLUMNS = [
-    "held out",
-    "model",
-    "training rows",
-    "shark in top 5",
-    "true species in top 5",
-    "shark at top 1",
-    "most common top 1",
-]
+SHARK_TABLE_COLUMNS = (
+    "held out|model|training rows|shark in top 5|true species in top 5|shark at top 1|"
+    "most common top 1"
+).split("|")
 
 
 def shark_table(summary, training_rows: dict) -> object:

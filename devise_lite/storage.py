@@ -1,8 +1,7 @@
 """Where things live on disk, and how they get there safely: every artifact is written
 under a temporary name and renamed into place, so an interrupted stage never leaves a
 half-written file. A stage folder is finished once its `done.json` is there; it is
-checked when reused (`integrity.py`), and rebuilt if damaged or its upstream rebuilt.
-"""
+checked when reused (`integrity.py`), and rebuilt if damaged or its upstream rebuilt."""
 
 from __future__ import annotations
 
@@ -222,9 +221,8 @@ def reusable(folder: Path) -> bool:
 def cached_dir(
     folder: Path, build: Callable[[Path], dict | None], inputs: Iterable[Path] = ()
 ) -> Path:
-    """`folder`, built by `build(tmp_folder)` unless `reusable`; `build`'s facts saved
-    as `done.json` with the time, file records, a build id and the `inputs`' ids. Two
-    processes (a CLI run, a notebook) take turns on a lock: the second finds it done."""
+    """`folder`, built by `build(tmp_folder)` unless `reusable`, its facts saved in
+    `done.json` (time, file records, build ids); processes take turns on a lock."""
     if reusable(folder):
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -264,8 +262,7 @@ def cached_dir(
 
 
 def _stage_space_error(err: OutOfSpaceError, folder: Path) -> OutOfSpaceError:
-    """The full-disk fault, naming the stage and the space it needs: what it wrote
-    so far, or what its last complete build took if that was more."""
+    """The full-disk fault, naming the stage and its need (written, or last build)."""
     stage = stage_of(folder)
     checkpoints = folder.parent / "checkpoints" / folder.name
     needed, at_least = err.needed + tree_bytes(checkpoints), err.at_least

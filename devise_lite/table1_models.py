@@ -42,7 +42,6 @@ from .visual import build_backbone
 def train_three(cfg: Config, x, y, vectors: dict, group: Group, saved=None, test=None):
     """DeViSE, its control (`vectors`: name -> label vectors) and the softmax on (x, y),
     resuming from `saved`, hit rates shown on `test`. Returns (models, histories)."""
-
     n_labels = len(next(iter(vectors.values())))
 
     def train(name: str):
@@ -67,9 +66,8 @@ def train_three(cfg: Config, x, y, vectors: dict, group: Group, saved=None, test
 def word_and_random_scores(
     cfg: Config, x, y, space: LabelSpace, features, seed: int, models=None
 ) -> dict[str, np.ndarray]:
-    """Cosine scores of the test `features` under DeViSE (against `space`) and its
-    control (seeded random vectors), trained on (x, y) with `seed` (weights, batch
-    order, random vectors) unless given `models` of that seed (Table 1's, seed 0)."""
+    """Cosine scores of the test `features` under DeViSE (`space`) and its seeded random
+    control, trained on (x, y) with `seed` unless that seed's `models` are given."""
     vectors = {DEVISE: space.vectors, RANDOM: random_label_space(space, seed).vectors}
     if models is None:
         settings = replace(cfg.devise, seed=seed)

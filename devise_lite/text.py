@@ -132,8 +132,7 @@ WIKIPEDIA = Dataset(
     url="https://github.com/jason-feng/wikiVisual/archive/"
     "1c0fac92f29f17c1603bfffbe864e0dfdff66897.zip",
     archive="wikiVisual-1c0fac92.zip",
-    # GitHub builds archives on demand and does not promise stable bytes
-    checksum=None,
+    checksum=None,  # GitHub builds archives on demand and does not promise stable bytes
     folder="wikipedia/enwiki-2015-extracted",
     verify=verify_wikipedia,
     unpack=unpack_folder("text"),

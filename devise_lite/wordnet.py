@@ -97,9 +97,8 @@ HIERARCHY_POINTERS = frozenset({"@", "@i", "~", "~i"})
 
 @functools.lru_cache(maxsize=1)
 def noun_edges() -> dict[str, tuple[str, ...]]:
-    """{wnid: its hypernyms' and hyponyms' wnids, instance ones too} for every WordNet
-    3.0 noun, from `data.noun` in half a second. NLTK's reader takes seconds to load,
-    then 150 microseconds a synset for the same lists, where a search visits 10,000s."""
+    """{wnid: its hypernyms' and hyponyms' wnids, instance ones too} of every WordNet
+    3.0 noun, from `data.noun` in half a second: NLTK's reader takes seconds."""
     with _wordnet_root().join("data.noun").open() as raw:  # without NLTK's reader
         lines = raw.read().decode("utf-8").splitlines()
     licence = [line for line in lines[:40] if line.startswith("  ")]

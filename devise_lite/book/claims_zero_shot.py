@@ -3,6 +3,8 @@ with its test and the paper's side; `claims.py` judges them with the others."""
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 
 from ..evaluation import CHANCE, DEVISE
@@ -169,10 +171,7 @@ def harder_sets(results: Results) -> Finding:
 def zero_shot_hp_paper() -> Side:
     """The paper's Table 3: DeViSE-0 vs the softmax baseline on hp@20, per plain set."""
     names = [PAPER_SET_NAMES[s] for s in PLAIN_SETS]
-
-    def hp(name: str, model: str) -> float:
-        return paper.paper_value(3, name, model, ZERO_SHOT_HP)
-
+    hp = functools.partial(paper.paper_value, 3, metric=ZERO_SHOT_HP)
     pairs = {n: (hp(n, "DeViSE-0"), hp(n, "Softmax baseline")) for n in names}
     return pairs_side(pairs)
 

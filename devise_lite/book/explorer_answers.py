@@ -67,9 +67,8 @@ def nearest_labels(
         key = (id(space), rows.tobytes())
         if key not in done:
             wnids = [queries[i].query for i in labels]
-            done[key] = _ranked(
-                space, rows, space.vectors[space.index(wnids)], k, wnids
-            )
+            points = space.vectors[space.index(wnids)]
+            done[key] = _ranked(space, rows, points, k, wnids)
         found = dict(zip(labels, done[key], strict=True))
         if view.embed_images is not None and photos:
             points = view.embed_images(np.stack(features))
@@ -82,8 +81,7 @@ def nearest_labels(
 
 def _ranked(space, rows, points, k, themselves=None, exact=None) -> list[Answer]:
     """Each point's k nearest candidates (`rows` of `space`) as `vectors.nearest` ranks
-    them, less `themselves[i]` if given. A chunk's product rounds unlike `nearest`'s (by
-    < `_ROUNDING`): a point with two best scores that close is rescored from `exact`."""
+    them, less `themselves[i]`; near ties (`_ROUNDING`) are rescored from `exact`."""
     vectors = space.vectors[rows]
     column = {space.wnids[r]: c for c, r in enumerate(rows)}
     answers = []

@@ -71,8 +71,7 @@ def _column_format(column: str):
 
 
 def format_comparison(df: pd.DataFrame):
-    """A comparison table in our units (`beside_paper`, `claims.verdicts`) for printing,
-    no index, each number as its column (or, for shares and hp, its row) says."""
+    """A comparison table to print: no index, numbers as their column (or row) says."""
     df = df.reset_index(drop=True)
     styler = df.style.hide(axis="index")
     numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])]

@@ -34,11 +34,10 @@ def place_labels(
     mark: float = 0.0,
     crowd=(),
 ) -> list:
-    """Boxes (x0, y0, x1, y1) for text labels of `sizes` next to their `anchors`, in any
-    one unit, greedy in the order given (the important first): each takes the first
-    position (`LABEL_DIRECTIONS`, ring after ring of `distances`) inside `bounds` that
-    overlaps no placed box, `obstacles` or (with `mark` > 0) placed label's point; with
-    `crowd`, the one covering fewest of those points (nearest on ties); else None."""
+    """Boxes (x0, y0, x1, y1) for labels of `sizes` by their `anchors` (any one unit),
+    greedily in order: each takes the first position (`LABEL_DIRECTIONS`, ring after
+    ring of `distances`) in `bounds` clear of placed boxes, `obstacles` and (`mark` > 0)
+    placed labels' points; with `crowd`, the one covering fewest; else None."""
     taken = [tuple(box) for box in obstacles]
     crowd = np.asarray(crowd, dtype=float).reshape(-1, 2)
     boxes = []

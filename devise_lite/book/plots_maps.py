@@ -53,15 +53,10 @@ def wordnet_groups(
 
 
 def umap_2d(points: np.ndarray, seed: int = 0, n_neighbors: int = 12):
-    """A seeded, single-threaded (so reproducible) 2-d cosine UMAP, cached by points and
-    settings in `data/cache/layouts/`: a re-run skips UMAP's compiling and fitting."""
+    """A seeded, one-thread (reproducible) cosine UMAP to 2-d, cached by its inputs."""
     points = np.ascontiguousarray(points, dtype=np.float32)
-    settings = dict(
-        n_neighbors=min(n_neighbors, len(points) - 1),
-        min_dist=0.3,
-        metric="cosine",
-        random_state=seed,
-    )
+    near = min(n_neighbors, len(points) - 1)
+    settings = dict(n_neighbors=near, min_dist=0.3, metric="cosine", random_state=seed)
     key = repr((points.shape, sorted(settings.items()), version("umap-learn")))
     digest = hashlib.sha256(points.tobytes() + key.encode())
     cached = data_root() / "cache" / "layouts" / f"{digest.hexdigest()[:20]}.npy"
@@ -119,18 +114,15 @@ def joint_map(groups: dict, title: str, styles=None, notes=(), n_neighbors: int 
     names = [name for name, points in groups.items() if len(points)]
     if not names:
         raise ValueError("joint_map needs at least one non-empty group of points")
-    xy = umap_2d(
-        np.concatenate([np.asarray(groups[n], dtype=np.float32) for n in names]),
-        n_neighbors=n_neighbors,
-    )
+    points = np.concatenate([np.asarray(groups[n], dtype=np.float32) for n in names])
+    xy = umap_2d(points, n_neighbors=n_neighbors)
     ends = np.cumsum([len(groups[n]) for n in names])[:-1]
     coords = dict(zip(names, np.split(xy, ends), strict=True))
     return draw_map(coords, title, styles, notes), coords
 
 
 def draw_map(coords: dict, title: str, styles=None, notes=()):
-    """A 2-d map of groups of points (later groups on top) and `notes` (group, row,
-    text), most important first, written apart (`annotate_apart`)."""
+    """A 2-d map of point groups (later on top), `notes` (group, row, text) apart."""
     fig, ax = plt.subplots(figsize=(8, 7.6))
     for name, xy in coords.items():
         style = {"s": 12, "alpha": 0.6, **(styles or {}).get(name, {})}

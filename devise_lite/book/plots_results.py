@@ -42,8 +42,7 @@ def training_curves(
 def metric_bars(
     table, panels: dict[str, list[str]], title: str, ylabels: dict | None = None
 ):
-    """Grouped bars of `table`'s models, a panel per group of metric columns (absent
-    ones, such as hp@20 with fewer than 20 candidates, skipped)."""
+    """Grouped bars of `table`'s models, a panel per group of metric columns it has."""
     models = list(table["model"])
     rows = table.set_index("model")
     # Narrow panels: a figure wider than the book's ~750 px column shrinks its text.

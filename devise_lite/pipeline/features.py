@@ -116,8 +116,7 @@ def reads_features(cfg: Config):
 def extract_images(
     run: Run, stage: str, desc: str, images: list, table: dict, out: Path | None, group
 ) -> dict:
-    """`stage`'s backbone features of `images` (`features.npy`, written by rank 0) and
-    beside them `images.csv`: each row's `table` columns, then its label."""
+    """`stage`'s features of `images` in `features.npy`, `table` in `images.csv`."""
     from ..extraction import extract_features  # torch: only when extracting
 
     stats = extract_features(

@@ -49,8 +49,7 @@ def seen_1k(run: Run) -> list[str]:
 
 
 def train_specs(run: Run, stage: str, specs: list, out: Path) -> dict:
-    """Train each DeViSE-1K spec, two side by side (resumable: a finished model waits
-    in the stage's checkpoint folder), and save it as arrays in `out/models/`."""
+    """Train each DeViSE-1K spec, two side by side, resumably, into `out/models/`."""
     from ..devise import train_projection  # torch: only when training
     from ..training import side_by_side
 
@@ -184,8 +183,7 @@ def build_shark_models(run: Run, out: Path, _group: Group) -> dict:
 
 
 def train_devise_1k(run: Run, views: int | None = None, **settings):
-    """A DeViSE-1K map (`LinearProjection`) trained afresh, uncached, on the first
-    `views` sample views (the preset's by default), with `settings` changed."""
+    """A DeViSE-1K map trained afresh (uncached) on `views` views with `settings`."""
     from ..devise import train_projection  # torch: only when training
 
     cfg, sample, seen = run.cfg, run.get("sample_features"), seen_1k(run)

@@ -50,16 +50,10 @@ from .features import (
 )
 from .imagenet1k import seen_1k
 
-ZERO_SHOT_RESULTS = (
-    "table2_zero_shot.csv",
-    "table3_zero_shot_hp.csv",
-    "candidate_sets_imagenet1k.csv",
-    "seen_labels.csv",
-    "zero_shot_ablation.csv",
-    "zero_shot_seen_count.csv",
-    "zero_shot_gallery.csv",
-    "hop_rules.csv",
-    "zero_shot_per_label.csv",
+ZERO_SHOT_RESULTS = tuple(
+    "table2_zero_shot.csv table3_zero_shot_hp.csv candidate_sets_imagenet1k.csv "
+    "seen_labels.csv zero_shot_ablation.csv zero_shot_seen_count.csv "
+    "zero_shot_gallery.csv hop_rules.csv zero_shot_per_label.csv".split()
 )
 
 
@@ -145,8 +139,7 @@ def zero_shot_test_labels(run: Run, names=("2-hop", "3-hop", "21k")):
 
 
 def score_zero_shot(run: Run, points: dict, candidate_set: str = "2-hop"):
-    """Table 2's flat hit@k on one candidate set for your own placements of the
-    zero-shot test photos (`points`: name -> unit vectors, one per photo)."""
+    """Table 2's hit@k on one candidate set for your own `points` (name -> rows)."""
     sets, space, test = zero_shot_sets(run), run.get("labels"), zero_shot_photos(run)
     placed = {name: Placed(p, space) for name, p in points.items()}
     chosen = {candidate_set: sets[candidate_set]}
