@@ -294,6 +294,26 @@ def _synthetic_lines(seed=1, n=3000):
     return lines
 
 
+@pytest.mark.parametrize("max_vocab_size", [40_000_000, 700])
+def test_counts_are_gensims_pruning_included(monkeypatch, max_vocab_size):
+    # connectors leading, trailing, in a row, alone, and a line of none
+    lines = _synthetic_lines(seed=4, n=400) + [
+        ["of", "the", "w1", "of", "w2", "the"],
+        ["the", "of"],
+        [],
+        ["w3"],
+    ]
+    settings = dict(min_count=3, threshold=1.0, max_vocab_size=max_vocab_size)
+    settings |= dict(delimiter="_", connector_words=ENGLISH_CONNECTOR_WORDS)
+    monkeypatch.setattr(collocations, "phrases_model", lambda _: Phrases(**settings))
+    gensims = Phrases(**settings)
+    gensims.add_vocab(lines)
+    ours = collocations.count_sentences(iter(lines), PhraseConfig())
+    assert dict(ours.vocab) == gensims.vocab and "w1_of_w2" in ours.vocab
+    assert ours.corpus_word_count == gensims.corpus_word_count
+    assert (ours.min_reduce > 1) == (max_vocab_size == 700)
+
+
 @pytest.mark.parametrize("processes", [2, 3])
 def test_phrases_learnt_in_shares_are_gensims_in_one_process(tmp_path, processes):
     lines = _synthetic_lines()
