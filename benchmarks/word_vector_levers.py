@@ -82,6 +82,7 @@ def measure(cfg, setting: dict) -> list[dict]:
                 "setting": setting_name(setting),
                 "vector_size": w2v.vector_size,
                 "window": w2v.window,
+                "negative": w2v.negative,
                 "epochs": w2v.epochs,
                 "alpha": w2v.alpha,
                 "sample": w2v.sample,
