@@ -64,6 +64,8 @@ class LabelConfig:
     head_weight: float = 2.0  # a compound's last word names its kind
     phrase_weight: float = 0.5  # phrase vector vs. words vector of a multi-word lemma
     center: bool = True  # subtract the label vectors' mean (labels.py, rule 5)
+    # no lemma known: a vector from the synset's gloss and hypernyms (chapter 2)
+    gloss_fallback: bool = True
 
 
 @dataclass(frozen=True)

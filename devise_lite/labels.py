@@ -1,7 +1,8 @@
 """The label space: one unit vector per WordNet synset, from its lemma names by the rule
 chapter 2 sets out and tests: a word's vector, or a phrase's mixed (`phrase_weight`)
 with its words' mean, head weighted (`head_weight`); the synset's unit mean of these
-("mean") or the first ("first"); centred, its mean kept (`offset`) for typed queries."""
+("mean") or the first ("first"); with no known lemma, its gloss and hypernyms'
+(`fallback_vector`); centred, its mean kept (`offset`) for typed queries."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from .config import LabelConfig
 from .phrases import lemma_tokens, phrase_token
 from .progress import progress_bar
 from .storage import atomic_path
+from .text import tokenize
 from .vectors import nearest, unit
 from .wordnet import lemma_names, synset_of
 
@@ -69,6 +71,38 @@ def synset_vector(
             if cfg.lemma_weighting == "first":
                 break
     return (unit(np.mean(made, axis=0)) if made else None), notes
+
+
+def gloss_vector(synset, vectors) -> np.ndarray | None:
+    """What a synset is said to be: the unit mean of its gloss's known words (stop
+    words out), or None."""
+    from gensim.parsing.preprocessing import STOPWORDS  # loaded with the vectors
+
+    words = [w for w in tokenize(synset.definition()) if w not in STOPWORDS]
+    known = [unit(vectors[w]) for w in words if w in vectors]
+    return unit(np.mean(known, axis=0)) if known else None
+
+
+def hypernym_vector(synset, vectors, cfg: LabelConfig = DEFAULT_RULE, levels: int = 3):
+    """The kind a synset is: the unit mean of its nearest hypernyms with a vector from
+    their lemmas (up to `levels` levels up), or None."""
+    level = [synset]
+    for _ in range(levels):
+        level = [h for s in level for h in s.hypernyms() + s.instance_hypernyms()]
+        above = [synset_vector(lemma_names(h), vectors, cfg)[0] for h in level]
+        if known := [v for v in above if v is not None]:
+            return unit(np.mean(known, axis=0))
+    return None
+
+
+def fallback_vector(
+    synset, vectors, cfg: LabelConfig = DEFAULT_RULE
+) -> np.ndarray | None:
+    """A synset none of whose lemmas is known: the unit sum of `gloss_vector` and
+    `hypernym_vector`, those of the two that are known (chapter 2 measures each)."""
+    parts = [gloss_vector(synset, vectors), hypernym_vector(synset, vectors, cfg)]
+    known = [v for v in parts if v is not None]
+    return unit(np.sum(known, axis=0)) if known else None
 
 
 def wnid_vector(
@@ -145,18 +179,21 @@ class LabelSpace:
 def build_label_space(
     wnids: list[str], vectors, cfg: LabelConfig = DEFAULT_RULE, progress: bool = True
 ) -> tuple[LabelSpace, pd.DataFrame]:
-    """Label vectors for `wnids` (duplicates dropped) and a report of those without."""
+    """Label vectors for `wnids` (duplicates dropped) and a report of those with no
+    known lemma: `gloss` says if `fallback_vector` gave one (`cfg.gloss_fallback`)."""
     kept, names, rows, missing = [], [], [], []
     unique = list(dict.fromkeys(wnids))
     for wnid in progress_bar(
         unique, desc="label vectors", unit="label", progress=progress, mininterval=1
     ):
-        lemmas = lemma_names(synset_of(wnid))
+        synset = synset_of(wnid)
+        lemmas = lemma_names(synset)
         vec, notes = synset_vector(lemmas, vectors, cfg)
         name = lemmas[0].replace("_", " ")
         if vec is None:
-            missing.append({"wnid": wnid, "name": name, "lemmas": "; ".join(notes)})
-        else:
+            vec = fallback_vector(synset, vectors, cfg) if cfg.gloss_fallback else None
+            missing.append((wnid, name, "; ".join(notes), vec is not None))
+        if vec is not None:
             kept.append(wnid)
             names.append(name)
             rows.append(vec)
@@ -165,8 +202,22 @@ def build_label_space(
     if cfg.center and len(rows) > 1:
         offset = matrix.mean(axis=0)
         matrix = unit(matrix - offset)
-    report = pd.DataFrame(missing, columns=["wnid", "name", "lemmas"])
+    report = pd.DataFrame(missing, columns=["wnid", "name", "lemmas", "gloss"])
     return LabelSpace(kept, names, matrix, offset), report
+
+
+def rebuilt_ranks(space: LabelSpace, wnids, make) -> np.ndarray:
+    """A fallback checked on labels that have a vector: for each of `wnids`, its own
+    label's rank among all when queried by `make(synset)` (0: nearest; None: last)."""
+    ranks = []
+    for wnid in wnids:
+        made = make(synset_of(wnid))
+        if made is None:
+            ranks.append(len(space))
+            continue
+        scores = space.vectors @ space.query_vector(made)
+        ranks.append(int((scores > scores[space.index([wnid])[0]]).sum()))
+    return np.array(ranks)
 
 
 def random_label_space(space: LabelSpace, seed: int = 0) -> LabelSpace:

@@ -6,12 +6,15 @@ from devise_lite.config import LabelConfig
 from devise_lite.labels import (
     LabelSpace,
     build_label_space,
+    fallback_vector,
     lemma_vector,
     random_label_space,
+    rebuilt_ranks,
     synset_vector,
     unit,
     wnid_vector,
 )
+from devise_lite.wordnet import synset_of
 
 
 def _vectors(words: dict[str, list[float]]) -> KeyedVectors:
@@ -96,6 +99,24 @@ def test_build_label_space_reports_a_synset_with_no_known_word():
     assert np.allclose(np.linalg.norm(space.vectors, axis=1), 1)
     assert missing["wnid"].tolist() == ["n02086240"]
     assert "unknown word" in missing.loc[0, "lemmas"]
+    assert not missing.loc[0, "gloss"]  # no word of its gloss or hypernyms either
+
+
+def test_a_synset_with_no_known_lemma_falls_back_on_its_gloss_and_hypernyms():
+    # Shih-Tzu: "a Chinese breed of small dog similar to a Pekingese"; its hypernym
+    # toy_dog (toy_dog, toy) is unknown here, the next one up, dog.n.01, is "dog".
+    kv = _vectors({"breed": [2, 0, 0], "dog": [0, 3, 0], "pekingese": [0, 0, 1]})
+    gloss, kind = np.ones(3) / np.sqrt(3), np.array([0, 1, 0])
+    expected = unit(gloss + kind)
+    space, report = build_label_space(["n02086240"], kv, progress=False)
+    assert np.allclose(space.vectors[0], expected, atol=1e-6)  # one label: not centred
+    assert report["gloss"].tolist() == [True]
+    off = LabelConfig(gloss_fallback=False)
+    assert len(build_label_space(["n02086240"], kv, off, progress=False)[0]) == 0
+    # the gloss alone, where no hypernym within 3 levels is known
+    only_gloss = _vectors({"breed": [2, 0, 0], "pekingese": [0, 0, 1]})
+    synset = synset_of("n02086240")
+    assert np.allclose(fallback_vector(synset, only_gloss), unit(np.array([1, 0, 1])))
 
 
 def test_label_space_nearest_save_load_and_random_control(tmp_path):
@@ -180,3 +201,11 @@ def test_a_wnid_vector_is_the_vector_of_its_synsets_lemmas():
         "Galeocerdo_cuvieri: unknown word(s): galeocerdo cuvieri",
     ]
     assert np.allclose(vec, lemma_vector("tiger_shark", KV)[0])
+
+
+def test_rebuilt_ranks_are_each_own_labels_rank_under_the_fallback_query():
+    wnids = ["n01484850", "n01491361", "n02086240"]
+    space = LabelSpace(wnids, ["a", "b", "c"], np.eye(3, dtype=np.float32))
+    query = np.array([1.0, 0.5, 0.0])  # cosines 0.89, 0.45, 0
+    assert rebuilt_ranks(space, wnids, lambda synset: query).tolist() == [0, 1, 2]
+    assert rebuilt_ranks(space, wnids[:1], lambda synset: None).tolist() == [3]

@@ -222,9 +222,11 @@ label_space = artifact("labels", "The label space over the vocabulary (`LabelSpa
 shark_check = artifact("sharks", "Each shark species' 9 nearest labels (a DataFrame).")
 
 
-def missing_labels(cfg: Config) -> pd.DataFrame:
-    """The synsets without a usable word, and why (DataFrame: wnid, name, lemmas)."""
-    return read_csv(ensure(cfg, "labels") / "missing.csv")
+def missing_labels(cfg: Config, gloss: bool = False) -> pd.DataFrame:
+    """The synsets without a usable lemma, and why (wnid, name, lemmas): those without
+    a vector, or (`gloss`) those whose gloss and hypernyms gave one (chapter 2)."""
+    report = read_csv(ensure(cfg, "labels") / "missing.csv")
+    return report[report.pop("gloss") == gloss].reset_index(drop=True)
 
 
 image_split = features.image_split

@@ -78,7 +78,8 @@ def build_labels(run: Run, out: Path, _group: Group) -> dict:
     )
     space.save(out / "labels.npz")
     missing.to_csv(out / "missing.csv", index=False)
-    return {"labels": len(space), "missing": len(missing)}
+    glossed = int(missing["gloss"].sum())
+    return {"labels": len(space), "missing": len(missing) - glossed, "gloss": glossed}
 
 
 def load_labels(_run: Run, done: Path) -> LabelSpace:
