@@ -6,6 +6,7 @@ with its words' mean, head weighted (`head_weight`); the synset's unit mean of t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,24 +84,25 @@ def gloss_vector(synset, vectors) -> np.ndarray | None:
     return unit(np.mean(known, axis=0)) if known else None
 
 
-def hypernym_vector(synset, vectors, cfg: LabelConfig = DEFAULT_RULE, levels: int = 3):
+def hypernym_vector(synset, vectors, cfg=DEFAULT_RULE, levels: int = 3, named=None):
     """The kind a synset is: the unit mean of its nearest hypernyms with a vector from
-    their lemmas (up to `levels` levels up), or None."""
+    their lemmas (up to `levels` levels up), or None. `named(synset)`: that vector or
+    None (`build_label_space` passes a cached one: hypernyms are shared)."""
+    named = named or (lambda s: synset_vector(lemma_names(s), vectors, cfg)[0])
     level = [synset]
     for _ in range(levels):
         level = [h for s in level for h in s.hypernyms() + s.instance_hypernyms()]
-        above = [synset_vector(lemma_names(h), vectors, cfg)[0] for h in level]
+        above = [named(h) for h in level]
         if known := [v for v in above if v is not None]:
             return unit(np.mean(known, axis=0))
     return None
 
 
-def fallback_vector(
-    synset, vectors, cfg: LabelConfig = DEFAULT_RULE
-) -> np.ndarray | None:
+def fallback_vector(synset, vectors, cfg=DEFAULT_RULE, named=None) -> np.ndarray | None:
     """A synset none of whose lemmas is known: the unit sum of `gloss_vector` and
     `hypernym_vector`, those of the two that are known (chapter 2 measures each)."""
-    parts = [gloss_vector(synset, vectors), hypernym_vector(synset, vectors, cfg)]
+    kind = hypernym_vector(synset, vectors, cfg, named=named)
+    parts = [gloss_vector(synset, vectors), kind]
     known = [v for v in parts if v is not None]
     return unit(np.sum(known, axis=0)) if known else None
 
@@ -183,15 +185,17 @@ def build_label_space(
     known lemma: `gloss` says if `fallback_vector` gave one (`cfg.gloss_fallback`)."""
     kept, names, rows, missing = [], [], [], []
     unique = list(dict.fromkeys(wnids))
+    named = functools.cache(lambda s: synset_vector(lemma_names(s), vectors, cfg))
     for wnid in progress_bar(
         unique, desc="label vectors", unit="label", progress=progress, mininterval=1
     ):
         synset = synset_of(wnid)
         lemmas = lemma_names(synset)
-        vec, notes = synset_vector(lemmas, vectors, cfg)
+        vec, notes = named(synset)
         name = lemmas[0].replace("_", " ")
         if vec is None:
-            vec = fallback_vector(synset, vectors, cfg) if cfg.gloss_fallback else None
+            if cfg.gloss_fallback:
+                vec = fallback_vector(synset, vectors, cfg, lambda s: named(s)[0])
             missing.append((wnid, name, "; ".join(notes), vec is not None))
         if vec is not None:
             kept.append(wnid)
