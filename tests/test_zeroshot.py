@@ -117,13 +117,13 @@ def test_word_vector_levers_by_hand():
     assert preset["2-hop test per photo, x chance"] == pytest.approx(50)
     assert preset["2-hop test per label, x chance"] == pytest.approx(62.5)
     # chosen on validation (36 > 30), whatever the test says (25 < 50)
-    chosen = zero_shot_views.chosen_on_validation(levers)
+    chosen = zero_shot_views.chosen_on_validation(levers, rule="")
     assert chosen["setting changed"] == "epochs=3"
     assert chosen["draws"] == 1
     # another draw of the preset: a setting is chosen on its mean over its draws
     draw = pd.DataFrame(rows("seed=1", [0.3, 0.2, 0.02], [0.3, 0.1, 0.01]))
     levers = zero_shot_views.word_vector_levers(pd.concat([measured, draw]))
-    chosen = zero_shot_views.chosen_on_validation(levers)  # (30 + 60) / 2 > 36
+    chosen = zero_shot_views.chosen_on_validation(levers, rule="")  # (30+60)/2 > 36
     assert chosen["setting changed"] == "the preset"
     assert chosen["validation mean, x chance"] == pytest.approx(45)
     assert chosen["draws"] == 2
@@ -135,10 +135,23 @@ def test_word_vector_levers_by_hand():
         rows("epochs=3, seed=1", [0.1, 0.2, 0.03], [0.1, 0.2, 0.03])
     )
     levers = zero_shot_views.word_vector_levers(pd.concat([measured, draw, lever_draw]))
-    chosen = zero_shot_views.chosen_on_validation(levers)  # (36 + 130) / 2 > 45
+    chosen = zero_shot_views.chosen_on_validation(levers, rule="")  # (36+130)/2>45
     assert chosen["setting changed"] == "epochs=3"
     assert chosen["validation mean, x chance"] == pytest.approx(83)
     assert zero_shot_views.draw_spread(levers).loc[column, "draws"] == 2
+    # one label rule's rows only (their candidate sets are another rule's), its name
+    # left out: the preset's settings without the fallback beat epochs=3 without it
+    old_rule = pd.DataFrame(
+        rows(
+            "gloss_fallback=False, seed=0 first run", [0.1, 0.3, 0.03], [0.1, 0.2, 0.02]
+        )
+        + rows("epochs=3, gloss_fallback=False", [0.1, 0.1, 0.01], [0.1, 0.1, 0.01])
+    )
+    levers = zero_shot_views.word_vector_levers(pd.concat([measured, old_rule]))
+    chosen = zero_shot_views.chosen_on_validation(levers)  # (200 + 40) / 2 > 60
+    assert chosen["setting changed"] == "the preset"
+    assert chosen["validation mean, x chance"] == pytest.approx(120)
+    assert chosen["draws"] == 1
 
 
 def test_a_seed_is_a_draw_of_the_setting_it_changes():
