@@ -47,6 +47,13 @@ def test_label_space_reports_missing_labels_and_has_unit_vectors(tiny_run):
     missing = pipeline.missing_labels(TINY)
     assert len(space) + len(missing) == len(pipeline.label_vocabulary(TINY))
     assert np.allclose(np.linalg.norm(space.vectors, axis=1), 1, atol=1e-5)
+    # the gloss fallback's labels have a vector, the others none; 7 files know few names
+    glossed = pipeline.missing_labels(TINY, gloss=True)
+    assert set(glossed["wnid"]) <= set(space.wnids)
+    assert not set(missing["wnid"]) & set(space.wnids)
+    assert len(glossed) > len(space) / 2 and list(glossed.columns) == list(
+        missing.columns
+    )
 
 
 def test_a_failing_stage_leaves_no_artifact(tmp_path):
