@@ -12,6 +12,9 @@ its code changed, not when the stages it reads did: after a stage is rebuilt (an
 setting, a repaired cache) the pages would show the old run's numbers. So the cache
 remembers which stage builds it was executed on (`stages_stamp`); when they changed, it
 is emptied and every page is read (so executed) again.
+
+And it creates the cache's database before the chapters are read in parallel: each
+reader opens it, and two that find it missing both create its tables, one failing.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pathlib import Path
 
 from jupyter_book import sphinx
 from jupyter_book.cli.main import main
+from jupyter_cache import get_cache
 
 from devise_lite import pipeline
 from devise_lite.config import preset_from_env
@@ -62,6 +66,13 @@ def keep_cache_honest(cache: Path, stamp: str) -> bool:
     return stale
 
 
+def create_database(cache: Path) -> None:
+    """Create the execution cache's database in `cache` now, in one process, so the
+    parallel readers all find it (jupyter-cache creates it on first use, unlocked)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    get_cache(cache).db.dispose()
+
+
 def execution_cache(args: list[str]) -> Path:
     """Where jupyter-book keeps the execution cache for these `build` arguments."""
     parser = argparse.ArgumentParser(add_help=False)
@@ -81,6 +92,7 @@ if __name__ == "__main__":
     if stamp is not None and keep_cache_honest(cache, stamp):
         print(f"[book] the stages changed since the pages ran: emptied {cache}")
         arguments.append("--all")  # and Sphinx reads every page again, not the edited
+    create_database(cache)
     # `build` imports `build_sphinx` from the module when it runs: the default lands
     sphinx.build_sphinx = functools.partial(sphinx.build_sphinx, jobs=jobs())
     sys.exit(main(["build", *arguments]))

@@ -72,6 +72,19 @@ def test_the_execution_cache_is_emptied_when_the_stages_changed(tmp_path):
     assert not (cache / "global.db").exists()
 
 
+def test_the_execution_cache_database_exists_before_the_parallel_read(tmp_path):
+    # Two chapter readers that both find no database both create its tables: CI once
+    # failed with "table nbproject already exists". The build creates it first.
+    import sqlite3
+
+    cache = tmp_path / "_build" / ".jupyter_cache"
+    book_build.create_database(cache)
+    book_build.create_database(cache)  # again: kept, not recreated
+    with sqlite3.connect(cache / "global.db") as db:
+        tables = {row[0] for row in db.execute("select name from sqlite_master")}
+    assert "nbproject" in tables
+
+
 def test_the_stages_stamp_follows_each_build(tmp_path, monkeypatch):
     from conftest import mirror
 
