@@ -33,8 +33,11 @@ RANDOM_1K = "DeViSE-1K, random embeddings"
 CONSE_1K = "ConSE-1K"  # ConSE over the backbone's own 1,000-way classifier
 DEVISE_CALTECH = "DeViSE-Caltech"  # `predict`'s name for chapter 5's DeViSE
 
-TABLE1_COLUMNS = ["model", "dim"] + [f"hit@{k}" for k in FLAT_KS]
-TABLE1_COLUMNS += [f"hp@{k}" for k in HIERARCHICAL_KS]
+TABLE1_COLUMNS = (
+    ["model", "dim"]
+    + [f"hit@{k}" for k in FLAT_KS]
+    + [f"hp@{k}" for k in HIERARCHICAL_KS]
+)
 
 
 def conse_name(top_t: int) -> str:

@@ -113,10 +113,13 @@ def truncated_versus_full(
     orders: int = 200,
     seed: int = 0,
 ) -> dict[str, float]:
-    """One batch under both losses, the truncated one averaged over `orders` orders."""
+    """One batch under both losses: the full one, the truncated one averaged over
+    `orders` random orders, the mean violators per example, the share with none."""
     generator = torch.Generator().manual_seed(seed)
     batch = (embeddings, label_vectors, targets, margin)
-    truncated = [hinge_rank_loss_truncated(*batch, generator) for _ in range(orders)]
+    truncated = [
+        hinge_rank_loss_truncated(*batch, generator=generator) for _ in range(orders)
+    ]
     terms = hinge_terms(label_scores(embeddings, label_vectors), targets, margin)
     violators = (terms > 0).sum(dim=1).float()
     full = hinge_rank_loss_full(embeddings, label_vectors, targets, margin)
@@ -153,7 +156,11 @@ def _check(
 ) -> None:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-    if label_vectors.ndim != 2 or embeddings.shape[1:] != label_vectors.shape[1:]:
+    if (
+        embeddings.ndim != 2
+        or label_vectors.ndim != 2
+        or embeddings.shape[1] != label_vectors.shape[1]
+    ):
         raise ValueError(
             f"expected embeddings (B, d) and label_vectors (C, d) with the same d, got "
             f"{tuple(embeddings.shape)} and {tuple(label_vectors.shape)}"

@@ -221,10 +221,15 @@ def _top5_rows(scores, candidates: list[str], images: list, space):
     return row, lists
 
 
-SHARK_TABLE_COLUMNS = (
-    "held out|model|training rows|shark in top 5|true species in top 5|shark at top 1|"
-    "most common top 1"
-).split("|")
+SHARK_TABLE_COLUMNS = [
+    "held out",
+    "model",
+    "training rows",
+    "shark in top 5",
+    "true species in top 5",
+    "shark at top 1",
+    "most common top 1",
+]
 
 
 def shark_table(summary, training_rows: dict) -> object:

@@ -167,7 +167,8 @@ def head_verdict(truth: str, top1: str) -> str:
 
 
 def head_check(backbone: VisualBackbone, photos: Sequence, cfg: VisualConfig):
-    """The cut-off ImageNet head's answers for `LabelledImage`s, a row each."""
+    """The cut-off ImageNet head's answers for `LabelledImage`s, a row each: photo,
+    label, top-1 answer, its probability, `head_verdict`, top-3 (wnid, probability)."""
     files = ImageFiles([photo.path for photo in photos], image_transform(cfg))
     batch = torch.stack([files[i] for i in range(len(files))])
     answers = imagenet_predict(backbone, batch, top=3)

@@ -50,10 +50,16 @@ from .features import (
 )
 from .imagenet1k import seen_1k
 
-ZERO_SHOT_RESULTS = tuple(
-    "table2_zero_shot.csv table3_zero_shot_hp.csv candidate_sets_imagenet1k.csv "
-    "seen_labels.csv zero_shot_ablation.csv zero_shot_seen_count.csv "
-    "zero_shot_gallery.csv hop_rules.csv zero_shot_per_label.csv".split()
+ZERO_SHOT_RESULTS = (
+    "table2_zero_shot.csv",
+    "table3_zero_shot_hp.csv",
+    "candidate_sets_imagenet1k.csv",
+    "seen_labels.csv",
+    "zero_shot_ablation.csv",
+    "zero_shot_seen_count.csv",
+    "zero_shot_gallery.csv",
+    "hop_rules.csv",
+    "zero_shot_per_label.csv",
 )
 
 
